@@ -1,0 +1,22 @@
+# tide_embed_files(OUT SYMBOL FILES): writes OUT, a C file defining
+#   const struct tide_embedded SYMBOL[] = { {"name.ext", data, len}, ..., {0} };
+# so the binary carries its Lua modules and report assets (no install step needed).
+function(tide_embed_files out symbol files)
+  set(body "#include <stddef.h>\n#include \"embedded.h\"\n")
+  set(table "")
+  set(i 0)
+  foreach(f ${files})
+    get_filename_component(name ${f} NAME)
+    file(READ ${f} hex HEX)
+    string(LENGTH "${hex}" hexlen)
+    math(EXPR len "${hexlen} / 2")
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," arr "${hex}")
+    string(APPEND body "static const unsigned char ${symbol}_${i}[] = {${arr} 0};\n")
+    string(APPEND table "    {\"${name}\", (const char *)${symbol}_${i}, ${len}},\n")
+    math(EXPR i "${i} + 1")
+  endforeach()
+  string(APPEND body "const struct tide_embedded ${symbol}[] = {\n${table}    {NULL, NULL, 0}};\n")
+  file(WRITE ${out}.tmp "${body}")
+  configure_file(${out}.tmp ${out} COPYONLY)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${files})
+endfunction()
