@@ -19,7 +19,7 @@ struct tide_agg {
     double min, max;   /* of values; 0 when count == 0 */
     uint64_t nonzero;  /* rate: samples that were true/non-zero */
     double last;       /* gauge: last value */
-    const struct tide_hdr *hdr; /* trend: values x 1000 as integers (ms -> µs); else NULL */
+    struct tide_hdr *hdr; /* trend: values x 1000 as integers (ms -> µs); else NULL */
     double seconds;    /* length of the period, for per-second rates */
 };
 

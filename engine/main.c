@@ -1,7 +1,98 @@
-/* main.c: placeholder until the CLI lands. */
+/* main.c: the tide command: dispatches to run, demo, target, report, compare, verify. Only
+ * this file exits. */
+#include <curl/curl.h>
 #include <stdio.h>
-int main(void)
+#include <string.h>
+#include "audit.h"
+#include "log.h"
+#include "report.h"
+#include "run.h"
+#include "target.h"
+
+static const char usage[] =
+    "usage: tide <command> [options]\n"
+    "\n"
+    "  tide run SCRIPT [options]   run a scenario (see options below)\n"
+    "  tide demo                   built-in API + bundled scenario + report, in under a minute\n"
+    "  tide target [--port P]      the built-in reference API alone (tide target --help)\n"
+    "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
+    "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
+    "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
+    "  tide version | help\n"
+    "\n"
+    "run options:\n"
+    "  --host URL             base URL for relative request URLs\n"
+    "  --vus N                virtual users\n"
+    "  --duration D           how long (500ms, 30s, 5m, 1h30m)\n"
+    "  --iterations N         total iterations shared by the VUs\n"
+    "  --stage D:N            ramp to N VUs over D (repeat for several stages)\n"
+    "  --rate R               open model: R iterations per second (with --duration)\n"
+    "  --threads N            worker threads (default: one per core)\n"
+    "  --out DIR              run folder (default report/<date>-<scenario>)\n"
+    "  --threshold 'M: EXPR'  add a threshold, e.g. 'http_req_duration: p(95)<300'\n"
+    "  --warmup D             leave the first D out of thresholds and summary\n"
+    "  --tag K=V              tag every sample\n"
+    "  --env K=V              value for tide.env(K) (treated as a secret)\n"
+    "  --target               start the built-in API in-process and use it as host\n"
+    "  --insecure             do not verify TLS certificates\n"
+    "  --allow-read           let tide.data read files outside the scenario's folder\n"
+    "  --quiet                no progress line and no summary\n"
+    "  Locust aliases: -f FILE, -u USERS, -r SPAWN_RATE, -t/--run-time D, -H/--host URL,\n"
+    "                  --headless, --csv PREFIX, --html FILE\n"
+    "\n"
+    "exit codes: 0 passed; 99 thresholds, verify or compare failed; 2 bad usage or script;\n"
+    "            1 internal error; 108 tide.abort(); 130 interrupted (report still written)\n";
+
+static int verify_main(int argc, char **argv)
 {
-    puts("tide");
-    return 0;
+    if (argc != 1) {
+        fprintf(stderr, "tide: usage: tide verify DIR\n");
+        return TIDE_EXIT_USAGE;
+    }
+    struct tide_err err = {{0}};
+    if (tide_audit_verify_dir(argv[0], &err) != 0) {
+        fprintf(stderr, "tide: verify %s: %s\n", argv[0], err.msg);
+        return TIDE_EXIT_THRESHOLDS;
+    }
+    printf("%s: manifest hashes and audit chain intact\n", argv[0]);
+    return TIDE_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return TIDE_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage, stdout);
+        return TIDE_EXIT_OK;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("tide %s (%s) %s\n", TIDE_VERSION, TIDE_GIT, curl_version());
+        return TIDE_EXIT_OK;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc;
+    if (strcmp(cmd, "run") == 0)
+        rc = tide_run_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "demo") == 0)
+        rc = tide_demo_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "target") == 0)
+        rc = tide_target_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "report") == 0)
+        rc = tide_report_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "compare") == 0)
+        rc = tide_compare_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "verify") == 0)
+        rc = verify_main(argc - 2, argv + 2);
+    else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL)
+        rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
+    else {
+        fprintf(stderr, "tide: unknown command \"%s\" (see 'tide help')\n", cmd);
+        rc = TIDE_EXIT_USAGE;
+    }
+    curl_global_cleanup();
+    return rc;
 }

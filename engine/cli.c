@@ -1,0 +1,205 @@
+/* cli.c: parsing of `tide run` flags. Values point into argv. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "duration.h"
+
+static int parse_int(const char *flag, const char *s, long min, long max, long *out,
+                     struct tide_err *err)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return tide_err_set(err, "%s \"%s\": expected a whole number from %ld to %ld", flag, s,
+                            min, max);
+    *out = v;
+    return 0;
+}
+
+static int parse_num(const char *flag, const char *s, double *out, struct tide_err *err)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !(v > 0) || v > 1e9)
+        return tide_err_set(err, "%s \"%s\": expected a positive number", flag, s);
+    *out = v;
+    return 0;
+}
+
+static int parse_dur(const char *flag, const char *s, int64_t *out, struct tide_err *err)
+{
+    struct tide_err e;
+    if (tide_duration_parse(s, out, &e) != 0)
+        return tide_err_set(err, "%s: %s", flag, e.msg);
+    return 0;
+}
+
+static int parse_kv(const char *flag, char *s, struct tide_kv *kv, int *n, struct tide_err *err)
+{
+    char *eq = strchr(s, '=');
+    if (eq == NULL || eq == s)
+        return tide_err_set(err, "%s \"%s\": expected KEY=VALUE", flag, s);
+    if (*n == TIDE_CLI_MAX)
+        return tide_err_set(err, "%s: at most %d", flag, TIDE_CLI_MAX);
+    *eq = '\0';
+    kv[*n].key = s;
+    kv[*n].value = eq + 1;
+    (*n)++;
+    return 0;
+}
+
+/* --stage 30s:50 */
+static int parse_stage(char *s, struct tide_cli *cli, struct tide_err *err)
+{
+    char *colon = strrchr(s, ':');
+    if (colon == NULL)
+        return tide_err_set(err, "--stage \"%s\": expected DURATION:TARGET, e.g. 30s:50", s);
+    if (cli->nstages == TIDE_CLI_MAX)
+        return tide_err_set(err, "--stage: at most %d stages", TIDE_CLI_MAX);
+    *colon = '\0';
+    struct tide_stage *st = &cli->stages[cli->nstages];
+    long target;
+    if (parse_dur("--stage", s, &st->duration_us, err) != 0 ||
+        parse_int("--stage target", colon + 1, 0, 10000000, &target, err) != 0) {
+        *colon = ':';
+        return -1;
+    }
+    *colon = ':';
+    st->target = (double)target;
+    cli->nstages++;
+    return 0;
+}
+
+bool tide_cli_shapes_load(const struct tide_cli *cli)
+{
+    return cli->vus >= 0 || cli->duration_us >= 0 || cli->iterations >= 0 || cli->nstages > 0 ||
+           cli->rate > 0 || cli->users >= 0;
+}
+
+/* Splits "--flag=value" forms; returns the value for a flag that takes one. */
+static const char *value_of(int argc, char **argv, int *i, const char *inline_value)
+{
+    if (inline_value != NULL)
+        return inline_value;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->vus = -1;
+    cli->duration_us = -1;
+    cli->iterations = -1;
+    cli->rate = -1;
+    cli->warmup_us = -1;
+    cli->users = -1;
+    cli->spawn_rate = -1;
+    for (int i = 0; i < argc; i++) {
+        char *arg = argv[i];
+        if (arg[0] != '-' || arg[1] == '\0') {
+            if (cli->script != NULL)
+                return tide_err_set(err, "unexpected argument \"%s\" (one script per run)", arg);
+            cli->script = arg;
+            continue;
+        }
+        char flag[64];
+        const char *inline_value = NULL;
+        char *eq = strchr(arg, '=');
+        if (arg[1] == '-' && eq != NULL) {
+            snprintf(flag, sizeof flag, "%.*s", (int)(eq - arg), arg);
+            inline_value = eq + 1;
+        } else {
+            snprintf(flag, sizeof flag, "%s", arg);
+        }
+        /* flags without a value */
+        if (strcmp(flag, "--quiet") == 0 || strcmp(flag, "-q") == 0) {
+            cli->quiet = true;
+            continue;
+        }
+        if (strcmp(flag, "--insecure") == 0) {
+            cli->insecure = true;
+            continue;
+        }
+        if (strcmp(flag, "--headless") == 0 || strcmp(flag, "--autostart") == 0) {
+            continue; /* Locust's; tide always runs headless */
+        }
+        if (strcmp(flag, "--allow-read") == 0) {
+            cli->allow_read = true;
+            continue;
+        }
+        if (strcmp(flag, "--target") == 0) {
+            cli->target = true;
+            continue;
+        }
+        if (strcmp(flag, "--fail-on-saturation") == 0) {
+            cli->fail_on_saturation = true;
+            continue;
+        }
+        const char *v = value_of(argc, argv, &i, inline_value);
+        if (v == NULL)
+            return tide_err_set(err, "%s needs a value (see 'tide help')", flag);
+        char *mv = (char *)v; /* argv is writable */
+        long n;
+        int rc = 0;
+        if (strcmp(flag, "-f") == 0 || strcmp(flag, "--locustfile") == 0) {
+            cli->script = v;
+        } else if (strcmp(flag, "--host") == 0 || strcmp(flag, "-H") == 0) {
+            cli->host = v;
+        } else if (strcmp(flag, "--vus") == 0) {
+            rc = parse_int(flag, v, 0, 10000000, &n, err);
+            cli->vus = (int)n;
+        } else if (strcmp(flag, "-u") == 0 || strcmp(flag, "--users") == 0) {
+            rc = parse_int(flag, v, 0, 10000000, &n, err);
+            cli->users = (int)n;
+        } else if (strcmp(flag, "-r") == 0 || strcmp(flag, "--spawn-rate") == 0) {
+            rc = parse_num(flag, v, &cli->spawn_rate, err);
+        } else if (strcmp(flag, "--duration") == 0 || strcmp(flag, "-d") == 0 ||
+                   strcmp(flag, "-t") == 0 || strcmp(flag, "--run-time") == 0) {
+            rc = parse_dur(flag, v, &cli->duration_us, err);
+        } else if (strcmp(flag, "--iterations") == 0 || strcmp(flag, "-i") == 0) {
+            rc = parse_int(flag, v, 1, 1000000000000L, &n, err);
+            cli->iterations = n;
+        } else if (strcmp(flag, "--stage") == 0 || strcmp(flag, "-s") == 0) {
+            rc = parse_stage(mv, cli, err);
+        } else if (strcmp(flag, "--rate") == 0) {
+            rc = parse_num(flag, v, &cli->rate, err);
+        } else if (strcmp(flag, "--threads") == 0) {
+            rc = parse_int(flag, v, 1, 256, &n, err);
+            cli->threads = (int)n;
+        } else if (strcmp(flag, "--out") == 0 || strcmp(flag, "-o") == 0) {
+            cli->out = v;
+        } else if (strcmp(flag, "--threshold") == 0) {
+            if (cli->nthresholds == TIDE_CLI_MAX)
+                return tide_err_set(err, "--threshold: at most %d", TIDE_CLI_MAX);
+            cli->thresholds[cli->nthresholds++] = v;
+        } else if (strcmp(flag, "--warmup") == 0) {
+            rc = parse_dur(flag, v, &cli->warmup_us, err);
+        } else if (strcmp(flag, "--tag") == 0) {
+            rc = parse_kv(flag, mv, cli->tags, &cli->ntags, err);
+        } else if (strcmp(flag, "--env") == 0 || strcmp(flag, "-e") == 0) {
+            rc = parse_kv(flag, mv, cli->env, &cli->nenv, err);
+        } else if (strcmp(flag, "--plugin") == 0) {
+            if (cli->nplugins == TIDE_CLI_MAX)
+                return tide_err_set(err, "--plugin: at most %d", TIDE_CLI_MAX);
+            cli->plugins[cli->nplugins++] = v;
+        } else if (strcmp(flag, "--csv") == 0) {
+            cli->csv_prefix = v;
+        } else if (strcmp(flag, "--html") == 0) {
+            cli->html_path = v;
+        } else {
+            return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
+        }
+        if (rc != 0)
+            return -1;
+    }
+    if (cli->script == NULL)
+        return tide_err_set(err, "no script given (usage: tide run SCRIPT [options])");
+    if (cli->spawn_rate > 0 && cli->users < 0)
+        return tide_err_set(err, "-r/--spawn-rate needs -u/--users");
+    return 0;
+}

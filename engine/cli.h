@@ -1,0 +1,44 @@
+/* cli.h: the `tide run` command line, including Locust's aliases, before it is merged with the
+ * script's options. Unset numbers are -1. */
+#ifndef TIDE_CLI_H
+#define TIDE_CLI_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "config.h"
+#include "err.h"
+
+#define TIDE_CLI_MAX 64
+
+struct tide_cli {
+    const char *script;
+    const char *host;
+    int vus;
+    int64_t duration_us;
+    int64_t iterations;
+    struct tide_stage stages[TIDE_CLI_MAX];
+    int nstages;
+    double rate;
+    int threads;
+    const char *out;
+    const char *thresholds[TIDE_CLI_MAX];
+    int nthresholds;
+    int64_t warmup_us;
+    struct tide_kv tags[TIDE_CLI_MAX];
+    int ntags;
+    struct tide_kv env[TIDE_CLI_MAX];
+    int nenv;
+    const char *plugins[TIDE_CLI_MAX];
+    int nplugins;
+    bool quiet, insecure, allow_read, target, fail_on_saturation;
+    int users;          /* Locust -u */
+    double spawn_rate;  /* Locust -r */
+    const char *csv_prefix;
+    const char *html_path;
+};
+
+/* Parses argv (after "run"). Returns 0, or -1 with a one-line message. */
+int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err);
+/* True when the CLI sets the load shape (so the script's scenarios are replaced). */
+bool tide_cli_shapes_load(const struct tide_cli *cli);
+
+#endif

@@ -1,0 +1,23 @@
+/* log.h: messages to the terminal, and the redaction of secrets from everything tide writes.
+ * Values registered as secrets (read through tide.env, or marked by option) are replaced by
+ * "***" in every message, event, report and summary. Thread-safe. */
+#ifndef TIDE_LOG_H
+#define TIDE_LOG_H
+#include <stdbool.h>
+#include <stddef.h>
+
+enum tide_log_level { TIDE_LOG_DEBUG, TIDE_LOG_INFO, TIDE_LOG_WARN, TIDE_LOG_ERROR };
+
+/* One line to stderr: "tide: <msg>" (redacted). */
+void tide_log(enum tide_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tide_log_set_quiet(bool quiet); /* hides INFO and DEBUG */
+
+/* Secrets. Values shorter than 3 bytes are not registered (they would redact everything). */
+void tide_secret_add(const char *value);
+/* Returns a malloc'd copy of s with every secret replaced by "***"; NULL only without memory. */
+char *tide_redact(const char *s);
+/* Redacts in place into a fixed buffer (truncating), for hot paths that already have one. */
+void tide_redact_buf(char *buf, size_t len);
+void tide_secrets_clear(void);
+
+#endif

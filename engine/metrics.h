@@ -1,0 +1,96 @@
+/* metrics.h: metric definitions (process-wide) and registries of tagged series.
+ * A registry belongs to one thread; workers fill one per interval and hand it to the
+ * coordinator, which merges them exactly (histograms included). */
+#ifndef TIDE_METRICS_H
+#define TIDE_METRICS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cJSON.h>
+#include "agg.h"
+#include "err.h"
+
+enum tide_contains { TIDE_CONTAINS_DEFAULT, TIDE_CONTAINS_TIME, TIDE_CONTAINS_DATA };
+
+/* Built-in metrics, registered first so their ids are these constants. */
+enum tide_builtin_metric {
+    TIDE_M_HTTP_REQS,
+    TIDE_M_HTTP_REQ_DURATION,
+    TIDE_M_HTTP_REQ_BLOCKED,
+    TIDE_M_HTTP_REQ_CONNECTING,
+    TIDE_M_HTTP_REQ_TLS,
+    TIDE_M_HTTP_REQ_SENDING,
+    TIDE_M_HTTP_REQ_WAITING,
+    TIDE_M_HTTP_REQ_RECEIVING,
+    TIDE_M_HTTP_REQ_FAILED,
+    TIDE_M_ITERATIONS,
+    TIDE_M_ITERATION_DURATION,
+    TIDE_M_DROPPED_ITERATIONS,
+    TIDE_M_VUS,
+    TIDE_M_VUS_MAX,
+    TIDE_M_DATA_SENT,
+    TIDE_M_DATA_RECEIVED,
+    TIDE_M_CHECKS,
+    TIDE_M_HTTP_REQ_DURATION_UNCORRECTED,
+    TIDE_M_ITERATION_START_DELAY,
+    TIDE_M_BUILTIN_COUNT
+};
+
+/* Definitions. Names: [A-Za-z_][A-Za-z0-9_.]*, at most 128 bytes. Re-registering a name with
+ * the same type returns its id; with another type it is an error. */
+int tide_metric_register(const char *name, enum tide_metric_type type, enum tide_contains contains,
+                         struct tide_err *err);
+int tide_metric_lookup(const char *name); /* -1 when unknown */
+const char *tide_metric_name(int id);
+enum tide_metric_type tide_metric_type_of(int id);
+enum tide_contains tide_metric_contains(int id);
+int tide_metric_count(void);
+const char *tide_metric_type_name(enum tide_metric_type t); /* "counter", "trend", ... */
+
+/* Tag sets are canonical strings: "k\x1fv\x1ek\x1fv" sorted by key, so equal sets are equal
+ * strings. A tagset builder: */
+struct tide_tags {
+    int n;
+    const char *key[32];
+    const char *value[32];
+};
+void tide_tags_set(struct tide_tags *t, const char *key, const char *value); /* replaces */
+/* Writes the canonical form into buf; returns its length (truncated sets are cut at a pair). */
+size_t tide_tags_canon(const struct tide_tags *t, char *buf, size_t len);
+/* Splits a canonical string into 't' (pointers into 'scratch', a copy of canon). */
+void tide_tags_parse(const char *canon, char *scratch, size_t len, struct tide_tags *t);
+
+/* One series: a metric with one tag set, and its aggregate. */
+struct tide_series {
+    int metric;
+    char *tags; /* canonical */
+    uint64_t hash;
+    struct tide_agg agg; /* agg.hdr is owned (trend) */
+};
+
+struct tide_registry; /* opaque */
+struct tide_registry *tide_registry_new(void);
+void tide_registry_free(struct tide_registry *r);
+/* Records a sample. Trend values are in the metric's unit (ms for time) and kept x1000. */
+void tide_registry_add(struct tide_registry *r, int metric, const char *tags, double value);
+/* Adds everything in src into dst (exact). */
+int tide_registry_merge(struct tide_registry *dst, const struct tide_registry *src);
+size_t tide_registry_size(const struct tide_registry *r);
+struct tide_series *tide_registry_at(const struct tide_registry *r, size_t i);
+bool tide_registry_empty(const struct tide_registry *r);
+
+/* Aggregates: merges every series of 'metric' whose tags satisfy 'match' (NULL: all) into
+ * 'out', whose histogram (if any) is allocated and must be released with tide_agg_fini. */
+typedef bool (*tide_tags_match_fn)(void *ctx, const struct tide_tags *tags);
+void tide_registry_aggregate(const struct tide_registry *r, int metric, tide_tags_match_fn match,
+                             void *ctx, struct tide_agg *out);
+void tide_agg_init(struct tide_agg *a, enum tide_metric_type type);
+void tide_agg_add(struct tide_agg *a, double value);
+void tide_agg_merge(struct tide_agg *dst, const struct tide_agg *src);
+void tide_agg_fini(struct tide_agg *a);
+/* The summary.json form of an aggregate (count, avg, percentiles, histogram...). */
+cJSON *tide_agg_to_json(const struct tide_agg *a, enum tide_contains contains, bool histogram);
+/* Trend value in the metric's unit (ms) at percentile p. */
+double tide_agg_percentile(const struct tide_agg *a, double p);
+
+#endif

@@ -1,0 +1,795 @@
+/* options.c: script options + CLI -> struct tide_config. */
+#include <errno.h>
+#include <lauxlib.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "duration.h"
+#include "options.h"
+#include "sandbox.h"
+
+#define DEFAULT_GRACEFUL_STOP_US 30000000LL
+#define DEFAULT_MAX_DURATION_US 600000000LL
+
+const char *tide_executor_name(enum tide_executor e)
+{
+    static const char *names[] = {"constant-vus",          "ramping-vus",
+                                  "per-vu-iterations",     "shared-iterations",
+                                  "constant-arrival-rate", "ramping-arrival-rate"};
+    return names[e];
+}
+
+int64_t tide_scenario_end_us(const struct tide_scenario *s)
+{
+    int64_t sum = 0;
+    switch (s->executor) {
+    case TIDE_EXEC_CONSTANT_VUS:
+    case TIDE_EXEC_CONSTANT_ARRIVAL_RATE:
+        return s->duration_us;
+    case TIDE_EXEC_RAMPING_VUS:
+    case TIDE_EXEC_RAMPING_ARRIVAL_RATE:
+        for (int i = 0; i < s->nstages; i++)
+            sum += s->stages[i].duration_us;
+        return sum;
+    case TIDE_EXEC_PER_VU_ITERATIONS:
+    case TIDE_EXEC_SHARED_ITERATIONS:
+        return s->max_duration_us;
+    }
+    return 0;
+}
+
+static void free_kvs(struct tide_kv *kv, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+void tide_config_free(struct tide_config *c)
+{
+    free(c->script_path);
+    free(c->script_dir);
+    free(c->script_source);
+    free(c->script_name);
+    free(c->host);
+    free(c->out_dir);
+    free(c->csv_prefix);
+    free(c->html_path);
+    for (int i = 0; i < c->nscenarios; i++) {
+        struct tide_scenario *s = &c->scenarios[i];
+        free(s->name);
+        free(s->exec);
+        free(s->stages);
+        free_kvs(s->tags, s->ntags);
+    }
+    free(c->scenarios);
+    for (int i = 0; i < c->nthresholds; i++) {
+        free(c->thresholds[i].key);
+        free(c->thresholds[i].expr);
+    }
+    free(c->thresholds);
+    free_kvs(c->env, c->nenv);
+    free_kvs(c->tags, c->ntags);
+    for (int i = 0; i < c->nplugins; i++)
+        free(c->plugins[i]);
+    free(c->plugins);
+    memset(c, 0, sizeof *c);
+}
+
+static char *dupstr(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+static int read_script(const char *path, struct tide_config *cfg, struct tide_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return tide_err_set(err, "cannot read %s: %s", path, strerror(errno));
+    struct {
+        char *data;
+        size_t len, cap;
+    } b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n + 1 > b.cap) {
+            b.cap = (b.len + n + 1) * 2;
+            char *g = realloc(b.data, b.cap);
+            if (g == NULL) {
+                fclose(f);
+                free(b.data);
+                return tide_err_set(err, "out of memory reading %s", path);
+            }
+            b.data = g;
+        }
+        memcpy(b.data + b.len, chunk, n);
+        b.len += n;
+    }
+    fclose(f);
+    if (b.data == NULL)
+        b.data = strdup("");
+    else
+        b.data[b.len] = '\0';
+    cfg->script_source = b.data;
+    cfg->script_len = b.len;
+    char real[PATH_MAX];
+    if (realpath(path, real) == NULL)
+        return tide_err_set(err, "cannot resolve %s: %s", path, strerror(errno));
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", real);
+    cfg->script_dir = strdup(dirname(tmp));
+    snprintf(tmp, sizeof tmp, "%s", real);
+    char *base = basename(tmp);
+    char *dot = strrchr(base, '.');
+    if (dot != NULL && dot != base)
+        *dot = '\0';
+    cfg->script_name = strdup(base);
+    cfg->script_path = strdup(path);
+    return 0;
+}
+
+/* --- reading Lua option values (table at index idx); k6's camelCase names accepted too --- */
+
+static int field(lua_State *L, int idx, const char *name, const char *alias)
+{
+    int t = lua_getfield(L, idx, name);
+    if (t == LUA_TNIL && alias != NULL) {
+        lua_pop(L, 1);
+        t = lua_getfield(L, idx, alias);
+    }
+    return t;
+}
+
+static int opt_duration(lua_State *L, int idx, const char *where, const char *name,
+                        const char *alias, int64_t *out, struct tide_err *err)
+{
+    int t = field(L, idx, name, alias);
+    int rc = 0;
+    if (t == LUA_TNUMBER) {
+        double s = lua_tonumber(L, -1);
+        if (!(s >= 0) || !isfinite(s))
+            rc = tide_err_set(err, "%s.%s: expected a duration >= 0", where, name);
+        else
+            *out = (int64_t)llround(s * 1e6);
+    } else if (t == LUA_TSTRING) {
+        struct tide_err e;
+        if (tide_duration_parse(lua_tostring(L, -1), out, &e) != 0)
+            rc = tide_err_set(err, "%s.%s: %s", where, name, e.msg);
+    } else if (t != LUA_TNIL) {
+        rc = tide_err_set(err, "%s.%s: expected a duration such as \"30s\"", where, name);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int opt_number(lua_State *L, int idx, const char *where, const char *name,
+                      const char *alias, double min, double *out, struct tide_err *err)
+{
+    int t = field(L, idx, name, alias);
+    int rc = 0;
+    if (t == LUA_TNUMBER) {
+        double v = lua_tonumber(L, -1);
+        if (!(v >= min) || !isfinite(v))
+            rc = tide_err_set(err, "%s.%s: expected a number >= %g", where, name, min);
+        else
+            *out = v;
+    } else if (t != LUA_TNIL) {
+        rc = tide_err_set(err, "%s.%s: expected a number", where, name);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int opt_int(lua_State *L, int idx, const char *where, const char *name, const char *alias,
+                   int64_t *out, struct tide_err *err)
+{
+    double v = (double)*out;
+    if (opt_number(L, idx, where, name, alias, 0, &v, err) != 0)
+        return -1;
+    if (v != floor(v))
+        return tide_err_set(err, "%s.%s: expected a whole number", where, name);
+    *out = (int64_t)v;
+    return 0;
+}
+
+static int opt_string(lua_State *L, int idx, const char *where, const char *name, char **out,
+                      struct tide_err *err)
+{
+    int t = lua_getfield(L, idx, name);
+    int rc = 0;
+    if (t == LUA_TSTRING) {
+        free(*out);
+        *out = strdup(lua_tostring(L, -1));
+    } else if (t != LUA_TNIL) {
+        rc = tide_err_set(err, "%s.%s: expected a string", where, name);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int opt_bool(lua_State *L, int idx, const char *name, bool *out)
+{
+    int t = lua_getfield(L, idx, name);
+    if (t == LUA_TBOOLEAN)
+        *out = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int read_kvs(lua_State *L, int idx, const char *where, const char *name,
+                    struct tide_kv **out, int *n, struct tide_err *err)
+{
+    int t = lua_getfield(L, idx, name);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (t != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return tide_err_set(err, "%s.%s: expected a table of name = value", where, name);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            struct tide_kv *g = realloc(*out, (size_t)(*n + 1) * sizeof *g);
+            if (g != NULL) {
+                *out = g;
+                g[*n].key = strdup(lua_tostring(L, -2));
+                g[*n].value = strdup(luaL_tolstring(L, -1, NULL));
+                lua_pop(L, 1);
+                (*n)++;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int read_stages(lua_State *L, int idx, const char *where, struct tide_scenario *s,
+                       struct tide_err *err)
+{
+    if (lua_getfield(L, idx, "stages") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int st = lua_gettop(L);
+    int n = (int)luaL_len(L, st);
+    s->stages = calloc((size_t)(n > 0 ? n : 1), sizeof *s->stages);
+    s->nstages = 0;
+    for (int i = 1; i <= n; i++) {
+        char w[160];
+        snprintf(w, sizeof w, "%s.stages[%d]", where, i);
+        if (lua_geti(L, st, i) != LUA_TTABLE) {
+            lua_settop(L, st - 1);
+            return tide_err_set(err, "%s: expected { duration = \"30s\", target = N }", w);
+        }
+        struct tide_stage *sg = &s->stages[s->nstages];
+        sg->duration_us = -1;
+        sg->target = -1;
+        if (opt_duration(L, -1, w, "duration", NULL, &sg->duration_us, err) != 0 ||
+            opt_number(L, -1, w, "target", NULL, 0, &sg->target, err) != 0) {
+            lua_settop(L, st - 1);
+            return -1;
+        }
+        if (sg->duration_us < 0 || sg->target < 0) {
+            lua_settop(L, st - 1);
+            return tide_err_set(err, "%s: needs both duration and target", w);
+        }
+        s->nstages++;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int parse_executor(const char *name, enum tide_executor *e)
+{
+    for (int i = 0; i <= TIDE_EXEC_RAMPING_ARRIVAL_RATE; i++) {
+        if (strcmp(name, tide_executor_name((enum tide_executor)i)) == 0) {
+            *e = (enum tide_executor)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void scenario_defaults(struct tide_scenario *s, const char *name)
+{
+    memset(s, 0, sizeof *s);
+    s->name = strdup(name);
+    s->exec = strdup("run");
+    s->vus = 1;
+    s->iterations = 1;
+    s->graceful_ramp_down_us = DEFAULT_GRACEFUL_STOP_US;
+    s->graceful_stop_us = DEFAULT_GRACEFUL_STOP_US;
+    s->max_duration_us = DEFAULT_MAX_DURATION_US;
+    s->time_unit_us = 1000000;
+    s->duration_us = -1;
+    s->max_queue = -1;
+}
+
+/* Checks and completes one scenario once all its keys are read. */
+static int finish_scenario(struct tide_scenario *s, struct tide_err *err)
+{
+    const char *n = s->name;
+    switch (s->executor) {
+    case TIDE_EXEC_CONSTANT_VUS:
+        if (s->duration_us <= 0)
+            return tide_err_set(err, "scenario %s: constant-vus needs a duration", n);
+        break;
+    case TIDE_EXEC_RAMPING_VUS:
+    case TIDE_EXEC_RAMPING_ARRIVAL_RATE:
+        if (s->nstages == 0)
+            return tide_err_set(err, "scenario %s: %s needs stages", n,
+                                tide_executor_name(s->executor));
+        break;
+    case TIDE_EXEC_CONSTANT_ARRIVAL_RATE:
+        if (s->duration_us <= 0 || !(s->rate > 0))
+            return tide_err_set(err, "scenario %s: constant-arrival-rate needs rate and duration",
+                                n);
+        break;
+    default:
+        break;
+    }
+    if (s->executor == TIDE_EXEC_CONSTANT_ARRIVAL_RATE ||
+        s->executor == TIDE_EXEC_RAMPING_ARRIVAL_RATE) {
+        if (s->pre_allocated_vus <= 0)
+            s->pre_allocated_vus = s->max_vus > 0 ? s->max_vus : 10;
+        if (s->max_vus < s->pre_allocated_vus)
+            s->max_vus = s->pre_allocated_vus;
+        if (s->max_queue < 0) {
+            double peak = s->rate > s->start_rate ? s->rate : s->start_rate;
+            for (int i = 0; i < s->nstages; i++)
+                peak = s->stages[i].target > peak ? s->stages[i].target : peak;
+            double per_s = peak * 1e6 / (double)s->time_unit_us;
+            s->max_queue = (int64_t)ceil(per_s * 10); /* 10 s worth of arrivals */
+            if (s->max_queue < 1)
+                s->max_queue = 1;
+        }
+    }
+    return 0;
+}
+
+static int read_scenario(lua_State *L, int idx, const char *name, struct tide_scenario *s,
+                         struct tide_err *err)
+{
+    char where[160];
+    snprintf(where, sizeof where, "options.scenarios.%s", name);
+    scenario_defaults(s, name);
+    if (lua_getfield(L, idx, "executor") != LUA_TSTRING) {
+        lua_pop(L, 1);
+        return tide_err_set(err, "%s: needs an executor (e.g. \"constant-vus\")", where);
+    }
+    if (parse_executor(lua_tostring(L, -1), &s->executor) != 0) {
+        tide_err_set(err,
+                     "%s: unknown executor \"%s\" (constant-vus, ramping-vus, per-vu-iterations, "
+                     "shared-iterations, constant-arrival-rate, ramping-arrival-rate)",
+                     where, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
+    int64_t vus = s->vus, it = s->iterations, pre = 0, maxv = 0, startv = 0;
+    double rate = 0, start_rate = 0;
+    if (opt_string(L, idx, where, "exec", &s->exec, err) != 0 ||
+        opt_duration(L, idx, where, "start_time", "startTime", &s->start_time_us, err) != 0 ||
+        opt_duration(L, idx, where, "duration", NULL, &s->duration_us, err) != 0 ||
+        opt_duration(L, idx, where, "graceful_ramp_down", "gracefulRampDown",
+                     &s->graceful_ramp_down_us, err) != 0 ||
+        opt_duration(L, idx, where, "graceful_stop", "gracefulStop", &s->graceful_stop_us,
+                     err) != 0 ||
+        opt_duration(L, idx, where, "max_duration", "maxDuration", &s->max_duration_us, err) !=
+            0 ||
+        opt_duration(L, idx, where, "time_unit", "timeUnit", &s->time_unit_us, err) != 0 ||
+        opt_int(L, idx, where, "vus", NULL, &vus, err) != 0 ||
+        opt_int(L, idx, where, "start_vus", "startVUs", &startv, err) != 0 ||
+        opt_int(L, idx, where, "iterations", NULL, &it, err) != 0 ||
+        opt_int(L, idx, where, "pre_allocated_vus", "preAllocatedVUs", &pre, err) != 0 ||
+        opt_int(L, idx, where, "max_vus", "maxVUs", &maxv, err) != 0 ||
+        opt_int(L, idx, where, "max_queue", NULL, &s->max_queue, err) != 0 ||
+        opt_number(L, idx, where, "rate", NULL, 0, &rate, err) != 0 ||
+        opt_number(L, idx, where, "start_rate", "startRate", 0, &start_rate, err) != 0 ||
+        opt_bool(L, idx, "poisson", &s->poisson) != 0 || read_stages(L, idx, where, s, err) != 0 ||
+        read_kvs(L, idx, where, "tags", &s->tags, &s->ntags, err) != 0)
+        return -1;
+    if (s->time_unit_us <= 0)
+        return tide_err_set(err, "%s.time_unit: must be > 0", where);
+    s->vus = (int)vus;
+    s->start_vus = (int)startv;
+    s->iterations = it;
+    s->pre_allocated_vus = (int)pre;
+    s->max_vus = (int)maxv;
+    s->rate = rate;
+    s->start_rate = start_rate;
+    return finish_scenario(s, err);
+}
+
+static int add_scenario(struct tide_config *cfg, struct tide_scenario **out)
+{
+    struct tide_scenario *g = realloc(cfg->scenarios, (size_t)(cfg->nscenarios + 1) * sizeof *g);
+    if (g == NULL)
+        return -1;
+    cfg->scenarios = g;
+    *out = &g[cfg->nscenarios++];
+    return 0;
+}
+
+/* The default scenario from the top-level shortcuts (options and CLI merged). */
+static int default_scenario(struct tide_config *cfg, const struct tide_cli *cli, int64_t vus,
+                            int64_t duration, int64_t iterations, struct tide_stage *stages,
+                            int nstages, struct tide_err *err)
+{
+    struct tide_scenario *s;
+    if (add_scenario(cfg, &s) != 0)
+        return tide_err_set(err, "out of memory");
+    scenario_defaults(s, "default");
+    if (cli->users >= 0) {
+        /* Locust: -u users at -r per second, then hold until -t */
+        int64_t total = duration > 0 ? duration : 0;
+        double rate = cli->spawn_rate > 0 ? cli->spawn_rate : 0;
+        int64_t ramp = rate > 0 ? (int64_t)llround((double)cli->users / rate * 1e6) : 0;
+        if (total <= 0)
+            return tide_err_set(err, "-u/--users needs -t/--run-time (e.g. -t 5m)");
+        if (ramp > total)
+            ramp = total;
+        s->executor = TIDE_EXEC_RAMPING_VUS;
+        s->stages = calloc(2, sizeof *s->stages);
+        s->stages[0] = (struct tide_stage){ramp, cli->users};
+        s->stages[1] = (struct tide_stage){total - ramp, cli->users};
+        s->nstages = 2;
+        s->start_vus = 0;
+        s->graceful_ramp_down_us = 0;
+    } else if (cli->rate > 0) {
+        if (duration <= 0)
+            return tide_err_set(err, "--rate needs --duration");
+        s->executor = TIDE_EXEC_CONSTANT_ARRIVAL_RATE;
+        s->rate = cli->rate;
+        s->duration_us = duration;
+        s->pre_allocated_vus = vus > 0 ? (int)vus : 0;
+        s->max_vus = vus > 0 ? (int)vus : 0;
+    } else if (nstages > 0) {
+        s->executor = TIDE_EXEC_RAMPING_VUS;
+        s->stages = calloc((size_t)nstages, sizeof *s->stages);
+        memcpy(s->stages, stages, (size_t)nstages * sizeof *stages);
+        s->nstages = nstages;
+        s->start_vus = 0;
+    } else if (iterations > 0) {
+        s->executor = TIDE_EXEC_SHARED_ITERATIONS;
+        s->vus = vus > 0 ? (int)vus : 1;
+        s->iterations = iterations;
+        if (duration > 0)
+            s->max_duration_us = duration;
+    } else if (duration > 0) {
+        s->executor = TIDE_EXEC_CONSTANT_VUS;
+        s->vus = vus > 0 ? (int)vus : 1;
+        s->duration_us = duration;
+    } else {
+        s->executor = TIDE_EXEC_PER_VU_ITERATIONS; /* nothing said: 1 VU, 1 iteration */
+        s->vus = vus > 0 ? (int)vus : 1;
+        s->iterations = 1;
+    }
+    return finish_scenario(s, err);
+}
+
+static int read_scenarios(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
+{
+    if (lua_getfield(L, opts, "scenarios") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int tbl = lua_gettop(L);
+    /* sorted names, so worker shares and reports are deterministic */
+    const char *names[256];
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, tbl) != 0) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING || n == 256) {
+            lua_settop(L, tbl - 1);
+            return tide_err_set(err, "options.scenarios: keys must be scenario names");
+        }
+        names[n++] = lua_tostring(L, -1);
+    }
+    for (int i = 1; i < n; i++) {
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        struct tide_scenario *s;
+        if (add_scenario(cfg, &s) != 0) {
+            lua_settop(L, tbl - 1);
+            return tide_err_set(err, "out of memory");
+        }
+        if (lua_getfield(L, tbl, names[i]) != LUA_TTABLE) {
+            scenario_defaults(s, names[i]);
+            lua_settop(L, tbl - 1);
+            return tide_err_set(err, "options.scenarios.%s: expected a table", names[i]);
+        }
+        if (read_scenario(L, lua_gettop(L), names[i], s, err) != 0) {
+            lua_settop(L, tbl - 1);
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int add_threshold(struct tide_config *cfg, const char *key, const char *expr, bool abort,
+                         int64_t delay, bool cli)
+{
+    struct tide_threshold_spec *g =
+        realloc(cfg->thresholds, (size_t)(cfg->nthresholds + 1) * sizeof *g);
+    if (g == NULL)
+        return -1;
+    cfg->thresholds = g;
+    g[cfg->nthresholds] = (struct tide_threshold_spec){strdup(key), strdup(expr), abort, delay,
+                                                       cli};
+    cfg->nthresholds++;
+    return 0;
+}
+
+static int read_thresholds(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
+{
+    if (lua_getfield(L, opts, "thresholds") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int tbl = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, tbl) != 0) {
+        const char *key = lua_tostring(L, -2);
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_settop(L, tbl - 1);
+            return tide_err_set(err, "options.thresholds: keys must be metric names");
+        }
+        if (lua_type(L, -1) == LUA_TSTRING) { /* one expression, not in a list */
+            add_threshold(cfg, key, lua_tostring(L, -1), false, 0, false);
+            lua_pop(L, 1);
+            continue;
+        }
+        if (lua_type(L, -1) != LUA_TTABLE) {
+            lua_settop(L, tbl - 1);
+            return tide_err_set(err, "options.thresholds[\"%s\"]: expected a list of expressions",
+                                key);
+        }
+        int list = lua_gettop(L);
+        int n = (int)luaL_len(L, list);
+        for (int i = 1; i <= n; i++) {
+            int t = lua_geti(L, list, i);
+            if (t == LUA_TSTRING) {
+                add_threshold(cfg, key, lua_tostring(L, -1), false, 0, false);
+            } else if (t == LUA_TTABLE) {
+                char where[200];
+                snprintf(where, sizeof where, "options.thresholds[\"%s\"][%d]", key, i);
+                int64_t delay = 0;
+                bool abort = false;
+                if (field(L, -1, "threshold", NULL) != LUA_TSTRING) {
+                    lua_settop(L, tbl - 1);
+                    return tide_err_set(err, "%s: needs threshold = \"expression\"", where);
+                }
+                char *expr = strdup(lua_tostring(L, -1));
+                lua_pop(L, 1);
+                opt_bool(L, -1, "abort_on_fail", &abort);
+                opt_bool(L, -1, "abortOnFail", &abort);
+                if (opt_duration(L, -1, where, "delay_abort_eval", "delayAbortEval", &delay,
+                                 err) != 0) {
+                    free(expr);
+                    lua_settop(L, tbl - 1);
+                    return -1;
+                }
+                add_threshold(cfg, key, expr, abort, delay, false);
+                free(expr);
+            } else {
+                lua_settop(L, tbl - 1);
+                return tide_err_set(err, "options.thresholds[\"%s\"][%d]: expected a string or "
+                                         "{ threshold = ... }",
+                                    key, i);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Runs the script's top level in a probe state and leaves its `options` (or nil) and its env
+ * on the stack: env, options. */
+static int probe(lua_State *L, struct tide_config *cfg, struct tide_err *err)
+{
+    if (tide_sandbox_load_script(L, cfg, err) != 0)
+        return -1;
+    lua_newtable(L); /* chunk, env */
+    lua_newtable(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.base");
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setupvalue(L, -3, 1); /* chunk, env */
+    lua_insert(L, -2);        /* env, chunk */
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        tide_err_set(err, "%s", luaL_tolstring(L, -1, NULL));
+        return -1;
+    }
+    lua_getfield(L, -1, "options"); /* env, options */
+    if (!lua_isnil(L, -1) && !lua_istable(L, -1))
+        return tide_err_set(err, "%s: options must be a table", cfg->script_path);
+    return 0;
+}
+
+static int exec_defined(lua_State *L, int env, const struct tide_config *cfg,
+                        struct tide_err *err)
+{
+    for (int i = 0; i < cfg->nscenarios; i++) {
+        const struct tide_scenario *s = &cfg->scenarios[i];
+        if (lua_getfield(L, env, s->exec) != LUA_TFUNCTION) {
+            lua_pop(L, 1);
+            if (strcmp(s->exec, "run") == 0)
+                return tide_err_set(err,
+                                    "%s: no function run() to iterate (define run(), or set exec "
+                                    "in options.scenarios)",
+                                    cfg->script_path);
+            return tide_err_set(err, "%s: scenario %s: exec function %s() is not defined",
+                                cfg->script_path, s->name, s->exec);
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static char *trim_host(const char *h)
+{
+    char *s = strdup(h);
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
+    return s;
+}
+
+int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, struct tide_err *err)
+{
+    struct tide_scenario top;
+    memset(&top, 0, sizeof top);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->verify_fails_run = true;
+    if (read_script(cli->script, cfg, err) != 0)
+        return -1;
+    for (int i = 0; i < cli->nenv; i++) { /* --env first: the script's top level may read it */
+        struct tide_kv *g = realloc(cfg->env, (size_t)(cfg->nenv + 1) * sizeof *g);
+        if (g == NULL)
+            return tide_err_set(err, "out of memory");
+        cfg->env = g;
+        g[cfg->nenv].key = strdup(cli->env[i].key);
+        g[cfg->nenv].value = strdup(cli->env[i].value);
+        cfg->nenv++;
+    }
+    cfg->allow_read_anywhere = cli->allow_read;
+    lua_State *L = tide_sandbox_new(cfg, err);
+    if (L == NULL)
+        return -1;
+    int rc = -1;
+    if (probe(L, cfg, err) != 0)
+        goto out;
+    int env = lua_gettop(L) - 1, opts = lua_gettop(L);
+    bool has_opts = lua_istable(L, opts);
+    int64_t vus = -1, duration = -1, iterations = -1, warmup = 0, threads = 0;
+    if (has_opts) {
+        if (opt_string(L, opts, "options", "host", &cfg->host, err) != 0 ||
+            opt_int(L, opts, "options", "vus", NULL, &vus, err) != 0 ||
+            opt_duration(L, opts, "options", "duration", NULL, &duration, err) != 0 ||
+            opt_int(L, opts, "options", "iterations", NULL, &iterations, err) != 0 ||
+            opt_duration(L, opts, "options", "warmup", NULL, &warmup, err) != 0 ||
+            opt_int(L, opts, "options", "threads", NULL, &threads, err) != 0 ||
+            opt_bool(L, opts, "insecure", &cfg->insecure) != 0 ||
+            opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
+            read_stages(L, opts, "options", &top, err) != 0 ||
+            read_kvs(L, opts, "options", "tags", &cfg->tags, &cfg->ntags, err) != 0 ||
+            read_thresholds(L, opts, cfg, err) != 0)
+            goto out;
+    }
+    /* CLI wins */
+    if (cli->host != NULL) {
+        free(cfg->host);
+        cfg->host = strdup(cli->host);
+    }
+    if (cfg->host != NULL) {
+        char *t = trim_host(cfg->host);
+        free(cfg->host);
+        cfg->host = t;
+    }
+    if (cli->vus >= 0)
+        vus = cli->vus;
+    if (cli->duration_us >= 0)
+        duration = cli->duration_us;
+    if (cli->iterations >= 0)
+        iterations = cli->iterations;
+    if (cli->nstages > 0) {
+        free(top.stages);
+        top.stages = calloc((size_t)cli->nstages, sizeof *top.stages);
+        memcpy(top.stages, cli->stages, (size_t)cli->nstages * sizeof *top.stages);
+        top.nstages = cli->nstages;
+    }
+    if (tide_cli_shapes_load(cli) || !has_opts ||
+        (lua_getfield(L, opts, "scenarios"), !lua_istable(L, -1))) {
+        if (has_opts && !tide_cli_shapes_load(cli))
+            lua_pop(L, 1);
+        rc = default_scenario(cfg, cli, vus, duration, iterations, top.stages, top.nstages, err);
+        if (rc != 0)
+            goto out;
+        rc = -1;
+    } else {
+        lua_pop(L, 1);
+        if (read_scenarios(L, opts, cfg, err) != 0)
+            goto out;
+        if (cfg->nscenarios == 0) {
+            tide_err_set(err, "options.scenarios is empty");
+            goto out;
+        }
+    }
+    if (exec_defined(L, env, cfg, err) != 0)
+        goto out;
+    for (int i = 0; i < cli->nthresholds; i++) {
+        const char *arg = cli->thresholds[i];
+        const char *colon = NULL;
+        int depth = 0;
+        for (const char *p = arg; *p && colon == NULL; p++) {
+            depth += *p == '{';
+            depth -= *p == '}';
+            if (*p == ':' && depth == 0)
+                colon = p;
+        }
+        if (colon == NULL) {
+            tide_err_set(err, "--threshold \"%s\": expected 'METRIC: EXPRESSION', e.g. "
+                              "'http_req_duration: p(95)<300'",
+                         arg);
+            goto out;
+        }
+        char key[512];
+        snprintf(key, sizeof key, "%.*s", (int)(colon - arg), arg);
+        const char *expr = colon + 1;
+        while (*expr == ' ')
+            expr++;
+        add_threshold(cfg, key, expr, false, 0, true);
+    }
+    for (int i = 0; i < cli->ntags; i++) {
+        struct tide_kv *g = realloc(cfg->tags, (size_t)(cfg->ntags + 1) * sizeof *g);
+        cfg->tags = g;
+        g[cfg->ntags].key = strdup(cli->tags[i].key);
+        g[cfg->ntags].value = strdup(cli->tags[i].value);
+        cfg->ntags++;
+    }
+    cfg->warmup_us = cli->warmup_us >= 0 ? cli->warmup_us : warmup;
+    cfg->threads = cli->threads > 0 ? cli->threads : (int)threads;
+    if (cfg->threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = n > 0 ? (int)n : 1;
+    }
+    cfg->insecure = cfg->insecure || cli->insecure;
+    cfg->quiet = cli->quiet;
+    cfg->out_dir = dupstr(cli->out);
+    cfg->csv_prefix = dupstr(cli->csv_prefix);
+    cfg->html_path = dupstr(cli->html_path);
+    cfg->fail_on_saturation = cli->fail_on_saturation;
+    cfg->target_inprocess = cli->target;
+    cfg->nplugins = cli->nplugins;
+    cfg->plugins = calloc((size_t)(cli->nplugins + 1), sizeof *cfg->plugins);
+    for (int i = 0; i < cli->nplugins; i++)
+        cfg->plugins[i] = strdup(cli->plugins[i]);
+    rc = 0;
+out:
+    free(top.stages);
+    lua_close(L);
+    return rc;
+}

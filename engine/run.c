@@ -1,0 +1,921 @@
+/* run.c: the run coordinator. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "audit.h"
+#include "cli.h"
+#include "embedded.h"
+#include "clock.h"
+#include "console.h"
+#include "fsutil.h"
+#include "log.h"
+#include "options.h"
+#include "report.h"
+#include "run.h"
+#include "summary.h"
+#include "target.h"
+#include "threshold.h"
+#include "worker.h"
+
+struct thr {
+    struct tide_threshold t;
+    bool from_cli;
+    bool ok;          /* final verdict */
+    bool failing;     /* as of the last evaluation */
+    bool window_failed;
+    double observed;
+    bool aborted;     /* this one stopped the run */
+};
+
+struct pending {
+    struct tide_registry *reg;
+    bool final;
+};
+
+struct run {
+    struct tide_config cfg;
+    struct tide_shared shared;
+    struct tide_worker *workers;
+    int nworkers;
+    int64_t *delivered; /* per worker: highest interval index handed over, -1 none */
+    struct tide_registry *total;
+    struct pending *pend;
+    int64_t npend;
+    int64_t next_final;
+    cJSON *history;
+    struct thr *thr;
+    int nthr;
+    int64_t max_window_s;
+    struct tide_registry **win; /* ring of the last max_window_s seconds */
+    int64_t nwin;
+    struct tide_audit audit;
+    char dir[4096];
+    char id[300];
+    int64_t start_wall_us, end_wall_us, start_us, end_us;
+    struct tide_target *target;
+    bool tty;
+    double vus_now;
+    bool threshold_abort;
+    char threshold_abort_reason[512];
+    cJSON *setup_data;
+    int64_t last_plain_progress;
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* --- thresholds --- */
+
+struct match_ctx {
+    const struct tide_metric_key *key;
+};
+
+static bool match_tags(void *ctx, const struct tide_tags *t)
+{
+    const struct match_ctx *m = ctx;
+    return tide_metric_key_matches(m->key, t->key, t->value, t->n);
+}
+
+static int thresholds_init(struct run *r, struct tide_err *err)
+{
+    r->nthr = r->cfg.nthresholds;
+    r->thr = calloc((size_t)(r->nthr > 0 ? r->nthr : 1), sizeof *r->thr);
+    for (int i = 0; i < r->nthr; i++) {
+        const struct tide_threshold_spec *sp = &r->cfg.thresholds[i];
+        struct thr *t = &r->thr[i];
+        t->from_cli = sp->from_cli;
+        t->ok = true;
+        if (tide_threshold_parse(sp->key, sp->expr, &t->t, err) != 0)
+            return -1;
+        t->t.abort_on_fail = sp->abort_on_fail;
+        t->t.delay_abort_eval_us = sp->delay_abort_eval_us;
+        int id = tide_metric_lookup(t->t.key.metric);
+        if (id < 0)
+            return tide_err_set(err,
+                                "threshold on \"%s\": no metric named %s (built-in metrics are "
+                                "listed in docs/metrics.md; custom ones must be created at the "
+                                "script's top level)",
+                                sp->key, t->t.key.metric);
+        if (tide_threshold_check_type(&t->t, tide_metric_type_of(id), err) != 0)
+            return -1;
+        int64_t w = (t->t.window_us + 999999) / 1000000;
+        if (w > r->max_window_s)
+            r->max_window_s = w;
+    }
+    if (r->max_window_s > 0)
+        r->win = calloc((size_t)r->max_window_s, sizeof *r->win);
+    return 0;
+}
+
+static void aggregate_for(struct run *r, const struct thr *t, struct tide_agg *a, double *secs)
+{
+    int id = tide_metric_lookup(t->t.key.metric);
+    struct match_ctx m = {&t->t.key};
+    tide_tags_match_fn fn = t->t.key.ntags > 0 ? match_tags : NULL;
+    if (t->t.window_us > 0) {
+        int64_t w = (t->t.window_us + 999999) / 1000000;
+        struct tide_registry *tmp = tide_registry_new();
+        int64_t have = 0;
+        for (int64_t i = 0; i < w && i < r->nwin; i++) {
+            struct tide_registry *ri = r->win[(r->nwin - 1 - i) % r->max_window_s];
+            if (ri != NULL) {
+                tide_registry_merge(tmp, ri);
+                have++;
+            }
+        }
+        tide_registry_aggregate(tmp, id, fn, &m, a);
+        tide_registry_free(tmp);
+        *secs = (double)have;
+        return;
+    }
+    tide_registry_aggregate(r->total, id, fn, &m, a);
+    *secs = (double)(r->next_final) - (double)r->cfg.warmup_us / 1e6;
+    if (*secs < 1)
+        *secs = 1;
+}
+
+static void threshold_event(struct run *r, struct thr *t, const char *type)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "metric", t->t.key.text);
+    cJSON_AddStringToObject(f, "expression", t->t.expr_text);
+    if (isfinite(t->observed))
+        cJSON_AddNumberToObject(f, "observed", t->observed);
+    tide_audit_event(&r->audit, type, f);
+}
+
+static void thresholds_eval(struct run *r, bool final)
+{
+    int64_t elapsed = tide_now_us() - r->start_us;
+    for (int i = 0; i < r->nthr; i++) {
+        struct thr *t = &r->thr[i];
+        struct tide_agg a;
+        double secs;
+        aggregate_for(r, t, &a, &secs);
+        a.seconds = secs;
+        double obs = NAN;
+        bool ok = true;
+        struct tide_err err;
+        if (tide_threshold_eval(&t->t, &a, &obs, &ok, &err) != 0)
+            ok = false;
+        tide_agg_fini(&a);
+        bool windowed = t->t.window_us > 0;
+        bool window_full = r->nwin * 1000000 >= t->t.window_us;
+        if (windowed && !final && window_full && !ok)
+            t->window_failed = true;
+        if (!windowed || window_full || final)
+            t->observed = windowed && t->window_failed && ok ? t->observed : obs;
+        if (!ok && !t->failing && (!windowed || window_full)) {
+            t->failing = true;
+            threshold_event(r, t, "threshold_crossed");
+        } else if (ok && t->failing && !windowed) {
+            t->failing = false;
+            threshold_event(r, t, "threshold_recovered");
+        }
+        if (final)
+            t->ok = windowed ? !t->window_failed && (ok || !window_full) : ok;
+        if (!final && t->t.abort_on_fail && t->failing && !r->threshold_abort &&
+            elapsed >= t->t.delay_abort_eval_us) {
+            r->threshold_abort = true;
+            t->aborted = true;
+            snprintf(r->threshold_abort_reason, sizeof r->threshold_abort_reason,
+                     "threshold %s: %s crossed (observed %g)", t->t.key.text, t->t.expr_text,
+                     t->observed);
+            tide_log(TIDE_LOG_WARN, "aborting: %s", r->threshold_abort_reason);
+            threshold_event(r, t, "abort");
+            atomic_store(&r->shared.stop, true);
+            for (int w = 0; w < r->nworkers; w++)
+                tide_worker_wake(&r->workers[w]);
+        }
+    }
+}
+
+/* --- merging intervals --- */
+
+static void finalize(struct run *r, int64_t idx)
+{
+    struct tide_registry *reg = r->pend[idx].reg;
+    if (reg == NULL)
+        reg = tide_registry_new();
+    bool warm = (idx + 1) * 1000000 <= r->cfg.warmup_us;
+    tide_registry_add(reg, TIDE_M_VUS, "", r->vus_now);
+    double vmax = 0;
+    for (int w = 0; w < r->nworkers; w++)
+        vmax += atomic_load(&r->workers[w].vus_max);
+    tide_registry_add(reg, TIDE_M_VUS_MAX, "", vmax);
+    if (!warm)
+        tide_registry_merge(r->total, reg);
+    cJSON *row = tide_summary_history_row(reg, r->total, idx,
+                                          r->start_wall_us + (idx + 1) * 1000000, r->vus_now);
+    if (warm)
+        cJSON_AddBoolToObject(row, "warmup", 1);
+    cJSON_AddItemToArray(r->history, row);
+    r->pend[idx].reg = NULL;
+    if (r->max_window_s > 0 && !warm) {
+        int64_t slot = r->nwin % r->max_window_s;
+        tide_registry_free(r->win[slot]);
+        r->win[slot] = reg;
+        r->nwin++;
+    } else {
+        tide_registry_free(reg);
+    }
+    r->next_final = idx + 1;
+    if (!warm)
+        thresholds_eval(r, false);
+}
+
+static int grow_pending(struct run *r, int64_t idx)
+{
+    if (idx < r->npend)
+        return 0;
+    int64_t n = r->npend ? r->npend : 64;
+    while (n <= idx)
+        n *= 2;
+    struct pending *g = realloc(r->pend, (size_t)n * sizeof *g);
+    if (g == NULL)
+        return -1;
+    memset(g + r->npend, 0, (size_t)(n - r->npend) * sizeof *g);
+    r->pend = g;
+    r->npend = n;
+    return 0;
+}
+
+static void collect(struct run *r, bool all_done)
+{
+    for (int w = 0; w < r->nworkers; w++) {
+        struct tide_interval *list = tide_worker_take(&r->workers[w]);
+        for (struct tide_interval *iv = list; iv != NULL; iv = iv->next) {
+            if (grow_pending(r, iv->index) != 0)
+                continue;
+            if (r->pend[iv->index].reg == NULL) {
+                r->pend[iv->index].reg = iv->reg;
+                iv->reg = NULL;
+            } else {
+                tide_registry_merge(r->pend[iv->index].reg, iv->reg);
+            }
+            if (iv->index > r->delivered[w])
+                r->delivered[w] = iv->index;
+        }
+        tide_intervals_free(list);
+    }
+    for (;;) {
+        int64_t idx = r->next_final;
+        bool ready = true;
+        for (int w = 0; w < r->nworkers && ready; w++) {
+            bool done = atomic_load(&r->workers[w].finished);
+            ready = r->delivered[w] >= idx || (done && all_done);
+        }
+        bool any = idx < r->npend;
+        int64_t maxd = -1;
+        for (int w = 0; w < r->nworkers; w++)
+            maxd = r->delivered[w] > maxd ? r->delivered[w] : maxd;
+        if (!ready || idx > maxd || (!any && !all_done))
+            break;
+        if (grow_pending(r, idx) != 0)
+            break;
+        finalize(r, idx);
+    }
+}
+
+/* --- progress --- */
+
+static void progress(struct run *r)
+{
+    if (r->cfg.quiet)
+        return;
+    int64_t now = tide_now_us();
+    if (!r->tty && now - r->last_plain_progress < 10000000)
+        return;
+    r->last_plain_progress = now;
+    struct tide_progress p = {0};
+    p.elapsed_us = now - r->start_us;
+    int64_t total = 0;
+    for (int i = 0; i < r->cfg.nscenarios; i++) {
+        const struct tide_scenario *s = &r->cfg.scenarios[i];
+        int64_t end = s->start_time_us + tide_scenario_end_us(s);
+        if (s->executor == TIDE_EXEC_PER_VU_ITERATIONS ||
+            s->executor == TIDE_EXEC_SHARED_ITERATIONS)
+            end = 0;
+        total = end > total ? end : total;
+    }
+    p.total_us = total;
+    p.vus = (int)r->vus_now;
+    const cJSON *last = cJSON_GetArrayItem(r->history, cJSON_GetArraySize(r->history) - 1);
+    if (last != NULL) {
+        const cJSON *t = cJSON_GetObjectItem(last, "total");
+        p.rps = cJSON_GetObjectItem(last, "rps")->valuedouble;
+        p.p95_ms = cJSON_GetObjectItem(cJSON_GetObjectItem(last, "percentiles"), "95")->valuedouble;
+        p.reqs = cJSON_GetObjectItem(t, "reqs")->valuedouble;
+        p.fails = cJSON_GetObjectItem(t, "fails")->valuedouble;
+    }
+    struct tide_agg it;
+    tide_registry_aggregate(r->total, TIDE_M_ITERATIONS, NULL, NULL, &it);
+    p.iterations = it.sum;
+    tide_agg_fini(&it);
+    tide_console_progress(stderr, r->tty, &p);
+}
+
+/* --- the run folder --- */
+
+static int make_run_dir(struct run *r, struct tide_err *err)
+{
+    char stamp[32];
+    time_t now = (time_t)(r->start_wall_us / 1000000);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(r->id, sizeof r->id, "%s-%s", stamp, r->cfg.script_name);
+    if (r->cfg.out_dir != NULL) {
+        snprintf(r->dir, sizeof r->dir, "%s", r->cfg.out_dir);
+        return tide_fs_mkdirs(r->dir, err);
+    }
+    if (tide_fs_mkdirs("report", err) != 0)
+        return -1;
+    for (int n = 1; n < 100; n++) {
+        if (n == 1)
+            snprintf(r->dir, sizeof r->dir, "report/%s", r->id);
+        else
+            snprintf(r->dir, sizeof r->dir, "report/%s-%d", r->id, n);
+        if (mkdir(r->dir, 0755) == 0) {
+            snprintf(r->id, sizeof r->id, "%s", r->dir + strlen("report/"));
+            return 0;
+        }
+        if (errno != EEXIST)
+            return tide_err_set(err, "cannot create %s: %s", r->dir, strerror(errno));
+    }
+    return tide_err_set(err, "cannot create a run folder under report/");
+}
+
+static void point_latest(struct run *r)
+{
+    if (r->cfg.out_dir != NULL)
+        return;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "report/.latest.%d", (int)getpid());
+    unlink(tmp);
+    if (symlink(r->id, tmp) == 0 && rename(tmp, "report/latest") != 0)
+        unlink(tmp);
+}
+
+static cJSON *options_json(const struct tide_config *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (c->host != NULL)
+        cJSON_AddStringToObject(o, "host", c->host);
+    cJSON_AddNumberToObject(o, "threads", c->threads);
+    cJSON_AddNumberToObject(o, "warmup_s", (double)c->warmup_us / 1e6);
+    cJSON_AddBoolToObject(o, "insecure", c->insecure);
+    cJSON *sc = cJSON_AddArrayToObject(o, "scenarios");
+    for (int i = 0; i < c->nscenarios; i++) {
+        const struct tide_scenario *s = &c->scenarios[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "name", s->name);
+        cJSON_AddStringToObject(j, "executor", tide_executor_name(s->executor));
+        cJSON_AddStringToObject(j, "exec", s->exec);
+        cJSON_AddNumberToObject(j, "start_time_s", (double)s->start_time_us / 1e6);
+        switch (s->executor) {
+        case TIDE_EXEC_CONSTANT_VUS:
+            cJSON_AddNumberToObject(j, "vus", s->vus);
+            cJSON_AddNumberToObject(j, "duration_s", (double)s->duration_us / 1e6);
+            break;
+        case TIDE_EXEC_PER_VU_ITERATIONS:
+        case TIDE_EXEC_SHARED_ITERATIONS:
+            cJSON_AddNumberToObject(j, "vus", s->vus);
+            cJSON_AddNumberToObject(j, "iterations", (double)s->iterations);
+            break;
+        case TIDE_EXEC_CONSTANT_ARRIVAL_RATE:
+            cJSON_AddNumberToObject(j, "rate", s->rate);
+            cJSON_AddNumberToObject(j, "time_unit_s", (double)s->time_unit_us / 1e6);
+            cJSON_AddNumberToObject(j, "duration_s", (double)s->duration_us / 1e6);
+            cJSON_AddNumberToObject(j, "pre_allocated_vus", s->pre_allocated_vus);
+            cJSON_AddNumberToObject(j, "max_vus", s->max_vus);
+            break;
+        default: {
+            cJSON *st = cJSON_AddArrayToObject(j, "stages");
+            for (int k = 0; k < s->nstages; k++) {
+                cJSON *x = cJSON_CreateObject();
+                cJSON_AddNumberToObject(x, "duration_s", (double)s->stages[k].duration_us / 1e6);
+                cJSON_AddNumberToObject(x, "target", s->stages[k].target);
+                cJSON_AddItemToArray(st, x);
+            }
+        }
+        }
+        cJSON_AddItemToArray(sc, j);
+    }
+    cJSON *env = cJSON_AddObjectToObject(o, "env");
+    for (int i = 0; i < c->nenv; i++)
+        cJSON_AddStringToObject(env, c->env[i].key, "***"); /* values are secrets */
+    cJSON *tags = cJSON_AddObjectToObject(o, "tags");
+    for (int i = 0; i < c->ntags; i++)
+        cJSON_AddStringToObject(tags, c->tags[i].key, c->tags[i].value);
+    return o;
+}
+
+static cJSON *thresholds_json(const struct run *r)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < r->nthr; i++) {
+        const struct thr *t = &r->thr[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "metric", t->t.key.text);
+        cJSON_AddStringToObject(o, "expression", t->t.expr_text);
+        cJSON_AddStringToObject(o, "source", t->from_cli ? "cli" : "script");
+        cJSON_AddBoolToObject(o, "ok", t->ok);
+        if (isfinite(t->observed))
+            cJSON_AddNumberToObject(o, "observed", t->observed);
+        else
+            cJSON_AddNullToObject(o, "observed");
+        cJSON_AddBoolToObject(o, "abort_on_fail", t->t.abort_on_fail);
+        cJSON_AddBoolToObject(o, "aborted", t->aborted);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+/* Writes handle_summary()'s files: relative paths land in the run folder. */
+static void write_handle_summary(struct run *r, const cJSON *files)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        if (!cJSON_IsString(f)) {
+            tide_log(TIDE_LOG_WARN, "handle_summary: value of \"%s\" is not a string; skipped",
+                     f->string);
+            continue;
+        }
+        if (strcmp(f->string, "stdout") == 0) {
+            fputs(f->valuestring, stdout);
+            continue;
+        }
+        if (strcmp(f->string, "stderr") == 0) {
+            fputs(f->valuestring, stderr);
+            continue;
+        }
+        if (strstr(f->string, "..") != NULL) {
+            tide_log(TIDE_LOG_WARN, "handle_summary: \"%s\": '..' is not allowed; skipped",
+                     f->string);
+            continue;
+        }
+        char path[8192];
+        if (f->string[0] == '/')
+            snprintf(path, sizeof path, "%s", f->string);
+        else
+            snprintf(path, sizeof path, "%s/%s", r->dir, f->string);
+        struct tide_err err;
+        char *text = tide_redact(f->valuestring);
+        if (text == NULL || tide_fs_write_atomic(path, text, strlen(text), &err) != 0)
+            tide_log(TIDE_LOG_ERROR, "handle_summary: %s", text ? err.msg : "out of memory");
+        free(text);
+    }
+}
+
+static int locust_outputs(struct run *r, const cJSON *summary, struct tide_err *err)
+{
+    if (r->cfg.csv_prefix != NULL) {
+        char a[4200], b[4200], c[4200];
+        snprintf(a, sizeof a, "%s_stats.csv", r->cfg.csv_prefix);
+        snprintf(b, sizeof b, "%s_stats_history.csv", r->cfg.csv_prefix);
+        snprintf(c, sizeof c, "%s_failures.csv", r->cfg.csv_prefix);
+        if (tide_report_csv(summary, a, b, c, err) != 0)
+            return -1;
+    }
+    if (r->cfg.html_path != NULL && tide_report_html(summary, r->cfg.html_path, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* --- the run --- */
+
+static void free_run(struct run *r)
+{
+    for (int i = 0; i < r->nthr; i++)
+        tide_threshold_fini(&r->thr[i].t);
+    free(r->thr);
+    for (int64_t i = 0; r->win != NULL && i < r->max_window_s; i++)
+        tide_registry_free(r->win[i]);
+    free(r->win);
+    for (int64_t i = 0; i < r->npend; i++)
+        tide_registry_free(r->pend[i].reg);
+    free(r->pend);
+    free(r->delivered);
+    free(r->workers);
+    free(r->shared.shared_iters);
+    tide_registry_free(r->total);
+    cJSON_Delete(r->history);
+    cJSON_Delete(r->setup_data);
+    tide_target_stop(r->target);
+    tide_config_free(&r->cfg);
+}
+
+static int start_target(struct run *r, struct tide_err *err)
+{
+    struct tide_target_opts o;
+    tide_target_opts_init(&o);
+    o.port = 0;
+    r->target = tide_target_start(&o, err);
+    if (r->target == NULL)
+        return -1;
+    if (r->cfg.host == NULL) {
+        char url[64];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", tide_target_port(r->target));
+        r->cfg.host = strdup(url);
+    }
+    tide_log(TIDE_LOG_INFO, "built-in target API listening on http://127.0.0.1:%d",
+             tide_target_port(r->target));
+    return 0;
+}
+
+/* Drives the workers until they end; returns true when interrupted by a signal. */
+static bool drive(struct run *r)
+{
+    bool interrupted = false, stopping = false;
+    int64_t next_tick = r->start_us + 1000000;
+    for (;;) {
+        int64_t now = tide_now_us();
+        int64_t wait = next_tick - now;
+        if (wait > 100000)
+            wait = 100000;
+        if (wait > 0) {
+            struct timespec ts = {0, (long)wait * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (got_signal && !interrupted) {
+            interrupted = true;
+            if (r->tty && !r->cfg.quiet)
+                tide_console_progress_end(stderr, r->tty);
+            tide_log(TIDE_LOG_WARN, "interrupted (%s): stopping VUs, then writing the report",
+                     got_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "signal", got_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            tide_audit_event(&r->audit, "interrupted", f);
+            atomic_store(&r->shared.stop, true);
+        }
+        if (atomic_load(&r->shared.stop) && !stopping) {
+            stopping = true;
+            for (int w = 0; w < r->nworkers; w++)
+                tide_worker_wake(&r->workers[w]);
+        }
+        bool all_done = true;
+        double vus = 0;
+        for (int w = 0; w < r->nworkers; w++) {
+            all_done = all_done && atomic_load(&r->workers[w].finished);
+            vus += atomic_load(&r->workers[w].vus_active);
+        }
+        r->vus_now = vus;
+        now = tide_now_us();
+        if (now >= next_tick || all_done) {
+            collect(r, false);
+            progress(r);
+            next_tick += 1000000;
+            if (next_tick < now)
+                next_tick = now + 1000000;
+        }
+        if (all_done)
+            break;
+    }
+    for (int w = 0; w < r->nworkers; w++)
+        tide_worker_join(&r->workers[w]);
+    r->end_us = tide_now_us();
+    r->end_wall_us = tide_wall_us();
+    r->vus_now = 0;
+    collect(r, true);
+    if (r->tty && !r->cfg.quiet)
+        tide_console_progress_end(stderr, r->tty);
+    return interrupted;
+}
+
+static cJSON *run_verify(struct run *r, bool *ok)
+{
+    cJSON *v = cJSON_CreateObject();
+    struct tide_registry *reg = tide_registry_new();
+    cJSON *res = NULL;
+    bool ran = false;
+    struct tide_err err = {{0}};
+    int rc = tide_worker_call(&r->shared, "verify", r->setup_data, &res, &ran, reg, &err);
+    cJSON_Delete(res);
+    cJSON *checks = tide_summary_checks(reg);
+    bool all = rc == 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, checks)
+    {
+        if (cJSON_GetObjectItem(c, "fails")->valuedouble > 0)
+            all = false;
+    }
+    cJSON_AddBoolToObject(v, "ran", ran || rc != 0);
+    cJSON_AddBoolToObject(v, "ok", all);
+    if (rc != 0) {
+        char *m = tide_redact(err.msg);
+        cJSON_AddStringToObject(v, "error", m != NULL ? m : "");
+        free(m);
+        tide_log(TIDE_LOG_ERROR, "verify() failed: %s", err.msg);
+    } else {
+        cJSON_AddNullToObject(v, "error");
+    }
+    cJSON_AddItemToObject(v, "checks", checks);
+    tide_registry_free(reg);
+    *ok = all;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddBoolToObject(f, "ok", all);
+    tide_audit_event(&r->audit, "verify", f);
+    return v;
+}
+
+static int finish(struct run *r, bool interrupted)
+{
+    struct tide_err err = {{0}};
+    bool ran;
+    cJSON *res = NULL;
+    if (tide_worker_call(&r->shared, "teardown", r->setup_data, &res, &ran, NULL, &err) != 0)
+        tide_log(TIDE_LOG_ERROR, "teardown() failed: %s", err.msg);
+    cJSON_Delete(res);
+    bool verify_ok = true;
+    cJSON *verify = NULL;
+    if (!interrupted && !atomic_load(&r->shared.aborted))
+        verify = run_verify(r, &verify_ok);
+    thresholds_eval(r, true);
+
+    bool thresholds_ok = true;
+    for (int i = 0; i < r->nthr; i++)
+        thresholds_ok = thresholds_ok && r->thr[i].ok;
+    int code = TIDE_EXIT_OK;
+    const char *status = "passed";
+    if (interrupted) {
+        code = TIDE_EXIT_INTERRUPTED;
+        status = "interrupted";
+    } else if (atomic_load(&r->shared.aborted)) {
+        code = TIDE_EXIT_ABORTED;
+        status = "aborted";
+    } else if (!thresholds_ok || (!verify_ok && r->cfg.verify_fails_run)) {
+        code = TIDE_EXIT_THRESHOLDS;
+        status = r->threshold_abort ? "aborted" : "failed";
+    }
+
+    double secs = (double)(r->end_us - r->start_us) / 1e6 - (double)r->cfg.warmup_us / 1e6;
+    if (secs <= 0)
+        secs = (double)(r->end_us - r->start_us) / 1e6;
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "schema", "tide.summary/1");
+    cJSON *tool = cJSON_AddObjectToObject(s, "tool");
+    cJSON_AddStringToObject(tool, "name", "tide");
+    cJSON_AddStringToObject(tool, "version", TIDE_VERSION);
+    cJSON_AddStringToObject(tool, "git", TIDE_GIT);
+    cJSON *run = cJSON_AddObjectToObject(s, "run");
+    char ts[40], sha[65];
+    cJSON_AddStringToObject(run, "id", r->id);
+    cJSON_AddStringToObject(run, "scenario_file", r->cfg.script_path);
+    tide_sha256_hex(r->cfg.script_source, r->cfg.script_len, sha);
+    cJSON_AddStringToObject(run, "scenario_sha256", sha);
+    cJSON_AddStringToObject(run, "host", r->cfg.host != NULL ? r->cfg.host : "");
+    tide_wall_format(r->start_wall_us, ts, sizeof ts);
+    cJSON_AddStringToObject(run, "start", ts);
+    tide_wall_format(r->end_wall_us, ts, sizeof ts);
+    cJSON_AddStringToObject(run, "end", ts);
+    cJSON_AddNumberToObject(run, "duration_s", round(secs * 1000) / 1000);
+    cJSON_AddNumberToObject(run, "warmup_s", (double)r->cfg.warmup_us / 1e6);
+    cJSON_AddNumberToObject(run, "threads", r->nworkers);
+    cJSON_AddStringToObject(run, "status", status);
+    cJSON_AddNumberToObject(run, "exit_code", code);
+    if (atomic_load(&r->shared.aborted))
+        cJSON_AddStringToObject(run, "abort_reason", r->shared.abort_reason);
+    else if (r->threshold_abort)
+        cJSON_AddStringToObject(run, "abort_reason", r->threshold_abort_reason);
+    else
+        cJSON_AddNullToObject(run, "abort_reason");
+    cJSON_AddBoolToObject(run, "generator_bound", 0);
+    cJSON_AddItemToObject(s, "options", options_json(&r->cfg));
+    tide_summary_add_metrics(s, r->total, secs);
+    cJSON_AddItemToObject(s, "thresholds", thresholds_json(r));
+    if (verify != NULL)
+        cJSON_AddItemToObject(s, "verify", verify);
+    else
+        cJSON_AddNullToObject(s, "verify");
+    cJSON_AddItemToObject(s, "history", r->history);
+    r->history = NULL;
+
+    /* the run folder: summary first (the source of every other file) */
+    char *text = cJSON_Print(s);
+    char *clean = text != NULL ? tide_redact(text) : NULL;
+    free(text);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/summary.json", r->dir);
+    int write_failed = 0;
+    if (clean == NULL || tide_fs_write_atomic(path, clean, strlen(clean), &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", clean ? err.msg : "out of memory");
+        write_failed = 1;
+    }
+    /* the renderers read the redacted document, like `tide report` will */
+    cJSON *doc = clean != NULL ? cJSON_Parse(clean) : NULL;
+    free(clean);
+    if (!write_failed && doc != NULL) {
+        if (tide_report_write_all(doc, r->dir, &err) != 0 || locust_outputs(r, doc, &err) != 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            write_failed = 1;
+        }
+    }
+    if (doc != NULL) {
+        cJSON *files = NULL;
+        if (tide_worker_call(&r->shared, "handle_summary", doc, &files, &ran, NULL, &err) != 0)
+            tide_log(TIDE_LOG_ERROR, "handle_summary() failed: %s", err.msg);
+        else if (cJSON_IsObject(files))
+            write_handle_summary(r, files);
+        cJSON_Delete(files);
+    }
+    if (!r->cfg.quiet)
+        tide_console_summary(stdout, doc != NULL ? doc : s);
+    cJSON_Delete(doc);
+
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "status", status);
+    cJSON_AddNumberToObject(f, "exit_code", code);
+    tide_audit_event(&r->audit, "end", f);
+    if (tide_audit_close(&r->audit, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        write_failed = 1;
+    }
+    cJSON *facts = cJSON_CreateObject();
+    cJSON_AddStringToObject(facts, "tool", "tide");
+    cJSON_AddStringToObject(facts, "version", TIDE_VERSION);
+    cJSON_AddStringToObject(facts, "git", TIDE_GIT);
+    cJSON_AddStringToObject(facts, "scenario_file", r->cfg.script_path);
+    cJSON_AddStringToObject(facts, "scenario_sha256", sha);
+    cJSON_AddStringToObject(facts, "host", r->cfg.host != NULL ? r->cfg.host : "");
+    cJSON_AddItemToObject(facts, "options", options_json(&r->cfg));
+    tide_wall_format(r->start_wall_us, ts, sizeof ts);
+    cJSON_AddStringToObject(facts, "start", ts);
+    tide_wall_format(r->end_wall_us, ts, sizeof ts);
+    cJSON_AddStringToObject(facts, "end", ts);
+    cJSON_AddNumberToObject(facts, "exit_code", code);
+    if (!write_failed && tide_manifest_write(r->dir, facts, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        write_failed = 1;
+    } else if (write_failed) {
+        cJSON_Delete(facts);
+    }
+    cJSON_Delete(s);
+    point_latest(r);
+    if (write_failed) {
+        tide_log(TIDE_LOG_ERROR, "the run folder %s is incomplete", r->dir);
+        return code == TIDE_EXIT_OK ? TIDE_EXIT_INTERNAL : code;
+    }
+    if (!r->cfg.quiet)
+        printf("  %s: report in %s/ (report.html, summary.json, stats.csv, junit.xml)\n",
+               code == 0 ? "passed" : status, r->dir);
+    return code;
+}
+
+static int run_with(struct run *r)
+{
+    struct tide_err err = {{0}};
+    if (thresholds_init(r, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        return TIDE_EXIT_USAGE;
+    }
+    if (r->cfg.target_inprocess && start_target(r, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "target: %s", err.msg);
+        return TIDE_EXIT_INTERNAL;
+    }
+    raise_nofile();
+    tide_log_set_quiet(r->cfg.quiet);
+    r->shared.cfg = &r->cfg;
+    r->shared.shared_iters = calloc((size_t)r->cfg.nscenarios, sizeof *r->shared.shared_iters);
+    atomic_flag_clear(&r->shared.abort_once);
+    r->total = tide_registry_new();
+    r->history = cJSON_CreateArray();
+    r->tty = isatty(STDERR_FILENO);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    /* setup(): once, before any VU; its result goes to every VU */
+    bool ran;
+    if (tide_worker_call(&r->shared, "setup", NULL, &r->setup_data, &ran, NULL, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "setup() failed: %s", err.msg);
+        return TIDE_EXIT_USAGE;
+    }
+    char *setup_text = r->setup_data != NULL ? cJSON_PrintUnformatted(r->setup_data) : NULL;
+    r->shared.setup_json = setup_text;
+
+    r->start_wall_us = tide_wall_us();
+    if (make_run_dir(r, &err) != 0 || tide_audit_open(&r->audit, r->dir, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        free(setup_text);
+        return TIDE_EXIT_INTERNAL;
+    }
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "scenario_file", r->cfg.script_path);
+    cJSON_AddStringToObject(f, "host", r->cfg.host != NULL ? r->cfg.host : "");
+    cJSON_AddItemToObject(f, "options", options_json(&r->cfg));
+    tide_audit_event(&r->audit, "start", f);
+
+    r->nworkers = r->cfg.threads;
+    r->workers = calloc((size_t)r->nworkers, sizeof *r->workers);
+    r->delivered = malloc((size_t)r->nworkers * sizeof *r->delivered);
+    for (int w = 0; w < r->nworkers; w++)
+        r->delivered[w] = -1;
+    r->start_us = tide_now_us();
+    r->shared.start_us = r->start_us + 20000; /* workers are up before the first VU starts */
+    r->start_us = r->shared.start_us;
+    int started = 0;
+    for (int w = 0; w < r->nworkers; w++) {
+        if (tide_worker_start(&r->workers[w], w, r->nworkers, &r->shared, &err) != 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            atomic_store(&r->shared.stop, true);
+            break;
+        }
+        started++;
+    }
+    r->nworkers = started;
+    bool interrupted = drive(r);
+    for (int w = 0; w < r->nworkers; w++) {
+        if (r->workers[w].failed)
+            tide_log(TIDE_LOG_ERROR, "worker %d: %s", w, r->workers[w].error);
+    }
+    int code = finish(r, interrupted);
+    free(setup_text);
+    r->shared.setup_json = NULL;
+    return code;
+}
+
+int tide_run_main(int argc, char **argv)
+{
+    struct tide_cli cli;
+    struct tide_err err = {{0}};
+    if (tide_cli_parse_run(argc, argv, &cli, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        return TIDE_EXIT_USAGE;
+    }
+    struct run *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return TIDE_EXIT_INTERNAL;
+    int code;
+    if (tide_options_build(&cli, &r->cfg, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        code = TIDE_EXIT_USAGE;
+    } else {
+        code = run_with(r);
+    }
+    free_run(r);
+    free(r);
+    tide_secrets_clear();
+    return code;
+}
+
+/* tide demo: the built-in API in-process and the bundled scenario (scenarios/demo.lua when
+ * run from the source tree; otherwise the copy embedded in the binary). */
+int tide_demo_main(int argc, char **argv)
+{
+    char script[4200];
+    const struct tide_embedded *e = tide_embedded_find(tide_lua_modules, "demo_scenario.lua");
+    if (access("scenarios/demo.lua", R_OK) == 0) {
+        snprintf(script, sizeof script, "scenarios/demo.lua");
+    } else if (e != NULL) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(script, sizeof script, "%s/tide-demo-%d", tmp ? tmp : "/tmp", (int)getuid());
+        struct tide_err err;
+        if (tide_fs_mkdirs(script, &err) != 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            return TIDE_EXIT_INTERNAL;
+        }
+        strcat(script, "/demo.lua");
+        if (tide_fs_write_atomic(script, e->data, e->len, &err) != 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            return TIDE_EXIT_INTERNAL;
+        }
+    } else {
+        tide_log(TIDE_LOG_ERROR, "demo scenario not found");
+        return TIDE_EXIT_INTERNAL;
+    }
+    char *args[64];
+    int n = 0;
+    args[n++] = script;
+    args[n++] = (char *)"--target";
+    for (int i = 0; i < argc && n < 63; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    printf("tide demo: built-in API + %s (login, CRUD and search, ~30 s)\n", script);
+    fflush(stdout);
+    return tide_run_main(n, args);
+}

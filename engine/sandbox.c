@@ -1,0 +1,255 @@
+/* sandbox.c: the scenario's environment and module loader. */
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "embedded.h"
+#include "log.h"
+#include "lua_data.h"
+#include "lua_http.h"
+#include "lua_json.h"
+#include "lua_tide.h"
+#include "sandbox.h"
+
+static const char *const base_allowed[] = {
+    "assert", "error",  "getmetatable", "ipairs", "next",   "pairs",    "pcall",  "rawequal",
+    "rawget", "rawlen", "rawset",       "select", "setmetatable", "tonumber", "tostring",
+    "type",   "xpcall", "_VERSION",     NULL,
+};
+static const char *const libs_allowed[] = {"string", "table", "math", "utf8", "coroutine", NULL};
+static const char *const os_allowed[] = {"time", "clock", "date", "difftime", NULL};
+
+/* Reads a file below 'dir' named 'mod' (dots become slashes) + ".lua"; malloc'd or NULL. */
+static char *read_module(const char *dir, const char *mod, char *path, size_t pathlen)
+{
+    char rel[512];
+    snprintf(rel, sizeof rel, "%s", mod);
+    for (char *p = rel; *p; p++) {
+        if (*p == '.')
+            *p = '/';
+    }
+    snprintf(path, pathlen, "%s/%s.lua", dir, rel);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf != NULL) {
+        size_t got = fread(buf, 1, (size_t)n, f);
+        buf[got] = '\0';
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Runs the chunk on top of the stack with the base env as _ENV (modules are shared by the
+ * worker's VUs; a module's globals go to its own table, not to a VU's). */
+static void run_module(lua_State *L, const char *name)
+{
+    lua_newtable(L);                                 /* chunk, menv */
+    lua_newtable(L);                                 /* chunk, menv, mt */
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.base"); /* chunk, menv, mt, base */
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2); /* chunk, menv */
+    lua_setupvalue(L, -2, 1);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1); /* module */
+}
+
+static const struct {
+    const char *name;
+    lua_CFunction open;
+} c_modules[] = {
+    {"tide.core", luaopen_tide_core}, {"tide.http", luaopen_tide_http},
+    {"tide.metrics", luaopen_tide_metrics}, {"tide.json", luaopen_tide_json},
+    {"tide.data", luaopen_tide_data},
+};
+
+static int load_embedded(lua_State *L, const char *name)
+{
+    const char *file = strcmp(name, "tide") == 0 ? "tide.lua" : NULL;
+    char fname[256];
+    if (file == NULL && strncmp(name, "tide.", 5) == 0) {
+        snprintf(fname, sizeof fname, "%s.lua", name + 5);
+        file = fname;
+    }
+    if (file == NULL)
+        return 0;
+    const char *override = getenv("TIDE_LUA_PATH");
+    char chunkname[300];
+    snprintf(chunkname, sizeof chunkname, "@lua/tide/%s", file);
+    if (override != NULL && *override != '\0') {
+        char path[1024], stem[256];
+        snprintf(stem, sizeof stem, "%.*s", (int)(strlen(file) - 4), file); /* no ".lua" */
+        char *src = read_module(override, stem, path, sizeof path);
+        if (src != NULL) {
+            int rc = luaL_loadbufferx(L, src, strlen(src), chunkname, "t");
+            free(src);
+            if (rc != LUA_OK)
+                lua_error(L);
+            return 1;
+        }
+    }
+    const struct tide_embedded *e = tide_embedded_find(tide_lua_modules, file);
+    if (e == NULL)
+        return 0;
+    if (luaL_loadbufferx(L, e->data, e->len, chunkname, "t") != LUA_OK)
+        lua_error(L);
+    return 1;
+}
+
+/* require(name): cached per lua_State in registry "tide.loaded". */
+static int l_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.loaded"); /* name, loaded */
+    if (lua_getfield(L, 2, name) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    for (size_t i = 0; i < sizeof c_modules / sizeof c_modules[0]; i++) {
+        if (strcmp(c_modules[i].name, name) == 0) {
+            luaL_requiref(L, name, c_modules[i].open, 0); /* name, loaded, mod */
+            lua_pushvalue(L, -1);
+            lua_setfield(L, 2, name);
+            return 1;
+        }
+    }
+    if (load_embedded(L, name)) {
+        run_module(L, name);
+    } else {
+        const struct tide_config *cfg;
+        lua_getfield(L, LUA_REGISTRYINDEX, "tide.config");
+        cfg = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        if (strstr(name, "..") != NULL || name[0] == '/' || name[0] == '.')
+            return luaL_error(L, "module '%s' not found (bad name)", name);
+        char dir[1024], path[1200], chunk[1300];
+        char *src = NULL;
+        const char *subdirs[] = {"", "/plugins", "/lib"};
+        for (size_t i = 0; i < 3 && src == NULL && cfg != NULL; i++) {
+            snprintf(dir, sizeof dir, "%s%s", cfg->script_dir, subdirs[i]);
+            src = read_module(dir, name, path, sizeof path);
+        }
+        if (src == NULL)
+            return luaL_error(L,
+                              "module '%s' not found (looked in tide's modules and in the "
+                              "scenario's folder, plugins/ and lib/)",
+                              name);
+        snprintf(chunk, sizeof chunk, "@%s", path);
+        int rc = luaL_loadbufferx(L, src, strlen(src), chunk, "t");
+        free(src);
+        if (rc != LUA_OK)
+            return lua_error(L);
+        run_module(L, name);
+    }
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 2, name);
+    return 1;
+}
+
+/* print(...) goes to tide's log, redacted. */
+static int l_print(lua_State *L)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    char *line = tide_redact(lua_tostring(L, -1));
+    fprintf(stderr, "%s\n", line != NULL ? line : "");
+    free(line);
+    return 0;
+}
+
+/* load(chunk [, name [, mode [, env]]]) restricted to text. */
+static int l_load(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    int has_env = !lua_isnone(L, 4);
+    if (luaL_loadbufferx(L, s, n, name, "t") != LUA_OK) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (has_env) {
+        lua_pushvalue(L, 4);
+        lua_setupvalue(L, -2, 1);
+    } else {
+        lua_getfield(L, LUA_REGISTRYINDEX, "tide.base");
+        lua_setupvalue(L, -2, 1);
+    }
+    return 1;
+}
+
+lua_State *tide_sandbox_new(const struct tide_config *cfg, struct tide_err *err)
+{
+    lua_State *L = luaL_newstate();
+    if (L == NULL) {
+        tide_err_set(err, "cannot create a Lua state (out of memory)");
+        return NULL;
+    }
+    *(void **)lua_getextraspace(L) = NULL; /* coroutines copy this: NULL means "not a VU" */
+    luaL_openlibs(L);
+    lua_pushlightuserdata(L, (void *)cfg);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tide.config");
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tide.loaded");
+
+    lua_newtable(L); /* base */
+    for (int i = 0; base_allowed[i] != NULL; i++) {
+        lua_getglobal(L, base_allowed[i]);
+        lua_setfield(L, -2, base_allowed[i]);
+    }
+    for (int i = 0; libs_allowed[i] != NULL; i++) {
+        lua_getglobal(L, libs_allowed[i]);
+        lua_setfield(L, -2, libs_allowed[i]);
+    }
+    lua_newtable(L); /* base, os */
+    lua_getglobal(L, "os");
+    for (int i = 0; os_allowed[i] != NULL; i++) {
+        lua_getfield(L, -1, os_allowed[i]);
+        lua_setfield(L, -3, os_allowed[i]);
+    }
+    lua_pop(L, 1);
+    lua_setfield(L, -2, "os");
+    lua_pushcfunction(L, l_require);
+    lua_setfield(L, -2, "require");
+    lua_pushcfunction(L, l_print);
+    lua_setfield(L, -2, "print");
+    lua_pushcfunction(L, l_load);
+    lua_setfield(L, -2, "load");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G");
+    lua_setfield(L, LUA_REGISTRYINDEX, "tide.base");
+
+    const char *root = cfg->allow_read_anywhere ? NULL : cfg->script_dir;
+    tide_data_set_root(L, cfg->script_dir, root);
+    return L;
+}
+
+int tide_sandbox_load_script(lua_State *L, const struct tide_config *cfg, struct tide_err *err)
+{
+    char chunk[1100];
+    snprintf(chunk, sizeof chunk, "@%s", cfg->script_path);
+    if (luaL_loadbufferx(L, cfg->script_source, cfg->script_len, chunk, "t") != LUA_OK) {
+        tide_err_set(err, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    return 0;
+}

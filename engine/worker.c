@@ -1,0 +1,318 @@
+/* worker.c: worker threads and lifecycle calls. */
+#include <lauxlib.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include "clock.h"
+#include "executor.h"
+#include "log.h"
+#include "lua_json.h"
+#include "sandbox.h"
+#include "vu.h"
+#include "worker.h"
+
+extern const char tide_vu_driver_source[];
+int64_t tide_sched_next_due(const struct tide_sched *s);
+
+#define CONTROL_INTERVAL 0.02 /* s: how often executors look at the clock */
+
+static int dump_writer(lua_State *L, const void *p, size_t n, void *ud)
+{
+    struct tide_buf *b = ud;
+    return tide_buf_append(b, p, n);
+}
+
+int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
+{
+    w->L = tide_sandbox_new(w->cfg, err);
+    if (w->L == NULL)
+        return -1;
+    lua_State *L = w->L;
+    if (tide_sandbox_load_script(L, w->cfg, err) != 0)
+        return -1;
+    struct tide_buf dump = {0};
+    lua_dump(L, dump_writer, &dump, 0); /* keep debug info: line numbers and _ENV */
+    lua_pop(L, 1);
+    w->chunk = dump.data;
+    w->chunk_len = dump.len;
+    /* the driver, given tide.core */
+    if (luaL_loadbufferx(L, tide_vu_driver_source, strlen(tide_vu_driver_source), "=driver",
+                         "t") != LUA_OK)
+        return tide_err_set(err, "internal: driver: %s", lua_tostring(L, -1));
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.base");
+    lua_getfield(L, -1, "require");
+    lua_remove(L, -2);
+    lua_pushliteral(L, "tide.core");
+    lua_call(L, 1, 1);
+    lua_call(L, 1, 1);
+    w->driver_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    w->setup_ref = LUA_NOREF;
+    if (w->shared->setup_json != NULL) {
+        cJSON *j = cJSON_Parse(w->shared->setup_json);
+        if (j != NULL) {
+            lua_pushlightuserdata(L, j);
+            w->setup_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        }
+    }
+    return 0;
+}
+
+static void teardown_lua(struct tide_worker *w)
+{
+    if (w->L == NULL)
+        return;
+    if (w->setup_ref != LUA_NOREF) {
+        lua_rawgeti(w->L, LUA_REGISTRYINDEX, w->setup_ref);
+        cJSON_Delete(lua_touserdata(w->L, -1));
+        lua_pop(w->L, 1);
+    }
+    lua_close(w->L);
+    w->L = NULL;
+    free(w->chunk);
+    w->chunk = NULL;
+}
+
+/* Hands the current interval's registry to the coordinator. */
+static void hand_over(struct tide_worker *w)
+{
+    struct tide_interval *iv = calloc(1, sizeof *iv);
+    struct tide_registry *fresh = tide_registry_new();
+    if (iv == NULL || fresh == NULL) {
+        free(iv);
+        tide_registry_free(fresh);
+        return; /* keep accumulating into the current one */
+    }
+    iv->index = w->interval++;
+    iv->reg = w->reg;
+    w->reg = fresh;
+    pthread_mutex_lock(&w->lock);
+    *w->done_tail = iv;
+    w->done_tail = &iv->next;
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    hand_over(t->data);
+}
+
+void tide_worker_finish_check(struct tide_worker *w)
+{
+    if (w->mode != TIDE_WORKER_LOAD)
+        return;
+    for (int i = 0; i < w->nscheds; i++) {
+        if (!w->scheds[i].finished)
+            return;
+    }
+    ev_break(w->loop, EVBREAK_ALL);
+}
+
+static void control(struct tide_worker *w)
+{
+    int64_t now = tide_now_us();
+    bool stop = atomic_load(&w->shared->stop);
+    int64_t next = now + (int64_t)(CONTROL_INTERVAL * 1e6);
+    for (int i = 0; i < w->nscheds; i++) {
+        if (stop)
+            tide_sched_stop(&w->scheds[i], now, 0);
+        tide_sched_tick(&w->scheds[i], now);
+        int64_t due = tide_sched_next_due(&w->scheds[i]);
+        if (due < next)
+            next = due;
+    }
+    double in = (double)(next - now) / 1e6;
+    ev_timer_stop(w->loop, &w->control);
+    ev_timer_set(&w->control, in > 0 ? in : 0, 0.);
+    ev_timer_start(w->loop, &w->control);
+    tide_worker_finish_check(w);
+}
+
+static void on_control(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    control(t->data);
+}
+
+static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
+{
+    control(a->data);
+}
+
+static void *worker_main(void *arg)
+{
+    struct tide_worker *w = arg;
+    struct tide_err err = {{0}};
+    w->loop = ev_loop_new(EVFLAG_AUTO);
+    long maxconn = 64;
+    for (int i = 0; i < w->cfg->nscenarios; i++) {
+        const struct tide_scenario *sc = &w->cfg->scenarios[i];
+        long v = sc->vus + sc->max_vus + sc->pre_allocated_vus;
+        for (int k = 0; k < sc->nstages; k++)
+            v = v > (long)sc->stages[k].target ? v : (long)sc->stages[k].target;
+        maxconn += v;
+    }
+    w->http = w->loop != NULL ? tide_http_new(w->loop, maxconn) : NULL;
+    if (w->http == NULL || tide_worker_setup_lua(w, &err) != 0) {
+        w->failed = true;
+        snprintf(w->error, sizeof w->error, "%s", err.msg[0] ? err.msg : "out of memory");
+        atomic_store(&w->finished, true);
+        return NULL;
+    }
+    w->nscheds = w->cfg->nscenarios;
+    w->scheds = calloc((size_t)w->nscheds, sizeof *w->scheds);
+    for (int i = 0; i < w->nscheds; i++)
+        tide_sched_init(&w->scheds[i], w, i);
+    ev_timer_init(&w->tick, on_tick, 1., 1.);
+    w->tick.data = w;
+    ev_timer_start(w->loop, &w->tick);
+    ev_timer_init(&w->control, on_control, 0., 0.);
+    w->control.data = w;
+    ev_async_init(&w->wake, on_wake);
+    w->wake.data = w;
+    ev_async_start(w->loop, &w->wake);
+    control(w);
+    ev_run(w->loop, 0);
+    ev_timer_stop(w->loop, &w->tick);
+    ev_timer_stop(w->loop, &w->control);
+    ev_async_stop(w->loop, &w->wake);
+    for (int i = 0; i < w->nscheds; i++)
+        tide_sched_fini(&w->scheds[i]);
+    free(w->scheds);
+    w->scheds = NULL;
+    hand_over(w); /* the last, partial interval */
+    teardown_lua(w);
+    tide_http_free(w->http);
+    ev_loop_destroy(w->loop);
+    atomic_store(&w->finished, true);
+    return NULL;
+}
+
+static void worker_init(struct tide_worker *w, int index, int count, struct tide_shared *shared)
+{
+    memset(w, 0, sizeof *w);
+    w->index = index;
+    w->count = count;
+    w->shared = shared;
+    w->cfg = shared->cfg;
+    w->driver_ref = LUA_NOREF;
+    w->setup_ref = LUA_NOREF;
+    pthread_mutex_init(&w->lock, NULL);
+    w->done_tail = &w->done;
+    w->reg = tide_registry_new();
+}
+
+int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_shared *shared,
+                      struct tide_err *err)
+{
+    worker_init(w, index, count, shared);
+    w->mode = TIDE_WORKER_LOAD;
+    if (w->reg == NULL)
+        return tide_err_set(err, "out of memory");
+    /* signals are the coordinator's */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return tide_err_set(err, "cannot start worker thread %d", index);
+    return 0;
+}
+
+void tide_worker_wake(struct tide_worker *w)
+{
+    if (!atomic_load(&w->finished) && w->loop != NULL)
+        ev_async_send(w->loop, &w->wake);
+}
+
+void tide_worker_join(struct tide_worker *w)
+{
+    pthread_join(w->thread, NULL);
+    tide_registry_free(w->reg);
+    w->reg = NULL;
+    pthread_mutex_destroy(&w->lock);
+}
+
+struct tide_interval *tide_worker_take(struct tide_worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct tide_interval *list = w->done;
+    w->done = NULL;
+    w->done_tail = &w->done;
+    pthread_mutex_unlock(&w->lock);
+    return list;
+}
+
+void tide_intervals_free(struct tide_interval *list)
+{
+    while (list != NULL) {
+        struct tide_interval *next = list->next;
+        tide_registry_free(list->reg);
+        free(list);
+        list = next;
+    }
+}
+
+int tide_worker_call(struct tide_shared *shared, const char *fname, const cJSON *arg,
+                     cJSON **result, bool *ran, struct tide_registry *reg, struct tide_err *err)
+{
+    struct tide_worker w;
+    int rc = -1;
+    worker_init(&w, 0, 1, shared);
+    w.mode = TIDE_WORKER_CALL;
+    *result = NULL;
+    *ran = false;
+    w.loop = ev_loop_new(EVFLAG_AUTO);
+    w.http = w.loop != NULL ? tide_http_new(w.loop, 64) : NULL;
+    if (w.reg == NULL || w.http == NULL) {
+        tide_err_set(err, "out of memory");
+        goto out;
+    }
+    const char *saved = shared->setup_json;
+    shared->setup_json = NULL; /* lifecycle functions get their data as the argument */
+    int lrc = tide_worker_setup_lua(&w, err);
+    shared->setup_json = saved;
+    if (lrc != 0)
+        goto out;
+    struct tide_vu *vu = tide_vu_new(&w, NULL);
+    if (vu == NULL) {
+        tide_err_set(err, "out of memory");
+        goto out;
+    }
+    vu->call_fn = fname;
+    if (arg != NULL)
+        tide_json_push(w.L, arg);
+    else
+        lua_pushnil(w.L);
+    vu->call_arg_ref = luaL_ref(w.L, LUA_REGISTRYINDEX);
+    w.call_vu = vu;
+    w.call_ok = true;
+    tide_vu_start(vu);
+    if (vu->state != TIDE_VU_DONE)
+        ev_run(w.loop, 0);
+    if (vu->state != TIDE_VU_DONE) {
+        tide_vu_interrupt(vu);
+        tide_err_set(err, "%s() did not finish", fname);
+    } else if (!w.call_ok) {
+        tide_err_set(err, "%s", w.call_error);
+    } else {
+        *result = w.call_result;
+        *ran = true;
+        rc = 0;
+    }
+    if (vu->env_ref == LUA_NOREF && rc == 0) { /* the scenario's top level failed */
+        rc = -1;
+        *ran = false;
+        tide_err_set(err, "the script failed to load");
+    }
+    tide_vu_free(vu);
+    if (reg != NULL)
+        tide_registry_merge(reg, w.reg);
+out:
+    teardown_lua(&w);
+    tide_http_free(w.http);
+    if (w.loop != NULL)
+        ev_loop_destroy(w.loop);
+    tide_registry_free(w.reg);
+    pthread_mutex_destroy(&w.lock);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/* worker.h: a worker thread: one libev loop, one CURLM, one lua_State and its share of every
+ * scenario's VUs. Workers hand per-second metric registries to the coordinator and share
+ * nothing else on the hot path. Also runs the lifecycle calls (setup, teardown, verify,
+ * handle_summary) on the calling thread. */
+#ifndef TIDE_WORKER_H
+#define TIDE_WORKER_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <cJSON.h>
+#include <ev.h>
+#include <lua.h>
+#include "config.h"
+#include "err.h"
+#include "http.h"
+#include "metrics.h"
+
+/* State shared by the coordinator and all workers (atomics only). */
+struct tide_shared {
+    const struct tide_config *cfg;
+    int64_t start_us;          /* monotonic time of the run's start */
+    atomic_bool stop;          /* stop everything now (Ctrl-C, abort) */
+    atomic_bool aborted;       /* tide.abort() was called */
+    char abort_reason[512];    /* written once, by whoever set 'aborted' first */
+    atomic_flag abort_once;
+    atomic_llong *shared_iters; /* per scenario: iterations claimed (shared-iterations) */
+    atomic_llong vu_ids;        /* last VU id handed out */
+    const char *setup_json;     /* setup()'s return value, or NULL */
+};
+
+struct tide_interval {
+    int64_t index; /* seconds since the start */
+    struct tide_registry *reg;
+    struct tide_interval *next;
+};
+
+struct tide_sched;
+struct tide_vu;
+
+enum tide_worker_mode { TIDE_WORKER_LOAD, TIDE_WORKER_CALL };
+
+struct tide_worker {
+    int index, count;
+    enum tide_worker_mode mode;
+    struct tide_shared *shared;
+    const struct tide_config *cfg;
+    pthread_t thread;
+    struct ev_loop *loop;
+    struct tide_http *http;
+    lua_State *L;
+    char *chunk; /* the scenario compiled once, dumped with debug info */
+    size_t chunk_len;
+    int driver_ref;  /* the VU driver function */
+    int setup_ref;   /* setup data decoded once for this worker (LUA_NOREF: none) */
+    struct tide_registry *reg; /* current interval; owned by this thread */
+    int64_t interval;
+    ev_timer tick;    /* every second: hand 'reg' over */
+    ev_timer control; /* executors adjust VUs */
+    ev_async wake;
+    struct tide_sched *scheds; /* one per scenario */
+    int nscheds;
+    atomic_int vus_active;
+    atomic_int vus_max;
+    atomic_bool finished;
+    pthread_mutex_t lock; /* guards 'done' */
+    struct tide_interval *done, **done_tail;
+    /* TIDE_WORKER_CALL: */
+    struct tide_vu *call_vu;
+    cJSON *call_result;
+    bool call_ok;
+    char call_error[1024];
+    bool failed; /* could not start */
+    char error[1024];
+};
+
+/* Load workers: start a thread that runs until its scenarios end or shared->stop. */
+int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_shared *shared,
+                      struct tide_err *err);
+void tide_worker_wake(struct tide_worker *w); /* look at shared->stop now */
+void tide_worker_join(struct tide_worker *w);
+/* Takes the registries handed over so far (a list the caller frees with tide_intervals_free). */
+struct tide_interval *tide_worker_take(struct tide_worker *w);
+void tide_intervals_free(struct tide_interval *list);
+
+/* Runs env[fname](arg) once in a fresh worker on this thread. On success *result holds its
+ * return value as JSON (NULL for nil) and 'reg' (if not NULL) receives its metrics.
+ * Returns 0, or -1 with the script's error. A missing function is not an error (*result NULL,
+ * *ran false). */
+int tide_worker_call(struct tide_shared *shared, const char *fname, const cJSON *arg,
+                     cJSON **result, bool *ran, struct tide_registry *reg, struct tide_err *err);
+
+/* Used by vu.c/executor.c. */
+int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err);
+void tide_worker_finish_check(struct tide_worker *w);
+
+#endif
