@@ -33,8 +33,9 @@ double tide_hdr_mean(const struct tide_hdr *h);
 int64_t tide_hdr_percentile(const struct tide_hdr *h, double p);
 size_t tide_hdr_memory(const struct tide_hdr *h); /* bytes held, for self-health reports */
 
-/* Serialization: {"digits":3,"unit":"us","min":m,"max":M,"buckets":[[value,count],...]}
- * with only non-empty buckets, ascending. from_json: NULL with a message on bad input. */
+/* Serialization: {"digits":3,"unit":"us","min":m,"max":M,"sum":S,"buckets":[[value,count],...]}
+ * with only non-empty buckets, ascending; value is the lowest value of its bucket. "sum" (exact
+ * sum, for the mean) is optional on input. from_json: NULL with a message on bad input. */
 cJSON *tide_hdr_to_json(const struct tide_hdr *h);
 struct tide_hdr *tide_hdr_from_json(const cJSON *j, struct tide_err *err);
 
