@@ -99,19 +99,18 @@ static void check_finished(struct tide_sched *s)
 {
     if (s->finished || !s->started)
         return;
-    bool all_iterations_done = is_iterations(s->sc);
+    bool none_new = true;
     for (int i = 0; i < s->nvus; i++) {
         enum tide_vu_state st = s->vus[i]->state;
         if (st != TIDE_VU_DONE && st != TIDE_VU_NEW)
-            return;
-        if (st == TIDE_VU_NEW)
-            all_iterations_done = false;
+            return; /* still iterating or waiting */
+        none_new = none_new && st == TIDE_VU_DONE;
     }
-    if (s->ended || (all_iterations_done && s->nvus > 0) || s->nvus == 0) {
-        if (s->ended || s->nvus > 0) {
-            s->finished = true;
-            tide_worker_finish_check(s->w);
-        }
+    /* iterations executors end when their VUs are done (a worker whose share is 0 VUs has
+     * nothing to do); the others when their time is up */
+    if (s->ended || (is_iterations(s->sc) && none_new)) {
+        s->finished = true;
+        tide_worker_finish_check(s->w);
     }
 }
 
@@ -149,20 +148,27 @@ static void deactivate(struct tide_sched *s, struct tide_vu *vu, int64_t now)
 static void adjust(struct tide_sched *s, int64_t target, int64_t now)
 {
     int64_t share = tide_share(target, s->w->index, s->w->count);
-    for (int i = 0; i < s->nvus && s->running < share; i++) {
+    /* counts are fixed first: a VU may finish (and leave 'running') while it is started */
+    int64_t need = share - s->running;
+    for (int i = 0; i < s->nvus && need > 0; i++) {
         struct tide_vu *vu = s->vus[i];
-        if (!vu->active && vu->state != TIDE_VU_DONE)
+        if (!vu->active && vu->state != TIDE_VU_DONE) {
+            need--;
             activate(s, vu);
+        }
     }
-    while (s->running < share) {
+    for (; need > 0; need--) {
         struct tide_vu *vu = add_vu(s);
         if (vu == NULL)
             break;
         activate(s, vu);
     }
-    for (int i = s->nvus - 1; i >= 0 && s->running > share; i--) {
-        if (s->vus[i]->active)
+    int64_t excess = s->running - share;
+    for (int i = s->nvus - 1; i >= 0 && excess > 0; i--) {
+        if (s->vus[i]->active) {
+            excess--;
             deactivate(s, s->vus[i], now);
+        }
     }
     /* ramp-down is graceful up to graceful_ramp_down, then the iteration is interrupted */
     for (int i = 0; i < s->nvus; i++) {
@@ -352,10 +358,14 @@ void tide_sched_tick(struct tide_sched *s, int64_t now)
     int64_t t = now - start;
     switch (sc->executor) {
     case TIDE_EXEC_CONSTANT_VUS:
+        adjust(s, sc->vus, now);
+        break;
     case TIDE_EXEC_PER_VU_ITERATIONS:
     case TIDE_EXEC_SHARED_ITERATIONS:
-        if (s->nvus == 0)
+        if (!s->vus_started) {
+            s->vus_started = true;
             adjust(s, sc->vus, now);
+        }
         break;
     case TIDE_EXEC_RAMPING_VUS:
         adjust(s, (int64_t)floor(tide_ramp_target(sc, t) + 1e-9), now);

@@ -19,6 +19,7 @@ struct tide_sched {
     int running;      /* VUs that should be iterating now */
     int target;       /* this worker's share of the target */
     bool started, ended, finished;
+    bool vus_started; /* iterations executors start their VUs once */
     int64_t end_us;   /* when the scenario stops starting iterations (0: open-ended) */
     int64_t hard_us;  /* when remaining VUs are interrupted */
     /* open model */

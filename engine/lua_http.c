@@ -197,22 +197,26 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
             ctype = "Content-Type: application/json";
         }
         lua_pop(L, 1);
-        if (!has_body && lua_getfield(L, opts, "form") == LUA_TTABLE) {
-            encode_pairs(L, -1, &r->send);
-            if (r->send.data == NULL)
-                tide_buf_append(&r->send, "", 0);
-            has_body = true;
-            ctype = "Content-Type: application/x-www-form-urlencoded";
-        }
-        lua_pop(L, 1);
-        if (!has_body && lua_getfield(L, opts, "body") != LUA_TNIL) {
-            size_t n;
-            const char *s = luaL_tolstring(L, -1, &n);
-            tide_buf_append(&r->send, s, n);
+        if (!has_body) {
+            if (lua_getfield(L, opts, "form") == LUA_TTABLE) {
+                encode_pairs(L, -1, &r->send);
+                if (r->send.data == NULL)
+                    tide_buf_append(&r->send, "", 0);
+                has_body = true;
+                ctype = "Content-Type: application/x-www-form-urlencoded";
+            }
             lua_pop(L, 1);
-            has_body = true;
         }
-        lua_pop(L, 1);
+        if (!has_body) {
+            if (lua_getfield(L, opts, "body") != LUA_TNIL) {
+                size_t n;
+                const char *s = luaL_tolstring(L, -1, &n);
+                tide_buf_append(&r->send, s, n);
+                lua_pop(L, 1);
+                has_body = true;
+            }
+            lua_pop(L, 1);
+        }
     }
     if (strcmp(r->method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -658,7 +662,8 @@ static int l_batch(lua_State *L)
         int t = lua_geti(L, 1, i + 1);
         int item = lua_gettop(L);
         if (t == LUA_TSTRING) {
-            prepare(L, vu, &vu->batch[i], "GET", lua_tostring(L, item), 0);
+            lua_pushnil(L); /* no options */
+            prepare(L, vu, &vu->batch[i], "GET", lua_tostring(L, item), lua_gettop(L));
         } else if (t == LUA_TTABLE) {
             const char *method, *url;
             int opts;

@@ -43,18 +43,19 @@ static const char usage[] =
     "exit codes: 0 passed; 99 thresholds, verify or compare failed; 2 bad usage or script;\n"
     "            1 internal error; 108 tide.abort(); 130 interrupted (report still written)\n";
 
+/* argv[0] is the command name, as for the other subcommands. */
 static int verify_main(int argc, char **argv)
 {
-    if (argc != 1) {
+    if (argc != 2) {
         fprintf(stderr, "tide: usage: tide verify DIR\n");
         return TIDE_EXIT_USAGE;
     }
     struct tide_err err = {{0}};
-    if (tide_audit_verify_dir(argv[0], &err) != 0) {
-        fprintf(stderr, "tide: verify %s: %s\n", argv[0], err.msg);
+    if (tide_audit_verify_dir(argv[1], &err) != 0) {
+        fprintf(stderr, "tide: verify %s: %s\n", argv[1], err.msg);
         return TIDE_EXIT_THRESHOLDS;
     }
-    printf("%s: manifest hashes and audit chain intact\n", argv[0]);
+    printf("%s: manifest hashes and audit chain intact\n", argv[1]);
     return TIDE_EXIT_OK;
 }
 
@@ -80,13 +81,13 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "demo") == 0)
         rc = tide_demo_main(argc - 2, argv + 2);
     else if (strcmp(cmd, "target") == 0)
-        rc = tide_target_main(argc - 2, argv + 2);
+        rc = tide_target_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "report") == 0)
-        rc = tide_report_main(argc - 2, argv + 2);
+        rc = tide_report_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "compare") == 0)
-        rc = tide_compare_main(argc - 2, argv + 2);
+        rc = tide_compare_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "verify") == 0)
-        rc = verify_main(argc - 2, argv + 2);
+        rc = verify_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {

@@ -158,9 +158,9 @@ static int l_require(lua_State *L)
 /* print(...) goes to tide's log, redacted. */
 static int l_print(lua_State *L)
 {
+    int n = lua_gettop(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    int n = lua_gettop(L);
     for (int i = 1; i <= n; i++) {
         if (i > 1)
             luaL_addchar(&b, '\t');

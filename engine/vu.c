@@ -51,7 +51,8 @@ struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s)
         return NULL;
     vu->w = w;
     vu->sched = s;
-    vu->id = (int)atomic_fetch_add(&w->shared->vu_ids, 1) + 1;
+    if (s != NULL) /* lifecycle calls (setup, teardown...) run as VU 0 */
+        vu->id = (int)atomic_fetch_add(&w->shared->vu_ids, 1) + 1;
     vu->co_ref = LUA_NOREF;
     vu->env_ref = LUA_NOREF;
     vu->call_arg_ref = LUA_NOREF;

@@ -1,0 +1,49 @@
+# tide: the two commands are `make demo` and `make test`. Both install missing Debian packages
+# (as root) or print the exact apt-get line to run, then configure, build and run.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+# Build dependencies, and what the test suite needs on top (real servers, a browser).
+DEPS      := gcc make cmake pkg-config liblua5.4-dev libcurl4-openssl-dev libev-dev \
+             libcjson-dev libssl-dev
+TEST_DEPS := python3 python3-flask chromium nodejs npm libxml2-utils
+
+.PHONY: all build demo test test-fast deps test-deps clean bench
+
+all: build
+
+deps:
+	@scripts/ensure-debs $(DEPS)
+
+test-deps:
+	@scripts/ensure-debs $(DEPS) $(TEST_DEPS)
+
+$(BUILD)/Makefile: CMakeLists.txt | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIDE_WERROR=ON
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	./$(BUILD)/tide demo
+
+# Every test, twice: a normal build, then under AddressSanitizer + UBSan.
+test: test-deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIDE_WERROR=ON
+	cmake --build $(BUILD) -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DTIDE_WERROR=ON -DTIDE_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS) -LE no-asan
+
+# The normal build's tests only (quicker while developing).
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	bench/throughput.sh
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,18 @@
+# End-to-end tests: each tests/e2e/test_*.py runs the real binary against a real server on
+# loopback (the built-in target, or Flask/nginx), bounded by a ctest TIMEOUT.
+find_program(PYTHON3 python3 REQUIRED)
+file(GLOB TIDE_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/test_*.py)
+foreach(src ${TIDE_E2E_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME e2e.${name} COMMAND ${PYTHON3} ${src})
+  set_tests_properties(e2e.${name} PROPERTIES TIMEOUT 300
+    ENVIRONMENT "TIDE_BIN=$<TARGET_FILE:tide>;TIDE_SOURCE_DIR=${CMAKE_SOURCE_DIR};TIDE_TEST_TMP=${CMAKE_BINARY_DIR}/e2e-tmp"
+    LABELS e2e)
+endforeach()
+# Tests that exercise other programs more than tide (browser, Flask) skip the ASan pass.
+foreach(t e2e.test_flask)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES LABELS "e2e;no-asan")
+  endif()
+endforeach()
+include(${CMAKE_SOURCE_DIR}/tests/browser/tests.cmake OPTIONAL)

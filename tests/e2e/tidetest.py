@@ -1,0 +1,128 @@
+"""Helpers for tide's end-to-end tests: run the real binary against real servers on loopback.
+
+Every server binds 127.0.0.1 on a free port; every run has a timeout; nothing is left running.
+"""
+import atexit
+import csv
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+TIDE = os.environ.get("TIDE_BIN", "build/tide")
+SRC = os.environ.get("TIDE_SOURCE_DIR", os.getcwd())
+_procs = []
+failures = 0
+checks = 0
+
+
+def _cleanup():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(_cleanup)
+
+
+def tmpdir(prefix="tide-e2e-"):
+    base = os.environ.get("TIDE_TEST_TMP")
+    if base:
+        os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix=prefix, dir=base)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_target(*args):
+    """Starts `tide target` on a free loopback port; returns (process, base_url)."""
+    p = subprocess.Popen([TIDE, "target", "--port", "0", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    _procs.append(p)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)", line or "")
+        if m:
+            return p, m.group(1)
+        if p.poll() is not None:
+            break
+    raise RuntimeError("tide target did not start: " + (line or ""))
+
+
+def stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def run(args, timeout=120, cwd=None, env=None, input=None):
+    """Runs tide with args; returns CompletedProcess (stdout/stderr as text)."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    return subprocess.run([TIDE, *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd, env=e, input=input)
+
+
+def http_json(url, method="GET", body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def load_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def write(dirpath, name, text):
+    path = os.path.join(dirpath, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def check(cond, what, detail=""):
+    global failures, checks
+    checks += 1
+    if not cond:
+        failures += 1
+        print("FAIL: %s %s" % (what, detail), file=sys.stderr)
+    return cond
+
+
+def check_eq(got, want, what):
+    return check(got == want, what, "(got %r, want %r)" % (got, want))
+
+
+def metric(summary, name, field):
+    return summary["metrics"].get(name, {}).get(field)
+
+
+def done():
+    print("%d passed, %d failed" % (checks - failures, failures))
+    sys.exit(1 if failures else 0)

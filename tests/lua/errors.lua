@@ -1,0 +1,11 @@
+-- Script errors: an error in one iteration is counted and the VU goes on; tide.fail ends the
+-- iteration as failed. test_lua_api.py checks the counts in summary.json.
+local tide = require "tide"
+options = { iterations = 6, vus = 1 }
+
+function run()
+  local i = tide.vu.iteration
+  if i % 3 == 0 then error("boom") end
+  if i % 3 == 1 then tide.fail("business rule broken") end
+  tide.check(true, { ["reached"] = true })
+end

@@ -1,0 +1,101 @@
+-- Lua API tests of tide.http: every request option and response field, against the built-in
+-- target (run by tests/e2e/test_lua_api.py with --target; each check must pass).
+local http = require "tide.http"
+local tide = require "tide"
+local json = require "tide.json"
+
+options = { iterations = 1, vus = 1 }
+
+local function eq(name, got, want)
+  tide.check(got, { [name] = function(v) return v == want end })
+  if got ~= want then tide.log.error(name .. ": got " .. tostring(got) .. ", want " .. tostring(want)) end
+end
+
+function run()
+  print "testing response fields"
+  local r = http.get("/health")
+  eq("status is 200", r.status, 200)
+  eq("body is JSON", r:json().status, "ok")
+  eq("json() works without colon", r.json().status, "ok")
+  eq("headers are case-insensitive", r.headers["Content-Type"], r.headers["content-type"])
+  eq("content-type present", r.headers["CONTENT-TYPE"] ~= nil, true)
+  eq("proto", r.proto, "HTTP/1.1")
+  eq("url is absolute", r.url:match("^http://127%.0%.0%.1:%d+/health$") ~= nil, true)
+  eq("no error", r.error, nil)
+  eq("no error_code", r.error_code, nil)
+  for _, k in ipairs { "blocked", "connecting", "tls_handshaking", "sending", "waiting",
+                       "receiving", "duration" } do
+    eq("timings." .. k .. " is a number >= 0", type(r.timings[k]) == "number" and r.timings[k] >= 0, true)
+  end
+
+  print "testing query, headers, json body"
+  local e = http.post("/echo", { query = { a = "1 2", b = "x&y" }, headers = { ["X-Thing"] = "v" },
+                                 json = { n = 1, s = "é", list = { 1, 2, 3 } } }):json()
+  eq("method POST", e.method, "POST")
+  eq("query encoded", e.query:find("a=1%%202") ~= nil and e.query:find("b=x%%26y") ~= nil, true)
+  eq("custom header sent", e.headers["x-thing"], "v")
+  eq("json content-type", e.headers["content-type"], "application/json")
+  local body = json.decode(e.body)
+  eq("json body round-trips", body.s, "é")
+  eq("json array", #body.list, 3)
+  eq("no Expect: 100-continue", e.headers["expect"], nil)
+
+  print "testing form and raw body"
+  e = http.put("/echo", { form = { k = "a b" } }):json()
+  eq("form body", e.body, "k=a%20b")
+  eq("form content-type", e.headers["content-type"], "application/x-www-form-urlencoded")
+  e = http.patch("/echo", "raw text"):json()
+  eq("raw body (string argument)", e.body, "raw text")
+  eq("PATCH", e.method, "PATCH")
+  e = http.delete("/echo"):json()
+  eq("DELETE", e.method, "DELETE")
+  e = http.request("OPTIONS", "/echo"):json()
+  eq("request(method)", e.method, "OPTIONS")
+  local h = http.head("/health")
+  eq("HEAD has no body", h.body, "")
+  eq("HEAD status", h.status, 200)
+
+  print "testing expect and failures"
+  local s = http.get("/status/404", { expect = { 200, 404 } })
+  eq("status 404", s.status, 404)
+  s = http.get("/status/503")
+  eq("status 503", s.status, 503)
+
+  print "testing redirects"
+  local rd = http.get("/redirect/3")
+  eq("redirects followed", rd.status, 200)
+  eq("final url", rd.url:match("/redirect/0$") ~= nil, true)
+  rd = http.get("/redirect/3", { redirects = 0 })
+  eq("redirects = 0 returns the 302", rd.status, 302)
+  rd = http.get("/redirect/5", { redirects = 2 })
+  eq("too many redirects is an error", rd.error ~= nil, true)
+  eq("too many redirects code", rd.error_code, 1400)
+
+  print "testing timeouts"
+  local t = http.get("/delay?ms=2000", { timeout = 0.2 })
+  eq("timeout error", t.error ~= nil, true)
+  eq("timeout error_code 1050", t.error_code, 1050)
+  eq("timeout status 0", t.status, 0)
+  t = http.get("/delay?ms=50", { timeout = "2s" })
+  eq("duration string timeout", t.status, 200)
+  eq("delay measured", t.timings.duration >= 45, true)
+
+  print "testing batch"
+  local rs = http.batch {
+    { "GET", "/delay?ms=200" },
+    { method = "GET", url = "/delay?ms=200" },
+    "/health",
+  }
+  eq("batch returns all", #rs, 3)
+  eq("batch statuses", rs[1].status == 200 and rs[2].status == 200 and rs[3].status == 200, true)
+
+  print "testing name tag grouping"
+  local n = http.get("/status/200", { name = "custom-name", tags = { kind = "x" } })
+  eq("name on response", n.name, "custom-name")
+  local g = http.get("/bytes/10")
+  eq("default name folds ids", g.name, "/bytes/{id}")
+  eq("bytes body", #g.body, 10)
+  local d = http.get("/bytes/100", { discard_body = true })
+  eq("discard_body keeps status", d.status, 200)
+  eq("discard_body drops body", d.body, "")
+end
