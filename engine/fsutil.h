@@ -1,0 +1,19 @@
+/* fsutil.h: files of a run folder: atomic writes, mkdir -p, sha256, whole-file reads. */
+#ifndef TIDE_FSUTIL_H
+#define TIDE_FSUTIL_H
+#include <stddef.h>
+#include "err.h"
+
+/* Writing. write_atomic: writes a temporary file next to 'path', fsyncs it, renames it over
+ * 'path' and fsyncs the folder, so 'path' holds either its old content or all of 'data', never
+ * a part of it; on failure (full disk, no permission) the temporary file is removed, 'path' is
+ * left as it was, and -1 comes back with a one-line message. mkdirs: 'mkdir -p', 0755. */
+int tide_fs_write_atomic(const char *path, const void *data, size_t len, struct tide_err *err);
+int tide_fs_mkdirs(const char *path, struct tide_err *err);
+
+/* Reading. read_all: the whole file, NUL-terminated (the NUL is not counted in '*len', which
+ * may be NULL); the caller frees it. sha256_file: 64 lowercase hex digits and a NUL. */
+char *tide_fs_read_all(const char *path, size_t *len, struct tide_err *err);
+int tide_fs_sha256_file(const char *path, char hex[65], struct tide_err *err);
+
+#endif

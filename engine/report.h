@@ -1,0 +1,36 @@
+/* report.h: the files rendered from a run's summary.json (docs/summary-schema.md): Locust's
+ * CSVs, junit.xml and report.html, and the 'tide report' and 'tide compare' commands.
+ * Renderers read only the parsed summary and are deterministic: the same summary gives the
+ * same bytes, so 'tide report DIR' re-creates a run's files exactly. Every file is written
+ * atomically (engine/fsutil.h). Errors: -1 and a one-line message in 'err'. */
+#ifndef TIDE_REPORT_H
+#define TIDE_REPORT_H
+#include <cJSON.h>
+#include "err.h"
+
+/* Writes stats.csv, stats_history.csv, failures.csv, junit.xml and report.html into 'dir'
+ * (created if missing). Stops at the first file it cannot write. */
+int tide_report_write_all(const cJSON *summary, const char *dir, struct tide_err *err);
+
+/* Locust's CSV files (stats.csv, stats_history.csv, failures.csv layouts); for '--csv PREFIX'
+ * pass PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv. A NULL path skips
+ * that file. */
+int tide_report_csv(const cJSON *summary, const char *stats_path, const char *history_path,
+                    const char *failures_path, struct tide_err *err);
+
+/* junit.xml: one testsuite each for thresholds, checks and verify. */
+int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *err);
+
+/* report.html: one self-contained page (chart library and data inlined, no network). */
+int tide_report_html(const cJSON *summary, const char *path, struct tide_err *err);
+
+/* Commands; argv[0] is the command's name ("report", "compare"); the result is the process
+ * exit code (DESIGN.md): 0 done, 2 bad usage or unreadable input, 1 a file could not be
+ * written; compare: 99 a tolerance was exceeded. Messages go to stderr as 'tide: ...'.
+ *   tide report DIR            (DIR may also name a summary.json file)
+ *   tide compare BASE NEW [--max-regression LIST] [--min-requests N] [--md FILE] [--json FILE]
+ * docs/reports.md describes both. */
+int tide_report_main(int argc, char **argv);
+int tide_compare_main(int argc, char **argv);
+
+#endif

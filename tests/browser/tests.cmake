@@ -1,0 +1,12 @@
+# Browser test of report.html (tests/browser/): renders the fixture summary and checks the page
+# in headless Debian Chromium through playwright-core. Needs the Debian packages chromium and
+# nodejs/npm; 'npm ci' fetches playwright-core (tests/browser/package-lock.json) on first run.
+# Skipped (exit 77) when Chromium or Node.js is missing. Screenshot: build/tests/browser/report.png.
+add_executable(tide_render_report ${CMAKE_CURRENT_LIST_DIR}/render_report.c)
+target_compile_options(tide_render_report PRIVATE ${TIDE_WARNINGS})
+target_link_libraries(tide_render_report PRIVATE tide_engine)
+add_test(NAME browser.report
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/run.sh $<TARGET_FILE:tide_render_report>
+          ${CMAKE_SOURCE_DIR}/tests/fixtures/summary.json ${CMAKE_CURRENT_BINARY_DIR}/browser)
+set_tests_properties(browser.report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+  LABELS "browser;no-asan")
