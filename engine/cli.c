@@ -140,6 +140,17 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             cli->fail_on_saturation = true;
             continue;
         }
+        static const char *const with_value[] = {
+            "-f",       "--locustfile", "--host",     "-H",       "--vus",       "-u",
+            "--users",  "-r",           "--spawn-rate", "--duration", "-d",        "-t",
+            "--run-time", "--iterations", "-i",       "--stage",  "-s",          "--rate",
+            "--threads", "--out",       "-o",         "--threshold", "--warmup", "--tag",
+            "--env",    "-e",           "--plugin",   "--csv",    "--html",      NULL};
+        bool known = false;
+        for (int k = 0; with_value[k] != NULL && !known; k++)
+            known = strcmp(flag, with_value[k]) == 0;
+        if (!known)
+            return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
         const char *v = value_of(argc, argv, &i, inline_value);
         if (v == NULL)
             return tide_err_set(err, "%s needs a value (see 'tide help')", flag);
