@@ -5,11 +5,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lua.h>
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
 #include "vu.h"
 #include "worker.h"
+
+#define ARRIVAL_LOOKAHEAD_US 1000
 
 int64_t tide_share(int64_t total, int w, int n)
 {
@@ -244,7 +247,9 @@ static void arrive(struct tide_sched *s, int64_t due_abs)
         s->idle = vu->next;
         vu->next = NULL;
         vu->sched_start_us = due_abs;
-        tide_vu_wake(vu, true);
+        /* resume now rather than on the next loop pass: lateness here is latency */
+        lua_pushboolean(vu->co, 1);
+        tide_vu_resume(vu, 1);
         return;
     }
     int64_t qmax = tide_share(s->sc->max_queue, s->w->index, s->w->count);
@@ -372,7 +377,10 @@ void tide_sched_tick(struct tide_sched *s, int64_t now)
         break;
     case TIDE_EXEC_CONSTANT_ARRIVAL_RATE:
     case TIDE_EXEC_RAMPING_ARRIVAL_RATE:
-        while (s->arrival_us != INT64_MAX && start + s->arrival_us <= now &&
+        /* libev sleeps in whole milliseconds, so a timer fires up to 1 ms late: arrivals due
+         * within the next millisecond start now rather than late (lateness would be counted
+         * as latency by the coordinated-omission correction) */
+        while (s->arrival_us != INT64_MAX && start + s->arrival_us <= now + ARRIVAL_LOOKAHEAD_US &&
                (s->end_us == 0 || start + s->arrival_us < s->end_us)) {
             arrive(s, start + s->arrival_us);
             next_arrival(s);
@@ -389,7 +397,7 @@ int64_t tide_sched_next_due(const struct tide_sched *s)
 {
     if (!s->started || s->ended || !is_open(s->sc) || s->arrival_us == INT64_MAX)
         return INT64_MAX;
-    return s->w->shared->start_us + s->sc->start_time_us + s->arrival_us;
+    return s->w->shared->start_us + s->sc->start_time_us + s->arrival_us - ARRIVAL_LOOKAHEAD_US;
 }
 
 int tide_sched_next(struct tide_sched *s, struct tide_vu *vu)

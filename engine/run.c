@@ -1,4 +1,5 @@
 /* run.c: the run coordinator. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -66,7 +67,73 @@ struct run {
     char threshold_abort_reason[512];
     cJSON *setup_data;
     int64_t last_plain_progress;
+    /* generator self-health */
+    int64_t saturated_s, health_s;
+    int max_fds;
+    struct tide_agg lag_total, cpu_total;
 };
+
+#define SATURATED_LAG_MS 10.0
+#define SATURATED_CPU_PCT 90.0
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (d == NULL)
+        return 0;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n - 3; /* ".", ".." and the directory's own descriptor */
+}
+
+/* One second's self-health: the loop lag and worker CPU samples of that interval. */
+static void health_second(struct run *r, const struct tide_registry *reg)
+{
+    int lag_id = tide_metric_lookup("tide_loop_lag"), cpu_id = tide_metric_lookup("tide_worker_cpu");
+    if (lag_id < 0 || cpu_id < 0)
+        return;
+    struct tide_agg lag, cpu;
+    tide_registry_aggregate(reg, lag_id, NULL, NULL, &lag);
+    tide_registry_aggregate(reg, cpu_id, NULL, NULL, &cpu);
+    if (lag.count > 0 || cpu.count > 0) {
+        r->health_s++;
+        if (tide_agg_percentile(&lag, 99) > SATURATED_LAG_MS || cpu.max > SATURATED_CPU_PCT)
+            r->saturated_s++;
+    }
+    tide_agg_merge(&r->lag_total, &lag);
+    tide_agg_merge(&r->cpu_total, &cpu);
+    tide_agg_fini(&lag);
+    tide_agg_fini(&cpu);
+}
+
+static bool generator_bound(const struct run *r)
+{
+    return r->health_s > 0 && r->saturated_s * 10 > r->health_s;
+}
+
+static cJSON *generator_json(const struct run *r)
+{
+    cJSON *g = cJSON_CreateObject();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    cJSON_AddNumberToObject(g, "threads", r->nworkers);
+    cJSON_AddNumberToObject(g, "loop_lag_p99_ms",
+                            round(tide_agg_percentile(&r->lag_total, 99) * 1000) / 1000);
+    cJSON_AddNumberToObject(g, "loop_lag_max_ms", round(r->lag_total.max * 1000) / 1000);
+    cJSON_AddNumberToObject(g, "cpu_max_percent", round(r->cpu_total.max * 10) / 10);
+    cJSON_AddNumberToObject(g, "cpu_avg_percent",
+                            r->cpu_total.count
+                                ? round(r->cpu_total.sum / (double)r->cpu_total.count * 10) / 10
+                                : 0);
+    cJSON_AddNumberToObject(g, "max_open_fds", r->max_fds);
+    cJSON_AddNumberToObject(g, "peak_rss_kb", (double)ru.ru_maxrss);
+    cJSON_AddNumberToObject(g, "saturated_seconds", (double)r->saturated_s);
+    cJSON_AddNumberToObject(g, "measured_seconds", (double)r->health_s);
+    cJSON_AddBoolToObject(g, "generator_bound", generator_bound(r));
+    return g;
+}
 
 static volatile sig_atomic_t got_signal;
 
@@ -75,13 +142,31 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
-static void raise_nofile(void)
+/* Raises the open-file limit to its hard limit and warns when it is below what the VUs need
+ * (each VU keeps its own keep-alive connection). */
+static void raise_nofile(const struct tide_config *cfg)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    double vus = 0;
+    for (int i = 0; i < cfg->nscenarios; i++) {
+        const struct tide_scenario *s = &cfg->scenarios[i];
+        double v = s->vus > s->max_vus ? s->vus : s->max_vus;
+        for (int k = 0; k < s->nstages; k++)
+            v = s->stages[k].target > v ? s->stages[k].target : v;
+        vus += v;
+    }
+    if (vus + 64 > (double)rl.rlim_cur)
+        tide_log(TIDE_LOG_WARN,
+                 "the open-file limit (%llu, hard limit %llu) is below the ~%.0f connections %.0f "
+                 "VUs may hold; requests beyond it fail with \"too many open files\" (raise the "
+                 "hard limit: ulimit -Hn)",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, vus + 64, vus);
 }
 
 /* --- thresholds --- */
@@ -223,6 +308,7 @@ static void finalize(struct run *r, int64_t idx)
     for (int w = 0; w < r->nworkers; w++)
         vmax += atomic_load(&r->workers[w].vus_max);
     tide_registry_add(reg, TIDE_M_VUS_MAX, "", vmax);
+    health_second(r, reg);
     if (!warm)
         tide_registry_merge(r->total, reg);
     cJSON *row = tide_summary_history_row(reg, r->total, idx,
@@ -521,6 +607,8 @@ static void free_run(struct run *r)
     free(r->workers);
     free(r->shared.shared_iters);
     tide_registry_free(r->total);
+    tide_agg_fini(&r->lag_total);
+    tide_agg_fini(&r->cpu_total);
     cJSON_Delete(r->history);
     cJSON_Delete(r->setup_data);
     tide_target_stop(r->target);
@@ -582,6 +670,8 @@ static bool drive(struct run *r)
             vus += atomic_load(&r->workers[w].vus_active);
         }
         r->vus_now = vus;
+        int fds = count_fds();
+        r->max_fds = fds > r->max_fds ? fds : r->max_fds;
         now = tide_now_us();
         if (now >= next_tick || all_done) {
             collect(r, false);
@@ -653,6 +743,17 @@ static int finish(struct run *r, bool interrupted)
     if (!interrupted && !atomic_load(&r->shared.aborted))
         verify = run_verify(r, &verify_ok);
     thresholds_eval(r, true);
+    if (generator_bound(r)) {
+        tide_log(TIDE_LOG_WARN,
+                 "the load generator itself was saturated for %lld of %lld s (event-loop lag "
+                 "p99 > %.0f ms or a worker above %.0f%% CPU): latencies include tide's own "
+                 "delay; use more --threads or machines%s",
+                 (long long)r->saturated_s, (long long)r->health_s, SATURATED_LAG_MS,
+                 SATURATED_CPU_PCT, r->cfg.fail_on_saturation ? " (--fail-on-saturation)" : "");
+        cJSON *gf = cJSON_CreateObject();
+        cJSON_AddNumberToObject(gf, "saturated_seconds", (double)r->saturated_s);
+        tide_audit_event(&r->audit, "generator_bound", gf);
+    }
 
     bool thresholds_ok = true;
     for (int i = 0; i < r->nthr; i++)
@@ -665,7 +766,8 @@ static int finish(struct run *r, bool interrupted)
     } else if (atomic_load(&r->shared.aborted)) {
         code = TIDE_EXIT_ABORTED;
         status = "aborted";
-    } else if (!thresholds_ok || (!verify_ok && r->cfg.verify_fails_run)) {
+    } else if (!thresholds_ok || (!verify_ok && r->cfg.verify_fails_run) ||
+               (r->cfg.fail_on_saturation && generator_bound(r))) {
         code = TIDE_EXIT_THRESHOLDS;
         status = r->threshold_abort ? "aborted" : "failed";
     }
@@ -701,7 +803,7 @@ static int finish(struct run *r, bool interrupted)
         cJSON_AddStringToObject(run, "abort_reason", r->threshold_abort_reason);
     else
         cJSON_AddNullToObject(run, "abort_reason");
-    cJSON_AddBoolToObject(run, "generator_bound", 0);
+    cJSON_AddBoolToObject(run, "generator_bound", generator_bound(r));
     cJSON_AddItemToObject(s, "options", options_json(&r->cfg));
     tide_summary_add_metrics(s, r->total, secs);
     cJSON_AddItemToObject(s, "thresholds", thresholds_json(r));
@@ -709,6 +811,7 @@ static int finish(struct run *r, bool interrupted)
         cJSON_AddItemToObject(s, "verify", verify);
     else
         cJSON_AddNullToObject(s, "verify");
+    cJSON_AddItemToObject(s, "generator", generator_json(r));
     cJSON_AddItemToObject(s, "history", r->history);
     r->history = NULL;
 
@@ -794,13 +897,15 @@ static int run_with(struct run *r)
         tide_log(TIDE_LOG_ERROR, "target: %s", err.msg);
         return TIDE_EXIT_INTERNAL;
     }
-    raise_nofile();
+    raise_nofile(&r->cfg);
     tide_log_set_quiet(r->cfg.quiet);
     r->shared.cfg = &r->cfg;
     r->shared.shared_iters = calloc((size_t)r->cfg.nscenarios, sizeof *r->shared.shared_iters);
     atomic_flag_clear(&r->shared.abort_once);
     r->total = tide_registry_new();
     r->history = cJSON_CreateArray();
+    tide_agg_init(&r->lag_total, TIDE_TREND);
+    tide_agg_init(&r->cpu_total, TIDE_TREND);
     r->tty = isatty(STDERR_FILENO);
 
     struct sigaction sa;

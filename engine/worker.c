@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
@@ -91,9 +92,41 @@ static void hand_over(struct tide_worker *w)
     pthread_mutex_unlock(&w->lock);
 }
 
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Self-health samples, in internal metrics the coordinator reads: loop lag (ms) and this
+ * worker's CPU use (percent of one core) over the last second. */
+static void sample_cpu(struct tide_worker *w)
+{
+    int64_t cpu = thread_cpu_us(), wall = tide_now_us();
+    if (w->wall_last_us > 0 && wall > w->wall_last_us) {
+        double pct = 100.0 * (double)(cpu - w->cpu_last_us) / (double)(wall - w->wall_last_us);
+        tide_registry_add(w->reg, tide_metric_lookup("tide_worker_cpu"), "", pct);
+    }
+    w->cpu_last_us = cpu;
+    w->wall_last_us = wall;
+}
+
 static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
+    sample_cpu(t->data);
     hand_over(t->data);
+}
+
+static void on_lag(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct tide_worker *w = t->data;
+    int64_t now = tide_now_us();
+    if (w->lag_expected_us > 0) {
+        double late = (double)(now - w->lag_expected_us) / 1000.0;
+        tide_registry_add(w->reg, tide_metric_lookup("tide_loop_lag"), "", late > 0 ? late : 0);
+    }
+    w->lag_expected_us = now + 100000;
 }
 
 void tide_worker_finish_check(struct tide_worker *w)
@@ -164,6 +197,13 @@ static void *worker_main(void *arg)
     ev_timer_init(&w->tick, on_tick, 1., 1.);
     w->tick.data = w;
     ev_timer_start(w->loop, &w->tick);
+    tide_metric_register("tide_loop_lag", TIDE_TREND, TIDE_CONTAINS_TIME, NULL);
+    tide_metric_register("tide_worker_cpu", TIDE_TREND, TIDE_CONTAINS_DEFAULT, NULL);
+    w->cpu_last_us = thread_cpu_us();
+    w->wall_last_us = tide_now_us();
+    ev_timer_init(&w->lag, on_lag, 0.1, 0.1);
+    w->lag.data = w;
+    ev_timer_start(w->loop, &w->lag);
     ev_timer_init(&w->control, on_control, 0., 0.);
     w->control.data = w;
     ev_async_init(&w->wake, on_wake);
@@ -173,6 +213,7 @@ static void *worker_main(void *arg)
     ev_run(w->loop, 0);
     ev_timer_stop(w->loop, &w->tick);
     ev_timer_stop(w->loop, &w->control);
+    ev_timer_stop(w->loop, &w->lag);
     ev_async_stop(w->loop, &w->wake);
     for (int i = 0; i < w->nscheds; i++)
         tide_sched_fini(&w->scheds[i]);

@@ -57,6 +57,9 @@ struct tide_worker {
     int64_t interval;
     ev_timer tick;    /* every second: hand 'reg' over */
     ev_timer control; /* executors adjust VUs */
+    ev_timer lag;     /* self-health: how late a 100 ms timer fires = event-loop lag */
+    int64_t lag_expected_us;
+    int64_t cpu_last_us, wall_last_us; /* for this thread's CPU use per second */
     ev_async wake;
     struct tide_sched *scheds; /* one per scenario */
     int nscheds;
