@@ -1,0 +1,81 @@
+/* target_http.h: HTTP/1.1 wire format for 'tide target': a request parser that points into the
+ * caller's buffer and allocates nothing (partial input and pipelining are the caller's loop:
+ * call again with more bytes, or at the offset after the last request), chunked request bodies
+ * decoded in place, query strings, and reason phrases. */
+#ifndef TIDE_TARGET_HTTP_H
+#define TIDE_TARGET_HTTP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIDE_HTTP_BAD     (-1) /* malformed input: answer 400 and close */
+#define TIDE_HTTP_PARTIAL (-2) /* complete so far: call again with more bytes */
+
+#define TIDE_HTTP_MAX_HEADERS 64
+
+struct tide_http_str {
+    const char *p; /* into the caller's buffer, not NUL-terminated */
+    size_t n;
+};
+
+struct tide_http_header {
+    struct tide_http_str name;  /* as sent (compare case-insensitively) */
+    struct tide_http_str value; /* leading and trailing blanks removed */
+};
+
+struct tide_http_req {
+    struct tide_http_str method; /* case-sensitive token, "GET" */
+    struct tide_http_str target; /* as sent: "/a/b?x=1" */
+    struct tide_http_str path;   /* target before '?', still percent-encoded */
+    struct tide_http_str query;  /* after '?' (n == 0 when absent) */
+    int minor_version;           /* HTTP/1.<minor>: 0 or 1 */
+    struct tide_http_header headers[TIDE_HTTP_MAX_HEADERS];
+    size_t n_headers;
+    int64_t content_length; /* -1 when absent */
+    bool chunked;           /* Transfer-Encoding: chunked */
+    bool keep_alive;        /* the version's default, changed by Connection: close/keep-alive */
+    bool expect_continue;   /* Expect: 100-continue (HTTP/1.1) */
+    const char *error;      /* after TIDE_HTTP_BAD: what was wrong (static text) */
+};
+
+/* Request heads. */
+
+/* Parses the request line and headers at buf[0..len). Returns the length of the head (up to and
+ * including the empty line; the body starts there), TIDE_HTTP_PARTIAL, or TIDE_HTTP_BAD with
+ * req->error set. Never reads past buf[len - 1]. Blank lines before a request are skipped (and
+ * counted in the length). The caller bounds the head size: PARTIAL is returned forever for an
+ * endless header. */
+long tide_http_parse(const char *buf, size_t len, struct tide_http_req *req);
+
+/* The first header named 'name' (any case), or NULL. */
+const struct tide_http_str *tide_http_header(const struct tide_http_req *req, const char *name);
+
+/* Bodies. */
+
+/* Decodes the chunked body at buf[0..len) in place once all of it (last chunk and trailers) is
+ * there: the data then fills buf[0..*body_len). Returns the encoded length (the next request
+ * starts there), TIDE_HTTP_PARTIAL (buf unchanged, *body_len = sum of the chunk sizes announced
+ * so far, for size limits), or TIDE_HTTP_BAD with *error set. */
+long tide_http_dechunk(char *buf, size_t len, size_t *body_len, const char **error);
+
+/* Query strings and cookies. */
+
+/* Splits the next 'name=value' pair off '*rest' at 'sep' ('&' for queries, ';' for cookies;
+ * blanks around cookie pairs are skipped). Both stay encoded; value.n == 0 when there is no '='.
+ * Returns false when 'rest' is used up. */
+bool tide_http_pair_next(struct tide_http_str *rest, char sep, struct tide_http_str *name,
+                         struct tide_http_str *value);
+
+/* The raw value of the first query parameter named 'name'; false when absent. */
+bool tide_http_query_get(struct tide_http_str query, const char *name, struct tide_http_str *value);
+
+/* Percent-decodes s[0..n) ('+' is a space) into dst. Returns the decoded length, or -1 when a
+ * '%' is not followed by two hex digits or the result does not fit in 'cap' bytes. */
+long tide_http_unescape(const char *s, size_t n, char *dst, size_t cap);
+
+/* Responses. */
+
+/* The reason phrase for 'status' ("Not Found"); "Unknown" for codes without one. */
+const char *tide_http_reason(int status);
+
+#endif
