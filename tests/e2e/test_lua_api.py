@@ -9,6 +9,9 @@ for path in sorted(glob.glob(os.path.join(luadir, "*.lua"))):
     name = os.path.basename(path)
     out = tmpdir()
     r = run(["run", path, "--target", "--quiet", "--out", out], timeout=60)
+    if not os.path.exists(os.path.join(out, "summary.json")):
+        check(False, name + ": no summary.json", "exit %d: %s" % (r.returncode, r.stderr[-2000:]))
+        continue
     s = load_json(os.path.join(out, "summary.json"))
     if name == "errors.lua":
         errs = {e["message"]: e["count"] for e in s["script_errors"]}
