@@ -108,6 +108,8 @@ static int l_iteration_done(lua_State *L)
     vu->group[0] = '\0';
     char tags[2048];
     tide_vu_tags(vu, NULL, tags, sizeof tags);
+    if (!ok && (tide_stop_requested || atomic_load(&vu->w->shared->stop)))
+        return 0; /* cut short by the stop hook: neither an error nor an iteration */
     if (!ok) {
         const char *msg;
         const char *kind = error_kind(L, 2, &msg);

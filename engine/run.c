@@ -23,6 +23,7 @@
 #include "summary.h"
 #include "target.h"
 #include "threshold.h"
+#include "vu.h"
 #include "worker.h"
 
 struct thr {
@@ -71,6 +72,7 @@ struct run {
     int64_t saturated_s, health_s;
     int max_fds;
     struct tide_agg lag_total, cpu_total;
+    int *stage_seen; /* per scenario: last schedule event logged */
 };
 
 #define SATURATED_LAG_MS 10.0
@@ -140,6 +142,7 @@ static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
     got_signal = sig;
+    tide_stop_requested = 1;
 }
 
 /* Raises the open-file limit to its hard limit and warns when it is below what the VUs need
@@ -239,6 +242,8 @@ static void aggregate_for(struct run *r, const struct thr *t, struct tide_agg *a
         *secs = 1;
 }
 
+static void run_hook(struct run *r, const char *event, const cJSON *arg);
+
 static void threshold_event(struct run *r, struct thr *t, const char *type)
 {
     cJSON *f = cJSON_CreateObject();
@@ -246,6 +251,8 @@ static void threshold_event(struct run *r, struct thr *t, const char *type)
     cJSON_AddStringToObject(f, "expression", t->t.expr_text);
     if (isfinite(t->observed))
         cJSON_AddNumberToObject(f, "observed", t->observed);
+    if (strcmp(type, "threshold_crossed") == 0)
+        run_hook(r, "threshold_crossed", f);
     tide_audit_event(&r->audit, type, f);
 }
 
@@ -295,6 +302,118 @@ static void thresholds_eval(struct run *r, bool final)
     }
 }
 
+/* --- business hooks (tide.hooks.on) run on the coordinator, timed and logged --- */
+
+static void run_hook(struct run *r, const char *event, const cJSON *arg)
+{
+    char fname[64];
+    snprintf(fname, sizeof fname, "hook:%s", event);
+    cJSON *res = NULL;
+    bool ran = false;
+    struct tide_err err = {{0}};
+    int64_t t0 = tide_now_us();
+    int rc = tide_worker_call(&r->shared, fname, arg, &res, &ran, NULL, &err);
+    cJSON_Delete(res);
+    if (rc == 0 && !ran)
+        return; /* no handler for this event */
+    double ms = (double)(tide_now_us() - t0) / 1000.0;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "event", event);
+    cJSON_AddNumberToObject(f, "ms", round(ms * 1000) / 1000);
+    cJSON_AddBoolToObject(f, "ok", rc == 0);
+    if (rc != 0) {
+        cJSON_AddStringToObject(f, "error", err.msg);
+        tide_log(TIDE_LOG_ERROR, "hook %s failed: %s", event, err.msg);
+    }
+    tide_audit_event(&r->audit, "hook", f);
+}
+
+/* Audit: the errors of one second, with counts (at most 10 kinds per second). */
+static void errors_event(struct run *r, const struct tide_registry *reg, int64_t idx)
+{
+    int failures = tide_metric_lookup("tide_failures");
+    int script = tide_metric_lookup("tide_script_errors");
+    cJSON *items = NULL;
+    int n = 0;
+    for (size_t i = 0; i < tide_registry_size(reg) && n < 10; i++) {
+        const struct tide_series *se = tide_registry_at(reg, i);
+        if (se->metric != failures && se->metric != script)
+            continue;
+        char scratch[2048];
+        struct tide_tags t;
+        tide_tags_parse(se->tags, scratch, sizeof scratch, &t);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", se->metric == failures ? "request" : "script");
+        for (int k = 0; k < t.n; k++)
+            cJSON_AddStringToObject(o, t.key[k], t.value[k]);
+        cJSON_AddNumberToObject(o, "count", se->agg.sum);
+        if (items == NULL)
+            items = cJSON_CreateArray();
+        cJSON_AddItemToArray(items, o);
+        n++;
+    }
+    if (items == NULL)
+        return;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, "second", (double)(idx + 1));
+    cJSON_AddItemToObject(f, "errors", items);
+    tide_audit_event(&r->audit, "errors", f);
+}
+
+/* Audit: scenario starts and ends and stage changes, from the schedule. */
+static void schedule_events(struct run *r, int64_t elapsed_us)
+{
+    if (r->stage_seen == NULL)
+        r->stage_seen = calloc((size_t)r->cfg.nscenarios, sizeof *r->stage_seen);
+    if (r->stage_seen == NULL)
+        return;
+    for (int i = 0; i < r->cfg.nscenarios; i++) {
+        const struct tide_scenario *sc = &r->cfg.scenarios[i];
+        int64_t t = elapsed_us - sc->start_time_us;
+        int64_t end = tide_scenario_end_us(sc);
+        int stage = 0; /* 0: not started, 1..n: stage, n+1: ended */
+        if (t >= 0) {
+            stage = 1;
+            int64_t acc = 0;
+            for (int k = 0; k < sc->nstages; k++) {
+                acc += sc->stages[k].duration_us;
+                if (t >= acc)
+                    stage = k + 2;
+            }
+            if (sc->nstages == 0 && end > 0 && t >= end)
+                stage = 2;
+        }
+        while (r->stage_seen[i] < stage) {
+            int s = ++r->stage_seen[i];
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "scenario", sc->name);
+            const char *type = "stage";
+            int last = sc->nstages > 0 ? sc->nstages + 1 : 2;
+            if (s == 1) {
+                type = "scenario_start";
+                cJSON_AddStringToObject(f, "executor", tide_executor_name(sc->executor));
+            } else if (s == last) {
+                type = "scenario_end";
+            }
+            if (sc->nstages > 0 && s <= sc->nstages) {
+                cJSON_AddNumberToObject(f, "stage", s);
+                cJSON_AddNumberToObject(f, "target", sc->stages[s - 1].target);
+                cJSON_AddNumberToObject(f, "duration_s",
+                                        (double)sc->stages[s - 1].duration_us / 1e6);
+            }
+            tide_audit_event(&r->audit, type, f);
+            if (s == 1 && sc->nstages > 0) { /* the first stage starts with the scenario */
+                cJSON *g = cJSON_CreateObject();
+                cJSON_AddStringToObject(g, "scenario", sc->name);
+                cJSON_AddNumberToObject(g, "stage", 1);
+                cJSON_AddNumberToObject(g, "target", sc->stages[0].target);
+                cJSON_AddNumberToObject(g, "duration_s", (double)sc->stages[0].duration_us / 1e6);
+                tide_audit_event(&r->audit, "stage", g);
+            }
+        }
+    }
+}
+
 /* --- merging intervals --- */
 
 static void finalize(struct run *r, int64_t idx)
@@ -309,6 +428,7 @@ static void finalize(struct run *r, int64_t idx)
         vmax += atomic_load(&r->workers[w].vus_max);
     tide_registry_add(reg, TIDE_M_VUS_MAX, "", vmax);
     health_second(r, reg);
+    errors_event(r, reg, idx);
     if (!warm)
         tide_registry_merge(r->total, reg);
     cJSON *row = tide_summary_history_row(reg, r->total, idx,
@@ -604,6 +724,7 @@ static void free_run(struct run *r)
         tide_registry_free(r->pend[i].reg);
     free(r->pend);
     free(r->delivered);
+    free(r->stage_seen);
     free(r->workers);
     free(r->shared.shared_iters);
     tide_registry_free(r->total);
@@ -673,6 +794,7 @@ static bool drive(struct run *r)
         int fds = count_fds();
         r->max_fds = fds > r->max_fds ? fds : r->max_fds;
         now = tide_now_us();
+        schedule_events(r, now - r->start_us);
         if (now >= next_tick || all_done) {
             collect(r, false);
             progress(r);
@@ -733,6 +855,7 @@ static cJSON *run_verify(struct run *r, bool *ok)
 static int finish(struct run *r, bool interrupted)
 {
     struct tide_err err = {{0}};
+    tide_stop_requested = 0; /* teardown and reports run; a second Ctrl-C stops them */
     bool ran;
     cJSON *res = NULL;
     if (tide_worker_call(&r->shared, "teardown", r->setup_data, &res, &ran, NULL, &err) != 0)
@@ -843,6 +966,8 @@ static int finish(struct run *r, bool interrupted)
             write_handle_summary(r, files);
         cJSON_Delete(files);
     }
+    if (doc != NULL)
+        run_hook(r, "test_end", doc);
     if (!r->cfg.quiet)
         tide_console_summary(stdout, doc != NULL ? doc : s);
     cJSON_Delete(doc);
@@ -876,6 +1001,15 @@ static int finish(struct run *r, bool interrupted)
     }
     cJSON_Delete(s);
     point_latest(r);
+    if (!write_failed) {
+        cJSON *arg = cJSON_CreateObject();
+        cJSON_AddStringToObject(arg, "dir", r->dir);
+        cJSON_AddStringToObject(arg, "id", r->id);
+        cJSON_AddStringToObject(arg, "status", status);
+        cJSON_AddNumberToObject(arg, "exit_code", code);
+        run_hook(r, "report_written", arg);
+        cJSON_Delete(arg);
+    }
     if (write_failed) {
         tide_log(TIDE_LOG_ERROR, "the run folder %s is incomplete", r->dir);
         return code == TIDE_EXIT_OK ? TIDE_EXIT_INTERNAL : code;
@@ -917,6 +1051,10 @@ static int run_with(struct run *r)
     /* setup(): once, before any VU; its result goes to every VU */
     bool ran;
     if (tide_worker_call(&r->shared, "setup", NULL, &r->setup_data, &ran, NULL, &err) != 0) {
+        if (got_signal) {
+            tide_log(TIDE_LOG_WARN, "interrupted during setup(); nothing was measured");
+            return TIDE_EXIT_INTERRUPTED;
+        }
         tide_log(TIDE_LOG_ERROR, "setup() failed: %s", err.msg);
         return TIDE_EXIT_USAGE;
     }
@@ -933,7 +1071,14 @@ static int run_with(struct run *r)
     cJSON_AddStringToObject(f, "scenario_file", r->cfg.script_path);
     cJSON_AddStringToObject(f, "host", r->cfg.host != NULL ? r->cfg.host : "");
     cJSON_AddItemToObject(f, "options", options_json(&r->cfg));
+    cJSON *hook_arg = cJSON_CreateObject();
+    cJSON_AddStringToObject(hook_arg, "id", r->id);
+    cJSON_AddStringToObject(hook_arg, "dir", r->dir);
+    cJSON_AddStringToObject(hook_arg, "scenario_file", r->cfg.script_path);
+    cJSON_AddStringToObject(hook_arg, "host", r->cfg.host != NULL ? r->cfg.host : "");
     tide_audit_event(&r->audit, "start", f);
+    run_hook(r, "test_start", hook_arg);
+    cJSON_Delete(hook_arg);
 
     r->nworkers = r->cfg.threads;
     r->workers = calloc((size_t)r->nworkers, sizeof *r->workers);

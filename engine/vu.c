@@ -2,6 +2,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "clock.h"
@@ -23,6 +24,15 @@ const char tide_vu_driver_source[] =
     "local core = ...\n"
     "local pcall, type = pcall, type\n"
     "return function(mode, env, data, exec)\n"
+    "  if mode == 'hook' then\n"
+    "    local list = env.require('tide').hooks._handlers[exec]\n"
+    "    if not list then return 'missing' end\n"
+    "    for i = 1, #list do\n"
+    "      local ok, err = pcall(list[i], data)\n"
+    "      if not ok then return 'called', false, err end\n"
+    "    end\n"
+    "    return 'called', true\n"
+    "  end\n"
     "  if mode == 'call' then\n"
     "    local f = env[exec]\n"
     "    if type(f) ~= 'function' then return 'missing' end\n"
@@ -145,8 +155,35 @@ static int make_env(struct tide_vu *vu)
         lua_pop(L, 3);
         return -1;
     }
+    /* --plugin files run in the same environment, after the scenario's top level */
+    for (int i = 0; i < vu->w->cfg->nplugins; i++) {
+        const char *path = vu->w->cfg->plugins[i];
+        if (luaL_loadfilex(L, path, "t") != LUA_OK ||
+            (lua_pushvalue(L, -2), lua_setupvalue(L, -2, 1), lua_pcall(L, 0, 0, 0)) != LUA_OK) {
+            const char *msg = luaL_tolstring(L, -1, NULL); /* env, err, msg */
+            if (vu->call_fn != NULL) {
+                vu->w->call_ok = false;
+                snprintf(vu->w->call_error, sizeof vu->w->call_error, "plugin %s", msg);
+            } else {
+                tide_vu_script_error(vu, msg);
+            }
+            lua_pop(L, 3);
+            return -1;
+        }
+    }
     vu->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
+}
+
+volatile sig_atomic_t tide_stop_requested;
+
+/* A count hook: a VU stuck in a loop that never yields still stops when the run is stopped. */
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+    struct tide_vu *vu = *(struct tide_vu **)lua_getextraspace(L);
+    if (tide_stop_requested ||
+        (vu != NULL && vu->call_fn == NULL && atomic_load(&vu->w->shared->stop)))
+        luaL_error(L, "stopped: the run was interrupted while this code was running");
 }
 
 int tide_vu_start(struct tide_vu *vu)
@@ -160,13 +197,17 @@ int tide_vu_start(struct tide_vu *vu)
     vu->co = lua_newthread(L); /* thread */
     vu->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     *(struct tide_vu **)lua_getextraspace(vu->co) = vu;
+    lua_sethook(vu->co, stop_hook, LUA_MASKCOUNT, 1000000);
     lua_rawgeti(vu->co, LUA_REGISTRYINDEX, w->driver_ref);
-    const char *mode = vu->call_fn != NULL ? "call" : (vu->setup_done ? "resume" : "load");
+    const char *mode = vu->call_fn == NULL ? (vu->setup_done ? "resume" : "load")
+                       : strncmp(vu->call_fn, "hook:", 5) == 0 ? "hook"
+                                                               : "call";
     lua_pushstring(vu->co, mode);
     lua_rawgeti(vu->co, LUA_REGISTRYINDEX, vu->env_ref);
     if (vu->call_fn != NULL) {
         lua_rawgeti(vu->co, LUA_REGISTRYINDEX, vu->call_arg_ref);
-        lua_pushstring(vu->co, vu->call_fn);
+        lua_pushstring(vu->co, strncmp(vu->call_fn, "hook:", 5) == 0 ? vu->call_fn + 5
+                                                                     : vu->call_fn);
     } else {
         if (w->setup_ref != LUA_NOREF) {
             /* every VU gets its own copy of setup()'s data */
@@ -230,7 +271,9 @@ void tide_vu_resume(struct tide_vu *vu, int nargs)
         lua_pop(vu->co, nres);
     } else {
         const char *msg = luaL_tolstring(vu->co, -1, NULL);
-        if (vu->call_fn != NULL) {
+        if (vu->call_fn == NULL && atomic_load(&w->shared->stop)) {
+            /* stopped by the count hook: not a script error */
+        } else if (vu->call_fn != NULL) {
             w->call_ok = false;
             snprintf(w->call_error, sizeof w->call_error, "%s", msg);
         } else {

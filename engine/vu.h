@@ -3,6 +3,7 @@
  * ends. All resumes go through tide_vu_resume. */
 #ifndef TIDE_VU_H
 #define TIDE_VU_H
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <curl/curl.h>
@@ -68,6 +69,9 @@ struct tide_vu {
     bool in_iteration;    /* counted in worker->vus_active */
     struct tide_vu *next; /* intrusive list of the sched's idle VUs */
 };
+
+/* Set from a signal handler: code running in any Lua state stops at its next count hook. */
+extern volatile sig_atomic_t tide_stop_requested;
 
 struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s);
 void tide_vu_free(struct tide_vu *vu);
