@@ -1152,6 +1152,7 @@ static void conn_reset(struct conn *c)
 
 static void timer_start(struct conn *c, enum phase phase, double after, double repeat)
 {
+    ev_now_update(c->t->loop); /* delays count from now, not from the loop's cached time */
     ev_timer_stop(c->t->loop, &c->timer);
     ev_timer_set(&c->timer, after, repeat);
     ev_timer_start(c->t->loop, &c->timer);
@@ -1659,7 +1660,7 @@ struct tide_target *tide_target_start(const struct tide_target_opts *o, struct t
     t->store = tide_store_new(o->users_file, err);
     if (t->store == NULL)
         goto fail;
-    t->loop = ev_loop_new(EVFLAG_AUTO);
+    t->loop = ev_loop_new(o->precise ? EVBACKEND_SELECT : EVFLAG_AUTO);
     if (t->loop == NULL) {
         tide_err_set(err, "cannot create an event loop");
         goto fail;
@@ -1712,6 +1713,8 @@ static const char usage[] =
     "                     alice/alice-pw, bob/bob-pw, user1..user100 with pw-user1..100)\n"
     "  --max-body BYTES   request body limit, e.g. 8388608 or 8m (default 8m; beyond: 413)\n"
     "  --seed N           seed of the faults' randomness (default: random)\n"
+    "  --precise          microsecond timers for delays (select backend, up to 1000\n"
+    "                     connections), for latency-accuracy measurements\n"
     "Faults (all routes but /_stats and /_faults; change them at run time with\n"
     "POST /_faults {\"delay\": \"20ms\", ...}, show with GET, clear with DELETE):\n"
     "  --delay D                 hold every response D (e.g. 20ms)\n"
@@ -1760,6 +1763,8 @@ static int option(struct tide_target_opts *o, const char *name, const char *v, s
     } else if (strcmp(name, "max-body") == 0) {
         if (parse_size(v, &o->max_body) < 0)
             return tide_err_set(err, "--max-body \"%s\": expected bytes, e.g. 1048576 or 8m", v);
+    } else if (strcmp(name, "precise") == 0) {
+        o->precise = true;
     } else if (strcmp(name, "seed") == 0) {
         o->seed = strtoull(v, &end, 10);
         if (end == v || *end != '\0')
@@ -1774,12 +1779,13 @@ static int option(struct tide_target_opts *o, const char *name, const char *v, s
 
 static bool takes_value(const char *name)
 {
-    return strcmp(name, "drop-writes") != 0 && strcmp(name, "tenant-leak") != 0;
+    return strcmp(name, "drop-writes") != 0 && strcmp(name, "tenant-leak") != 0 &&
+           strcmp(name, "precise") != 0;
 }
 
 static bool known(const char *name)
 {
-    static const char *const others[] = {"port", "bind", "users", "max-body", "seed"};
+    static const char *const others[] = {"port", "bind", "users", "max-body", "seed", "precise"};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
         if (strcmp(name, others[i]) == 0)
             return true;

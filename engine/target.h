@@ -49,6 +49,8 @@ struct tide_target_opts {
     const char *users_file; /* CSV or JSON (see target_store.h); NULL: built-in users */
     size_t max_body;        /* request body limit; 0: TIDE_TARGET_MAX_BODY */
     uint64_t seed;          /* of the faults' randomness; 0: random */
+    bool precise;           /* µs timers (select backend, <= 1000 connections): for accuracy
+                               tests, where epoll's whole milliseconds would skew delays */
     struct tide_target_faults faults;
 };
 
