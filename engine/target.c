@@ -25,6 +25,7 @@
 #include <cJSON.h>
 #include <ev.h>
 #include "duration.h"
+#include "hdr.h"
 #include "target.h"
 #include "target_http.h"
 #include "target_store.h"
@@ -131,6 +132,7 @@ struct conn {
     bool eof;       /* the client sent FIN */
     bool draining;  /* our side is shut: discard input until EOF or the timer */
     bool continued; /* '100 Continue' sent for the request at the front of 'in' */
+    int64_t started_us; /* when the request being answered was parsed; 0: none */
 };
 
 struct tide_target {
@@ -150,6 +152,8 @@ struct tide_target {
     uint64_t live, conns_total;
     struct stat_cell cells[M_COUNT][R_COUNT];
     uint64_t total, bad;
+    struct tide_hdr *service; /* request parsed -> response fully written, µs: the truth that
+                                 latency-accuracy tests compare a client's numbers with */
     struct tide_store_buf body, tmp; /* the body being built; scratch */
 };
 
@@ -170,6 +174,13 @@ struct call {
     size_t head_len;
     double hold; /* seconds before the response may go */
 };
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* Randomness of the faults: xoshiro256**, seeded with splitmix64. */
 
@@ -645,6 +656,7 @@ static void stats_clear(struct tide_target *t)
         }
     }
     t->total = t->bad = 0;
+    tide_hdr_reset(t->service);
 }
 
 static void stats_json(struct tide_target *t, struct tide_store_buf *b)
@@ -677,8 +689,16 @@ static void stats_json(struct tide_target *t, struct tide_store_buf *b)
                           (unsigned long long)t->total, (unsigned long long)t->bad);
     tide_store_buf_str(b, "\"items_per_tenant\":");
     tide_store_tenants_json(t->store, b);
-    tide_store_buf_printf(b, ",\"connections\":{\"live\":%llu,\"total\":%llu}}",
+    tide_store_buf_printf(b, ",\"connections\":{\"live\":%llu,\"total\":%llu}",
                           (unsigned long long)t->live, (unsigned long long)t->conns_total);
+    const struct tide_hdr *h = t->service;
+    tide_store_buf_printf(b,
+                          ",\"service_ms\":{\"count\":%llu,\"p50\":%.3f,\"p95\":%.3f,"
+                          "\"p99\":%.3f,\"max\":%.3f}}",
+                          (unsigned long long)tide_hdr_count(h),
+                          (double)tide_hdr_percentile(h, 50) / 1e3,
+                          (double)tide_hdr_percentile(h, 95) / 1e3,
+                          (double)tide_hdr_percentile(h, 99) / 1e3, (double)tide_hdr_max(h) / 1e3);
 }
 
 /* Routing. */
@@ -1207,6 +1227,7 @@ static int dispatch(struct conn *c, const struct tide_http_req *req, const char 
     struct tide_target *t = c->t;
     struct call k = {.c = c, .req = req, .in = in, .in_len = in_len, .type = "application/json"};
     k.route = route_of(req->path, &k.arg);
+    c->started_us = k.route < R_STATS ? now_us() : 0;
     k.method = method_of(req->method);
     t->body.len = 0;
     bool faults = t->faulty && k.route < R_STATS;
@@ -1381,6 +1402,10 @@ static int conn_flush(struct conn *c)
             break;
         conn_free(c);
         return -1;
+    }
+    if (c->started_us > 0 && !c->held && c->sent == c->out.len) {
+        tide_hdr_record(c->t->service, now_us() - c->started_us);
+        c->started_us = 0;
     }
     out_compact(c);
     return 0;
@@ -1639,6 +1664,7 @@ static void target_free(struct tide_target *t)
     if (t->lfd >= 0)
         close(t->lfd);
     tide_store_free(t->store);
+    tide_hdr_free(t->service);
     stats_clear(t);
     tide_store_buf_fini(&t->body);
     tide_store_buf_fini(&t->tmp);
@@ -1660,6 +1686,11 @@ struct tide_target *tide_target_start(const struct tide_target_opts *o, struct t
     t->store = tide_store_new(o->users_file, err);
     if (t->store == NULL)
         goto fail;
+    t->service = tide_hdr_new();
+    if (t->service == NULL) {
+        tide_err_set(err, "out of memory");
+        goto fail;
+    }
     t->loop = ev_loop_new(o->precise ? EVBACKEND_SELECT : EVFLAG_AUTO);
     if (t->loop == NULL) {
         tide_err_set(err, "cannot create an event loop");
