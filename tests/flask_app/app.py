@@ -22,6 +22,7 @@ import threading
 import time
 from collections import defaultdict
 
+import werkzeug.serving
 from flask import Flask, Response, abort, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -29,6 +30,7 @@ NAME_MAX = 200
 DESC_MAX = 2000
 PAGE_MAX = 100
 DEFAULT_TTL = 86400.0
+DISCARD_MAX = 64 << 20  # an oversized body up to this is read and dropped, so the connection lives
 TENANT_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 NUMBER_RE = re.compile(r"[0-9]{1,9}")
 ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -107,8 +109,20 @@ def route_of(path):
 @app.before_request
 def drain_body():
     """Reads every request body in full, so that the connection can carry the next request."""
-    if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
-        abort(413)  # before reading: Werkzeug 2.2 checks the limit for forms only
+    length = request.content_length or 0
+    if length > app.config["MAX_CONTENT_LENGTH"]:
+        # Werkzeug 2.2 checks the limit for forms only. Read and drop the body (when not
+        # absurdly large), so the client gets the 413 on a connection that carries on.
+        if length <= DISCARD_MAX:
+            stream = request.environ["wsgi.input"]
+            while length > 0:
+                chunk = stream.read(min(length, 1 << 20))
+                if not chunk:
+                    break
+                length -= len(chunk)
+        if length > 0:
+            request.environ["flask_app.close"] = True
+        abort(413)
     request.get_data()
 
 
@@ -132,7 +146,6 @@ def not_allowed(e):
 
 @app.errorhandler(413)
 def too_large(_e):
-    request.environ["flask_app.close"] = True  # the body was not read: close after this
     return error(413, "request body too large")
 
 
@@ -360,6 +373,28 @@ def reset_stats():
     with lock:
         stats.clear()
     return reply(204)
+
+
+class NoDrain:
+    """Stands in for the 'selectors' module in werkzeug.serving. Werkzeug 2.3 and later read
+    whatever the client sent after a response before closing the connection (its server closes
+    every connection); with keep-alive that is the next request, and the read blocks until 10 MB
+    or EOF arrive. drain_body() reads every request body, so this turns that step off."""
+
+    EVENT_READ = 1
+
+    class DefaultSelector:
+        def register(self, *args):
+            pass
+
+        def select(self, timeout=None):
+            return []
+
+        def close(self):
+            pass
+
+
+werkzeug.serving.selectors = NoDrain
 
 
 class Handler(WSGIRequestHandler):
