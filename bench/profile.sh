@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/profile.sh: where tide's time goes on the plain-GET case (50 VUs, --threads 1, pinned
+# to GEN_CPU, nginx on SERVER_CPU).
+#
+#   bench/profile.sh                    # callgrind (or perf, see below), prints the hot spots
+#   PROFILER=perf bench/profile.sh      # perf record -g (cpu-clock when the CPU has no PMU)
+#
+# PROFILER defaults to perf when `perf stat -e instructions true` counts instructions, else
+# callgrind (valgrind), which counts instructions exactly but runs ~50x slower, so its run is
+# short. Outputs (callgrind.out / perf.data and the annotated text) stay in the results dir.
+set -euo pipefail
+DURATION="${DURATION:-12s}"
+. "$(dirname "$0")/lib.sh"
+bench_init profile
+ensure_peers
+nginx_start
+VUS="${VUS:-50}"
+SCRIPT="${SCRIPT:-$BENCH/scenarios/get.lua}"
+if [ -z "${PROFILER:-}" ]; then
+  if perf stat -x, -e instructions true 2>&1 >/dev/null | grep -q '^[0-9]'; then PROFILER=perf
+  else PROFILER=callgrind; fi
+fi
+log "profiler: $PROFILER"
+out="$RESULTS/run.tide"
+case "$PROFILER" in
+  callgrind)
+    install_debs valgrind
+    # collect only the steady state: from SKIP_S in, until 1 s before the end (no start-up, no
+    # report writing), switched with callgrind_control
+    SKIP_S="${SKIP_S:-2}"
+    taskset -c "$GEN_CPU" valgrind --tool=callgrind --callgrind-out-file="$RESULTS/callgrind.out" \
+      --instr-atstart=no "$TIDE" run "$SCRIPT" --host "$HOST" --vus "$VUS" \
+      --duration "$DURATION" --threads 1 --quiet --out "$out" 2>"$RESULTS/valgrind.log" &
+    vg=$!
+    sleep "$SKIP_S"; callgrind_control -i on "$vg" >/dev/null
+    sleep "$((DUR_S - SKIP_S - 1))"; callgrind_control -i off "$vg" >/dev/null
+    wait "$vg"
+    callgrind_annotate --inclusive=no "$RESULTS/callgrind.out" >"$RESULTS/self.txt" 2>/dev/null || true
+    callgrind_annotate --inclusive=yes "$RESULTS/callgrind.out" >"$RESULTS/inclusive.txt" 2>/dev/null || true
+    echo "## self cost (instructions, top 50)"; sed -n '/^Ir/,$p' "$RESULTS/self.txt" | head -55 || true
+    echo; echo "## inclusive cost (top 60)"; sed -n '/^Ir/,$p' "$RESULTS/inclusive.txt" | head -65 || true
+    ;;
+  perf)
+    install_debs linux-perf
+    taskset -c "$GEN_CPU" perf record -g -o "$RESULTS/perf.data" -- "$TIDE" run "$SCRIPT" \
+      --host "$HOST" --vus "$VUS" --duration "$DURATION" --threads 1 --quiet --out "$out" \
+      2>"$RESULTS/perf.log"
+    perf report -i "$RESULTS/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
+      | grep -v '^$' | grep '%' | head -60 | tee "$RESULTS/self.txt" || true
+    perf report -i "$RESULTS/perf.data" --no-children --sort dso --stdio 2>/dev/null \
+      | grep '%' | head -20 | tee "$RESULTS/dso.txt" || true
+    ;;
+  *) die "PROFILER must be perf or callgrind" ;;
+esac
+python3 - "$out/summary.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+print("\nrun under the profiler: %d requests, %.0f req/s" % (m["http_reqs"]["count"], m["http_reqs"]["rate"]))
+PY
