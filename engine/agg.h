@@ -14,13 +14,13 @@ enum tide_metric_type {
 
 struct tide_agg {
     enum tide_metric_type type;
-    uint64_t count;    /* samples added */
-    double sum;        /* of values (counter: the total) */
-    double min, max;   /* of values; 0 when count == 0 */
-    uint64_t nonzero;  /* rate: samples that were true/non-zero */
-    double last;       /* gauge: last value */
+    uint64_t count;       /* samples added */
+    double sum;           /* of values (counter: the total) */
+    double min, max;      /* of values; 0 when count == 0 */
+    uint64_t nonzero;     /* rate: samples that were true/non-zero */
+    double last;          /* gauge: last value */
     struct tide_hdr *hdr; /* trend: values x 1000 as integers (ms -> µs); else NULL */
-    double seconds;    /* length of the period, for per-second rates */
+    double seconds;       /* length of the period, for per-second rates */
 };
 
 #endif

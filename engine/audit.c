@@ -176,8 +176,9 @@ static int verify_chain(const char *dir, struct tide_err *err)
         cJSON *e = cJSON_Parse(line);
         const cJSON *p = e != NULL ? cJSON_GetObjectItem(e, "prev") : NULL;
         if (!cJSON_IsString(p) || strcmp(p->valuestring, prev) != 0)
-            rc = tide_err_set(err, "events.jsonl line %ld: the hash chain is broken (edited or "
-                                   "reordered)",
+            rc = tide_err_set(err,
+                              "events.jsonl line %ld: the hash chain is broken (edited or "
+                              "reordered)",
                               lineno);
         cJSON_Delete(e);
         tide_sha256_hex(line, strlen(line), prev);

@@ -10,9 +10,9 @@
 
 struct tide_audit {
     FILE *f;
-    char path[4096];     /* final name */
-    char tmp[4096];      /* written while the run lasts */
-    char prev[65];       /* sha256 of the last line */
+    char path[4096]; /* final name */
+    char tmp[4096];  /* written while the run lasts */
+    char prev[65];   /* sha256 of the last line */
     long seq;
 };
 

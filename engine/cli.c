@@ -13,8 +13,8 @@ static int parse_int(const char *flag, const char *s, long min, long max, long *
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-        return tide_err_set(err, "%s \"%s\": expected a whole number from %ld to %ld", flag, s,
-                            min, max);
+        return tide_err_set(err, "%s \"%s\": expected a whole number from %ld to %ld", flag, s, min,
+                            max);
     *out = v;
     return 0;
 }
@@ -141,11 +141,11 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             continue;
         }
         static const char *const with_value[] = {
-            "-f",       "--locustfile", "--host",     "-H",       "--vus",       "-u",
-            "--users",  "-r",           "--spawn-rate", "--duration", "-d",        "-t",
-            "--run-time", "--iterations", "-i",       "--stage",  "-s",          "--rate",
-            "--threads", "--out",       "-o",         "--threshold", "--warmup", "--tag",
-            "--env",    "-e",           "--plugin",   "--csv",    "--html",      NULL};
+            "-f",         "--locustfile", "--host",       "-H",          "--vus",    "-u",
+            "--users",    "-r",           "--spawn-rate", "--duration",  "-d",       "-t",
+            "--run-time", "--iterations", "-i",           "--stage",     "-s",       "--rate",
+            "--threads",  "--out",        "-o",           "--threshold", "--warmup", "--tag",
+            "--env",      "-e",           "--plugin",     "--csv",       "--html",   NULL};
         bool known = false;
         for (int k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(flag, with_value[k]) == 0;

@@ -30,8 +30,8 @@ struct tide_cli {
     const char *plugins[TIDE_CLI_MAX];
     int nplugins;
     bool quiet, insecure, allow_read, target, fail_on_saturation;
-    int users;          /* Locust -u */
-    double spawn_rate;  /* Locust -r */
+    int users;         /* Locust -u */
+    double spawn_rate; /* Locust -r */
     const char *csv_prefix;
     const char *html_path;
 };

@@ -30,10 +30,10 @@ struct tide_scenario {
     enum tide_executor executor;
     char *exec; /* function name, default "run" */
     int64_t start_time_us;
-    int vus;                /* constant-vus, *-iterations */
-    int start_vus;          /* ramping-vus */
-    int64_t duration_us;    /* constant-vus, constant-arrival-rate */
-    int64_t iterations;     /* per VU or shared */
+    int vus;             /* constant-vus, *-iterations */
+    int start_vus;       /* ramping-vus */
+    int64_t duration_us; /* constant-vus, constant-arrival-rate */
+    int64_t iterations;  /* per VU or shared */
     struct tide_stage *stages;
     int nstages;
     int64_t graceful_ramp_down_us;
@@ -70,9 +70,9 @@ struct tide_config {
     int threads;
     int64_t warmup_us;
     bool quiet;
-    char *out_dir;      /* NULL: report/<id> */
-    char *csv_prefix;   /* Locust --csv */
-    char *html_path;    /* Locust --html */
+    char *out_dir;    /* NULL: report/<id> */
+    char *csv_prefix; /* Locust --csv */
+    char *html_path;  /* Locust --html */
     bool verify_fails_run;
     bool fail_on_saturation;
     bool summary_trend_stats_set;

@@ -124,8 +124,9 @@ static void endpoint_table(FILE *out, const cJSON *summary)
         fmt_time(num(p, "99"), p99, sizeof p99);
         fmt_time(num(row, "max"), mx, sizeof mx);
         if (i == n)
-            fprintf(out, "  %s\n", "----------------------------------------------------------"
-                                   "------------------------------------------------------");
+            fprintf(out, "  %s\n",
+                    "----------------------------------------------------------"
+                    "------------------------------------------------------");
         fprintf(out, "  %-7s %-38.38s %9.0f %7.0f %9s %9s %9s %9s %8.1f\n", str(row, "method"),
                 str(row, "name"), num(row, "requests"), num(row, "failures"), med, p95, p99, mx,
                 num(row, "rps"));

@@ -11,8 +11,12 @@ static int64_t unit_us(const char *u, size_t n)
     static const struct {
         const char *name;
         int64_t us;
-    } units[] = {{"us", 1},           {"ms", 1000},           {"s", 1000000},
-                 {"m", 60 * 1000000LL}, {"h", 3600 * 1000000LL}, {"d", 86400 * 1000000LL}};
+    } units[] = {{"us", 1},
+                 {"ms", 1000},
+                 {"s", 1000000},
+                 {"m", 60 * 1000000LL},
+                 {"h", 3600 * 1000000LL},
+                 {"d", 86400 * 1000000LL}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strlen(units[i].name) == n && strncmp(units[i].name, u, n) == 0)
             return units[i].us;
@@ -28,8 +32,8 @@ int tide_duration_parse(const char *s, int64_t *us, struct tide_err *err)
         return tide_err_set(err, "empty duration (use e.g. 30s, 5m, 1h30m)");
     while (*p != '\0') {
         if (!isdigit((unsigned char)*p) && *p != '.')
-            return tide_err_set(err, "duration \"%s\": expected a number at '%s' (e.g. 1h30m)",
-                                s, p);
+            return tide_err_set(err, "duration \"%s\": expected a number at '%s' (e.g. 1h30m)", s,
+                                p);
         char *end;
         double v = strtod(p, &end);
         if (end == p || v < 0 || !isfinite(v))

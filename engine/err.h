@@ -7,7 +7,6 @@ struct tide_err {
 };
 
 /* Formats into 'err' (when not NULL) and returns -1, so callers can 'return tide_err_set(...)'. */
-int tide_err_set(struct tide_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int tide_err_set(struct tide_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

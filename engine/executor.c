@@ -235,8 +235,8 @@ static void record_dropped(struct tide_sched *s)
 
 static int64_t max_vus_share(const struct tide_sched *s)
 {
-    int64_t m = s->sc->max_vus > s->sc->pre_allocated_vus ? s->sc->max_vus
-                                                          : s->sc->pre_allocated_vus;
+    int64_t m =
+        s->sc->max_vus > s->sc->pre_allocated_vus ? s->sc->max_vus : s->sc->pre_allocated_vus;
     return tide_share(m, s->w->index, s->w->count);
 }
 
@@ -260,8 +260,8 @@ static void arrive(struct tide_sched *s, int64_t due_abs)
     s->queue[(s->qhead + s->qlen) % s->qcap] = due_abs;
     s->qlen++;
     if (s->nvus < max_vus_share(s)) {
-        if (!s->warned_max_vus && s->nvus >= tide_share(s->sc->pre_allocated_vus, s->w->index,
-                                                        s->w->count)) {
+        if (!s->warned_max_vus &&
+            s->nvus >= tide_share(s->sc->pre_allocated_vus, s->w->index, s->w->count)) {
             s->warned_max_vus = true;
             tide_log(TIDE_LOG_WARN,
                      "scenario %s: all %d pre-allocated VUs are busy; adding VUs up to max_vus "

@@ -12,21 +12,21 @@ struct tide_vu;
 struct tide_sched {
     struct tide_worker *w;
     const struct tide_scenario *sc;
-    int index;        /* scenario index */
-    char *tags;       /* canonical scenario tags for samples */
+    int index;  /* scenario index */
+    char *tags; /* canonical scenario tags for samples */
     struct tide_vu **vus;
     int nvus, cap;
-    int running;      /* VUs that should be iterating now */
-    int target;       /* this worker's share of the target */
+    int running; /* VUs that should be iterating now */
+    int target;  /* this worker's share of the target */
     bool started, ended, finished;
     bool vus_started; /* iterations executors start their VUs once */
     int64_t end_us;   /* when the scenario stops starting iterations (0: open-ended) */
     int64_t hard_us;  /* when remaining VUs are interrupted */
     /* open model */
-    int64_t next_arrival;   /* global arrival index */
-    int64_t arrival_us;     /* due time of next_arrival, relative to the scenario start */
-    struct tide_vu *idle;   /* VUs waiting for an arrival */
-    int64_t *queue;         /* due times of arrivals waiting for a VU */
+    int64_t next_arrival; /* global arrival index */
+    int64_t arrival_us;   /* due time of next_arrival, relative to the scenario start */
+    struct tide_vu *idle; /* VUs waiting for an arrival */
+    int64_t *queue;       /* due times of arrivals waiting for a VU */
     int64_t qhead, qlen, qcap;
     bool warned_max_vus;
 };

@@ -64,8 +64,8 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct sock *s = (struct sock *)w;
     struct tide_http *h = s->http; /* 's' may be freed inside socket_action (POLL_REMOVE) */
-    int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
-                 ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int action =
+        ((revents & EV_READ) ? CURL_CSELECT_IN : 0) | ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int running;
     curl_multi_socket_action(h->multi, s->fd, action, &running);
     check_done(h);

@@ -9,7 +9,8 @@
 enum tide_log_level { TIDE_LOG_DEBUG, TIDE_LOG_INFO, TIDE_LOG_WARN, TIDE_LOG_ERROR };
 
 /* One line to stderr: "tide: <msg>" (redacted). */
-void tide_log(enum tide_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tide_log(enum tide_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void tide_log_set_quiet(bool quiet); /* hides INFO and DEBUG */
 
 /* Secrets. Values shorter than 3 bytes are not registered (they would redact everything). */

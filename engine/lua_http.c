@@ -18,7 +18,7 @@
 #include "worker.h"
 
 #define DEFAULT_TIMEOUT_MS 60000L
-#define DEFAULT_REDIRECTS 10L
+#define DEFAULT_REDIRECTS  10L
 
 static void url_encode(struct tide_buf *b, const char *s, size_t n)
 {
@@ -130,8 +130,8 @@ static void read_expect(lua_State *L, int opts, struct tide_vu_request *r)
 }
 
 /* Configures r (on its reusable easy handle) from (method, url, opts at index 'opts'). */
-static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
-                    const char *method, const char *url, int opts)
+static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r, const char *method,
+                    const char *url, int opts)
 {
     const struct tide_config *cfg = config_of(L);
     if (r->r.easy == NULL && tide_http_easy_new(&r->r, vu->share, cfg->insecure) == NULL)
@@ -187,7 +187,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
             struct tide_err err;
             cJSON *j = tide_json_from_lua(L, -1, &err);
             if (j == NULL) {
-                                luaL_error(L, "tide.http: json: %s", err.msg);
+                luaL_error(L, "tide.http: json: %s", err.msg);
             }
             char *s = cJSON_PrintUnformatted(j);
             cJSON_Delete(j);
@@ -286,7 +286,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
         tide_url_group(r->url.data, name, sizeof name);
         r->name = strdup(name);
     }
-    }
+}
 
 static bool expected_status(const struct tide_vu_request *r, long status)
 {
@@ -400,14 +400,14 @@ static void record(struct tide_vu_request *r, long status, const struct timings 
                       (double)r->r.body_bytes + (double)r->r.headers.len);
     static int content = -1;
     if (content < 0)
-        content = tide_metric_register("tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA,
-                                       NULL);
+        content =
+            tide_metric_register("tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA, NULL);
     tide_registry_add(reg, content, tags, (double)r->r.body_bytes);
     if (failed) {
         static int failures = -1;
         if (failures < 0)
-            failures = tide_metric_register("tide_failures", TIDE_COUNTER,
-                                            TIDE_CONTAINS_DEFAULT, NULL);
+            failures =
+                tide_metric_register("tide_failures", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT, NULL);
         char errtext[300];
         if (r->r.result != CURLE_OK) /* libcurl's generic text: one row per kind of error */
             snprintf(errtext, sizeof errtext, "%s (curl %d)", curl_easy_strerror(r->r.result),
@@ -440,14 +440,15 @@ static void push_headers(lua_State *L, const struct tide_buf *raw, const char **
         if (le > p && le[-1] == '\r')
             le--;
         if (le - p > 5 && memcmp(p, "HTTP/", 5) == 0) {
-            *proto = strncmp(p, "HTTP/2", 6) == 0 ? "HTTP/2" :
-                     strncmp(p, "HTTP/1.0", 8) == 0 ? "HTTP/1.0" : "HTTP/1.1";
+            *proto = strncmp(p, "HTTP/2", 6) == 0     ? "HTTP/2"
+                     : strncmp(p, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
+                                                      : "HTTP/1.1";
         } else {
             const char *colon = memchr(p, ':', (size_t)(le - p));
             if (colon != NULL) {
                 char key[256];
-                size_t kl = (size_t)(colon - p) < sizeof key - 1 ? (size_t)(colon - p)
-                                                                 : sizeof key - 1;
+                size_t kl =
+                    (size_t)(colon - p) < sizeof key - 1 ? (size_t)(colon - p) : sizeof key - 1;
                 for (size_t i = 0; i < kl; i++)
                     key[i] = (char)tolower((unsigned char)p[i]);
                 key[kl] = '\0';
@@ -501,8 +502,8 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     double corrected = t.duration;
     if (vu->sched_start_us > 0) {
         /* coordinated omission: time from when this request should have started */
-        int64_t should = vu->prev_req_end_us > vu->sched_start_us ? vu->prev_req_end_us
-                                                                  : vu->sched_start_us;
+        int64_t should =
+            vu->prev_req_end_us > vu->sched_start_us ? vu->prev_req_end_us : vu->sched_start_us;
         double late = (double)(r->r.started_us - should) / 1000.0;
         if (late > 0)
             corrected += late;
@@ -534,8 +535,8 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     lua_setfield(L, -2, "name");
     if (r->r.result != CURLE_OK) {
         char msg[CURL_ERROR_SIZE + 64];
-        snprintf(msg, sizeof msg, "%s", r->r.errbuf[0] ? r->r.errbuf
-                                                     : curl_easy_strerror(r->r.result));
+        snprintf(msg, sizeof msg, "%s",
+                 r->r.errbuf[0] ? r->r.errbuf : curl_easy_strerror(r->r.result));
         tide_redact_buf(msg, sizeof msg);
         lua_pushstring(L, msg);
         lua_setfield(L, -2, "error");
@@ -742,7 +743,7 @@ static int response_index(lua_State *L)
 }
 
 static const luaL_Reg http_funcs[] = {
-    {"request", l_request}, {"get", l_get},     {"post", l_post},   {"put", l_put},
+    {"request", l_request}, {"get", l_get},       {"post", l_post}, {"put", l_put},
     {"patch", l_patch},     {"delete", l_delete}, {"head", l_head}, {"options", l_options},
     {"batch", l_batch},     {NULL, NULL},
 };

@@ -404,11 +404,7 @@ static const luaL_Reg metric_methods[] = {
 };
 
 static const luaL_Reg metrics_funcs[] = {
-    {"counter", l_counter},
-    {"gauge", l_gauge},
-    {"rate", l_rate},
-    {"trend", l_trend},
-    {NULL, NULL},
+    {"counter", l_counter}, {"gauge", l_gauge}, {"rate", l_rate}, {"trend", l_trend}, {NULL, NULL},
 };
 
 int luaopen_tide_metrics(lua_State *L)

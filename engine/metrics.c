@@ -81,8 +81,7 @@ int tide_metric_register(const char *name, enum tide_metric_type type, enum tide
                          struct tide_err *err)
 {
     if (!valid_name(name))
-        return tide_err_set(err, "metric name \"%s\" is invalid (use letters, digits and _)",
-                            name);
+        return tide_err_set(err, "metric name \"%s\" is invalid (use letters, digits and _)", name);
     pthread_mutex_lock(&defs_lock);
     register_builtins();
     int id = -1;

@@ -13,7 +13,7 @@
 #include "sandbox.h"
 
 #define DEFAULT_GRACEFUL_STOP_US 30000000LL
-#define DEFAULT_MAX_DURATION_US 600000000LL
+#define DEFAULT_MAX_DURATION_US  600000000LL
 
 const char *tide_executor_name(enum tide_executor e)
 {
@@ -169,8 +169,8 @@ static int opt_duration(lua_State *L, int idx, const char *where, const char *na
     return rc;
 }
 
-static int opt_number(lua_State *L, int idx, const char *where, const char *name,
-                      const char *alias, double min, double *out, struct tide_err *err)
+static int opt_number(lua_State *L, int idx, const char *where, const char *name, const char *alias,
+                      double min, double *out, struct tide_err *err)
 {
     int t = field(L, idx, name, alias);
     int rc = 0;
@@ -384,10 +384,9 @@ static int read_scenario(lua_State *L, int idx, const char *name, struct tide_sc
         opt_duration(L, idx, where, "duration", NULL, &s->duration_us, err) != 0 ||
         opt_duration(L, idx, where, "graceful_ramp_down", "gracefulRampDown",
                      &s->graceful_ramp_down_us, err) != 0 ||
-        opt_duration(L, idx, where, "graceful_stop", "gracefulStop", &s->graceful_stop_us,
-                     err) != 0 ||
-        opt_duration(L, idx, where, "max_duration", "maxDuration", &s->max_duration_us, err) !=
+        opt_duration(L, idx, where, "graceful_stop", "gracefulStop", &s->graceful_stop_us, err) !=
             0 ||
+        opt_duration(L, idx, where, "max_duration", "maxDuration", &s->max_duration_us, err) != 0 ||
         opt_duration(L, idx, where, "time_unit", "timeUnit", &s->time_unit_us, err) != 0 ||
         opt_int(L, idx, where, "vus", NULL, &vus, err) != 0 ||
         opt_int(L, idx, where, "start_vus", "startVUs", &startv, err) != 0 ||
@@ -534,8 +533,8 @@ static int add_threshold(struct tide_config *cfg, const char *key, const char *e
     if (g == NULL)
         return -1;
     cfg->thresholds = g;
-    g[cfg->nthresholds] = (struct tide_threshold_spec){strdup(key), strdup(expr), abort, delay,
-                                                       cli};
+    g[cfg->nthresholds] =
+        (struct tide_threshold_spec){strdup(key), strdup(expr), abort, delay, cli};
     cfg->nthresholds++;
     return 0;
 }
@@ -583,8 +582,8 @@ static int read_thresholds(lua_State *L, int opts, struct tide_config *cfg, stru
                 lua_pop(L, 1);
                 opt_bool(L, -1, "abort_on_fail", &abort);
                 opt_bool(L, -1, "abortOnFail", &abort);
-                if (opt_duration(L, -1, where, "delay_abort_eval", "delayAbortEval", &delay,
-                                 err) != 0) {
+                if (opt_duration(L, -1, where, "delay_abort_eval", "delayAbortEval", &delay, err) !=
+                    0) {
                     free(expr);
                     lua_settop(L, tbl - 1);
                     return -1;
@@ -593,8 +592,9 @@ static int read_thresholds(lua_State *L, int opts, struct tide_config *cfg, stru
                 free(expr);
             } else {
                 lua_settop(L, tbl - 1);
-                return tide_err_set(err, "options.thresholds[\"%s\"][%d]: expected a string or "
-                                         "{ threshold = ... }",
+                return tide_err_set(err,
+                                    "options.thresholds[\"%s\"][%d]: expected a string or "
+                                    "{ threshold = ... }",
                                     key, i);
             }
             lua_pop(L, 1);
@@ -629,8 +629,7 @@ static int probe(lua_State *L, struct tide_config *cfg, struct tide_err *err)
     return 0;
 }
 
-static int exec_defined(lua_State *L, int env, const struct tide_config *cfg,
-                        struct tide_err *err)
+static int exec_defined(lua_State *L, int env, const struct tide_config *cfg, struct tide_err *err)
 {
     for (int i = 0; i < cfg->nscenarios; i++) {
         const struct tide_scenario *s = &cfg->scenarios[i];
@@ -751,8 +750,9 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
                 colon = p;
         }
         if (colon == NULL) {
-            tide_err_set(err, "--threshold \"%s\": expected 'METRIC: EXPRESSION', e.g. "
-                              "'http_req_duration: p(95)<300'",
+            tide_err_set(err,
+                         "--threshold \"%s\": expected 'METRIC: EXPRESSION', e.g. "
+                         "'http_req_duration: p(95)<300'",
                          arg);
             goto out;
         }

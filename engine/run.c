@@ -29,11 +29,11 @@
 struct thr {
     struct tide_threshold t;
     bool from_cli;
-    bool ok;          /* final verdict */
-    bool failing;     /* as of the last evaluation */
+    bool ok;      /* final verdict */
+    bool failing; /* as of the last evaluation */
     bool window_failed;
     double observed;
-    bool aborted;     /* this one stopped the run */
+    bool aborted; /* this one stopped the run */
 };
 
 struct pending {
@@ -75,7 +75,7 @@ struct run {
     int *stage_seen; /* per scenario: last schedule event logged */
 };
 
-#define SATURATED_LAG_MS 10.0
+#define SATURATED_LAG_MS  10.0
 #define SATURATED_CPU_PCT 90.0
 
 static int count_fds(void)
@@ -93,7 +93,8 @@ static int count_fds(void)
 /* One second's self-health: the loop lag and worker CPU samples of that interval. */
 static void health_second(struct run *r, const struct tide_registry *reg)
 {
-    int lag_id = tide_metric_lookup("tide_loop_lag"), cpu_id = tide_metric_lookup("tide_worker_cpu");
+    int lag_id = tide_metric_lookup("tide_loop_lag"),
+        cpu_id = tide_metric_lookup("tide_worker_cpu");
     if (lag_id < 0 || cpu_id < 0)
         return;
     struct tide_agg lag, cpu;
@@ -125,10 +126,9 @@ static cJSON *generator_json(const struct run *r)
                             round(tide_agg_percentile(&r->lag_total, 99) * 1000) / 1000);
     cJSON_AddNumberToObject(g, "loop_lag_max_ms", round(r->lag_total.max * 1000) / 1000);
     cJSON_AddNumberToObject(g, "cpu_max_percent", round(r->cpu_total.max * 10) / 10);
-    cJSON_AddNumberToObject(g, "cpu_avg_percent",
-                            r->cpu_total.count
-                                ? round(r->cpu_total.sum / (double)r->cpu_total.count * 10) / 10
-                                : 0);
+    cJSON_AddNumberToObject(
+        g, "cpu_avg_percent",
+        r->cpu_total.count ? round(r->cpu_total.sum / (double)r->cpu_total.count * 10) / 10 : 0);
     cJSON_AddNumberToObject(g, "max_open_fds", r->max_fds);
     cJSON_AddNumberToObject(g, "peak_rss_kb", (double)ru.ru_maxrss);
     cJSON_AddNumberToObject(g, "saturated_seconds", (double)r->saturated_s);

@@ -5,11 +5,11 @@
 #ifndef TIDE_RUN_H
 #define TIDE_RUN_H
 
-#define TIDE_EXIT_OK 0
-#define TIDE_EXIT_INTERNAL 1
-#define TIDE_EXIT_USAGE 2
-#define TIDE_EXIT_THRESHOLDS 99
-#define TIDE_EXIT_ABORTED 108
+#define TIDE_EXIT_OK          0
+#define TIDE_EXIT_INTERNAL    1
+#define TIDE_EXIT_USAGE       2
+#define TIDE_EXIT_THRESHOLDS  99
+#define TIDE_EXIT_ABORTED     108
 #define TIDE_EXIT_INTERRUPTED 130
 
 int tide_run_main(int argc, char **argv);

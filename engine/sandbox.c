@@ -14,9 +14,9 @@
 #include "sandbox.h"
 
 static const char *const base_allowed[] = {
-    "assert", "error",  "getmetatable", "ipairs", "next",   "pairs",    "pcall",  "rawequal",
-    "rawget", "rawlen", "rawset",       "select", "setmetatable", "tonumber", "tostring",
-    "type",   "xpcall", "_VERSION",     NULL,
+    "assert",   "error",  "getmetatable", "ipairs",   "next",   "pairs",        "pcall",
+    "rawequal", "rawget", "rawlen",       "rawset",   "select", "setmetatable", "tonumber",
+    "tostring", "type",   "xpcall",       "_VERSION", NULL,
 };
 static const char *const libs_allowed[] = {"string", "table", "math", "utf8", "coroutine", NULL};
 static const char *const os_allowed[] = {"time", "clock", "date", "difftime", NULL};
@@ -64,7 +64,7 @@ static const struct {
     const char *name;
     lua_CFunction open;
 } c_modules[] = {
-    {"tide.core", luaopen_tide_core}, {"tide.http", luaopen_tide_http},
+    {"tide.core", luaopen_tide_core},       {"tide.http", luaopen_tide_http},
     {"tide.metrics", luaopen_tide_metrics}, {"tide.json", luaopen_tide_json},
     {"tide.data", luaopen_tide_data},
 };

@@ -8,7 +8,7 @@
 #include "summary.h"
 
 static const double locust_pcts[] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
-static const char *const locust_keys[] = {"50", "66", "75", "80", "90", "95",
+static const char *const locust_keys[] = {"50", "66", "75",   "80",    "90", "95",
                                           "98", "99", "99.9", "99.99", "100"};
 #define NPCTS (sizeof locust_pcts / sizeof locust_pcts[0])
 
@@ -78,8 +78,7 @@ static void collect_endpoints(const struct tide_registry *r, struct endpoints *e
     for (size_t i = 0; i < tide_registry_size(r); i++) {
         const struct tide_series *s = tide_registry_at(r, i);
         bool wanted = s->metric == TIDE_M_HTTP_REQ_DURATION || s->metric == TIDE_M_HTTP_REQS ||
-                      s->metric == TIDE_M_HTTP_REQ_FAILED ||
-                      (content >= 0 && s->metric == content);
+                      s->metric == TIDE_M_HTTP_REQ_FAILED || (content >= 0 && s->metric == content);
         if (!wanted)
             continue;
         char scratch[2048];
@@ -196,8 +195,8 @@ cJSON *tide_summary_history_row(const struct tide_registry *iv, const struct tid
     cJSON_AddNumberToObject(t, "avg", n > 0 ? r3(tall.dur.sum / n) : 0);
     cJSON_AddNumberToObject(t, "min", r3(tall.dur.min));
     cJSON_AddNumberToObject(t, "max", r3(tall.dur.max));
-    cJSON_AddNumberToObject(t, "avg_content_size", tall.reqs > 0 ? r3(tall.content / tall.reqs)
-                                                                 : 0);
+    cJSON_AddNumberToObject(t, "avg_content_size",
+                            tall.reqs > 0 ? r3(tall.content / tall.reqs) : 0);
     free_endpoints(&teps, &tall);
     return row;
 }
@@ -287,8 +286,8 @@ void tide_summary_add_metrics(cJSON *summary, const struct tide_registry *r, dou
         tide_registry_aggregate(r, m, NULL, NULL, &a);
         a.seconds = seconds;
         if (a.count > 0)
-            cJSON_AddItemToObject(metrics, name, tide_agg_to_json(&a, tide_metric_contains(m),
-                                                                  true));
+            cJSON_AddItemToObject(metrics, name,
+                                  tide_agg_to_json(&a, tide_metric_contains(m), true));
         tide_agg_fini(&a);
     }
     cJSON *series = cJSON_AddArrayToObject(summary, "series");

@@ -127,11 +127,11 @@ struct conn {
     double slow_s;              /* the held response's body is spread over this */
     size_t slow_step;
     enum phase phase;
-    bool held;      /* a response waits for the timer: answer no further request */
-    bool closing;   /* close once 'out' is sent */
-    bool eof;       /* the client sent FIN */
-    bool draining;  /* our side is shut: discard input until EOF or the timer */
-    bool continued; /* '100 Continue' sent for the request at the front of 'in' */
+    bool held;          /* a response waits for the timer: answer no further request */
+    bool closing;       /* close once 'out' is sent */
+    bool eof;           /* the client sent FIN */
+    bool draining;      /* our side is shut: discard input until EOF or the timer */
+    bool continued;     /* '100 Continue' sent for the request at the front of 'in' */
     int64_t started_us; /* when the request being answered was parsed; 0: none */
 };
 
@@ -656,7 +656,8 @@ static void stats_clear(struct tide_target *t)
         }
     }
     t->total = t->bad = 0;
-    tide_hdr_reset(t->service);
+    if (t->service != NULL)
+        tide_hdr_reset(t->service);
 }
 
 static void stats_json(struct tide_target *t, struct tide_store_buf *b)
@@ -1664,8 +1665,8 @@ static void target_free(struct tide_target *t)
     if (t->lfd >= 0)
         close(t->lfd);
     tide_store_free(t->store);
-    tide_hdr_free(t->service);
     stats_clear(t);
+    tide_hdr_free(t->service);
     tide_store_buf_fini(&t->body);
     tide_store_buf_fini(&t->tmp);
     free(t);

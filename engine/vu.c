@@ -137,11 +137,11 @@ struct tide_vu *tide_vu_of(lua_State *L)
 static int make_env(struct tide_vu *vu)
 {
     lua_State *L = vu->w->L;
-    lua_newtable(L);                                      /* env */
-    lua_newtable(L);                                      /* env, mt */
-    lua_getfield(L, LUA_REGISTRYINDEX, "tide.base");      /* env, mt, base */
-    lua_setfield(L, -2, "__index");                       /* env, mt */
-    lua_setmetatable(L, -2);                              /* env */
+    lua_newtable(L);                                 /* env */
+    lua_newtable(L);                                 /* env, mt */
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.base"); /* env, mt, base */
+    lua_setfield(L, -2, "__index");                  /* env, mt */
+    lua_setmetatable(L, -2);                         /* env */
     if (luaL_loadbufferx(L, vu->w->chunk, vu->w->chunk_len, vu->w->cfg->script_name, "b") !=
             LUA_OK ||
         (lua_pushvalue(L, -2), lua_setupvalue(L, -2, 1), lua_pcall(L, 0, 0, 0)) != LUA_OK) {
@@ -206,8 +206,8 @@ int tide_vu_start(struct tide_vu *vu)
     lua_rawgeti(vu->co, LUA_REGISTRYINDEX, vu->env_ref);
     if (vu->call_fn != NULL) {
         lua_rawgeti(vu->co, LUA_REGISTRYINDEX, vu->call_arg_ref);
-        lua_pushstring(vu->co, strncmp(vu->call_fn, "hook:", 5) == 0 ? vu->call_fn + 5
-                                                                     : vu->call_fn);
+        lua_pushstring(vu->co,
+                       strncmp(vu->call_fn, "hook:", 5) == 0 ? vu->call_fn + 5 : vu->call_fn);
     } else {
         if (w->setup_ref != LUA_NOREF) {
             /* every VU gets its own copy of setup()'s data */
@@ -385,8 +385,8 @@ void tide_vu_script_error(struct tide_vu *vu, const char *msg)
                  vu->id);
     static int metric = -1;
     if (metric < 0)
-        metric = tide_metric_register("tide_script_errors", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT,
-                                      NULL);
+        metric =
+            tide_metric_register("tide_script_errors", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT, NULL);
     struct tide_tags t = {0};
     tide_tags_set(&t, "message", m);
     char canon[512];

@@ -32,8 +32,8 @@ struct tide_vu_request {
     struct tide_buf url;  /* the full URL (reused) */
     struct tide_buf send; /* the request body (reused) */
     char method[16];
-    char *name;  /* URL-grouping tag */
-    char *tags;  /* extra user tags, canonical, or NULL */
+    char *name;     /* URL-grouping tag */
+    char *tags;     /* extra user tags, canonical, or NULL */
     int expect[16]; /* statuses that are not failures; nexpect == 0: 200..399 */
     int nexpect;
     int64_t co_start_us; /* coordinated-omission start (scheduled); 0 = started_us */
@@ -43,16 +43,16 @@ struct tide_vu_request {
 struct tide_vu {
     struct tide_worker *w;
     struct tide_sched *sched;
-    int id;             /* 1-based, unique in the run */
-    int64_t iteration;  /* iterations started by this VU */
+    int id;            /* 1-based, unique in the run */
+    int64_t iteration; /* iterations started by this VU */
     lua_State *co;
     int co_ref, env_ref;
     enum tide_vu_state state;
-    bool setup_done;      /* vu_setup ran (a restarted coroutine skips it) */
-    bool stop_requested;  /* finish the current iteration, then vu_teardown and end */
-    bool park_requested;  /* finish the current iteration, then wait for the executor */
-    bool yielded;         /* the current iteration yielded at least once */
-    int64_t deadline_us;  /* hard stop after this (0: none) */
+    bool setup_done;     /* vu_setup ran (a restarted coroutine skips it) */
+    bool stop_requested; /* finish the current iteration, then vu_teardown and end */
+    bool park_requested; /* finish the current iteration, then wait for the executor */
+    bool yielded;        /* the current iteration yielded at least once */
+    int64_t deadline_us; /* hard stop after this (0: none) */
     ev_timer timer;
     CURLSH *share; /* connections and cookies of this VU */
     struct tide_vu_request req;

@@ -37,8 +37,8 @@ int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
     w->chunk = dump.data;
     w->chunk_len = dump.len;
     /* the driver, given tide.core */
-    if (luaL_loadbufferx(L, tide_vu_driver_source, strlen(tide_vu_driver_source), "=driver",
-                         "t") != LUA_OK)
+    if (luaL_loadbufferx(L, tide_vu_driver_source, strlen(tide_vu_driver_source), "=driver", "t") !=
+        LUA_OK)
         return tide_err_set(err, "internal: driver: %s", lua_tostring(L, -1));
     lua_getfield(L, LUA_REGISTRYINDEX, "tide.base");
     lua_getfield(L, -1, "require");

@@ -19,10 +19,10 @@
 /* State shared by the coordinator and all workers (atomics only). */
 struct tide_shared {
     const struct tide_config *cfg;
-    int64_t start_us;          /* monotonic time of the run's start */
-    atomic_bool stop;          /* stop everything now (Ctrl-C, abort) */
-    atomic_bool aborted;       /* tide.abort() was called */
-    char abort_reason[512];    /* written once, by whoever set 'aborted' first */
+    int64_t start_us;       /* monotonic time of the run's start */
+    atomic_bool stop;       /* stop everything now (Ctrl-C, abort) */
+    atomic_bool aborted;    /* tide.abort() was called */
+    char abort_reason[512]; /* written once, by whoever set 'aborted' first */
     atomic_flag abort_once;
     atomic_llong *shared_iters; /* per scenario: iterations claimed (shared-iterations) */
     atomic_llong vu_ids;        /* last VU id handed out */
@@ -51,8 +51,8 @@ struct tide_worker {
     lua_State *L;
     char *chunk; /* the scenario compiled once, dumped with debug info */
     size_t chunk_len;
-    int driver_ref;  /* the VU driver function */
-    int setup_ref;   /* setup data decoded once for this worker (LUA_NOREF: none) */
+    int driver_ref;            /* the VU driver function */
+    int setup_ref;             /* setup data decoded once for this worker (LUA_NOREF: none) */
     struct tide_registry *reg; /* current interval; owned by this thread */
     int64_t interval;
     ev_timer tick;    /* every second: hand 'reg' over */

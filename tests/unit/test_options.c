@@ -31,9 +31,9 @@ static void test_cli_parses_flags(void)
 {
     struct tide_cli cli;
     struct tide_err err = {{0}};
-    char a0[] = "s.lua", a1[] = "--vus", a2[] = "50", a3[] = "--duration=1m30s",
-         a4[] = "--stage", a5[] = "10s:20", a6[] = "--tag", a7[] = "team=core",
-         a8[] = "--threshold", a9[] = "http_req_duration: p(95)<300", a10[] = "--quiet";
+    char a0[] = "s.lua", a1[] = "--vus", a2[] = "50", a3[] = "--duration=1m30s", a4[] = "--stage",
+         a5[] = "10s:20", a6[] = "--tag", a7[] = "team=core", a8[] = "--threshold",
+         a9[] = "http_req_duration: p(95)<300", a10[] = "--quiet";
     char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, NULL};
     CHECK(parse(&cli, &err, argv) == 0);
     CHECK_STR(cli.script, "s.lua");
@@ -51,9 +51,9 @@ static void test_cli_accepts_locust_aliases(void)
 {
     struct tide_cli cli;
     struct tide_err err = {{0}};
-    char a0[] = "--headless", a1[] = "-f", a2[] = "x.lua", a3[] = "-u", a4[] = "100",
-         a5[] = "-r", a6[] = "10", a7[] = "-t", a8[] = "5m", a9[] = "-H", a10[] = "http://h",
-         a11[] = "--csv", a12[] = "out/run", a13[] = "--html", a14[] = "r.html";
+    char a0[] = "--headless", a1[] = "-f", a2[] = "x.lua", a3[] = "-u", a4[] = "100", a5[] = "-r",
+         a6[] = "10", a7[] = "-t", a8[] = "5m", a9[] = "-H", a10[] = "http://h", a11[] = "--csv",
+         a12[] = "out/run", a13[] = "--html", a14[] = "r.html";
     char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, NULL};
     CHECK(parse(&cli, &err, argv) == 0);
     CHECK_STR(cli.script, "x.lua");
@@ -87,7 +87,8 @@ static void test_cli_rejects_bad_input(void)
     expect_cli_error("--stage \"10s\": expected DURATION:TARGET, e.g. 30s:50",
                      (char *[]){s, st, ten, NULL});
     expect_cli_error("--vus needs a value (see 'tide help')", (char *[]){s, vus, NULL});
-    expect_cli_error("no script given (usage: tide run SCRIPT [options])", (char *[]){vus, three, NULL});
+    expect_cli_error("no script given (usage: tide run SCRIPT [options])",
+                     (char *[]){vus, three, NULL});
     expect_cli_error("-r/--spawn-rate needs -u/--users", (char *[]){s, r, three, NULL});
 }
 
