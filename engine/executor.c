@@ -14,6 +14,8 @@
 
 #define ARRIVAL_LOOKAHEAD_US 1000
 
+static int open_workers(const struct tide_sched *s);
+
 int64_t tide_share(int64_t total, int w, int n)
 {
     if (n <= 1)
@@ -123,6 +125,14 @@ void tide_sched_vu_done(struct tide_sched *s, struct tide_vu *vu)
         return;
     if (vu->active)
         s->running--;
+    if (vu->active && vu->setup_failed && !s->ended) {
+        s->dead++; /* replacing it would fail the same way, every tick */
+        if (s->dead == 1)
+            tide_log(TIDE_LOG_WARN,
+                     "scenario %s: vu_setup() failed in VU %d; VUs whose vu_setup fails are "
+                     "not replaced",
+                     s->sc->name, vu->id);
+    }
     vu->active = false;
     check_finished(s);
 }
@@ -152,7 +162,7 @@ static void adjust(struct tide_sched *s, int64_t target, int64_t now)
 {
     int64_t share = tide_share(target, s->w->index, s->w->count);
     /* counts are fixed first: a VU may finish (and leave 'running') while it is started */
-    int64_t need = share - s->running;
+    int64_t need = share - s->running - s->dead;
     for (int i = 0; i < s->nvus && need > 0; i++) {
         struct tide_vu *vu = s->vus[i];
         if (!vu->active && vu->state != TIDE_VU_DONE) {
@@ -219,25 +229,42 @@ static void next_arrival(struct tide_sched *s)
     const struct tide_scenario *sc = s->sc;
     if (sc->poisson && sc->executor == TIDE_EXEC_CONSTANT_ARRIVAL_RATE && sc->rate > 0) {
         /* each worker runs its own Poisson process at rate/n; their sum is Poisson at rate */
-        double mean = (double)sc->time_unit_us / sc->rate * s->w->count;
-        double u = (rand() + 1.0) / ((double)RAND_MAX + 2.0);
+        double mean = (double)sc->time_unit_us / sc->rate * open_workers(s);
+        s->rng ^= s->rng << 13; /* xorshift64: seeded per run and worker */
+        s->rng ^= s->rng >> 7;
+        s->rng ^= s->rng << 17;
+        double u = ((double)(s->rng >> 11) + 0.5) / 9007199254740992.0;
         s->arrival_us += (int64_t)llround(-log(u) * mean);
         return;
     }
-    s->next_arrival += s->w->count;
+    s->next_arrival += open_workers(s);
     s->arrival_us = arrival_due(sc, s->next_arrival);
 }
 
-static void record_dropped(struct tide_sched *s)
+static void record_dropped(struct tide_sched *s, double n)
 {
-    tide_registry_add(s->w->reg, TIDE_M_DROPPED_ITERATIONS, s->tags, 1);
+    tide_registry_add(s->w->reg, TIDE_M_DROPPED_ITERATIONS, s->tags, n);
+}
+
+/* Open model: arrivals go round-robin to the workers that can hold a VU (with max_vus below
+ * the thread count, some workers get none and must get no arrivals either). */
+static int open_workers(const struct tide_sched *s)
+{
+    int64_t m =
+        s->sc->max_vus > s->sc->pre_allocated_vus ? s->sc->max_vus : s->sc->pre_allocated_vus;
+    return m < s->w->count ? (int)(m > 0 ? m : 1) : s->w->count;
+}
+
+static int64_t open_share(const struct tide_sched *s, int64_t total)
+{
+    return tide_share(total, s->w->index, open_workers(s));
 }
 
 static int64_t max_vus_share(const struct tide_sched *s)
 {
     int64_t m =
         s->sc->max_vus > s->sc->pre_allocated_vus ? s->sc->max_vus : s->sc->pre_allocated_vus;
-    return tide_share(m, s->w->index, s->w->count);
+    return open_share(s, m);
 }
 
 static void arrive(struct tide_sched *s, int64_t due_abs)
@@ -252,16 +279,15 @@ static void arrive(struct tide_sched *s, int64_t due_abs)
         tide_vu_resume(vu, 1);
         return;
     }
-    int64_t qmax = tide_share(s->sc->max_queue, s->w->index, s->w->count);
+    int64_t qmax = open_share(s, s->sc->max_queue);
     if (s->qlen >= qmax || s->qcap == 0) {
-        record_dropped(s);
+        record_dropped(s, 1);
         return;
     }
     s->queue[(s->qhead + s->qlen) % s->qcap] = due_abs;
     s->qlen++;
     if (s->nvus < max_vus_share(s)) {
-        if (!s->warned_max_vus &&
-            s->nvus >= tide_share(s->sc->pre_allocated_vus, s->w->index, s->w->count)) {
+        if (!s->warned_max_vus && s->nvus >= open_share(s, s->sc->pre_allocated_vus)) {
             s->warned_max_vus = true;
             tide_log(TIDE_LOG_WARN,
                      "scenario %s: all %d pre-allocated VUs are busy; adding VUs up to max_vus "
@@ -278,14 +304,19 @@ static void arrive(struct tide_sched *s, int64_t due_abs)
 
 static void open_start(struct tide_sched *s)
 {
-    s->qcap = tide_share(s->sc->max_queue, s->w->index, s->w->count);
+    if (s->w->index >= open_workers(s)) {
+        s->arrival_us = INT64_MAX; /* no VU capacity here: the other workers take them all */
+        return;
+    }
+    s->rng = (uint64_t)tide_now_us() * 2654435761ULL + (uint64_t)s->w->index + 1;
+    s->qcap = open_share(s, s->sc->max_queue);
     if (s->qcap > 0)
         s->queue = calloc((size_t)s->qcap, sizeof *s->queue);
     if (s->queue == NULL)
         s->qcap = 0;
     s->next_arrival = s->w->index;
     s->arrival_us = s->sc->poisson ? 0 : arrival_due(s->sc, s->next_arrival);
-    int64_t pre = tide_share(s->sc->pre_allocated_vus, s->w->index, s->w->count);
+    int64_t pre = open_share(s, s->sc->pre_allocated_vus);
     for (int64_t i = 0; i < pre; i++) {
         struct tide_vu *vu = add_vu(s);
         if (vu == NULL)
@@ -301,6 +332,10 @@ static void end_scenario(struct tide_sched *s, int64_t now, int64_t grace_us)
         return;
     s->ended = true;
     s->hard_us = now + grace_us;
+    if (s->qlen > 0) { /* arrivals that never got a VU before the end */
+        record_dropped(s, (double)s->qlen);
+        s->qlen = 0;
+    }
     for (int i = 0; i < s->nvus; i++) {
         struct tide_vu *vu = s->vus[i];
         vu->stop_requested = true;

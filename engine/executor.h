@@ -16,6 +16,7 @@ struct tide_sched {
     char *tags; /* canonical scenario tags for samples */
     struct tide_vu **vus;
     int nvus, cap;
+    int dead;    /* VUs lost to a failing vu_setup (not replaced) */
     int running; /* VUs that should be iterating now */
     int target;  /* this worker's share of the target */
     bool started, ended, finished;
@@ -29,6 +30,7 @@ struct tide_sched {
     int64_t *queue;       /* due times of arrivals waiting for a VU */
     int64_t qhead, qlen, qcap;
     bool warned_max_vus;
+    uint64_t rng; /* poisson arrivals */
 };
 
 /* Number of units of 'total' that worker 'w' of 'n' gets (exact split). */

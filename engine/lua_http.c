@@ -320,8 +320,9 @@ static int error_code_of(CURLcode c)
         return 1400;
     case CURLE_WEIRD_SERVER_REPLY:
         return 1500;
+    case CURLE_UNSUPPORTED_PROTOCOL: /* also a garbage status line from the server */
+        return 1500;
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
         return 1020;
     default:
         return 1000;

@@ -20,7 +20,9 @@ static void begin_iteration(struct tide_vu *vu)
     vu->group[0] = '\0';
     vu->yielded = false;
     vu->in_iteration = true;
-    atomic_fetch_add(&vu->w->vus_active, 1);
+    int active = atomic_fetch_add(&vu->w->vus_active, 1) + 1;
+    if (active > atomic_load(&vu->w->vus_peak))
+        atomic_store(&vu->w->vus_peak, active);
     if (vu->sched_start_us > 0) {
         char tags[2048];
         tide_vu_tags(vu, NULL, tags, sizeof tags);
@@ -143,6 +145,7 @@ static int l_vu_error(lua_State *L)
     char buf[600];
     snprintf(buf, sizeof buf, "%s: %s", luaL_optstring(L, 2, "?"), msg);
     tide_vu_script_error(vu, buf);
+    vu->setup_failed = strcmp(luaL_optstring(L, 2, ""), "vu_setup") == 0;
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "audit.h"
 #include "log.h"
 #include "report.h"
@@ -46,8 +47,13 @@ static const char usage[] =
 /* argv[0] is the command name, as for the other subcommands. */
 static int verify_main(int argc, char **argv)
 {
+    struct stat st;
     if (argc != 2) {
         fprintf(stderr, "tide: usage: tide verify DIR\n");
+        return TIDE_EXIT_USAGE;
+    }
+    if (stat(argv[1], &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "tide: verify: %s is not a run folder\n", argv[1]);
         return TIDE_EXIT_USAGE;
     }
     struct tide_err err = {{0}};
@@ -76,7 +82,11 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc;
-    if (strcmp(cmd, "run") == 0)
+    if (strcmp(cmd, "run") == 0 && argc == 3 &&
+        (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        fputs(usage, stdout);
+        rc = TIDE_EXIT_OK;
+    } else if (strcmp(cmd, "run") == 0)
         rc = tide_run_main(argc - 2, argv + 2);
     else if (strcmp(cmd, "demo") == 0)
         rc = tide_demo_main(argc - 2, argv + 2);

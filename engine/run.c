@@ -63,7 +63,7 @@ struct run {
     int64_t start_wall_us, end_wall_us, start_us, end_us;
     struct tide_target *target;
     bool tty;
-    double vus_now;
+    double vus_now, vus_max_now; /* peaks over the last second, summed over workers */
     bool threshold_abort;
     char threshold_abort_reason[512];
     cJSON *setup_data;
@@ -395,7 +395,7 @@ static void schedule_events(struct run *r, int64_t elapsed_us)
             } else if (s == last) {
                 type = "scenario_end";
             }
-            if (sc->nstages > 0 && s <= sc->nstages) {
+            if (sc->nstages > 0 && s <= sc->nstages && s > 1) {
                 cJSON_AddNumberToObject(f, "stage", s);
                 cJSON_AddNumberToObject(f, "target", sc->stages[s - 1].target);
                 cJSON_AddNumberToObject(f, "duration_s",
@@ -423,10 +423,7 @@ static void finalize(struct run *r, int64_t idx)
         reg = tide_registry_new();
     bool warm = (idx + 1) * 1000000 <= r->cfg.warmup_us;
     tide_registry_add(reg, TIDE_M_VUS, "", r->vus_now);
-    double vmax = 0;
-    for (int w = 0; w < r->nworkers; w++)
-        vmax += atomic_load(&r->workers[w].vus_max);
-    tide_registry_add(reg, TIDE_M_VUS_MAX, "", vmax);
+    tide_registry_add(reg, TIDE_M_VUS_MAX, "", r->vus_max_now);
     health_second(r, reg);
     errors_event(r, reg, idx);
     if (!warm)
@@ -754,6 +751,20 @@ static int start_target(struct run *r, struct tide_err *err)
     return 0;
 }
 
+/* The VU gauges: each worker's peak since the last look (a run shorter than a second still
+ * shows its VUs), reset to the current value. */
+static void sample_vus(struct run *r)
+{
+    double vus = 0, vmax = 0;
+    for (int w = 0; w < r->nworkers; w++) {
+        struct tide_worker *wk = &r->workers[w];
+        vus += atomic_exchange(&wk->vus_peak, atomic_load(&wk->vus_active));
+        vmax += atomic_exchange(&wk->vus_max_peak, atomic_load(&wk->vus_max));
+    }
+    r->vus_now = vus;
+    r->vus_max_now = vmax;
+}
+
 /* Drives the workers until they end; returns true when interrupted by a signal. */
 static bool drive(struct run *r)
 {
@@ -785,17 +796,14 @@ static bool drive(struct run *r)
                 tide_worker_wake(&r->workers[w]);
         }
         bool all_done = true;
-        double vus = 0;
-        for (int w = 0; w < r->nworkers; w++) {
+        for (int w = 0; w < r->nworkers; w++)
             all_done = all_done && atomic_load(&r->workers[w].finished);
-            vus += atomic_load(&r->workers[w].vus_active);
-        }
-        r->vus_now = vus;
         int fds = count_fds();
         r->max_fds = fds > r->max_fds ? fds : r->max_fds;
         now = tide_now_us();
         schedule_events(r, now - r->start_us);
         if (now >= next_tick || all_done) {
+            sample_vus(r);
             collect(r, false);
             progress(r);
             next_tick += 1000000;
@@ -809,7 +817,7 @@ static bool drive(struct run *r)
         tide_worker_join(&r->workers[w]);
     r->end_us = tide_now_us();
     r->end_wall_us = tide_wall_us();
-    r->vus_now = 0;
+    sample_vus(r);
     collect(r, true);
     if (r->tty && !r->cfg.quiet)
         tide_console_progress_end(stderr, r->tty);
@@ -866,6 +874,12 @@ static int finish(struct run *r, bool interrupted)
     if (!interrupted && !atomic_load(&r->shared.aborted))
         verify = run_verify(r, &verify_ok);
     thresholds_eval(r, true);
+    if (atomic_load(&r->shared.aborted)) {
+        cJSON *af = cJSON_CreateObject();
+        cJSON_AddStringToObject(af, "reason", r->shared.abort_reason);
+        cJSON_AddStringToObject(af, "by", "tide.abort");
+        tide_audit_event(&r->audit, "abort", af);
+    }
     if (generator_bound(r)) {
         tide_log(TIDE_LOG_WARN,
                  "the load generator itself was saturated for %lld of %lld s (event-loop lag "
@@ -1027,12 +1041,12 @@ static int run_with(struct run *r)
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         return TIDE_EXIT_USAGE;
     }
+    tide_log_set_quiet(r->cfg.quiet);
     if (r->cfg.target_inprocess && start_target(r, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "target: %s", err.msg);
         return TIDE_EXIT_INTERNAL;
     }
     raise_nofile(&r->cfg);
-    tide_log_set_quiet(r->cfg.quiet);
     r->shared.cfg = &r->cfg;
     r->shared.shared_iters = calloc((size_t)r->cfg.nscenarios, sizeof *r->shared.shared_iters);
     atomic_flag_clear(&r->shared.abort_once);

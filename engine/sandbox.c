@@ -12,6 +12,7 @@
 #include "lua_json.h"
 #include "lua_tide.h"
 #include "sandbox.h"
+#include "vu.h"
 
 static const char *const base_allowed[] = {
     "assert",   "error",  "getmetatable", "ipairs",   "next",   "pairs",        "pcall",
@@ -190,7 +191,12 @@ static int l_load(lua_State *L)
         lua_pushvalue(L, 4);
         lua_setupvalue(L, -2, 1);
     } else {
-        lua_getfield(L, LUA_REGISTRYINDEX, "tide.base");
+        /* the caller's globals: a VU's own environment, else the shared base */
+        struct tide_vu *vu = *(struct tide_vu **)lua_getextraspace(L);
+        if (vu != NULL && vu->co == L && vu->env_ref != LUA_NOREF)
+            lua_rawgeti(L, LUA_REGISTRYINDEX, vu->env_ref);
+        else
+            lua_getfield(L, LUA_REGISTRYINDEX, "tide.base");
         lua_setupvalue(L, -2, 1);
     }
     return 1;

@@ -76,7 +76,9 @@ struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s)
         curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
         curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     }
-    atomic_fetch_add(&w->vus_max, 1);
+    int n = atomic_fetch_add(&w->vus_max, 1) + 1;
+    if (n > atomic_load(&w->vus_max_peak))
+        atomic_store(&w->vus_max_peak, n);
     return vu;
 }
 
@@ -142,6 +144,8 @@ static int make_env(struct tide_vu *vu)
     lua_getfield(L, LUA_REGISTRYINDEX, "tide.base"); /* env, mt, base */
     lua_setfield(L, -2, "__index");                  /* env, mt */
     lua_setmetatable(L, -2);                         /* env */
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G"); /* _G is this VU's environment, not the shared base */
     if (luaL_loadbufferx(L, vu->w->chunk, vu->w->chunk_len, vu->w->cfg->script_name, "b") !=
             LUA_OK ||
         (lua_pushvalue(L, -2), lua_setupvalue(L, -2, 1), lua_pcall(L, 0, 0, 0)) != LUA_OK) {
@@ -295,6 +299,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct tide_vu *vu = t->data;
     if (vu->state == TIDE_VU_SLEEP) {
+        vu->prev_req_end_us = tide_now_us(); /* think time is not latency */
         tide_vu_resume(vu, 0);
     } else if (vu->state == TIDE_VU_READY) {
         lua_pushboolean(vu->co, 1);

@@ -67,6 +67,7 @@ struct tide_vu {
     int call_arg_ref;
     bool active;          /* the executor wants this VU iterating */
     bool in_iteration;    /* counted in worker->vus_active */
+    bool setup_failed;    /* vu_setup raised: this VU ended and is not replaced */
     struct tide_vu *next; /* intrusive list of the sched's idle VUs */
 };
 

@@ -65,6 +65,7 @@ struct tide_worker {
     int nscheds;
     atomic_int vus_active;
     atomic_int vus_max;
+    atomic_int vus_peak, vus_max_peak; /* highest since the coordinator last looked */
     atomic_bool finished;
     pthread_mutex_t lock; /* guards 'done' */
     struct tide_interval *done, **done_tail;

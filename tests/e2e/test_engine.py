@@ -81,6 +81,33 @@ check(vus[0] < 10, "ramping starts below the target", vus)
 check(vus[-1] <= 2, "ramps down at the end", vus)
 check_eq(metric(s, "vus_max", "max"), 10, "vus_max")
 
+# --- a VU whose vu_setup fails is not replaced over and over ---
+setupfail = write(work, "setupfail.lua", """
+function vu_setup() error("login failed") end
+function run() end
+""")
+out = os.path.join(work, "setupfail")
+r = run(["run", setupfail, "--host", url, "--vus", "2", "--duration", "1s", "--out", out])
+s = load_json(os.path.join(out, "summary.json"))
+check_eq(metric(s, "vus_max", "max"), 2, "VUs with a failing vu_setup are not replaced")
+check("not replaced" in r.stderr, "says so once", r.stderr[-300:])
+check(s["script_errors"] and "vu_setup: " in s["script_errors"][0]["message"],
+      "the vu_setup error is reported", s["script_errors"])
+
+# --- VU gauges of a run shorter than a second ---
+out = os.path.join(work, "short")
+run(["run", script, "--host", url, "--vus", "3", "--iterations", "30", "--quiet", "--out", out])
+s = load_json(os.path.join(out, "summary.json"))
+check_eq(metric(s, "vus_max", "max"), 3, "vus_max of a sub-second run")
+check(metric(s, "vus", "max") >= 1, "vus of a sub-second run", metric(s, "vus", "max"))
+
+# --- help and usage ---
+r = run(["run", "--help"])
+check_eq(r.returncode, 0, "tide run --help exits 0")
+check("--vus N" in r.stdout, "run --help prints the options")
+r = run(["verify", os.path.join(work, "no-such-run")])
+check_eq(r.returncode, 2, "tide verify on a missing folder is bad usage")
+
 # --- Locust's command line: -f, -u, -r, -t, -H, --headless ---
 out = os.path.join(work, "locust")
 r = run(["run", "--headless", "-f", script3, "-u", "6", "-r", "3", "-t", "4s", "-H", url,

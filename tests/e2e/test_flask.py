@@ -8,10 +8,12 @@ tide's built-in target. Skips, with a reason, only when flask cannot be imported
 import importlib.util
 import os
 import re
+import select
 import subprocess
 import sys
 import time
 import urllib.request
+import tidetest
 from tidetest import *
 
 if importlib.util.find_spec("flask") is None:
@@ -24,18 +26,14 @@ work = tmpdir()
 log = open(os.path.join(work, "flask.log"), "w")
 proc = subprocess.Popen([sys.executable, app, "--port", "0"], stdout=subprocess.PIPE,
                         stderr=log, text=True)
-import tidetest  # noqa: E402  (its cleanup kills what it knows about at exit)
-tidetest._procs.append(proc)
+tidetest._procs.append(proc)  # killed at exit if the test ends early
 
 url = None
 deadline = time.time() + 20
-while time.time() < deadline and url is None:
-    line = proc.stdout.readline()
-    m = re.search(r"(http://127\.0\.0\.1:\d+)", line or "")
-    if m:
-        url = m.group(1)
-    elif proc.poll() is not None:
-        break
+while time.time() < deadline and url is None and proc.poll() is None:
+    if select.select([proc.stdout], [], [], 0.2)[0]:
+        m = re.search(r"(http://127\.0\.0\.1:\d+)", proc.stdout.readline())
+        url = m.group(1) if m else None
 if not check(url is not None, "the Flask app starts", open(log.name).read()[-2000:]):
     done()
 
