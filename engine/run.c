@@ -684,7 +684,14 @@ static void write_handle_summary(struct run *r, const cJSON *files)
             snprintf(path, sizeof path, "%s", f->string);
         else
             snprintf(path, sizeof path, "%s/%s", r->dir, f->string);
-        struct tide_err err;
+        struct tide_err err = {{0}};
+        char parent[8192];
+        snprintf(parent, sizeof parent, "%s", path);
+        char *slash = strrchr(parent, '/');
+        if (slash != NULL && slash != parent) {
+            *slash = '\0';
+            tide_fs_mkdirs(parent, &err);
+        }
         char *text = tide_redact(f->valuestring);
         if (text == NULL || tide_fs_write_atomic(path, text, strlen(text), &err) != 0)
             tide_log(TIDE_LOG_ERROR, "handle_summary: %s", text ? err.msg : "out of memory");

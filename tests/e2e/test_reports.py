@@ -160,6 +160,33 @@ r = run(["compare", base, slow, "--max-regression", "p95=50%"])
 check_eq(r.returncode, 99, "compare flags the slowed target")
 stop(slow_target)
 
+# --- Locust's --csv PREFIX and --html FILE; handle_summary's extra files ---
+hs = write(work, "hs.lua", """
+local http = require "tide.http"
+local json = require "tide.json"
+function run() http.get("/health") end
+function handle_summary(s)
+  return {
+    stdout = "custom summary: " .. s.metrics.http_reqs.count .. " requests\\n",
+    ["extra/summary-copy.json"] = json.encode({ reqs = s.metrics.http_reqs.count }),
+  }
+end
+""")
+out = os.path.join(work, "hs")
+prefix = os.path.join(work, "locust", "run")
+os.makedirs(os.path.dirname(prefix), exist_ok=True)
+html = os.path.join(work, "locust", "report.html")
+r = run(["run", hs, "--host", url, "--iterations", "7", "--out", out, "--csv", prefix,
+         "--html", html])
+check_eq(r.returncode, 0, "--csv/--html run")
+for suffix in ("_stats.csv", "_stats_history.csv", "_failures.csv"):
+    check(os.path.exists(prefix + suffix), "--csv writes PREFIX" + suffix)
+check_eq(load_csv(prefix + "_stats.csv")[0][:3], ["Type", "Name", "Request Count"], "--csv layout")
+check("<html" in open(html).read(200).lower(), "--html writes the report")
+check("custom summary: 7 requests" in r.stdout, "handle_summary stdout", r.stdout[-300:])
+extra = os.path.join(out, "extra", "summary-copy.json")
+check(os.path.exists(extra) and load_json(extra)["reqs"] == 7, "handle_summary writes files")
+
 # --- secrets from tide.env never reach a file or the terminal ---
 secret = "s3cr3t-P4ssw0rd-xyz"
 sec = write(work, "secret.lua", """
