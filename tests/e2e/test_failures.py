@@ -1,0 +1,73 @@
+"""Bad conditions get a clear one-line error and the right exit code, and nothing already
+measured is lost: a full disk while writing the run folder, an unwritable output folder, and a
+misbehaving server (connection resets, garbage responses, slow bodies)."""
+import os
+import subprocess
+from tidetest import *
+
+target, url = start_target()
+work = tmpdir()
+get = write(work, "get.lua", """
+local http = require "tide.http"
+function run() http.get("/health") end
+""")
+
+# --- a full disk: summary.json (written first) survives; one clear line; exit 1 ---
+tiny = os.path.join(work, "tiny")
+os.makedirs(tiny)
+mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", tiny],
+                         capture_output=True).returncode == 0
+if mounted:
+    try:
+        out = os.path.join(tiny, "run")
+        r = run(["run", get, "--host", url, "--iterations", "200", "--out", out])
+        check_eq(r.returncode, 1, "full disk: exit 1")
+        lines = [l for l in r.stderr.splitlines() if "No space left on device" in l]
+        check(len(lines) == 1, "full disk: one line naming the cause", r.stderr[-600:])
+        check("tide report" in lines[0] if lines else False, "says how to recover")
+        s = load_json(os.path.join(out, "summary.json"))
+        check_eq(metric(s, "http_reqs", "count"), 200, "full disk: the measurements are kept")
+        check("http_reqs" in r.stdout, "full disk: the summary is still printed")
+        check(not any(n.startswith(".") and n.endswith(".tmp") for n in os.listdir(out)),
+              "no temporary files left", os.listdir(out))
+    finally:
+        subprocess.run(["umount", tiny])
+else:
+    print("skipped the full-disk case: cannot mount a tmpfs here (not root?)")
+
+# --- an output folder that cannot be created ---
+blocker = write(work, "blocker", "a file, not a folder")
+r = run(["run", get, "--host", url, "--iterations", "3", "--out", os.path.join(blocker, "x")])
+check_eq(r.returncode, 1, "unwritable --out: exit 1")
+check("blocker" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+      "unwritable --out: one line naming the path", r.stderr)
+
+# --- a misbehaving server: every kind of failure is counted with its error ---
+bad_target, bad_url = start_target("--reset-rate", "0.3", "--malformed-rate", "0.2")
+out = os.path.join(work, "bad")
+r = run(["run", get, "--host", bad_url, "--vus", "4", "--iterations", "300", "--quiet",
+         "--out", out])
+stop(bad_target)
+check_eq(r.returncode, 0, "a misbehaving server is measured, not an internal error")
+s = load_json(os.path.join(out, "summary.json"))
+check_eq(metric(s, "http_reqs", "count"), 300, "every request counted")
+rate = metric(s, "http_req_failed", "rate")
+check(0.3 < rate < 0.7, "resets and garbage are failures", rate)
+kinds = " ".join(e["error"] for e in s["errors"])
+check("curl 56" in kinds or "curl 52" in kinds or "curl 55" in kinds, "resets reported", kinds)
+check("curl 1)" in kinds or "curl 8)" in kinds, "garbage responses reported", kinds)
+
+# --- slow bodies: timings say where the time went ---
+slow_target, slow_url = start_target("--slow-body", "300ms")
+out = os.path.join(work, "slow")
+run(["run", write(work, "bytes.lua", """
+local http = require "tide.http"
+function run() http.get("/bytes/5000") end
+"""), "--host", slow_url, "--iterations", "3", "--quiet", "--out", out])
+stop(slow_target)
+s = load_json(os.path.join(out, "summary.json"))
+check(metric(s, "http_req_receiving", "min") >= 200, "a slow body shows in http_req_receiving",
+      metric(s, "http_req_receiving", "min"))
+
+stop(target)
+done()
