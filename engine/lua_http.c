@@ -425,14 +425,17 @@ static void record(struct tide_vu_request *r, long status, const struct timings 
     }
 }
 
-static void push_headers(lua_State *L, const struct tide_buf *raw, const char **proto)
+/* Keys of the raw data a response table carries until 'headers'/'timings' are first read. */
+static const char raw_headers_key = 'h', raw_timings_key = 't';
+
+/* Parses raw response header lines into a table with case-insensitive lookup. */
+static void push_headers(lua_State *L, const char *data, size_t len)
 {
     lua_newtable(L);
     luaL_setmetatable(L, "tide.headers");
-    *proto = "HTTP/1.1";
-    if (raw->data == NULL)
+    if (data == NULL)
         return;
-    const char *p = raw->data, *end = raw->data + raw->len;
+    const char *p = data, *end = data + len;
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         if (eol == NULL)
@@ -441,9 +444,7 @@ static void push_headers(lua_State *L, const struct tide_buf *raw, const char **
         if (le > p && le[-1] == '\r')
             le--;
         if (le - p > 5 && memcmp(p, "HTTP/", 5) == 0) {
-            *proto = strncmp(p, "HTTP/2", 6) == 0     ? "HTTP/2"
-                     : strncmp(p, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
-                                                      : "HTTP/1.1";
+            /* the status line */
         } else {
             const char *colon = memchr(p, ':', (size_t)(le - p));
             if (colon != NULL) {
@@ -471,23 +472,15 @@ static void push_headers(lua_State *L, const struct tide_buf *raw, const char **
     }
 }
 
-static void push_timings(lua_State *L, const struct timings *t, double duration)
+static void push_timings(lua_State *L, const double v[7])
 {
+    static const char *const names[7] = {"blocked", "connecting", "tls_handshaking", "sending",
+                                         "waiting", "receiving",  "duration"};
     lua_createtable(L, 0, 7);
-    lua_pushnumber(L, t->blocked);
-    lua_setfield(L, -2, "blocked");
-    lua_pushnumber(L, t->connecting);
-    lua_setfield(L, -2, "connecting");
-    lua_pushnumber(L, t->tls);
-    lua_setfield(L, -2, "tls_handshaking");
-    lua_pushnumber(L, t->sending);
-    lua_setfield(L, -2, "sending");
-    lua_pushnumber(L, t->waiting);
-    lua_setfield(L, -2, "waiting");
-    lua_pushnumber(L, t->receiving);
-    lua_setfield(L, -2, "receiving");
-    lua_pushnumber(L, duration);
-    lua_setfield(L, -2, "duration");
+    for (int i = 0; i < 7; i++) {
+        lua_pushnumber(L, v[i]);
+        lua_setfield(L, -2, names[i]);
+    }
 }
 
 /* Builds the response table of a finished request on L, and records its samples. */
@@ -521,11 +514,18 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     else
         lua_pushliteral(L, "");
     lua_setfield(L, -2, "body");
-    const char *proto;
-    push_headers(L, &r->r.headers, &proto);
-    lua_setfield(L, -2, "headers");
-    lua_pushstring(L, proto);
+    /* headers and timings are built when first read: most iterations never look */
+    const char *h = r->r.headers.data != NULL ? r->r.headers.data : "";
+    lua_pushstring(L, strncmp(h, "HTTP/2", 6) == 0     ? "HTTP/2"
+                      : strncmp(h, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
+                                                       : "HTTP/1.1");
     lua_setfield(L, -2, "proto");
+    lua_pushlstring(L, h, r->r.headers.len);
+    lua_rawsetp(L, -2, &raw_headers_key);
+    double packed[7] = {t.blocked, t.connecting, t.tls, t.sending, t.waiting, t.receiving,
+                        corrected};
+    lua_pushlstring(L, (const char *)packed, sizeof packed);
+    lua_rawsetp(L, -2, &raw_timings_key);
     char *eff = NULL;
     curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
     lua_pushstring(L, eff != NULL ? eff : "");
@@ -544,8 +544,6 @@ static void finish(lua_State *L, struct tide_vu_request *r)
         lua_pushinteger(L, error_code_of(r->r.result));
         lua_setfield(L, -2, "error_code");
     }
-    push_timings(L, &t, corrected);
-    lua_setfield(L, -2, "timings");
     r->done = true;
 }
 
@@ -732,15 +730,36 @@ static int response_json_call(lua_State *L)
     return 1;
 }
 
+/* response.json, and headers/timings built on first use from the raw data (then cached) */
 static int response_index(lua_State *L)
 {
-    const char *k = lua_tostring(L, 2);
-    if (k != NULL && strcmp(k, "json") == 0) {
+    const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    if (k == NULL)
+        return 0;
+    if (strcmp(k, "json") == 0) {
         lua_pushvalue(L, 1);
         lua_pushcclosure(L, response_json_call, 1);
         return 1;
     }
-    return 0;
+    if (strcmp(k, "headers") == 0) {
+        size_t n = 0;
+        lua_rawgetp(L, 1, &raw_headers_key);
+        const char *raw = lua_tolstring(L, -1, &n);
+        push_headers(L, raw, n);
+    } else if (strcmp(k, "timings") == 0) {
+        size_t n = 0;
+        lua_rawgetp(L, 1, &raw_timings_key);
+        const char *raw = lua_tolstring(L, -1, &n);
+        double v[7] = {0};
+        if (raw != NULL && n == sizeof v)
+            memcpy(v, raw, sizeof v);
+        push_timings(L, v);
+    } else {
+        return 0;
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, k); /* cache: t, raw, value */
+    return 1;
 }
 
 static const luaL_Reg http_funcs[] = {
