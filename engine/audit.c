@@ -55,10 +55,9 @@ void tide_audit_event(struct tide_audit *a, const char *type, cJSON *fields)
         cJSON_Delete(fields);
     }
     cJSON_AddStringToObject(e, "prev", a->prev);
-    char *raw = cJSON_PrintUnformatted(e);
+    tide_redact_json(e);
+    char *line = cJSON_PrintUnformatted(e);
     cJSON_Delete(e);
-    char *line = tide_redact(raw);
-    free(raw);
     if (line == NULL)
         return;
     fprintf(a->f, "%s\n", line);

@@ -123,6 +123,10 @@ void tide_sched_vu_done(struct tide_sched *s, struct tide_vu *vu)
 {
     if (s == NULL) /* lifecycle call */
         return;
+    if (vu->starting) {
+        vu->starting = false;
+        s->starting--;
+    }
     if (vu->active)
         s->running--;
     if (vu->active && vu->setup_failed && !s->ended) {
@@ -267,6 +271,18 @@ static int64_t max_vus_share(const struct tide_sched *s)
     return open_share(s, m);
 }
 
+/* Starts a new open-model VU; it takes queued arrivals once its vu_setup is done. */
+static void start_open_vu(struct tide_sched *s)
+{
+    struct tide_vu *vu = add_vu(s);
+    if (vu == NULL)
+        return;
+    vu->active = true;
+    vu->starting = true;
+    s->starting++;
+    tide_vu_start(vu);
+}
+
 static void arrive(struct tide_sched *s, int64_t due_abs)
 {
     struct tide_vu *vu = s->idle;
@@ -286,7 +302,7 @@ static void arrive(struct tide_sched *s, int64_t due_abs)
     }
     s->queue[(s->qhead + s->qlen) % s->qcap] = due_abs;
     s->qlen++;
-    if (s->nvus < max_vus_share(s)) {
+    if (s->nvus < max_vus_share(s) && s->starting == 0) {
         if (!s->warned_max_vus && s->nvus >= open_share(s, s->sc->pre_allocated_vus)) {
             s->warned_max_vus = true;
             tide_log(TIDE_LOG_WARN,
@@ -294,11 +310,7 @@ static void arrive(struct tide_sched *s, int64_t due_abs)
                      "%d",
                      s->sc->name, s->sc->pre_allocated_vus, s->sc->max_vus);
         }
-        struct tide_vu *nv = add_vu(s);
-        if (nv != NULL) {
-            nv->active = true;
-            tide_vu_start(nv);
-        }
+        start_open_vu(s);
     }
 }
 
@@ -317,13 +329,8 @@ static void open_start(struct tide_sched *s)
     s->next_arrival = s->w->index;
     s->arrival_us = s->sc->poisson ? 0 : arrival_due(s->sc, s->next_arrival);
     int64_t pre = open_share(s, s->sc->pre_allocated_vus);
-    for (int64_t i = 0; i < pre; i++) {
-        struct tide_vu *vu = add_vu(s);
-        if (vu == NULL)
-            break;
-        vu->active = true;
-        tide_vu_start(vu);
-    }
+    for (int64_t i = 0; i < pre; i++)
+        start_open_vu(s);
 }
 
 static void end_scenario(struct tide_sched *s, int64_t now, int64_t grace_us)
@@ -441,6 +448,10 @@ int tide_sched_next(struct tide_sched *s, struct tide_vu *vu)
     if (atomic_load(&s->w->shared->stop) || s->ended || vu->stop_requested)
         return 0;
     if (is_open(sc)) {
+        if (vu->starting) {
+            vu->starting = false;
+            s->starting--;
+        }
         if (s->qlen > 0) {
             vu->sched_start_us = s->queue[s->qhead];
             s->qhead = (s->qhead + 1) % s->qcap;

@@ -16,9 +16,10 @@ struct tide_sched {
     char *tags; /* canonical scenario tags for samples */
     struct tide_vu **vus;
     int nvus, cap;
-    int dead;    /* VUs lost to a failing vu_setup (not replaced) */
-    int running; /* VUs that should be iterating now */
-    int target;  /* this worker's share of the target */
+    int dead;     /* VUs lost to a failing vu_setup (not replaced) */
+    int starting; /* open model: VUs still in vu_setup (they will take queued arrivals) */
+    int running;  /* VUs that should be iterating now */
+    int target;   /* this worker's share of the target */
     bool started, ended, finished;
     bool vus_started; /* iterations executors start their VUs once */
     int64_t end_us;   /* when the scenario stops starting iterations (0: open-ended) */

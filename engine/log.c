@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cJSON.h>
 #include "log.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -95,6 +96,31 @@ void tide_redact_buf(char *buf, size_t len)
         return;
     snprintf(buf, len, "%s", r);
     free(r);
+}
+
+void tide_redact_json(cJSON *j)
+{
+    if (j == NULL || nsecrets == 0)
+        return;
+    for (cJSON *c = j; c != NULL; c = c->next) {
+        if (cJSON_IsString(c) && c->valuestring != NULL) {
+            char *r = tide_redact(c->valuestring);
+            if (r != NULL && strcmp(r, c->valuestring) != 0)
+                cJSON_SetValuestring(c, r);
+            free(r);
+        }
+        if (c->string != NULL && !(c->type & cJSON_StringIsConst)) {
+            char *r = tide_redact(c->string);
+            if (r != NULL && strcmp(r, c->string) != 0) {
+                free(c->string);
+                c->string = r;
+                r = NULL;
+            }
+            free(r);
+        }
+        if (c->child != NULL)
+            tide_redact_json(c->child);
+    }
 }
 
 void tide_log(enum tide_log_level level, const char *fmt, ...)

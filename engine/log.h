@@ -20,5 +20,9 @@ char *tide_redact(const char *s);
 /* Redacts in place into a fixed buffer (truncating), for hot paths that already have one. */
 void tide_redact_buf(char *buf, size_t len);
 void tide_secrets_clear(void);
+/* Redacts every string (values and keys) of a JSON tree in place; numbers and structure are
+ * untouched, so the document stays valid whatever the secrets look like. */
+struct cJSON;
+void tide_redact_json(struct cJSON *j);
 
 #endif

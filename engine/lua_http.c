@@ -522,8 +522,8 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     lua_setfield(L, -2, "proto");
     lua_pushlstring(L, h, r->r.headers.len);
     lua_rawsetp(L, -2, &raw_headers_key);
-    double packed[7] = {t.blocked, t.connecting, t.tls, t.sending, t.waiting, t.receiving,
-                        corrected};
+    double packed[7] = {t.blocked, t.connecting, t.tls,    t.sending,
+                        t.waiting, t.receiving,  corrected};
     lua_pushlstring(L, (const char *)packed, sizeof packed);
     lua_rawsetp(L, -2, &raw_timings_key);
     char *eff = NULL;

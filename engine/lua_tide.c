@@ -285,7 +285,14 @@ static int l_env(lua_State *L)
         lua_settop(L, 2);
         return 1;
     }
-    tide_secret_add(v);
+    bool secret = true; /* env(name, default, { secret = false }): a setting, not a secret */
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "secret");
+        secret = lua_isnil(L, -1) || lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    if (secret)
+        tide_secret_add(v);
     lua_pushstring(L, v);
     return 1;
 }

@@ -539,6 +539,57 @@ static int add_threshold(struct tide_config *cfg, const char *key, const char *e
     return 0;
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One key's list of expressions (the value on top of the stack). */
+static int read_threshold_list(lua_State *L, const char *key, struct tide_config *cfg,
+                               struct tide_err *err)
+{
+    if (lua_type(L, -1) == LUA_TSTRING) /* one expression, not in a list */
+        return add_threshold(cfg, key, lua_tostring(L, -1), false, 0, false);
+    if (lua_type(L, -1) != LUA_TTABLE)
+        return tide_err_set(err, "options.thresholds[\"%s\"]: expected a list of expressions", key);
+    int list = lua_gettop(L);
+    int n = (int)luaL_len(L, list);
+    for (int i = 1; i <= n; i++) {
+        int t = lua_geti(L, list, i);
+        int rc = 0;
+        if (t == LUA_TSTRING) {
+            rc = add_threshold(cfg, key, lua_tostring(L, -1), false, 0, false);
+        } else if (t == LUA_TTABLE) {
+            char where[200];
+            snprintf(where, sizeof where, "options.thresholds[\"%s\"][%d]", key, i);
+            int64_t delay = 0;
+            bool abort = false;
+            if (field(L, -1, "threshold", NULL) != LUA_TSTRING) {
+                lua_settop(L, list);
+                return tide_err_set(err, "%s: needs threshold = \"expression\"", where);
+            }
+            char *expr = strdup(lua_tostring(L, -1));
+            lua_pop(L, 1);
+            opt_bool(L, -1, "abort_on_fail", &abort);
+            opt_bool(L, -1, "abortOnFail", &abort);
+            rc = opt_duration(L, -1, where, "delay_abort_eval", "delayAbortEval", &delay, err);
+            if (rc == 0)
+                rc = add_threshold(cfg, key, expr, abort, delay, false);
+            free(expr);
+        } else {
+            rc = tide_err_set(err,
+                              "options.thresholds[\"%s\"][%d]: expected a string or "
+                              "{ threshold = ... }",
+                              key, i);
+        }
+        lua_settop(L, list);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Thresholds in a stable order: metric keys sorted, expressions in the order written. */
 static int read_thresholds(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
 {
     if (lua_getfield(L, opts, "thresholds") != LUA_TTABLE) {
@@ -546,63 +597,25 @@ static int read_thresholds(lua_State *L, int opts, struct tide_config *cfg, stru
         return 0;
     }
     int tbl = lua_gettop(L);
+    const char *keys[512];
+    int n = 0, rc = 0;
     lua_pushnil(L);
     while (lua_next(L, tbl) != 0) {
-        const char *key = lua_tostring(L, -2);
-        if (lua_type(L, -2) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING || n == 512) {
             lua_settop(L, tbl - 1);
             return tide_err_set(err, "options.thresholds: keys must be metric names");
         }
-        if (lua_type(L, -1) == LUA_TSTRING) { /* one expression, not in a list */
-            add_threshold(cfg, key, lua_tostring(L, -1), false, 0, false);
-            lua_pop(L, 1);
-            continue;
-        }
-        if (lua_type(L, -1) != LUA_TTABLE) {
-            lua_settop(L, tbl - 1);
-            return tide_err_set(err, "options.thresholds[\"%s\"]: expected a list of expressions",
-                                key);
-        }
-        int list = lua_gettop(L);
-        int n = (int)luaL_len(L, list);
-        for (int i = 1; i <= n; i++) {
-            int t = lua_geti(L, list, i);
-            if (t == LUA_TSTRING) {
-                add_threshold(cfg, key, lua_tostring(L, -1), false, 0, false);
-            } else if (t == LUA_TTABLE) {
-                char where[200];
-                snprintf(where, sizeof where, "options.thresholds[\"%s\"][%d]", key, i);
-                int64_t delay = 0;
-                bool abort = false;
-                if (field(L, -1, "threshold", NULL) != LUA_TSTRING) {
-                    lua_settop(L, tbl - 1);
-                    return tide_err_set(err, "%s: needs threshold = \"expression\"", where);
-                }
-                char *expr = strdup(lua_tostring(L, -1));
-                lua_pop(L, 1);
-                opt_bool(L, -1, "abort_on_fail", &abort);
-                opt_bool(L, -1, "abortOnFail", &abort);
-                if (opt_duration(L, -1, where, "delay_abort_eval", "delayAbortEval", &delay, err) !=
-                    0) {
-                    free(expr);
-                    lua_settop(L, tbl - 1);
-                    return -1;
-                }
-                add_threshold(cfg, key, expr, abort, delay, false);
-                free(expr);
-            } else {
-                lua_settop(L, tbl - 1);
-                return tide_err_set(err,
-                                    "options.thresholds[\"%s\"][%d]: expected a string or "
-                                    "{ threshold = ... }",
-                                    key, i);
-            }
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
+        keys[n++] = lua_tostring(L, -1); /* alive: the table holds its keys */
     }
-    lua_pop(L, 1);
-    return 0;
+    qsort(keys, (size_t)n, sizeof *keys, cmp_cstr);
+    for (int i = 0; i < n && rc == 0; i++) {
+        lua_getfield(L, tbl, keys[i]);
+        rc = read_threshold_list(L, keys[i], cfg, err);
+        lua_settop(L, tbl);
+    }
+    lua_settop(L, tbl - 1);
+    return rc;
 }
 
 /* Runs the script's top level in a probe state and leaves its `options` (or nil) and its env
@@ -714,6 +727,12 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
         duration = cli->duration_us;
     if (cli->iterations >= 0)
         iterations = cli->iterations;
+    if (tide_cli_shapes_load(cli) && cli->nstages == 0) {
+        /* --vus/--duration/--iterations/--rate/-u replace the script's own shape */
+        free(top.stages);
+        top.stages = NULL;
+        top.nstages = 0;
+    }
     if (cli->nstages > 0) {
         free(top.stages);
         top.stages = calloc((size_t)cli->nstages, sizeof *top.stages);

@@ -692,7 +692,7 @@ static void write_handle_summary(struct run *r, const cJSON *files)
             *slash = '\0';
             tide_fs_mkdirs(parent, &err);
         }
-        char *text = tide_redact(f->valuestring);
+        char *text = tide_redact(f->valuestring); /* the script's text may quote a secret */
         if (text == NULL || tide_fs_write_atomic(path, text, strlen(text), &err) != 0)
             tide_log(TIDE_LOG_ERROR, "handle_summary: %s", text ? err.msg : "out of memory");
         free(text);
@@ -838,7 +838,14 @@ static cJSON *run_verify(struct run *r, bool *ok)
     cJSON *res = NULL;
     bool ran = false;
     struct tide_err err = {{0}};
+    /* verify(data, summary): the load's results, to compare with the server's state */
+    cJSON *partial = cJSON_CreateObject();
+    double secs = (double)(r->end_us - r->start_us) / 1e6;
+    tide_summary_add_metrics(partial, r->total, secs > 0 ? secs : 1);
+    r->shared.call_extra = partial;
     int rc = tide_worker_call(&r->shared, "verify", r->setup_data, &res, &ran, reg, &err);
+    r->shared.call_extra = NULL;
+    cJSON_Delete(partial);
     cJSON_Delete(res);
     cJSON *checks = tide_summary_checks(reg);
     bool all = rc == 0;
@@ -960,9 +967,8 @@ static int finish(struct run *r, bool interrupted)
     r->history = NULL;
 
     /* the run folder: summary first (the source of every other file) */
-    char *text = cJSON_Print(s);
-    char *clean = text != NULL ? tide_redact(text) : NULL;
-    free(text);
+    tide_redact_json(s);
+    char *clean = cJSON_Print(s);
     char path[4200];
     snprintf(path, sizeof path, "%s/summary.json", r->dir);
     int write_failed = 0;
@@ -1071,7 +1077,12 @@ static int run_with(struct run *r)
 
     /* setup(): once, before any VU; its result goes to every VU */
     bool ran;
-    if (tide_worker_call(&r->shared, "setup", NULL, &r->setup_data, &ran, NULL, &err) != 0) {
+    int src = tide_worker_call(&r->shared, "setup", NULL, &r->setup_data, &ran, NULL, &err);
+    if (src == -2) {
+        tide_log(TIDE_LOG_ERROR, "setup() called tide.abort(): %s", err.msg);
+        return TIDE_EXIT_ABORTED;
+    }
+    if (src != 0) {
         if (got_signal) {
             tide_log(TIDE_LOG_WARN, "interrupted during setup(); nothing was measured");
             return TIDE_EXIT_INTERRUPTED;

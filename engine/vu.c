@@ -23,7 +23,7 @@
 const char tide_vu_driver_source[] =
     "local core = ...\n"
     "local pcall, type = pcall, type\n"
-    "return function(mode, env, data, exec)\n"
+    "return function(mode, env, data, exec, extra)\n"
     "  if mode == 'hook' then\n"
     "    local list = env.require('tide').hooks._handlers[exec]\n"
     "    if not list then return 'missing' end\n"
@@ -36,7 +36,7 @@ const char tide_vu_driver_source[] =
     "  if mode == 'call' then\n"
     "    local f = env[exec]\n"
     "    if type(f) ~= 'function' then return 'missing' end\n"
-    "    return 'called', pcall(f, data)\n"
+    "    return 'called', pcall(f, data, extra)\n"
     "  end\n"
     "  if mode == 'load' and type(env.vu_setup) == 'function' then\n"
     "    local ok, err = pcall(env.vu_setup, data)\n"
@@ -66,6 +66,7 @@ struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s)
     vu->co_ref = LUA_NOREF;
     vu->env_ref = LUA_NOREF;
     vu->call_arg_ref = LUA_NOREF;
+    vu->call_arg2_ref = LUA_NOREF;
     vu->state = TIDE_VU_NEW;
     vu->req.vu = vu;
     ev_timer_init(&vu->timer, on_timer, 0., 0.);
@@ -122,6 +123,7 @@ void tide_vu_free(struct tide_vu *vu)
     drop_coroutine(vu);
     luaL_unref(vu->w->L, LUA_REGISTRYINDEX, vu->env_ref);
     luaL_unref(vu->w->L, LUA_REGISTRYINDEX, vu->call_arg_ref);
+    luaL_unref(vu->w->L, LUA_REGISTRYINDEX, vu->call_arg2_ref);
     atomic_fetch_sub(&vu->w->vus_max, 1);
     free(vu);
 }
@@ -224,8 +226,12 @@ int tide_vu_start(struct tide_vu *vu)
         }
         lua_pushstring(vu->co, tide_sched_exec(vu->sched));
     }
+    if (vu->call_arg2_ref != LUA_NOREF)
+        lua_rawgeti(vu->co, LUA_REGISTRYINDEX, vu->call_arg2_ref);
+    else
+        lua_pushnil(vu->co);
     vu->setup_done = true;
-    tide_vu_resume(vu, 4);
+    tide_vu_resume(vu, 5);
     return 0;
 }
 
@@ -241,6 +247,12 @@ static void capture_call_result(struct tide_vu *vu, int nres)
         return;
     }
     w->call_ok = lua_toboolean(co, base + 2);
+    if (!w->call_ok && lua_type(co, base + 3) == LUA_TTABLE) {
+        lua_getfield(co, base + 3, "tide_error");
+        const char *kind = lua_tostring(co, -1);
+        w->call_aborted = kind != NULL && strcmp(kind, "abort") == 0;
+        lua_pop(co, 1);
+    }
     if (!w->call_ok) {
         const char *msg = luaL_tolstring(co, base + 3, NULL);
         snprintf(w->call_error, sizeof w->call_error, "%s", msg);

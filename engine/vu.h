@@ -64,10 +64,11 @@ struct tide_vu {
     char group[256];
     const char *scenario_tags; /* canonical "scenario" + scenario and global tags */
     const char *call_fn;       /* TIDE_WORKER_CALL: the function to call */
-    int call_arg_ref;
+    int call_arg_ref, call_arg2_ref;
     bool active;          /* the executor wants this VU iterating */
     bool in_iteration;    /* counted in worker->vus_active */
     bool setup_failed;    /* vu_setup raised: this VU ended and is not replaced */
+    bool starting;        /* open model: created, vu_setup not finished yet */
     struct tide_vu *next; /* intrusive list of the sched's idle VUs */
 };
 

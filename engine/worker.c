@@ -325,6 +325,12 @@ int tide_worker_call(struct tide_shared *shared, const char *fname, const cJSON 
     else
         lua_pushnil(w.L);
     vu->call_arg_ref = luaL_ref(w.L, LUA_REGISTRYINDEX);
+    if (shared->call_extra != NULL) {
+        tide_json_push(w.L, shared->call_extra);
+        vu->call_arg2_ref = luaL_ref(w.L, LUA_REGISTRYINDEX);
+    }
+    if (strcmp(fname, "verify") == 0) /* its checks are reported apart from the load's */
+        snprintf(vu->group, sizeof vu->group, "::verify");
     w.call_vu = vu;
     w.call_ok = true;
     tide_vu_start(vu);
@@ -335,6 +341,7 @@ int tide_worker_call(struct tide_shared *shared, const char *fname, const cJSON 
         tide_err_set(err, "%s() did not finish", fname);
     } else if (!w.call_ok) {
         tide_err_set(err, "%s", w.call_error);
+        rc = w.call_aborted ? -2 : -1;
     } else {
         *result = w.call_result;
         *ran = true;

@@ -27,6 +27,8 @@ struct tide_shared {
     atomic_llong *shared_iters; /* per scenario: iterations claimed (shared-iterations) */
     atomic_llong vu_ids;        /* last VU id handed out */
     const char *setup_json;     /* setup()'s return value, or NULL */
+    const cJSON *call_extra;    /* second argument of the next lifecycle call (verify's
+                                   summary); coordinator thread only */
 };
 
 struct tide_interval {
@@ -74,7 +76,8 @@ struct tide_worker {
     cJSON *call_result;
     bool call_ok;
     char call_error[1024];
-    bool failed; /* could not start */
+    bool call_aborted; /* the lifecycle function called tide.abort() */
+    bool failed;       /* could not start */
     char error[1024];
 };
 
@@ -87,7 +90,8 @@ void tide_worker_join(struct tide_worker *w);
 struct tide_interval *tide_worker_take(struct tide_worker *w);
 void tide_intervals_free(struct tide_interval *list);
 
-/* Runs env[fname](arg) once in a fresh worker on this thread. On success *result holds its
+/* Runs env[fname](arg [, shared->call_extra]) once in a fresh worker on this thread.
+ * Returns -2 when the function called tide.abort(). On success *result holds its
  * return value as JSON (NULL for nil) and 'reg' (if not NULL) receives its metrics.
  * Returns 0, or -1 with the script's error. A missing function is not an error (*result NULL,
  * *ran false). */

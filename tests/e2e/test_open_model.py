@@ -98,6 +98,21 @@ for threads in ("1", "2"):
     s = summary(out)
     check_eq(metric(s, "iterations", "count"), 20, "1 VU, %s threads: all 20 arrivals ran" % threads)
 
+# --- VUs still in vu_setup are not "busy": no extra VUs are created for them ---
+vs = write(work, "vusetup.lua", """
+local http = require "tide.http"
+options = { scenarios = { a = { executor = "constant-arrival-rate", rate = 10, time_unit = "1s",
+  duration = "2s", pre_allocated_vus = 5, max_vus = 10 } } }
+function vu_setup() http.get("/delay?ms=300") end
+function run() http.get("/health") end
+""")
+out = os.path.join(work, "vusetup")
+r = run(["run", vs, "--host", url, "--out", out])
+s = summary(out)
+check_eq(metric(s, "vus_max", "max"), 5, "slow vu_setup does not add VUs")
+check("pre-allocated VUs are busy" not in r.stderr, "no busy warning", r.stderr[-300:])
+check_eq(metric(s, "iterations", "count"), 20, "queued arrivals run once setup is done")
+
 # --- coordinated omission: a 1 s stall every 5 s under a constant arrival rate ---
 stall_target, stall_url = start_target("--stall", "1s/5s", "--delay", "2ms")
 co = write(work, "co.lua", """

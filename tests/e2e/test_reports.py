@@ -88,6 +88,28 @@ check_eq(r.returncode, 108, "tide.abort exit 108")
 s = load_json(os.path.join(out, "summary.json"))
 check_eq(s["run"]["abort_reason"], "stop now", "abort reason")
 
+# --- tide.abort() in setup(): exit 108, nothing sent ---
+sab = write(work, "setupabort.lua", """
+local tide = require "tide"
+function setup() tide.abort("the system under test is down") end
+function run() end
+""")
+r = run(["run", sab, "--host", url])
+check_eq(r.returncode, 108, "tide.abort in setup exits 108")
+check("the system under test is down" in r.stderr, "says why", r.stderr)
+
+# --- a numeric secret is redacted without corrupting summary.json ---
+num = write(work, "numsecret.lua", """
+local http = require "tide.http"
+local tide = require "tide"
+function run() http.get("/status/200?pin=" .. tide.env("TIDE_PIN")) end
+""")
+out = os.path.join(work, "numsecret")
+r = run(["run", num, "--host", url, "--iterations", "12345", "--vus", "20", "--quiet", "--out", out],
+        env={"TIDE_PIN": "12345"}, timeout=120)
+s = load_json(os.path.join(out, "summary.json"))
+check_eq(metric(s, "iterations", "count"), 12345, "numbers equal to a secret stay numbers")
+
 # --- every file parses; Locust's CSV layout; counts agree with summary and the server ---
 http_json(url + "/_stats/reset", method="POST", body={})
 out = os.path.join(work, "files")

@@ -46,6 +46,16 @@ function run(data)
   tide.sleep(0.01)
 end
 
+function verify(data, summary)
+  tide.check(summary, {
+    ["verify gets the load's summary"] = function(s) return s.metrics.iterations.count == 12 end,
+    ["verify gets endpoints"] = function(s) return s.endpoints[1].name == "/health" end,
+  })
+  tide.check(tide.vu.group, { ["verify checks are grouped"] = function(g) return g == "::verify" end })
+  tide.check(tide.env("TIDE_LIFECYCLE_SETTING", "42", { secret = false }),
+    { ["env with secret = false"] = function(v) return v == "42" end })
+end
+
 function teardown(data)
   tide.check(data.token, { ["teardown gets the setup data"] = function(t) return t == "abc" end })
 end

@@ -182,6 +182,30 @@ static void test_cli_replaces_scenarios(void)
     tide_config_free(&cfg);
 }
 
+static void test_cli_duration_replaces_script_stages(void)
+{
+    struct tide_config cfg;
+    struct tide_err err = {{0}};
+    char dur[] = "--duration", two[] = "2s";
+    const char *text = "options = { stages = { { duration = '6s', target = 2 } },\n"
+                       "  thresholds = { z = { 'count>1' }, checks = { 'rate>0.9' },\n"
+                       "                 a = { 'count>0', 'count<9' } } }\n"
+                       "function run() end\n";
+    CHECK(build(text, &cfg, &err, (char *[]){dur, two, NULL}) == 0);
+    CHECK(cfg.scenarios[0].executor == TIDE_EXEC_CONSTANT_VUS);
+    CHECK(cfg.scenarios[0].duration_us == 2000000);
+    /* thresholds in a stable order: keys sorted, expressions as written */
+    CHECK(cfg.nthresholds == 4);
+    if (cfg.nthresholds == 4) {
+        CHECK_STR(cfg.thresholds[0].key, "a");
+        CHECK_STR(cfg.thresholds[0].expr, "count>0");
+        CHECK_STR(cfg.thresholds[1].expr, "count<9");
+        CHECK_STR(cfg.thresholds[2].key, "checks");
+        CHECK_STR(cfg.thresholds[3].key, "z");
+    }
+    tide_config_free(&cfg);
+}
+
 static void expect_build_error(const char *text, const char *want)
 {
     struct tide_config cfg;
@@ -226,6 +250,7 @@ int main(void)
     test_options_reads_scenarios();
     test_cli_replaces_scenarios();
     test_options_rejects_bad_scripts();
+    test_cli_duration_replaces_script_stages();
     char path[300];
     snprintf(path, sizeof path, "%s/s.lua", dir);
     unlink(path);
