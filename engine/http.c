@@ -10,6 +10,8 @@ struct tide_http {
     CURLM *multi;
     ev_timer timer;
     int active;
+    CURL **pool; /* idle easy handles */
+    int npool, cappool;
 };
 
 struct sock {
@@ -145,6 +147,9 @@ void tide_http_free(struct tide_http *h)
 {
     if (h == NULL)
         return;
+    for (int i = 0; i < h->npool; i++)
+        curl_easy_cleanup(h->pool[i]);
+    free(h->pool);
     ev_timer_stop(h->loop, &h->timer);
     curl_multi_cleanup(h->multi);
     free(h);
@@ -194,6 +199,47 @@ CURL *tide_http_easy_new(struct tide_http_req *req, CURLSH *share, bool insecure
     }
     req->easy = e;
     return e;
+}
+
+/* Points a handle's callbacks at 'req' and its caches at 'share'. */
+static void attach(CURL *e, struct tide_http_req *req, CURLSH *share)
+{
+    curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
+    curl_easy_setopt(e, CURLOPT_SHARE, share);
+    req->easy = e;
+}
+
+CURL *tide_http_easy_get(struct tide_http *h, struct tide_http_req *req, CURLSH *share,
+                         bool insecure)
+{
+    if (h->npool == 0)
+        return tide_http_easy_new(req, share, insecure);
+    CURL *e = h->pool[--h->npool];
+    attach(e, req, share);
+    return e;
+}
+
+void tide_http_easy_put(struct tide_http *h, struct tide_http_req *req)
+{
+    CURL *e = req->easy;
+    if (e == NULL || req->active)
+        return;
+    req->easy = NULL;
+    if (h->npool == h->cappool) {
+        int cap = h->cappool ? h->cappool * 2 : 64;
+        CURL **grown = realloc(h->pool, (size_t)cap * sizeof *grown);
+        if (grown == NULL) {
+            curl_easy_cleanup(e);
+            return;
+        }
+        h->pool = grown;
+        h->cappool = cap;
+    }
+    curl_easy_setopt(e, CURLOPT_SHARE, NULL); /* the VU's caches stay with the VU */
+    h->pool[h->npool++] = e;
 }
 
 int tide_http_start(struct tide_http *h, struct tide_http_req *req)

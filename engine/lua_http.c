@@ -134,7 +134,8 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
                     const char *url, int opts)
 {
     const struct tide_config *cfg = config_of(L);
-    if (r->r.easy == NULL && tide_http_easy_new(&r->r, vu->share, cfg->insecure) == NULL)
+    if (r->r.easy == NULL &&
+        tide_http_easy_get(vu->w->http, &r->r, tide_vu_share(vu), cfg->insecure) == NULL)
         luaL_error(L, "tide.http: out of memory");
     CURL *e = r->r.easy;
     r->vu = vu;
@@ -545,6 +546,7 @@ static void finish(lua_State *L, struct tide_vu_request *r)
         lua_setfield(L, -2, "error_code");
     }
     r->done = true;
+    tide_http_easy_put(vu->w->http, &r->r); /* everything read: lend the handle to others */
 }
 
 /* tide_http_req.done for single requests */

@@ -71,12 +71,6 @@ struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s)
     vu->req.vu = vu;
     ev_timer_init(&vu->timer, on_timer, 0., 0.);
     vu->timer.data = vu;
-    vu->share = curl_share_init();
-    if (vu->share != NULL) {
-        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
-        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    }
     int n = atomic_fetch_add(&w->vus_max, 1) + 1;
     if (n > atomic_load(&w->vus_max_peak))
         atomic_store(&w->vus_max_peak, n);
@@ -107,6 +101,20 @@ static void drop_coroutine(struct tide_vu *vu)
     luaL_unref(L, LUA_REGISTRYINDEX, vu->co_ref);
     vu->co_ref = LUA_NOREF;
     vu->co = NULL;
+}
+
+CURLSH *tide_vu_share(struct tide_vu *vu)
+{
+    if (vu->share != NULL)
+        return vu->share;
+    /* created on the first request: VUs that only sleep hold no connection state */
+    vu->share = curl_share_init();
+    if (vu->share != NULL) {
+        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    }
+    return vu->share;
 }
 
 void tide_vu_free(struct tide_vu *vu)

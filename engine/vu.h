@@ -77,6 +77,8 @@ extern volatile sig_atomic_t tide_stop_requested;
 
 struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s);
 void tide_vu_free(struct tide_vu *vu);
+/* The VU's connection cache, cookie jar and DNS cache (created on first use). */
+CURLSH *tide_vu_share(struct tide_vu *vu);
 /* Creates the coroutine and runs it up to its first wait. Returns 0, -1 on error. */
 int tide_vu_start(struct tide_vu *vu);
 /* Resumes with 'nargs' values already pushed on vu->co. */
