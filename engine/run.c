@@ -167,9 +167,11 @@ static void raise_nofile(const struct tide_config *cfg)
     if (vus + 64 > (double)rl.rlim_cur)
         tide_log(TIDE_LOG_WARN,
                  "the open-file limit (%llu, hard limit %llu) is below the ~%.0f connections %.0f "
-                 "VUs may hold; requests beyond it fail with \"too many open files\" (raise the "
-                 "hard limit: ulimit -Hn)",
-                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, vus + 64, vus);
+                 "VUs may hold: about %.0f stay open and the other VUs reconnect for each "
+                 "request, waiting when all are in use (for full keep-alive raise the hard "
+                 "limit: ulimit -Hn)",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, vus + 64, vus,
+                 ((double)rl.rlim_cur - 64) * 0.9);
 }
 
 /* --- thresholds --- */

@@ -65,10 +65,14 @@ struct tide_vu {
     const char *scenario_tags; /* canonical "scenario" + scenario and global tags */
     const char *call_fn;       /* TIDE_WORKER_CALL: the function to call */
     int call_arg_ref, call_arg2_ref;
-    bool active;          /* the executor wants this VU iterating */
-    bool in_iteration;    /* counted in worker->vus_active */
-    bool setup_failed;    /* vu_setup raised: this VU ended and is not replaced */
-    bool starting;        /* open model: created, vu_setup not finished yet */
+    bool active;       /* the executor wants this VU iterating */
+    bool in_iteration; /* counted in worker->vus_active */
+    bool setup_failed; /* vu_setup raised: this VU ended and is not replaced */
+    bool starting;     /* open model: created, vu_setup not finished yet */
+    bool holds_conn;   /* counted in worker->conns_kept */
+    bool transient;    /* its request in flight uses a connection closed after use */
+    bool conn_waiting; /* queued for a connection (worker->conn_waiters) */
+    struct tide_vu *conn_next;
     struct tide_vu *next; /* intrusive list of the sched's idle VUs */
 };
 

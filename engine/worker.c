@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
@@ -189,6 +190,12 @@ static void *worker_main(void *arg)
         snprintf(w->error, sizeof w->error, "%s", err.msg[0] ? err.msg : "out of memory");
         atomic_store(&w->finished, true);
         return NULL;
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        /* keep descriptors for files, the target, pipes: the rest is for connections */
+        long budget = ((long)rl.rlim_cur - 64) / w->count - 8;
+        w->conn_budget = budget < 16 ? 16 : (int)budget;
     }
     w->nscheds = w->cfg->nscenarios;
     w->scheds = calloc((size_t)w->nscheds, sizeof *w->scheds);

@@ -69,6 +69,13 @@ struct tide_worker {
     atomic_int vus_max;
     atomic_int vus_peak, vus_max_peak; /* highest since the coordinator last looked */
     atomic_bool finished;
+    /* connection budget under the open-file limit (lua_http.c): VUs keep their keep-alive
+     * connection while there is room; beyond it requests use a connection closed after use,
+     * and wait when every descriptor of the budget is in use */
+    int conn_budget; /* 0: unlimited */
+    int conns_kept, conns_transient;
+    struct tide_vu *conn_waiters, *conn_waiters_last;
+
     pthread_mutex_t lock; /* guards 'done' */
     struct tide_interval *done, **done_tail;
     /* TIDE_WORKER_CALL: */

@@ -69,5 +69,32 @@ s = load_json(os.path.join(out, "summary.json"))
 check(metric(s, "http_req_receiving", "min") >= 200, "a slow body shows in http_req_receiving",
       metric(s, "http_req_receiving", "min"))
 
+# --- more VUs than the open-file limit allows connections: capped and queued, no failures ---
+import resource
+
+
+def low_nofile():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300))
+
+
+many = write(work, "many.lua", """
+local http = require "tide.http"
+local tide = require "tide"
+function run() tide.think(0, 2) http.get("/health") end
+""")
+out = os.path.join(work, "many")
+p = subprocess.run([TIDE, "run", many, "--host", url, "--vus", "1000", "--duration", "4s",
+                    "--threads", "1", "--out", out], capture_output=True, text=True, timeout=120,
+                   preexec_fn=low_nofile)
+check_eq(p.returncode, 0, "1000 VUs under a 300-file limit: exit 0")
+warn = [l for l in p.stderr.splitlines() if "open-file limit" in l]
+check(len(warn) == 1, "says so once", p.stderr[-500:])
+s = load_json(os.path.join(out, "summary.json"))
+check_eq(metric(s, "http_req_failed", "passes"), 0, "no request failed for lack of descriptors")
+check(metric(s, "http_reqs", "count") > 1000, "every VU got its requests through",
+      metric(s, "http_reqs", "count"))
+check(s["generator"]["max_open_fds"] <= 300, "stayed under the limit",
+      s["generator"]["max_open_fds"])
+
 stop(target)
 done()
