@@ -97,6 +97,7 @@ static struct tide_vu *add_vu(struct tide_sched *s)
         return NULL;
     vu->scenario_tags = s->tags;
     s->vus[s->nvus++] = vu;
+    s->fresh++;
     return vu;
 }
 
@@ -104,13 +105,9 @@ static void check_finished(struct tide_sched *s)
 {
     if (s->finished || !s->started)
         return;
-    bool none_new = true;
-    for (int i = 0; i < s->nvus; i++) {
-        enum tide_vu_state st = s->vus[i]->state;
-        if (st != TIDE_VU_DONE && st != TIDE_VU_NEW)
-            return; /* still iterating or waiting */
-        none_new = none_new && st == TIDE_VU_DONE;
-    }
+    if (s->live > 0)
+        return; /* still iterating or waiting */
+    bool none_new = s->fresh == 0;
     /* iterations executors end when their VUs are done (a worker whose share is 0 VUs has
      * nothing to do); the others when their time is up */
     if (s->ended || (is_iterations(s->sc) && none_new)) {
@@ -119,10 +116,27 @@ static void check_finished(struct tide_sched *s)
     }
 }
 
+void tide_sched_vu_started(struct tide_sched *s)
+{
+    if (s == NULL)
+        return;
+    s->fresh--;
+    s->live++;
+}
+
+void tide_sched_vu_reset(struct tide_sched *s)
+{
+    if (s == NULL)
+        return;
+    s->live--;
+    s->fresh++;
+}
+
 void tide_sched_vu_done(struct tide_sched *s, struct tide_vu *vu)
 {
     if (s == NULL) /* lifecycle call */
         return;
+    s->live--;
     if (vu->starting) {
         vu->starting = false;
         s->starting--;
@@ -159,6 +173,7 @@ static void deactivate(struct tide_sched *s, struct tide_vu *vu, int64_t now)
     vu->park_requested = true;
     vu->deadline_us = now + s->sc->graceful_ramp_down_us;
     s->running--;
+    s->ramping_down = true;
 }
 
 /* Closed model: make the number of active VUs equal this worker's share of 'target'. */
@@ -188,14 +203,19 @@ static void adjust(struct tide_sched *s, int64_t target, int64_t now)
         }
     }
     /* ramp-down is graceful up to graceful_ramp_down, then the iteration is interrupted */
-    for (int i = 0; i < s->nvus; i++) {
+    bool pending = false;
+    for (int i = 0; i < s->nvus && s->ramping_down; i++) {
         struct tide_vu *vu = s->vus[i];
-        if (!vu->active && vu->park_requested && vu->deadline_us > 0 && now >= vu->deadline_us &&
+        if (!vu->active && vu->park_requested && vu->deadline_us > 0 &&
             vu->state != TIDE_VU_PARKED && vu->state != TIDE_VU_DONE) {
-            tide_vu_interrupt(vu);
-            vu->deadline_us = 0;
+            pending = true;
+            if (now >= vu->deadline_us) {
+                tide_vu_interrupt(vu);
+                vu->deadline_us = 0;
+            }
         }
     }
+    s->ramping_down = pending; /* nothing left to watch: skip the scan */
 }
 
 /* Open model: when arrival k is due, µs after the scenario start. */
@@ -370,9 +390,11 @@ static void interrupt_all(struct tide_sched *s)
 {
     for (int i = 0; i < s->nvus; i++) {
         struct tide_vu *vu = s->vus[i];
-        if (vu->state != TIDE_VU_DONE && vu->state != TIDE_VU_NEW) {
-            tide_vu_interrupt(vu);
+        if (vu->state != TIDE_VU_DONE && vu->state != TIDE_VU_NEW)
+            tide_vu_interrupt(vu); /* now NEW */
+        if (vu->state == TIDE_VU_NEW) {
             vu->state = TIDE_VU_DONE;
+            s->fresh--;
         }
         vu->active = false;
     }

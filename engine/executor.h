@@ -18,12 +18,15 @@ struct tide_sched {
     int nvus, cap;
     int dead;     /* VUs lost to a failing vu_setup (not replaced) */
     int starting; /* open model: VUs still in vu_setup (they will take queued arrivals) */
+    int live;     /* VUs started and not ended (not NEW, not DONE) */
+    int fresh;    /* VUs in state NEW */
     int running;  /* VUs that should be iterating now */
     int target;   /* this worker's share of the target */
     bool started, ended, finished;
-    bool vus_started; /* iterations executors start their VUs once */
-    int64_t end_us;   /* when the scenario stops starting iterations (0: open-ended) */
-    int64_t hard_us;  /* when remaining VUs are interrupted */
+    bool vus_started;  /* iterations executors start their VUs once */
+    bool ramping_down; /* some VUs finish their iteration before parking */
+    int64_t end_us;    /* when the scenario stops starting iterations (0: open-ended) */
+    int64_t hard_us;   /* when remaining VUs are interrupted */
     /* open model */
     int64_t next_arrival; /* global arrival index */
     int64_t arrival_us;   /* due time of next_arrival, relative to the scenario start */
@@ -46,6 +49,10 @@ void tide_sched_tick(struct tide_sched *s, int64_t now_us);
 /* For tide.core.next_iteration: 1 = start an iteration now, 0 = stop (end the VU),
  * 2 = park (the VU waits; the executor wakes it). */
 int tide_sched_next(struct tide_sched *s, struct tide_vu *vu);
+/* A VU's life, for O(1) bookkeeping: started (NEW -> running), reset (interrupted back to
+ * NEW), done (ended). */
+void tide_sched_vu_started(struct tide_sched *s);
+void tide_sched_vu_reset(struct tide_sched *s);
 void tide_sched_vu_done(struct tide_sched *s, struct tide_vu *vu);
 const char *tide_sched_exec(const struct tide_sched *s);
 /* Stops starting iterations now (Ctrl-C, abort): parked VUs end, running ones finish. */

@@ -2,6 +2,7 @@
  * and when to call it back (CURLMOPT_TIMERFUNCTION); libev does the waiting. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "clock.h"
 #include "http.h"
 
@@ -175,6 +176,20 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp)
     return tide_buf_append(&req->headers, p, n) == 0 ? n : 0;
 }
 
+/* CURLOPT_SOCKOPTFUNCTION: one-use connections (beyond the open-file budget) close with a
+ * reset, so thousands of them do not leave the ephemeral ports in TIME_WAIT. */
+static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+    CURL *e = clientp;
+    struct tide_http_req *req = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&req);
+    if (req != NULL && req->abortive_close) {
+        struct linger lg = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    return CURL_SOCKOPT_OK;
+}
+
 CURL *tide_http_easy_new(struct tide_http_req *req, CURLSH *share, bool insecure)
 {
     CURL *e = curl_easy_init();
@@ -191,6 +206,8 @@ CURL *tide_http_easy_new(struct tide_http_req *req, CURLSH *share, bool insecure
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tide/" TIDE_VERSION);
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* enable the cookie engine, no file */
+    curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, e);
     if (share != NULL)
         curl_easy_setopt(e, CURLOPT_SHARE, share);
     if (insecure) {

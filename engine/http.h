@@ -26,6 +26,7 @@ struct tide_http_req {
     struct tide_buf body;    /* response body */
     struct tide_buf headers; /* raw response header lines of the last response */
     bool discard_body;       /* count bytes but keep nothing */
+    bool abortive_close;     /* a one-use connection: close with RST (no TIME_WAIT) */
     size_t body_bytes;       /* received body bytes, kept even when discarded */
     CURLcode result;
     char errbuf[CURL_ERROR_SIZE];

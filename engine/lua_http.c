@@ -605,6 +605,7 @@ static enum admit conn_admit(struct tide_vu *vu)
         vu->holds_conn = true; /* it opens one connection and keeps it */
         w->conns_kept++;
     }
+    vu->req.r.abortive_close = false;
     if (vu->holds_conn) {
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 0L);
         return ADMIT_GO;
@@ -613,25 +614,22 @@ static enum admit conn_admit(struct tide_vu *vu)
         return ADMIT_WAIT;
     w->conns_transient++;
     vu->transient = true;
+    vu->req.r.abortive_close = true;
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     return ADMIT_GO;
 }
 
 static void conn_dequeue(struct tide_worker *w, struct tide_vu *vu)
 {
-    struct tide_vu *prev = NULL;
-    for (struct tide_vu *v = w->conn_waiters; v != NULL; prev = v, v = v->conn_next) {
-        if (v != vu)
-            continue;
-        if (prev != NULL)
-            prev->conn_next = v->conn_next;
-        else
-            w->conn_waiters = v->conn_next;
-        if (w->conn_waiters_last == v)
-            w->conn_waiters_last = prev;
-        break;
-    }
-    vu->conn_next = NULL;
+    if (vu->conn_prev != NULL)
+        vu->conn_prev->conn_next = vu->conn_next;
+    else
+        w->conn_waiters = vu->conn_next;
+    if (vu->conn_next != NULL)
+        vu->conn_next->conn_prev = vu->conn_prev;
+    else
+        w->conn_waiters_last = vu->conn_prev;
+    vu->conn_next = vu->conn_prev = NULL;
     vu->conn_waiting = false;
 }
 
@@ -678,6 +676,8 @@ static int l_request(lua_State *L)
     vu->state = TIDE_VU_WAIT_IO;
     if (conn_admit(vu) == ADMIT_WAIT) { /* started by conn_release */
         vu->conn_waiting = true;
+        vu->conn_prev = vu->w->conn_waiters_last;
+        vu->conn_next = NULL;
         if (vu->w->conn_waiters_last != NULL)
             vu->w->conn_waiters_last->conn_next = vu;
         else

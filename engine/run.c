@@ -807,11 +807,11 @@ static bool drive(struct run *r)
         bool all_done = true;
         for (int w = 0; w < r->nworkers; w++)
             all_done = all_done && atomic_load(&r->workers[w].finished);
-        int fds = count_fds();
-        r->max_fds = fds > r->max_fds ? fds : r->max_fds;
         now = tide_now_us();
         schedule_events(r, now - r->start_us);
         if (now >= next_tick || all_done) {
+            int fds = count_fds(); /* once a second: /proc/self/fd is long with many VUs */
+            r->max_fds = fds > r->max_fds ? fds : r->max_fds;
             sample_vus(r);
             collect(r, false);
             progress(r);

@@ -206,8 +206,10 @@ int tide_vu_start(struct tide_vu *vu)
 {
     struct tide_worker *w = vu->w;
     lua_State *L = w->L;
+    tide_sched_vu_started(vu->sched);
     if (vu->env_ref == LUA_NOREF && make_env(vu) != 0) {
         vu->state = TIDE_VU_DONE;
+        tide_sched_vu_done(vu->sched, vu);
         return -1;
     }
     vu->co = lua_newthread(L); /* thread */
@@ -361,6 +363,7 @@ void tide_vu_interrupt(struct tide_vu *vu)
     }
     drop_coroutine(vu);
     vu->state = TIDE_VU_NEW; /* restartable; vu_setup is not run again */
+    tide_sched_vu_reset(vu->sched);
 }
 
 void tide_vu_tags(struct tide_vu *vu, const char *extra, char *buf, size_t len)

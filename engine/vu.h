@@ -72,7 +72,7 @@ struct tide_vu {
     bool holds_conn;   /* counted in worker->conns_kept */
     bool transient;    /* its request in flight uses a connection closed after use */
     bool conn_waiting; /* queued for a connection (worker->conn_waiters) */
-    struct tide_vu *conn_next;
+    struct tide_vu *conn_next, *conn_prev;
     struct tide_vu *next; /* intrusive list of the sched's idle VUs */
 };
 
