@@ -383,28 +383,29 @@ static void record(struct tide_vu_request *r, long status, const struct timings 
     tide_vu_tags(vu, canon, tags, sizeof tags);
 
     bool failed = r->r.result != CURLE_OK || !expected_status(r, status);
-    tide_registry_add(reg, TIDE_M_HTTP_REQS, tags, 1);
-    tide_registry_add(reg, TIDE_M_HTTP_REQ_FAILED, tags, failed ? 1 : 0);
-    tide_registry_add(reg, TIDE_M_HTTP_REQ_DURATION, tags, corrected);
+    uint64_t th = tide_tags_hash(tags);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQS, tags, th, 1);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_FAILED, tags, th, failed ? 1 : 0);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_DURATION, tags, th, corrected);
     if (vu->sched_start_us > 0)
-        tide_registry_add(reg, TIDE_M_HTTP_REQ_DURATION_UNCORRECTED, tags, t->duration);
-    tide_registry_add(reg, TIDE_M_HTTP_REQ_BLOCKED, tags, t->blocked);
-    tide_registry_add(reg, TIDE_M_HTTP_REQ_CONNECTING, tags, t->connecting);
-    tide_registry_add(reg, TIDE_M_HTTP_REQ_TLS, tags, t->tls);
-    tide_registry_add(reg, TIDE_M_HTTP_REQ_SENDING, tags, t->sending);
-    tide_registry_add(reg, TIDE_M_HTTP_REQ_WAITING, tags, t->waiting);
-    tide_registry_add(reg, TIDE_M_HTTP_REQ_RECEIVING, tags, t->receiving);
+        tide_registry_add_h(reg, TIDE_M_HTTP_REQ_DURATION_UNCORRECTED, tags, th, t->duration);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_BLOCKED, tags, th, t->blocked);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_CONNECTING, tags, th, t->connecting);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_TLS, tags, th, t->tls);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_SENDING, tags, th, t->sending);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_WAITING, tags, th, t->waiting);
+    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_RECEIVING, tags, th, t->receiving);
     curl_off_t up = 0, hdr = 0;
     curl_easy_getinfo(r->r.easy, CURLINFO_SIZE_UPLOAD_T, &up);
     curl_easy_getinfo(r->r.easy, CURLINFO_REQUEST_SIZE, &hdr);
-    tide_registry_add(reg, TIDE_M_DATA_SENT, tags, (double)up + (double)hdr);
-    tide_registry_add(reg, TIDE_M_DATA_RECEIVED, tags,
-                      (double)r->r.body_bytes + (double)r->r.headers.len);
+    tide_registry_add_h(reg, TIDE_M_DATA_SENT, tags, th, (double)up + (double)hdr);
+    tide_registry_add_h(reg, TIDE_M_DATA_RECEIVED, tags, th,
+                        (double)r->r.body_bytes + (double)r->r.headers.len);
     static int content = -1;
     if (content < 0)
         content =
             tide_metric_register("tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA, NULL);
-    tide_registry_add(reg, content, tags, (double)r->r.body_bytes);
+    tide_registry_add_h(reg, content, tags, th, (double)r->r.body_bytes);
     if (failed) {
         static int failures = -1;
         if (failures < 0)

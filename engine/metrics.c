@@ -343,13 +343,21 @@ struct tide_registry {
     size_t nslots;
 };
 
-static uint64_t hash_of(int metric, const char *tags)
+uint64_t tide_tags_hash(const char *tags)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)metric;
+    uint64_t h = 1469598103934665603ULL;
     for (const unsigned char *p = (const unsigned char *)tags; *p; p++) {
         h ^= *p;
         h *= 1099511628211ULL;
     }
+    return h;
+}
+
+/* One tag set is recorded under many metrics: its hash is computed once and mixed here. */
+static uint64_t mix(int metric, uint64_t taghash)
+{
+    uint64_t h = taghash ^ ((uint64_t)(metric + 1) * 0x9E3779B97F4A7C15ULL);
+    h ^= h >> 29;
     return h;
 }
 
@@ -398,9 +406,10 @@ static int grow_slots(struct tide_registry *r)
     return 0;
 }
 
-static struct tide_series *find_or_add(struct tide_registry *r, int metric, const char *tags)
+static struct tide_series *find_or_add_h(struct tide_registry *r, int metric, const char *tags,
+                                         uint64_t taghash)
 {
-    uint64_t h = hash_of(metric, tags);
+    uint64_t h = mix(metric, taghash);
     size_t s = h & (r->nslots - 1);
     while (r->slots[s] != 0) {
         struct tide_series *se = &r->series[r->slots[s] - 1];
@@ -428,6 +437,19 @@ static struct tide_series *find_or_add(struct tide_registry *r, int metric, cons
     if (r->n * 2 > r->nslots && grow_slots(r) != 0)
         return NULL;
     return &r->series[r->n - 1];
+}
+
+static struct tide_series *find_or_add(struct tide_registry *r, int metric, const char *tags)
+{
+    return find_or_add_h(r, metric, tags, tide_tags_hash(tags));
+}
+
+void tide_registry_add_h(struct tide_registry *r, int metric, const char *tags, uint64_t taghash,
+                         double value)
+{
+    struct tide_series *se = find_or_add_h(r, metric, tags, taghash);
+    if (se != NULL)
+        tide_agg_add(&se->agg, value);
 }
 
 void tide_registry_add(struct tide_registry *r, int metric, const char *tags, double value)

@@ -73,6 +73,10 @@ struct tide_registry *tide_registry_new(void);
 void tide_registry_free(struct tide_registry *r);
 /* Records a sample. Trend values are in the metric's unit (ms for time) and kept x1000. */
 void tide_registry_add(struct tide_registry *r, int metric, const char *tags, double value);
+/* The same with the tags' hash (tide_tags_hash) computed once for several metrics. */
+uint64_t tide_tags_hash(const char *tags);
+void tide_registry_add_h(struct tide_registry *r, int metric, const char *tags, uint64_t taghash,
+                         double value);
 /* Adds everything in src into dst (exact). */
 int tide_registry_merge(struct tide_registry *dst, const struct tide_registry *src);
 size_t tide_registry_size(const struct tide_registry *r);
