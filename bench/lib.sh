@@ -154,9 +154,9 @@ versions() {
   have wrk && echo "wrk:        $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
   have ab && echo "ab:         $(ab -V 2>&1 | head -1 | sed 's/.*Version //')"
   have autocannon && echo "autocannon: $(node -p "require('$BENCH/node_modules/autocannon/package.json').version") (node $(node --version))"
-  have locust && echo "locust:     $(locust --version 2>&1 | head -1)"
+  have locust && echo "locust:     $(dpkg-query -W -f='${Version}' python3-locust 2>/dev/null || locust --version 2>&1 | head -1) (Debian python3-locust)"
   echo "nginx:      $(nginx -v 2>&1 | sed 's/.*nginx\///')"
-  echo "curl:       $(curl --version | head -1 | cut -d' ' -f1-2)"
+  echo "libcurl:    $(curl --version | head -1 | cut -d' ' -f2) (libev $(dpkg-query -W -f='${Version}' libev4 2>/dev/null), Lua $(dpkg-query -W -f='${Version}' liblua5.4-0 2>/dev/null))"
   echo "kernel:     $(uname -r); cpus: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 }
 
@@ -220,6 +220,8 @@ CLK_TCK="$(getconf CLK_TCK)"
 # (user+nice+system: irq/softirq time is left out because the kernel does not charge it to a
 # process either, so loopback traffic of our own runs would look like someone else's load)
 machine_busy_ticks() { awk '/^cpu / {print $2+$3+$4; exit}' /proc/stat; }
+# ticks the hypervisor took from this guest (all cores): host-level contention
+machine_steal_ticks() { awk '/^cpu / {print $9; exit}' /proc/stat; }
 proc_ticks() { [ -r "/proc/$1/stat" ] && awk '{print $14+$15}' "/proc/$1/stat" || echo 0; }
 
 # wait_quiet: wait (up to QUIET_WAIT s) until other processes use < NOISE_MAX % of one core
@@ -254,7 +256,8 @@ bench_run() {
   [ "${PIN:-1}" = 0 ] && pin=()
   wait_quiet
   local b0 n0 b1 n1 rc=0
-  b0=$(machine_busy_ticks); n0=$(proc_ticks "$NGINX_WORKER")
+  local s0 s1
+  b0=$(machine_busy_ticks); n0=$(proc_ticks "$NGINX_WORKER"); s0=$(machine_steal_ticks)
   local extra=()
   if [ -n "${SAMPLE_AT:-}" ]; then
     # memory.sh: sample the generator's RSS and open fds SAMPLE_AT seconds in
@@ -282,11 +285,12 @@ bench_run() {
   fi
   local kv
   for kv in ${EXTRA:-}; do extra+=(--extra "$kv"); done
-  b1=$(machine_busy_ticks); n1=$(proc_ticks "$NGINX_WORKER")
+  b1=$(machine_busy_ticks); n1=$(proc_ticks "$NGINX_WORKER"); s1=$(machine_steal_ticks)
   [ "$rc" -eq 0 ] || log "$tag: exit code $rc (see $err)"
   python3 "$BENCH/report.py" record --case "$case" --tool "$tool" --round "$ROUND" \
     --kind "$kind" --out "$out" --time "$tim" --rc "$rc" \
-    --busy-ticks "$((b1 - b0))" --server-ticks "$((n1 - n0))" --clk-tck "$CLK_TCK" \
+    --busy-ticks "$((b1 - b0))" --server-ticks "$((n1 - n0))" --steal-ticks "$((s1 - s0))" \
+    --clk-tck "$CLK_TCK" \
     --iter-reqs "${ITER_REQS:-1}" "${extra[@]}" >>"$RESULTS/results.jsonl" ||
     log "$tag: could not read the output (see $out, $err)"
   tail -1 "$RESULTS/results.jsonl" | python3 "$BENCH/report.py" brief >&2 || true

@@ -3,18 +3,20 @@
 # the generator is sampled (from /proc/PID/status) once all of them are up, and compared with
 # the same scenario at BASE VUs: KB per VU = (RSS(N) - RSS(BASE)) / (N - BASE).
 #
-#   bench/memory.sh                     # 3 rounds, 10 s runs, about 5 minutes
+#   bench/memory.sh                     # 3 rounds, 9 s runs, about 5 minutes
 #
 # States:
 #   keepalive  each VU did a GET and sleeps THINK (5) s before the next: it holds an idle
 #              keep-alive connection. 10k VUs: with the open-file limit of 20,000 here
 #              (ulimit -n), 50k VUs cannot each hold a connection, so keepalive stops at 10k.
 #   idle       each VU wakes once a second and sends nothing: it holds no connection.
-#              10k and 50k VUs.
+#              10k and 50k VUs (Locust: 50k only by default, LOCUST_IDLE_VUS="10000 50000"
+#              adds 10k; its KB per user is the same at both sizes).
 # Tools: tide --threads 1 (bench/scenarios/keepalive.lua, idle.lua) and Locust FastHttpUser
 # users (bench/locust/memory.py) where Debian has Locust. Locust is killed right after its
 # sample: tearing down 50k users takes it ~20 s and adds nothing to the reading.
 set -euo pipefail
+DURATION="${DURATION:-9s}"
 . "$(dirname "$0")/lib.sh"
 bench_init memory
 ensure_peers locust
@@ -23,6 +25,7 @@ BASE="${BASE:-100}"
 THINK="${THINK:-5}"
 KA_VUS="${KA_VUS:-10000}"
 IDLE_VUS="${IDLE_VUS:-10000 50000}"
+LOCUST_IDLE_VUS="${LOCUST_IDLE_VUS:-50000}"
 SAMPLE_AT="$((DUR_S - 2))"
 [ "$SAMPLE_AT" -ge 4 ] || die "DURATION must be at least 6s"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -58,7 +61,9 @@ for ROUND in $(seq "$ROUNDS"); do
     "${tool}_mem" keepalive "$BASE"
     for n in $KA_VUS; do "${tool}_mem" keepalive "$n"; done
     "${tool}_mem" idle "$BASE"
-    for n in $IDLE_VUS; do "${tool}_mem" idle "$n"; done
+    idle_vus="$IDLE_VUS"
+    [ "$tool" = locust ] && idle_vus="$LOCUST_IDLE_VUS"
+    for n in $idle_vus; do "${tool}_mem" idle "$n"; done
   done
 done
 

@@ -37,8 +37,36 @@ case "$PROFILER" in
     wait "$vg"
     callgrind_annotate --inclusive=no "$RESULTS/callgrind.out" >"$RESULTS/self.txt" 2>/dev/null || true
     callgrind_annotate --inclusive=yes "$RESULTS/callgrind.out" >"$RESULTS/inclusive.txt" 2>/dev/null || true
-    echo "## self cost (instructions, top 50)"; sed -n '/^Ir/,$p' "$RESULTS/self.txt" | head -55 || true
+    echo "## tide: instructions per request by stage"
+    python3 "$BENCH/profile_summary.py" "$RESULTS/callgrind.out"
+    echo; echo "## self cost (instructions, top 50)"; sed -n '/^Ir/,$p' "$RESULTS/self.txt" | head -55 || true
     echo; echo "## inclusive cost (top 60)"; sed -n '/^Ir/,$p' "$RESULTS/inclusive.txt" | head -65 || true
+    # the same count for bench/curlfloor.c (libcurl + libev alone; bare, and with the options
+    # tide sets) and for wrk (whole run, start-up included, so an upper bound)
+    if [ "${FLOOR:-1}" = 1 ] && cc -O2 -o "$WORK/curlfloor" "$BENCH/curlfloor.c" -lcurl -lev 2>/dev/null; then
+      echo; echo "## libcurl floor and wrk, instructions per request"
+      for v in "bare:" "tide-options:cookies timeout share seturl" "CURLOPT_CURLU:curlu seturl"; do
+        label="${v%%:*}"; opts="${v#*:}"
+        taskset -c "$GEN_CPU" valgrind --tool=callgrind --instr-atstart=no \
+          --callgrind-out-file="$RESULTS/floor-$label.out" "$WORK/curlfloor" "$HOST/" "$VUS" 8 $opts \
+          >/dev/null 2>&1 &
+        vg=$!
+        sleep 1; callgrind_control -i on "$vg" >/dev/null; sleep 6; callgrind_control -i off "$vg" >/dev/null
+        wait "$vg" || true
+        echo "curlfloor $label: $(python3 "$BENCH/profile_summary.py" "$RESULTS/floor-$label.out" --brief)"
+      done
+      if have wrk; then
+        taskset -c "$GEN_CPU" valgrind --tool=callgrind --callgrind-out-file="$RESULTS/wrk.out" \
+          wrk -t1 -c"$VUS" -d5s "$HOST/" >"$RESULTS/wrk.txt" 2>/dev/null || true
+        python3 - "$RESULTS/wrk.out" "$RESULTS/wrk.txt" <<'PY'
+import re, subprocess, sys
+tot = subprocess.run(["callgrind_annotate", sys.argv[1]], capture_output=True, text=True).stdout
+n = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", tot).group(1).replace(",", ""))
+reqs = int(re.search(r"(\d+) requests in", open(sys.argv[2]).read()).group(1))
+print("wrk (whole run): %d requests; instructions per request: %.1fk" % (reqs, n / reqs / 1000))
+PY
+      fi
+    fi
     ;;
   perf)
     install_debs linux-perf

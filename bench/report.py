@@ -134,8 +134,8 @@ def parse_tide(outdir):
         "errors": int(failed.get("passes", 0) or 0),
         "iterations": m.get("iterations", {}).get("count"),
         "iter_rate": m.get("iterations", {}).get("rate"),
-        # None when the metric is absent from summary.json (not the same as 0)
-        "dropped": m.get("dropped_iterations", {}).get("count"),
+        # summary.json has no dropped_iterations when nothing was dropped
+        "dropped": m.get("dropped_iterations", {}).get("count", 0),
         "generator_bound": j.get("run", {}).get("generator_bound"),
         "duration_s": j.get("run", {}).get("duration_s"),
         "tide_status": j.get("run", {}).get("status"),
@@ -172,6 +172,7 @@ def cmd_record(a):
         rec["server_cpu_pct"] = 100 * a.server_ticks / tck / el if el else None
         foreign = a.busy_ticks / tck - (us + sy) - a.server_ticks / tck
         rec["noise_pct"] = max(0.0, 100 * foreign / el) if el else None
+        rec["steal_pct"] = 100 * a.steal_ticks / tck / el if el else None
     except Exception as e:
         rec["time_error"] = str(e)
     if rec.get("rps") and rec.get("iter_rate") is None:
@@ -239,7 +240,7 @@ def cmd_table(a):
     g = groups(rows)
     ref = a.ref
     headers = ["case", "tool", "req/s (median)", "min-max", "iter/s", "p50 ms", "p99 ms", "CPU %",
-               "peak RSS MB", "nginx CPU %", "noise %", "errors", a.ref + " / tool"]
+               "peak RSS MB", "nginx CPU %", "noise %", "steal %", "errors", a.ref + " / tool"]
     body = []
     for (case, tool), rs in g.items():
         rps = med(rs, "rps")
@@ -251,12 +252,13 @@ def cmd_table(a):
                      f(med(rs, "iter_rate")),
                      f(med(rs, "p50"), "%.2f"), f(med(rs, "p99"), "%.2f"), f(med(rs, "cpu_pct")),
                      f(rss / 1024 if rss else None, "%.1f"), f(med(rs, "server_cpu_pct")),
-                     f(med(rs, "noise_pct")), sum(int(r.get("errors") or 0) for r in rs),
-                     ratio])
+                     f(med(rs, "noise_pct")), f(med(rs, "steal_pct")),
+                     sum(int(r.get("errors") or 0) for r in rs), ratio])
     print_table(headers, body)
     n = max((len(v) for v in g.values()), default=0)
     print("\nmedians of %d round(s); 'noise' = CPU used by other processes on the machine during "
-          "the run (%% of one core); p50/p99 from each tool's own report (ab: whole ms)." % n)
+          "the run, 'steal' = CPU time the hypervisor gave to other guests (both %% of one "
+          "core; '-' where not recorded); p50/p99 from each tool's own report (ab: whole ms)." % n)
     if a.goal:
         print("\nGoals (goals, not tests):")
         for spec in a.goal:
@@ -321,7 +323,7 @@ def cmd_opentable(a):
                    if r.get("duration_s") and r.get("iterations") is not None]
         bound = [r.get("generator_bound") for r in rs if r.get("generator_bound") is not None]
         body.append([tool, f(target), f(ach), f(ach / target if ach else None, "%.3f"),
-                     f(med(rs, "dropped"), none="absent"),
+                     f(statistics.median([r.get("dropped") or 0 for r in rs])),
                      f(statistics.median(missing) if missing else None),
                      f(med(rs, "p50"), "%.2f"), f(med(rs, "p99"), "%.2f"),
                      f(med(rs, "cpu_pct")),
@@ -329,8 +331,8 @@ def cmd_opentable(a):
                      f(med(rs, "noise_pct")), sum(int(r.get("errors") or 0) for r in rs)])
     print_table(headers, body)
     print("\nmedians of rounds. 'not started' = target x measured duration - iterations run "
-          "(what an open model owes: each should appear as started or as dropped_iterations); "
-          "'absent' = summary.json has no dropped_iterations metric; generator_bound = runs "
+          "(what an open model owes: each should appear as started or as dropped_iterations; "
+          "no dropped_iterations in summary.json counts as 0); generator_bound = runs "
           "that tide flagged as limited by itself. Latency is measured from each iteration's "
           "scheduled start (coordinated-omission safe).")
 
@@ -345,6 +347,7 @@ def main():
     r.add_argument("--rc", type=int, default=0)
     r.add_argument("--busy-ticks", type=int, default=0)
     r.add_argument("--server-ticks", type=int, default=0)
+    r.add_argument("--steal-ticks", type=int, default=0)
     r.add_argument("--clk-tck", type=int, default=100)
     r.add_argument("--iter-reqs", type=int, default=1)
     r.add_argument("--extra", action="append")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/throughput.sh: closed-model throughput of a plain GET loop against nginx, tide vs peers.
 #
-#   bench/throughput.sh                    # 3 rounds of 5 s runs, about 5 minutes
-#   ROUNDS=3 DURATION=10s bench/throughput.sh   # the issue's reference setting (about 9 minutes)
+#   bench/throughput.sh                    # 3 rounds of 4 s runs, about 5 minutes
+#   DURATION=10s bench/throughput.sh      # the issue's reference setting (about 10 minutes)
 #
 # nginx (one worker) runs on cpu SERVER_CPU (0), each generator alone on cpu GEN_CPU (1).
 # Cases: get-50 (tiny JSON, 50 connections/VUs), get-1000 (1000), 10k-50 (10 KB body, 50).
@@ -15,7 +15,7 @@
 # Every (case, tool) runs once per round, in the same order (A B C A B C ...); the table shows
 # medians of rounds. Set CASES="get-50 10k-50" to run only some cases.
 set -euo pipefail
-DURATION="${DURATION:-5s}"
+DURATION="${DURATION:-4s}"
 . "$(dirname "$0")/lib.sh"
 bench_init throughput
 ensure_peers wrk ab autocannon locust
