@@ -10,6 +10,7 @@ struct tide_embedded {
 };
 
 extern const struct tide_embedded tide_lua_modules[];
+extern const struct tide_embedded tide_scenarios[]; /* scenarios/demo.lua */
 
 /* The entry named 'name' in 'table', or NULL. */
 const struct tide_embedded *tide_embedded_find(const struct tide_embedded *table, const char *name);

@@ -1172,7 +1172,7 @@ int tide_run_main(int argc, char **argv)
 int tide_demo_main(int argc, char **argv)
 {
     char script[4200];
-    const struct tide_embedded *e = tide_embedded_find(tide_lua_modules, "demo_scenario.lua");
+    const struct tide_embedded *e = tide_embedded_find(tide_scenarios, "demo.lua");
     if (access("scenarios/demo.lua", R_OK) == 0) {
         snprintf(script, sizeof script, "scenarios/demo.lua");
     } else if (e != NULL) {
