@@ -76,6 +76,26 @@ static const struct tide_config *config_of(lua_State *L)
     return cfg;
 }
 
+/* The URL as a parsed CURLU, reused while the VU requests the same URL: libcurl then skips
+ * parsing it again (measurably cheaper per request). Falls back to the text form. */
+static void set_url(struct tide_vu_request *r, CURL *e)
+{
+    if (r->cu_url == NULL || strcmp(r->cu_url, r->url.data) != 0) {
+        free(r->cu_url);
+        r->cu_url = NULL;
+        if (r->cu == NULL)
+            r->cu = curl_url();
+        if (r->cu != NULL && curl_url_set(r->cu, CURLUPART_URL, r->url.data, 0) == CURLUE_OK)
+            r->cu_url = strdup(r->url.data);
+    }
+    if (r->cu_url != NULL) {
+        curl_easy_setopt(e, CURLOPT_CURLU, r->cu);
+        return;
+    }
+    curl_easy_setopt(e, CURLOPT_CURLU, NULL); /* libcurl judges the text itself */
+    curl_easy_setopt(e, CURLOPT_URL, r->url.data);
+}
+
 static bool has_header(const struct curl_slist *h, const char *name)
 {
     size_t n = strlen(name);
@@ -174,7 +194,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     }
     if (has_opts)
         lua_pop(L, 1);
-    curl_easy_setopt(e, CURLOPT_URL, r->url.data);
+    set_url(r, e);
 
     /* method and body */
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);

@@ -90,6 +90,8 @@ static void release_request(struct tide_vu *vu, struct tide_vu_request *r)
     tide_buf_free(&r->r.headers);
     tide_buf_free(&r->url);
     tide_buf_free(&r->send);
+    curl_url_cleanup(r->cu);
+    free(r->cu_url);
 }
 
 static void drop_coroutine(struct tide_vu *vu)

@@ -31,6 +31,8 @@ struct tide_vu_request {
     struct curl_slist *headers;
     struct tide_buf url;  /* the full URL (reused) */
     struct tide_buf send; /* the request body (reused) */
+    CURLU *cu;            /* the URL parsed once while it does not change */
+    char *cu_url;         /* the text 'cu' holds */
     char method[16];
     char *name;     /* URL-grouping tag */
     char *tags;     /* extra user tags, canonical, or NULL */
