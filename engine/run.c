@@ -51,7 +51,9 @@ struct run {
     struct pending *pend;
     int64_t npend;
     int64_t next_final;
-    cJSON *history;
+    struct tide_buf history; /* per-second rows as JSON text, comma-separated: compact for
+                                long runs; parsed once when the summary is written */
+    cJSON *last_row;         /* the newest row, for the progress line */
     struct thr *thr;
     int nthr;
     int64_t max_window_s;
@@ -434,7 +436,15 @@ static void finalize(struct run *r, int64_t idx)
                                           r->start_wall_us + (idx + 1) * 1000000, r->vus_now);
     if (warm)
         cJSON_AddBoolToObject(row, "warmup", 1);
-    cJSON_AddItemToArray(r->history, row);
+    char *text = cJSON_PrintUnformatted(row);
+    if (text != NULL) {
+        if (r->history.len > 0)
+            tide_buf_append(&r->history, ",", 1);
+        tide_buf_append(&r->history, text, strlen(text));
+        free(text);
+    }
+    cJSON_Delete(r->last_row);
+    r->last_row = row;
     r->pend[idx].reg = NULL;
     if (r->max_window_s > 0 && !warm) {
         int64_t slot = r->nwin % r->max_window_s;
@@ -525,7 +535,7 @@ static void progress(struct run *r)
     }
     p.total_us = total;
     p.vus = (int)r->vus_now;
-    const cJSON *last = cJSON_GetArrayItem(r->history, cJSON_GetArraySize(r->history) - 1);
+    const cJSON *last = r->last_row;
     if (last != NULL) {
         const cJSON *t = cJSON_GetObjectItem(last, "total");
         p.rps = cJSON_GetObjectItem(last, "rps")->valuedouble;
@@ -736,7 +746,8 @@ static void free_run(struct run *r)
     tide_registry_free(r->total);
     tide_agg_fini(&r->lag_total);
     tide_agg_fini(&r->cpu_total);
-    cJSON_Delete(r->history);
+    tide_buf_free(&r->history);
+    cJSON_Delete(r->last_row);
     cJSON_Delete(r->setup_data);
     tide_target_stop(r->target);
     tide_config_free(&r->cfg);
@@ -965,8 +976,14 @@ static int finish(struct run *r, bool interrupted)
     else
         cJSON_AddNullToObject(s, "verify");
     cJSON_AddItemToObject(s, "generator", generator_json(r));
-    cJSON_AddItemToObject(s, "history", r->history);
-    r->history = NULL;
+    struct tide_buf rows = {0};
+    tide_buf_append(&rows, "[", 1);
+    if (r->history.len > 0)
+        tide_buf_append(&rows, r->history.data, r->history.len);
+    tide_buf_append(&rows, "]", 1);
+    cJSON *history = rows.data != NULL ? cJSON_Parse(rows.data) : NULL;
+    tide_buf_free(&rows);
+    cJSON_AddItemToObject(s, "history", history != NULL ? history : cJSON_CreateArray());
 
     /* the run folder: summary first (the source of every other file) */
     tide_redact_json(s);
@@ -1066,7 +1083,7 @@ static int run_with(struct run *r)
     r->shared.shared_iters = calloc((size_t)r->cfg.nscenarios, sizeof *r->shared.shared_iters);
     atomic_flag_clear(&r->shared.abort_once);
     r->total = tide_registry_new();
-    r->history = cJSON_CreateArray();
+
     tide_agg_init(&r->lag_total, TIDE_TREND);
     tide_agg_init(&r->cpu_total, TIDE_TREND);
     r->tty = isatty(STDERR_FILENO);
