@@ -456,7 +456,6 @@ void tide_sched_tick(struct tide_sched *s, int64_t now)
 }
 
 /* When the next tick is needed for arrivals (absolute µs), or INT64_MAX. */
-int64_t tide_sched_next_due(const struct tide_sched *s);
 int64_t tide_sched_next_due(const struct tide_sched *s)
 {
     if (!s->started || s->ended || !is_open(s->sc) || s->arrival_us == INT64_MAX)

@@ -55,6 +55,8 @@ void tide_sched_vu_started(struct tide_sched *s);
 void tide_sched_vu_reset(struct tide_sched *s);
 void tide_sched_vu_done(struct tide_sched *s, struct tide_vu *vu);
 const char *tide_sched_exec(const struct tide_sched *s);
+/* Open model: when the next arrival needs a tick (absolute µs), or INT64_MAX. */
+int64_t tide_sched_next_due(const struct tide_sched *s);
 /* Stops starting iterations now (Ctrl-C, abort): parked VUs end, running ones finish. */
 void tide_sched_stop(struct tide_sched *s, int64_t now_us, int64_t grace_us);
 

@@ -190,7 +190,7 @@ static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
     return CURL_SOCKOPT_OK;
 }
 
-CURL *tide_http_easy_new(struct tide_http_req *req, CURLSH *share, bool insecure)
+static CURL *easy_new(struct tide_http_req *req, CURLSH *share, bool insecure)
 {
     CURL *e = curl_easy_init();
     if (e == NULL)
@@ -233,7 +233,7 @@ CURL *tide_http_easy_get(struct tide_http *h, struct tide_http_req *req, CURLSH 
                          bool insecure)
 {
     if (h->npool == 0)
-        return tide_http_easy_new(req, share, insecure);
+        return easy_new(req, share, insecure);
     CURL *e = h->pool[--h->npool];
     attach(e, req, share);
     return e;

@@ -40,8 +40,6 @@ struct tide_http_req {
 /* Worker-level state; 'max_connections' sizes libcurl's caches (too small costs a lot). */
 struct tide_http *tide_http_new(struct ev_loop *loop, long max_connections);
 void tide_http_free(struct tide_http *h);
-/* Creates a reusable easy handle with tide's fixed options; 'share' may be NULL. */
-CURL *tide_http_easy_new(struct tide_http_req *req, CURLSH *share, bool insecure);
 /* A pooled easy handle for one request of a VU: handles are lent per request, not held per
  * VU, so idle VUs cost no receive buffer; connections and cookies stay the VU's own because
  * they live in its 'share'. Return it with tide_http_easy_put once its results are read. */

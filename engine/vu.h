@@ -78,6 +78,9 @@ struct tide_vu {
     struct tide_vu *next; /* intrusive list of the sched's idle VUs */
 };
 
+/* The Lua body of every VU coroutine (and of lifecycle calls); compiled once per worker. */
+extern const char tide_vu_driver_source[];
+
 /* Set from a signal handler: code running in any Lua state stops at its next count hook. */
 extern volatile sig_atomic_t tide_stop_requested;
 

@@ -13,9 +13,6 @@
 #include "vu.h"
 #include "worker.h"
 
-extern const char tide_vu_driver_source[];
-int64_t tide_sched_next_due(const struct tide_sched *s);
-
 #define CONTROL_INTERVAL 0.02 /* s: how often executors look at the clock */
 
 static int dump_writer(lua_State *L, const void *p, size_t n, void *ud)
