@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "duration.h"
 #include "log.h"
+#include "connbudget.h"
 #include "lua_http.h"
 #include "lua_json.h"
 #include "lua_tide.h"
@@ -570,8 +571,6 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     tide_http_easy_put(vu->w->http, &r->r); /* everything read: lend the handle to others */
 }
 
-static void conn_release(struct tide_worker *w);
-
 /* tide_http_req.done for single requests */
 static void on_single_done(struct tide_http_req *hr)
 {
@@ -586,7 +585,7 @@ static void on_single_done(struct tide_http_req *hr)
     finish(vu->co, r);
     tide_vu_resume(vu, 1);
     if (freed)
-        conn_release(w);
+        tide_conn_release(w);
 }
 
 static void on_batch_done(struct tide_http_req *hr)
@@ -611,79 +610,6 @@ static int start_or_raise(lua_State *L, struct tide_vu *vu, struct tide_vu_reque
     return 0;
 }
 
-/* --- the connection budget --- */
-
-enum admit { ADMIT_GO, ADMIT_WAIT };
-
-static enum admit conn_admit(struct tide_vu *vu)
-{
-    struct tide_worker *w = vu->w;
-    if (w->conn_budget == 0)
-        return ADMIT_GO;
-    CURL *e = vu->req.r.easy;
-    vu->transient = false;
-    if (!vu->holds_conn && w->conns_kept < w->conn_budget * 9 / 10) {
-        vu->holds_conn = true; /* it opens one connection and keeps it */
-        w->conns_kept++;
-    }
-    vu->req.r.abortive_close = false;
-    if (vu->holds_conn) {
-        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 0L);
-        return ADMIT_GO;
-    }
-    if (w->conns_kept + w->conns_transient >= w->conn_budget)
-        return ADMIT_WAIT;
-    w->conns_transient++;
-    vu->transient = true;
-    vu->req.r.abortive_close = true;
-    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-    return ADMIT_GO;
-}
-
-static void conn_dequeue(struct tide_worker *w, struct tide_vu *vu)
-{
-    if (vu->conn_prev != NULL)
-        vu->conn_prev->conn_next = vu->conn_next;
-    else
-        w->conn_waiters = vu->conn_next;
-    if (vu->conn_next != NULL)
-        vu->conn_next->conn_prev = vu->conn_prev;
-    else
-        w->conn_waiters_last = vu->conn_prev;
-    vu->conn_next = vu->conn_prev = NULL;
-    vu->conn_waiting = false;
-}
-
-/* A transient connection closed: start waiting requests while there is room. */
-static void conn_release(struct tide_worker *w)
-{
-    while (w->conn_waiters != NULL && w->conns_kept + w->conns_transient < w->conn_budget) {
-        struct tide_vu *vu = w->conn_waiters;
-        conn_dequeue(w, vu);
-        conn_admit(vu);
-        if (tide_http_start(w->http, &vu->req.r) != 0) {
-            vu->req.r.result = CURLE_OUT_OF_MEMORY;
-            vu->req.r.started_us = vu->req.r.ended_us = tide_now_us();
-            vu->req.r.done(&vu->req.r);
-        }
-    }
-}
-
-void tide_http_conn_forget(struct tide_vu *vu)
-{
-    struct tide_worker *w = vu->w;
-    if (vu->conn_waiting)
-        conn_dequeue(w, vu);
-    if (vu->transient) {
-        vu->transient = false;
-        w->conns_transient--;
-    }
-    if (vu->holds_conn) {
-        vu->holds_conn = false;
-        w->conns_kept--;
-    }
-}
-
 /* request(method, url [, opts]) */
 static int l_request(lua_State *L)
 {
@@ -695,17 +621,8 @@ static int l_request(lua_State *L)
     prepare(L, vu, &vu->req, method, url, 3);
     vu->req.r.done = on_single_done;
     vu->state = TIDE_VU_WAIT_IO;
-    if (conn_admit(vu) == ADMIT_WAIT) { /* started by conn_release */
-        vu->conn_waiting = true;
-        vu->conn_prev = vu->w->conn_waiters_last;
-        vu->conn_next = NULL;
-        if (vu->w->conn_waiters_last != NULL)
-            vu->w->conn_waiters_last->conn_next = vu;
-        else
-            vu->w->conn_waiters = vu;
-        vu->w->conn_waiters_last = vu;
+    if (!tide_conn_admit(vu)) /* queued: started by tide_conn_release */
         return lua_yield(L, 0);
-    }
     start_or_raise(L, vu, &vu->req);
     return lua_yield(L, 0);
 }

@@ -20,6 +20,7 @@
 #include "options.h"
 #include "report.h"
 #include "run.h"
+#include "sandbox.h"
 #include "summary.h"
 #include "target.h"
 #include "threshold.h"
@@ -1080,6 +1081,7 @@ static int run_with(struct run *r)
     }
     raise_nofile(&r->cfg);
     r->shared.cfg = &r->cfg;
+    r->shared.new_state = tide_sandbox_open;
     r->shared.shared_iters = calloc((size_t)r->cfg.nscenarios, sizeof *r->shared.shared_iters);
     atomic_flag_clear(&r->shared.abort_once);
     r->total = tide_registry_new();

@@ -8,8 +8,8 @@
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
-#include "lua_http.h"
-#include "lua_json.h"
+#include "connbudget.h"
+#include "json_value.h"
 #include "vu.h"
 #include "worker.h"
 
@@ -125,7 +125,7 @@ void tide_vu_free(struct tide_vu *vu)
     if (vu == NULL)
         return;
     ev_timer_stop(vu->w->loop, &vu->timer);
-    tide_http_conn_forget(vu);
+    tide_conn_forget(vu);
     release_request(vu, &vu->req);
     for (int i = 0; i < vu->batch_cap; i++)
         release_request(vu, &vu->batch[i]);
@@ -358,7 +358,7 @@ void tide_vu_interrupt(struct tide_vu *vu)
     for (int i = 0; i < vu->batch_cap; i++)
         tide_http_cancel(vu->w->http, &vu->batch[i].r);
     vu->batch_pending = 0;
-    tide_http_conn_forget(vu);
+    tide_conn_forget(vu);
     if (vu->in_iteration) {
         vu->in_iteration = false;
         atomic_fetch_sub(&vu->w->vus_active, 1);

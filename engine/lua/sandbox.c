@@ -259,3 +259,13 @@ int tide_sandbox_load_script(lua_State *L, const struct tide_config *cfg, struct
     }
     return 0;
 }
+
+lua_State *tide_sandbox_open(const struct tide_config *cfg, struct tide_err *err)
+{
+    lua_State *L = tide_sandbox_new(cfg, err);
+    if (L != NULL && tide_sandbox_load_script(L, cfg, err) != 0) {
+        lua_close(L);
+        L = NULL;
+    }
+    return L;
+}

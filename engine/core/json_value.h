@@ -1,5 +1,4 @@
-/* lua_json.h: the 'tide.json' Lua module (encode, decode, null, array) on cJSON, and the
- * conversions between Lua values and cJSON trees that other modules share.
+/* json_value.h: conversions between Lua values and cJSON trees.
  *
  * JSON -> Lua: null is 'tide.json.null' (a light userdata), numbers that are integral and fit
  * an int64 are Lua integers, arrays are 1-based sequences carrying the array metatable (so
@@ -15,20 +14,12 @@
  * tide_json_push reads back as numbers. Decoding goes through cJSON's doubles: integers beyond
  * 2^53 lose precision there. Error positions are the ones cJSON reports (at or just past the
  * offending character). */
-#ifndef TIDE_LUA_JSON_H
-#define TIDE_LUA_JSON_H
+#ifndef TIDE_JSON_VALUE_H
+#define TIDE_JSON_VALUE_H
 #include <cJSON.h>
 #include <lua.h>
 #include "err.h"
-
 #define TIDE_JSON_MAX_DEPTH 64 /* nesting accepted by tide_json_from_lua */
-
-/* The module table { encode, decode, null, array }:
- *   encode(v [, {pretty = true}]) -> string; raises "tide.json.encode: <why>"
- *   decode(s) -> value; raises "tide.json.decode: invalid JSON at character N"
- *   array([t]) -> t (or a new table) with the array metatable; raises if t has a metatable */
-int luaopen_tide_json(lua_State *L);
-
 /* Pushes the Lua form of 'j' (one value). Raises only on Lua memory or stack exhaustion. */
 void tide_json_push(lua_State *L, const cJSON *j);
 
@@ -47,4 +38,13 @@ void tide_json_push_null(lua_State *L);
  * back). */
 cJSON **tide_json_push_holder(lua_State *L);
 
+/* A holder userdata (on the stack) that frees 'json' and 'text' when collected or cleared. */
+struct tide_json_holder {
+    cJSON *json;
+    char *text;
+};
+struct tide_json_holder *tide_json_holder_push(lua_State *L);
+void tide_json_holder_clear(struct tide_json_holder *h);
+/* Pushes the metatable that marks a table as a JSON array. */
+void tide_json_push_array_mt(lua_State *L);
 #endif

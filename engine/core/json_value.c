@@ -1,4 +1,5 @@
-/* lua_json.c: the 'tide.json' Lua module and the Lua <-> cJSON conversions behind it. */
+/* json_value.c: Lua values <-> cJSON trees (setup data handed to every VU, lifecycle results,
+ * and the tide.json module of lua/lua_json.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -6,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "lua_json.h"
+#include "json_value.h"
 
 static char json_null;     /* its address is tide.json.null */
 static char array_mt_key;  /* registry: the metatable of JSON arrays */
@@ -14,12 +15,7 @@ static char holder_mt_key; /* registry: the metatable of holders */
 
 /* Holders: what a C function has allocated outside Lua while it may still raise. */
 
-struct holder {
-    cJSON *json;
-    char *text;
-};
-
-static void holder_clear(struct holder *h)
+void tide_json_holder_clear(struct tide_json_holder *h)
 {
     cJSON_Delete(h->json);
     free(h->text);
@@ -29,13 +25,13 @@ static void holder_clear(struct holder *h)
 
 static int holder_gc(lua_State *L)
 {
-    holder_clear(lua_touserdata(L, 1));
+    tide_json_holder_clear(lua_touserdata(L, 1));
     return 0;
 }
 
-static struct holder *push_holder(lua_State *L)
+struct tide_json_holder *tide_json_holder_push(lua_State *L)
 {
-    struct holder *h = lua_newuserdatauv(L, sizeof *h, 0); /* holder */
+    struct tide_json_holder *h = lua_newuserdatauv(L, sizeof *h, 0); /* holder */
     h->json = NULL;
     h->text = NULL;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &holder_mt_key) == LUA_TNIL) {
@@ -54,7 +50,7 @@ static struct holder *push_holder(lua_State *L)
 
 cJSON **tide_json_push_holder(lua_State *L)
 {
-    return &push_holder(L)->json;
+    return &tide_json_holder_push(L)->json;
 }
 
 void tide_json_push_null(lua_State *L)
@@ -62,7 +58,7 @@ void tide_json_push_null(lua_State *L)
     lua_pushlightuserdata(L, &json_null);
 }
 
-static void push_array_mt(lua_State *L)
+void tide_json_push_array_mt(lua_State *L)
 {
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key) != LUA_TNIL)
         return;
@@ -112,7 +108,7 @@ static void push_array(lua_State *L, const cJSON *j)
         tide_json_push(L, e); /* t, v */
         lua_rawseti(L, -2, ++i);
     }
-    push_array_mt(L); /* t, mt */
+    tide_json_push_array_mt(L); /* t, mt */
     lua_setmetatable(L, -2);
 }
 
@@ -450,7 +446,7 @@ static int to_json(lua_State *L, int idx, cJSON **root, struct tide_err *err)
 cJSON *tide_json_from_lua(lua_State *L, int idx, struct tide_err *err)
 {
     idx = lua_absindex(L, idx);
-    struct holder *h = push_holder(L); /* holder */
+    struct tide_json_holder *h = tide_json_holder_push(L); /* holder */
     int rc = to_json(L, idx, &h->json, err);
     cJSON *j = h->json;
     h->json = NULL;
@@ -459,85 +455,4 @@ cJSON *tide_json_from_lua(lua_State *L, int idx, struct tide_err *err)
         return j;
     cJSON_Delete(j);
     return NULL;
-}
-
-/* The module. */
-
-static int l_encode(lua_State *L)
-{
-    luaL_checkany(L, 1);
-    bool pretty = false;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        lua_getfield(L, 2, "pretty");
-        pretty = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    }
-    lua_settop(L, 1);
-    struct holder *h = push_holder(L); /* v, holder */
-    struct tide_err err;
-    if (to_json(L, 1, &h->json, &err) != 0) {
-        holder_clear(h);
-        return luaL_error(L, "tide.json.encode: %s", err.msg);
-    }
-    h->text = pretty ? cJSON_Print(h->json) : cJSON_PrintUnformatted(h->json);
-    if (h->text == NULL)
-        return luaL_error(L, "tide.json.encode: out of memory");
-    lua_pushstring(L, h->text); /* v, holder, s */
-    holder_clear(h);
-    return 1;
-}
-
-static int l_decode(lua_State *L)
-{
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    const char *nul = memchr(s, '\0', len);
-    if (nul != NULL)
-        return luaL_error(L, "tide.json.decode: invalid JSON at character %d", (int)(nul - s) + 1);
-    lua_settop(L, 1);
-    struct holder *h = push_holder(L); /* s, holder */
-    const char *end = NULL;
-    h->json = cJSON_ParseWithLengthOpts(s, len + 1, &end, true);
-    if (h->json == NULL)
-        return luaL_error(L, "tide.json.decode: invalid JSON at character %d",
-                          end != NULL ? (int)(end - s) + 1 : 1);
-    tide_json_push(L, h->json); /* s, holder, v */
-    cJSON_Delete(h->json);
-    h->json = NULL;
-    return 1;
-}
-
-static int l_array(lua_State *L)
-{
-    if (lua_isnoneornil(L, 1)) {
-        lua_settop(L, 0);
-        lua_newtable(L);
-    }
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_settop(L, 1);
-    push_array_mt(L); /* t, array mt */
-    if (lua_getmetatable(L, 1)) {
-        if (!lua_rawequal(L, -1, -2))
-            return luaL_argerror(L, 1, "table already has a metatable");
-        lua_pop(L, 2);
-        return 1;
-    }
-    lua_setmetatable(L, 1);
-    return 1;
-}
-
-static const luaL_Reg json_funcs[] = {
-    {"encode", l_encode},
-    {"decode", l_decode},
-    {"array", l_array},
-    {NULL, NULL},
-};
-
-int luaopen_tide_json(lua_State *L)
-{
-    luaL_newlib(L, json_funcs); /* module */
-    tide_json_push_null(L);     /* module, null */
-    lua_setfield(L, -2, "null");
-    return 1;
 }

@@ -16,9 +16,15 @@
 #include "http.h"
 #include "metrics.h"
 
+/* Makes the Lua state a worker runs its VUs in: the scenario's sandboxed world with tide's
+ * modules, and the scenario compiled (not run) on top of the stack. NULL with a message on
+ * failure. Given by the layer above (lua/sandbox.c), so core does not depend on bindings. */
+typedef lua_State *(*tide_state_fn)(const struct tide_config *cfg, struct tide_err *err);
+
 /* State shared by the coordinator and all workers (atomics only). */
 struct tide_shared {
     const struct tide_config *cfg;
+    tide_state_fn new_state;
     int64_t start_us;       /* monotonic time of the run's start */
     atomic_bool stop;       /* stop everything now (Ctrl-C, abort) */
     atomic_bool aborted;    /* tide.abort() was called */

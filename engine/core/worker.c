@@ -8,8 +8,7 @@
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
-#include "lua_json.h"
-#include "sandbox.h"
+#include "json_value.h"
 #include "vu.h"
 #include "worker.h"
 
@@ -23,12 +22,10 @@ static int dump_writer(lua_State *L, const void *p, size_t n, void *ud)
 
 int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
 {
-    w->L = tide_sandbox_new(w->cfg, err);
+    w->L = w->shared->new_state(w->cfg, err);
     if (w->L == NULL)
         return -1;
     lua_State *L = w->L;
-    if (tide_sandbox_load_script(L, w->cfg, err) != 0)
-        return -1;
     struct tide_buf dump = {0};
     lua_dump(L, dump_writer, &dump, 0); /* keep debug info: line numbers and _ENV */
     lua_pop(L, 1);

@@ -13,4 +13,6 @@ lua_State *tide_sandbox_new(const struct tide_config *cfg, struct tide_err *err)
 /* Loads the scenario source as a chunk (syntax errors: "file:line: message"). */
 int tide_sandbox_load_script(lua_State *L, const struct tide_config *cfg, struct tide_err *err);
 
+/* Both: the state core/worker.h's tide_state_fn describes (closed again on failure). */
+lua_State *tide_sandbox_open(const struct tide_config *cfg, struct tide_err *err);
 #endif

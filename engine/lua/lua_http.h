@@ -4,8 +4,5 @@
 #include <lua.h>
 
 int luaopen_tide_http(lua_State *L);
-/* A VU is going away (interrupted or freed): releases its place in the connection budget. */
-struct tide_vu;
-void tide_http_conn_forget(struct tide_vu *vu);
 
 #endif
