@@ -52,7 +52,8 @@ function run(data)
   end
   local headers = { Authorization = "Bearer " .. session.token, ["X-Tenant-ID"] = TENANT }
 
-  local name = format("smoke-%s-it%d", data.run, tide.vu.iteration)
+  -- unique per run, VU and iteration: any number of VUs can run this without name clashes
+  local name = format("smoke-%s-vu%d-it%d", data.run, tide.vu.id, tide.vu.iteration)
   local created = http.post("/api/projects", {
     name = "/api/projects", headers = headers,
     json = { name = name, description = "smoke test" },
