@@ -108,7 +108,12 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
     curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &head);
     res->bytes_sent = (double)up + (double)head;
     char *eff = NULL;
-    curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
+    /* with no response there was no redirect, and libcurl (7.88) still reports the URL of
+     * the handle's previous transfer when a connection fails */
+    if (res->headers.len > 0)
+        curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
+    else
+        eff = t->spec.url.data;
     res->url.len = 0;
     if (eff != NULL)
         tide_buf_append(&res->url, eff, strlen(eff));
