@@ -2,8 +2,6 @@
  * keep-alive connection while there is room (90% of the budget); beyond it a request uses a
  * connection closed after use (with RST, so no TIME_WAIT pile-up), and waits in a FIFO when
  * every descriptor of the budget is in use. */
-#include <curl/curl.h>
-#include "clock.h"
 #include "connbudget.h"
 #include "vu.h"
 #include "worker.h"
@@ -13,23 +11,20 @@ static bool admit(struct tide_vu *vu)
     struct tide_worker *w = vu->w;
     if (w->conn_budget == 0)
         return true;
-    CURL *e = vu->req.r.easy;
+    struct tide_http_spec *spec = &vu->req.r.spec;
     vu->transient = false;
     if (!vu->holds_conn && w->conns_kept < w->conn_budget * 9 / 10) {
         vu->holds_conn = true; /* it opens one connection and keeps it */
         w->conns_kept++;
     }
-    vu->req.r.abortive_close = false;
-    if (vu->holds_conn) {
-        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 0L);
+    spec->one_use = false;
+    if (vu->holds_conn)
         return true;
-    }
     if (w->conns_kept + w->conns_transient >= w->conn_budget)
         return false;
     w->conns_transient++;
     vu->transient = true;
-    vu->req.r.abortive_close = true;
-    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    spec->one_use = true;
     return true;
 }
 
@@ -54,11 +49,8 @@ void tide_conn_release(struct tide_worker *w)
         struct tide_vu *vu = w->conn_waiters;
         conn_dequeue(w, vu);
         admit(vu);
-        if (tide_http_start(w->http, &vu->req.r) != 0) {
-            vu->req.r.result = CURLE_OUT_OF_MEMORY;
-            vu->req.r.started_us = vu->req.r.ended_us = tide_now_us();
-            vu->req.r.done(&vu->req.r);
-        }
+        if (tide_http_start(w->http, &vu->req.r) != 0)
+            vu->req.r.done(&vu->req.r); /* it ended at once, with the error in its result */
     }
 }
 

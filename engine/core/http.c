@@ -1,16 +1,22 @@
-/* http.c: multi_socket glue. libcurl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION)
- * and when to call it back (CURLMOPT_TIMERFUNCTION); libev does the waiting. */
+/* http.c: the transport (transport.h) over libcurl's multi_socket interface. libcurl tells us
+ * which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call it back
+ * (CURLMOPT_TIMERFUNCTION); libev does the waiting. Easy handles are pooled per worker and
+ * lent to a transfer while it runs, so idle VUs hold no receive buffer; connections and
+ * cookies stay a VU's own because they live in its session (a CURLSH). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <curl/curl.h>
 #include "clock.h"
 #include "http.h"
+
+_Static_assert(sizeof(((struct tide_http_result *)0)->error) >= CURL_ERROR_SIZE,
+               "the result's error text is libcurl's error buffer");
 
 struct tide_http {
     struct ev_loop *loop;
     CURLM *multi;
     ev_timer timer;
-    int active;
     CURL **pool; /* idle easy handles */
     int npool, cappool;
 };
@@ -21,28 +27,116 @@ struct sock {
     struct tide_http *http;
 };
 
-int tide_buf_append(struct tide_buf *b, const void *p, size_t n)
+struct tide_transfer_state {
+    CURL *easy;                 /* lent from the pool while active */
+    CURLU *cu;                  /* the URL parsed once while it does not change */
+    char *cu_url;               /* the text 'cu' holds */
+    struct curl_slist *headers; /* the request's header lines */
+};
+
+struct tide_session {
+    CURLSH *share;
+};
+
+/* k6-style error codes for transport failures (docs/scenario-api.md lists them). */
+static int error_code_of(CURLcode c)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (grown == NULL)
-            return -1;
-        b->data = grown;
-        b->cap = cap;
+    switch (c) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return 1050;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return 1100;
+    case CURLE_COULDNT_CONNECT:
+        return 1212;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+        return 1220;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return 1300;
+    case CURLE_TOO_MANY_REDIRECTS:
+        return 1400;
+    case CURLE_WEIRD_SERVER_REPLY:
+        return 1500;
+    case CURLE_UNSUPPORTED_PROTOCOL: /* also a garbage status line from the server */
+        return 1500;
+    case CURLE_URL_MALFORMAT:
+        return 1020;
+    default:
+        return 1000;
     }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
 }
 
-void tide_buf_free(struct tide_buf *b)
+static void set_error(struct tide_http_result *res, CURLcode c)
 {
-    free(b->data);
-    memset(b, 0, sizeof *b);
+    res->status = 0;
+    res->error_code = error_code_of(c);
+    if (res->error[0] == '\0') /* libcurl left no detail in its error buffer */
+        snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(c));
+    /* libcurl's generic text: one row per kind of error in the failures table */
+    snprintf(res->error_kind, sizeof res->error_kind, "%s (curl %d)", curl_easy_strerror(c),
+             (int)c);
+}
+
+static void read_timings(CURL *e, struct tide_http_timings *t)
+{
+    curl_off_t dns = 0, conn = 0, app = 0, pre = 0, start = 0, total = 0;
+    curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+    curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &conn);
+    curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &app);
+    curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pre);
+    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &start);
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
+    *t = (struct tide_http_timings){dns, conn, app, pre, start, total};
+}
+
+/* Everything the result needs from the handle, read before it goes back to the pool. */
+static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
+{
+    struct tide_http_result *res = &t->res;
+    if (c == CURLE_OK) {
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
+        res->error[0] = '\0'; /* a recovered failure (another address) may have left text */
+    } else {
+        set_error(res, c);
+    }
+    read_timings(e, &res->timings);
+    curl_off_t up = 0;
+    long head = 0;
+    curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
+    curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &head);
+    res->bytes_sent = (double)up + (double)head;
+    char *eff = NULL;
+    /* with no response there was no redirect, and libcurl (7.88) still reports the URL of
+     * the handle's previous transfer when a connection fails */
+    if (res->headers.len > 0)
+        curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
+    else
+        eff = t->spec.url.data;
+    res->url.len = 0;
+    if (eff != NULL)
+        tide_buf_append(&res->url, eff, strlen(eff));
+}
+
+static void easy_put(struct tide_http *h, struct tide_transfer *t)
+{
+    CURL *e = t->state->easy;
+    if (e == NULL)
+        return;
+    t->state->easy = NULL;
+    if (h->npool == h->cappool) {
+        int cap = h->cappool ? h->cappool * 2 : 64;
+        CURL **grown = realloc(h->pool, (size_t)cap * sizeof *grown);
+        if (grown == NULL) {
+            curl_easy_cleanup(e);
+            return;
+        }
+        h->pool = grown;
+        h->cappool = cap;
+    }
+    curl_easy_setopt(e, CURLOPT_SHARE, NULL); /* the VU's caches stay with the VU */
+    h->pool[h->npool++] = e;
 }
 
 static void check_done(struct tide_http *h)
@@ -52,14 +146,16 @@ static void check_done(struct tide_http *h)
     while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
-        struct tide_http_req *req;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&req);
-        req->result = msg->data.result;
-        req->ended_us = tide_now_us();
-        curl_multi_remove_handle(h->multi, msg->easy_handle);
-        req->active = false;
-        h->active--;
-        req->done(req);
+        CURL *e = msg->easy_handle;
+        CURLcode c = msg->data.result;
+        struct tide_transfer *t;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
+        t->res.ended_us = tide_now_us();
+        read_result(t, e, c);
+        curl_multi_remove_handle(h->multi, e);
+        t->active = false;
+        easy_put(h, t); /* everything read: lend the handle to others */
+        t->done(t);
     }
 }
 
@@ -156,24 +252,26 @@ void tide_http_free(struct tide_http *h)
     free(h);
 }
 
+/* CURLOPT_WRITEFUNCTION */
 static size_t on_body(char *p, size_t size, size_t n, void *userp)
 {
-    struct tide_http_req *req = userp;
-    req->body_bytes += n;
-    if (req->discard_body)
+    struct tide_transfer *t = userp;
+    t->res.body_bytes += n;
+    if (t->spec.discard_body)
         return n;
-    return tide_buf_append(&req->body, p, n) == 0 ? n : 0;
+    return tide_buf_append(&t->res.body, p, n) == 0 ? n : 0;
 }
 
+/* CURLOPT_HEADERFUNCTION */
 static size_t on_header(char *p, size_t size, size_t n, void *userp)
 {
-    struct tide_http_req *req = userp;
+    struct tide_transfer *t = userp;
     if (n > 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (after a redirect or 100) */
-        req->headers.len = 0;
-        req->body.len = 0;
-        req->body_bytes = 0;
+        t->res.headers.len = 0;
+        t->res.body.len = 0;
+        t->res.body_bytes = 0;
     }
-    return tide_buf_append(&req->headers, p, n) == 0 ? n : 0;
+    return tide_buf_append(&t->res.headers, p, n) == 0 ? n : 0;
 }
 
 /* CURLOPT_SOCKOPTFUNCTION: one-use connections (beyond the open-file budget) close with a
@@ -181,26 +279,23 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp)
 static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
 {
     CURL *e = clientp;
-    struct tide_http_req *req = NULL;
-    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&req);
-    if (req != NULL && req->abortive_close) {
+    struct tide_transfer *t = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
+    if (t != NULL && t->spec.one_use) {
         struct linger lg = {1, 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
     return CURL_SOCKOPT_OK;
 }
 
-static CURL *easy_new(struct tide_http_req *req, CURLSH *share, bool insecure)
+/* A handle with the options every transfer shares. */
+static CURL *easy_new(void)
 {
     CURL *e = curl_easy_init();
     if (e == NULL)
         return NULL;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, req);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROXY, ""); /* no proxy lookups from the environment */
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
@@ -208,82 +303,195 @@ static CURL *easy_new(struct tide_http_req *req, CURLSH *share, bool insecure)
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* enable the cookie engine, no file */
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, e);
-    if (share != NULL)
-        curl_easy_setopt(e, CURLOPT_SHARE, share);
-    if (insecure) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    return e;
+}
+
+/* Lends a handle to 't', its callbacks pointed at 't' and its caches at the VU's session. */
+static CURL *easy_get(struct tide_http *h, struct tide_transfer *t)
+{
+    CURL *e = h->npool > 0 ? h->pool[--h->npool] : easy_new();
+    if (e == NULL)
+        return NULL;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->res.error);
+    curl_easy_setopt(e, CURLOPT_SHARE, t->spec.session != NULL ? t->spec.session->share : NULL);
+    t->state->easy = e;
+    return e;
+}
+
+/* The URL as a parsed CURLU, reused while the transfer requests the same URL: libcurl then
+ * skips parsing it again (measurably cheaper per request). Falls back to the text form. */
+static void set_url(struct tide_transfer_state *s, CURL *e, const char *url)
+{
+    if (s->cu_url == NULL || strcmp(s->cu_url, url) != 0) {
+        free(s->cu_url);
+        s->cu_url = NULL;
+        if (s->cu == NULL)
+            s->cu = curl_url();
+        if (s->cu != NULL && curl_url_set(s->cu, CURLUPART_URL, url, 0) == CURLUE_OK)
+            s->cu_url = strdup(url);
     }
-    req->easy = e;
-    return e;
-}
-
-/* Points a handle's callbacks at 'req' and its caches at 'share'. */
-static void attach(CURL *e, struct tide_http_req *req, CURLSH *share)
-{
-    curl_easy_setopt(e, CURLOPT_PRIVATE, req);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
-    curl_easy_setopt(e, CURLOPT_SHARE, share);
-    req->easy = e;
-}
-
-CURL *tide_http_easy_get(struct tide_http *h, struct tide_http_req *req, CURLSH *share,
-                         bool insecure)
-{
-    if (h->npool == 0)
-        return easy_new(req, share, insecure);
-    CURL *e = h->pool[--h->npool];
-    attach(e, req, share);
-    return e;
-}
-
-void tide_http_easy_put(struct tide_http *h, struct tide_http_req *req)
-{
-    CURL *e = req->easy;
-    if (e == NULL || req->active)
+    if (s->cu_url != NULL) {
+        curl_easy_setopt(e, CURLOPT_CURLU, s->cu);
         return;
-    req->easy = NULL;
-    if (h->npool == h->cappool) {
-        int cap = h->cappool ? h->cappool * 2 : 64;
-        CURL **grown = realloc(h->pool, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            curl_easy_cleanup(e);
-            return;
-        }
-        h->pool = grown;
-        h->cappool = cap;
     }
-    curl_easy_setopt(e, CURLOPT_SHARE, NULL); /* the VU's caches stay with the VU */
-    h->pool[h->npool++] = e;
+    curl_easy_setopt(e, CURLOPT_CURLU, NULL); /* libcurl judges the text itself */
+    curl_easy_setopt(e, CURLOPT_URL, url);
 }
 
-int tide_http_start(struct tide_http *h, struct tide_http_req *req)
+static void set_method(CURL *e, const struct tide_http_spec *sp)
 {
-    req->body.len = 0;
-    req->headers.len = 0;
-    req->body_bytes = 0;
-    req->errbuf[0] = '\0';
-    req->result = CURLE_OK;
-    req->started_us = tide_now_us();
-    if (curl_multi_add_handle(h->multi, req->easy) != CURLM_OK)
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    const char *m = sp->method;
+    if (strcmp(m, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    if (strcmp(m, "GET") == 0 && !sp->has_body)
+        return;
+    if (strcmp(m, "POST") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+    if (sp->has_body || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
+        strcmp(m, "PATCH") == 0) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sp->body.len);
+        curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, sp->body.data != NULL ? sp->body.data : "");
+    }
+}
+
+/* The spec's header lines, never 'Expect: 100-continue' (a wasted round trip on every large
+ * body). -1: out of memory. */
+static int set_headers(struct tide_transfer_state *s, CURL *e, const struct tide_buf *lines)
+{
+    curl_slist_free_all(s->headers);
+    s->headers = curl_slist_append(NULL, "Expect:");
+    if (s->headers == NULL)
         return -1;
-    req->active = true;
-    h->active++;
+    for (size_t at = 0; at < lines->len; at += strlen(lines->data + at) + 1) {
+        struct curl_slist *grown = curl_slist_append(s->headers, lines->data + at);
+        if (grown == NULL)
+            return -1;
+        s->headers = grown;
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
     return 0;
 }
 
-void tide_http_cancel(struct tide_http *h, struct tide_http_req *req)
+static int configure(struct tide_transfer *t, CURL *e)
 {
-    if (!req->active)
-        return;
-    curl_multi_remove_handle(h->multi, req->easy);
-    req->active = false;
-    h->active--;
+    const struct tide_http_spec *sp = &t->spec;
+    set_url(t->state, e, sp->url.data != NULL ? sp->url.data : "");
+    set_method(e, sp);
+    if (set_headers(t->state, e, &sp->headers) != 0)
+        return -1;
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, sp->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, sp->redirects > 0 ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, sp->redirects);
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, sp->one_use ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, sp->insecure ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, sp->insecure ? 0L : 2L);
+    return 0;
 }
 
-int tide_http_active(const struct tide_http *h)
+static void reset_result(struct tide_http_result *res)
 {
-    return h->active;
+    res->status = 0;
+    res->error_code = 0;
+    res->error[0] = '\0';
+    res->error_kind[0] = '\0';
+    res->body.len = 0;
+    res->headers.len = 0;
+    res->url.len = 0;
+    res->body_bytes = 0;
+    res->bytes_sent = 0;
+    res->timings = (struct tide_http_timings){0};
+}
+
+/* A transfer that could not start ends at once with 'c'. */
+static int fail(struct tide_transfer *t, CURLcode c)
+{
+    t->res.started_us = t->res.ended_us = tide_now_us();
+    set_error(&t->res, c);
+    t->res.url.len = 0;
+    if (t->spec.url.data != NULL)
+        tide_buf_append(&t->res.url, t->spec.url.data, t->spec.url.len);
+    return -1;
+}
+
+int tide_http_start(struct tide_http *h, struct tide_transfer *t)
+{
+    reset_result(&t->res);
+    if (t->state == NULL)
+        t->state = calloc(1, sizeof *t->state);
+    if (t->state == NULL)
+        return fail(t, CURLE_OUT_OF_MEMORY);
+    CURL *e = easy_get(h, t);
+    if (e == NULL || configure(t, e) != 0) {
+        if (e != NULL)
+            easy_put(h, t);
+        return fail(t, CURLE_OUT_OF_MEMORY);
+    }
+    t->res.started_us = tide_now_us();
+    if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+        easy_put(h, t);
+        return fail(t, CURLE_OUT_OF_MEMORY);
+    }
+    t->active = true;
+    return 0;
+}
+
+void tide_http_cancel(struct tide_http *h, struct tide_transfer *t)
+{
+    if (!t->active)
+        return;
+    curl_multi_remove_handle(h->multi, t->state->easy);
+    t->active = false;
+    easy_put(h, t);
+}
+
+void tide_http_transfer_fini(struct tide_transfer *t)
+{
+    struct tide_transfer_state *s = t->state;
+    if (s != NULL) {
+        if (s->easy != NULL)
+            curl_easy_cleanup(s->easy);
+        curl_url_cleanup(s->cu);
+        free(s->cu_url);
+        curl_slist_free_all(s->headers);
+        free(s);
+        t->state = NULL;
+    }
+    tide_buf_free(&t->spec.url);
+    tide_buf_free(&t->spec.headers);
+    tide_buf_free(&t->spec.body);
+    tide_buf_free(&t->res.body);
+    tide_buf_free(&t->res.headers);
+    tide_buf_free(&t->res.url);
+}
+
+struct tide_session *tide_http_session_new(void)
+{
+    struct tide_session *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->share = curl_share_init();
+    if (s->share == NULL) {
+        free(s);
+        return NULL;
+    }
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    return s;
+}
+
+void tide_http_session_free(struct tide_session *s)
+{
+    if (s == NULL)
+        return;
+    curl_share_cleanup(s->share);
+    free(s);
 }

@@ -81,17 +81,9 @@ struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s)
 static void release_request(struct tide_vu *vu, struct tide_vu_request *r)
 {
     tide_http_cancel(vu->w->http, &r->r);
-    if (r->r.easy != NULL)
-        curl_easy_cleanup(r->r.easy);
-    curl_slist_free_all(r->headers);
+    tide_http_transfer_fini(&r->r);
     free(r->name);
     free(r->tags);
-    tide_buf_free(&r->r.body);
-    tide_buf_free(&r->r.headers);
-    tide_buf_free(&r->url);
-    tide_buf_free(&r->send);
-    curl_url_cleanup(r->cu);
-    free(r->cu_url);
 }
 
 static void drop_coroutine(struct tide_vu *vu)
@@ -106,17 +98,11 @@ static void drop_coroutine(struct tide_vu *vu)
     vu->co = NULL;
 }
 
-CURLSH *tide_vu_share(struct tide_vu *vu)
+struct tide_session *tide_vu_share(struct tide_vu *vu)
 {
-    if (vu->share != NULL)
-        return vu->share;
     /* created on the first request: VUs that only sleep hold no connection state */
-    vu->share = curl_share_init();
-    if (vu->share != NULL) {
-        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
-        curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    }
+    if (vu->share == NULL)
+        vu->share = tide_http_session_new();
     return vu->share;
 }
 
@@ -130,8 +116,7 @@ void tide_vu_free(struct tide_vu *vu)
     for (int i = 0; i < vu->batch_cap; i++)
         release_request(vu, &vu->batch[i]);
     free(vu->batch);
-    if (vu->share != NULL)
-        curl_share_cleanup(vu->share);
+    tide_http_session_free(vu->share);
     drop_coroutine(vu);
     luaL_unref(vu->w->L, LUA_REGISTRYINDEX, vu->env_ref);
     luaL_unref(vu->w->L, LUA_REGISTRYINDEX, vu->call_arg_ref);

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <curl/curl.h>
 #include <ev.h>
 #include <lua.h>
 #include "http.h"
@@ -24,22 +23,14 @@ enum tide_vu_state {
     TIDE_VU_DONE,
 };
 
-/* One in-flight request and what its metrics need when it ends. */
+/* One request of a VU: the transfer (spec in, result out), and what its samples need. */
 struct tide_vu_request {
-    struct tide_http_req r;
+    struct tide_transfer r; /* first: the done callback gets back to the request from it */
     struct tide_vu *vu;
-    struct curl_slist *headers;
-    struct tide_buf url;  /* the full URL (reused) */
-    struct tide_buf send; /* the request body (reused) */
-    CURLU *cu;            /* the URL parsed once while it does not change */
-    char *cu_url;         /* the text 'cu' holds */
-    char method[16];
     char *name;     /* URL-grouping tag */
     char *tags;     /* extra user tags, canonical, or NULL */
     int expect[16]; /* statuses that are not failures; nexpect == 0: 200..399 */
     int nexpect;
-    int64_t co_start_us; /* coordinated-omission start (scheduled); 0 = started_us */
-    bool done;
 };
 
 struct tide_vu {
@@ -56,7 +47,7 @@ struct tide_vu {
     bool yielded;        /* the current iteration yielded at least once */
     int64_t deadline_us; /* hard stop after this (0: none) */
     ev_timer timer;
-    CURLSH *share; /* connections and cookies of this VU */
+    struct tide_session *share; /* connections and cookies of this VU */
     struct tide_vu_request req;
     struct tide_vu_request *batch;
     int batch_cap, batch_n, batch_pending;
@@ -86,8 +77,9 @@ extern volatile sig_atomic_t tide_stop_requested;
 
 struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s);
 void tide_vu_free(struct tide_vu *vu);
-/* The VU's connection cache, cookie jar and DNS cache (created on first use). */
-CURLSH *tide_vu_share(struct tide_vu *vu);
+/* The VU's connection cache, cookie jar and DNS cache (created on first use; NULL: out of
+ * memory, requests then keep nothing). */
+struct tide_session *tide_vu_share(struct tide_vu *vu);
 /* Creates the coroutine and runs it up to its first wait. Returns 0, -1 on error. */
 int tide_vu_start(struct tide_vu *vu);
 /* Resumes with 'nargs' values already pushed on vu->co. */

@@ -75,7 +75,7 @@ struct tide_worker {
     atomic_int vus_max;
     atomic_int vus_peak, vus_max_peak; /* highest since the coordinator last looked */
     atomic_bool finished;
-    /* connection budget under the open-file limit (lua_http.c): VUs keep their keep-alive
+    /* connection budget under the open-file limit (connbudget.c): VUs keep their keep-alive
      * connection while there is room; beyond it requests use a connection closed after use,
      * and wait when every descriptor of the budget is in use */
     int conn_budget; /* 0: unlimited */

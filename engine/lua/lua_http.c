@@ -1,6 +1,6 @@
-/* lua_http.c: tide.http. A request is configured on the VU's reusable easy handle, handed to
- * the worker's CURLM, and the VU yields; when libcurl is done, the samples are recorded and
- * the VU resumes with the response table. */
+/* lua_http.c: the tide.http module: Lua arguments in (parsed into the transfer's spec,
+ * transport.h), response tables out. The VU yields while the transport works; when the
+ * transfer ends, sample.c records its samples and the VU resumes with the response. */
 #include <ctype.h>
 #include <lauxlib.h>
 #include <math.h>
@@ -10,10 +10,10 @@
 #include "duration.h"
 #include "log.h"
 #include "connbudget.h"
+#include "sample.h"
 #include "lua_http.h"
 #include "lua_json.h"
 #include "lua_tide.h"
-#include "metrics.h"
 #include "urlname.h"
 #include "vu.h"
 #include "worker.h"
@@ -77,34 +77,23 @@ static const struct tide_config *config_of(lua_State *L)
     return cfg;
 }
 
-/* The URL as a parsed CURLU, reused while the VU requests the same URL: libcurl then skips
- * parsing it again (measurably cheaper per request). Falls back to the text form. */
-static void set_url(struct tide_vu_request *r, CURL *e)
-{
-    if (r->cu_url == NULL || strcmp(r->cu_url, r->url.data) != 0) {
-        free(r->cu_url);
-        r->cu_url = NULL;
-        if (r->cu == NULL)
-            r->cu = curl_url();
-        if (r->cu != NULL && curl_url_set(r->cu, CURLUPART_URL, r->url.data, 0) == CURLUE_OK)
-            r->cu_url = strdup(r->url.data);
-    }
-    if (r->cu_url != NULL) {
-        curl_easy_setopt(e, CURLOPT_CURLU, r->cu);
-        return;
-    }
-    curl_easy_setopt(e, CURLOPT_CURLU, NULL); /* libcurl judges the text itself */
-    curl_easy_setopt(e, CURLOPT_URL, r->url.data);
-}
-
-static bool has_header(const struct curl_slist *h, const char *name)
+static bool has_header(const struct tide_buf *lines, const char *name)
 {
     size_t n = strlen(name);
-    for (; h != NULL; h = h->next) {
-        if (strncasecmp(h->data, name, n) == 0 && h->data[n] == ':')
+    for (size_t at = 0; at < lines->len; at += strlen(lines->data + at) + 1) {
+        const char *line = lines->data + at;
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':')
             return true;
     }
     return false;
+}
+
+/* One "Name: value" line, NUL-terminated (transport.h). */
+static void add_header(struct tide_buf *lines, const char *name, const char *value)
+{
+    tide_buf_append(lines, name, strlen(name));
+    tide_buf_append(lines, ": ", 2);
+    tide_buf_append(lines, value, strlen(value) + 1);
 }
 
 static long timeout_ms_of(lua_State *L, int opts)
@@ -114,13 +103,17 @@ static long timeout_ms_of(lua_State *L, int opts)
     if (t == LUA_TNUMBER) {
         double s = lua_tonumber(L, -1);
         if (!(s > 0) || !isfinite(s))
-            luaL_error(L, "tide.http: timeout must be > 0 seconds");
+            luaL_error(L, "tide.http: timeout must be > 0 seconds (got %s)",
+                       luaL_tolstring(L, -1, NULL));
         ms = (long)ceil(s * 1000);
     } else if (t == LUA_TSTRING) {
         int64_t us;
         struct tide_err err;
-        if (tide_duration_parse(lua_tostring(L, -1), &us, &err) != 0 || us <= 0)
+        const char *text = lua_tostring(L, -1);
+        if (tide_duration_parse(text, &us, &err) != 0)
             luaL_error(L, "tide.http: timeout: %s", err.msg);
+        if (us <= 0)
+            luaL_error(L, "tide.http: timeout \"%s\" must be more than 0 (e.g. \"5s\")", text);
         ms = (long)((us + 999) / 1000);
     } else if (t != LUA_TNIL) {
         luaL_error(L, "tide.http: timeout must be seconds or a duration like \"5s\"");
@@ -150,301 +143,146 @@ static void read_expect(lua_State *L, int opts, struct tide_vu_request *r)
     lua_pop(L, 1);
 }
 
-/* Configures r (on its reusable easy handle) from (method, url, opts at index 'opts'). */
+/* The absolute URL: relative ones go after the host; opts.query is appended encoded. */
+static void read_url(lua_State *L, const char *url, int opts, struct tide_buf *out)
+{
+    const struct tide_config *cfg = config_of(L);
+    out->len = 0;
+    if (strstr(url, "://") == NULL) {
+        if (cfg->host == NULL || cfg->host[0] == '\0')
+            luaL_error(L, "tide.http: relative URL \"%s\" needs a host (--host or options.host)",
+                       url);
+        tide_buf_append(out, cfg->host, strlen(cfg->host));
+        if (url[0] != '/')
+            tide_buf_append(out, "/", 1);
+    }
+    tide_buf_append(out, url, strlen(url));
+    if (lua_type(L, opts) != LUA_TTABLE)
+        return;
+    if (lua_getfield(L, opts, "query") == LUA_TTABLE) {
+        struct tide_buf q = {0};
+        encode_pairs(L, -1, &q);
+        if (q.len > 0) {
+            tide_buf_append(out, strchr(out->data, '?') ? "&" : "?", 1);
+            tide_buf_append(out, q.data, q.len);
+        }
+        tide_buf_free(&q);
+    }
+    lua_pop(L, 1);
+}
+
+/* The body from opts.json, else opts.form, else opts.body; returns the Content-Type it
+ * implies, or NULL. */
+static const char *read_body(lua_State *L, int opts, struct tide_http_spec *sp)
+{
+    sp->body.len = 0;
+    sp->has_body = true;
+    if (lua_getfield(L, opts, "json") != LUA_TNIL) {
+        struct tide_err err;
+        cJSON *j = tide_json_from_lua(L, -1, &err);
+        if (j == NULL)
+            luaL_error(L, "tide.http: json: %s", err.msg);
+        char *s = cJSON_PrintUnformatted(j);
+        cJSON_Delete(j);
+        tide_buf_append(&sp->body, s, strlen(s));
+        free(s);
+        lua_pop(L, 1);
+        return "application/json";
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "form") == LUA_TTABLE) {
+        encode_pairs(L, -1, &sp->body);
+        lua_pop(L, 1);
+        return "application/x-www-form-urlencoded";
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "body") != LUA_TNIL) {
+        size_t n;
+        const char *s = luaL_tolstring(L, -1, &n);
+        tide_buf_append(&sp->body, s, n);
+        lua_pop(L, 2);
+        return NULL;
+    }
+    lua_pop(L, 1);
+    sp->has_body = false;
+    return NULL;
+}
+
+/* opts.headers (string keys), then the body's Content-Type unless one was given. */
+static void read_headers(lua_State *L, int opts, struct tide_http_spec *sp, const char *ctype)
+{
+    if (lua_getfield(L, opts, "headers") == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+            if (lua_type(L, -2) == LUA_TSTRING) {
+                const char *v = luaL_tolstring(L, -1, NULL); /* headers, k, v, vstr */
+                add_header(&sp->headers, lua_tostring(L, -3), v);
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    if (ctype != NULL && !has_header(&sp->headers, "Content-Type"))
+        add_header(&sp->headers, "Content-Type", ctype);
+}
+
+/* redirects, name, discard_body, tags, expect, timeout */
+static void read_options(lua_State *L, int opts, struct tide_vu_request *r)
+{
+    struct tide_http_spec *sp = &r->r.spec;
+    if (lua_getfield(L, opts, "redirects") != LUA_TNIL)
+        sp->redirects = (long)luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "name") != LUA_TNIL)
+        r->name = strdup(luaL_checkstring(L, -1));
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "discard_body") != LUA_TNIL)
+        sp->discard_body = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "tags") == LUA_TTABLE) {
+        char canon[1024];
+        tide_lua_tags(L, -1, canon, sizeof canon);
+        r->tags = strdup(canon);
+    }
+    lua_pop(L, 1);
+    read_expect(L, opts, r);
+    sp->timeout_ms = timeout_ms_of(L, opts);
+}
+
+/* Fills r's spec (and what its samples need) from (method, url, opts at index 'opts'). */
 static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r, const char *method,
                     const char *url, int opts)
 {
-    const struct tide_config *cfg = config_of(L);
-    if (r->r.easy == NULL &&
-        tide_http_easy_get(vu->w->http, &r->r, tide_vu_share(vu), cfg->insecure) == NULL)
-        luaL_error(L, "tide.http: out of memory");
-    CURL *e = r->r.easy;
+    struct tide_http_spec *sp = &r->r.spec;
     r->vu = vu;
-    r->done = false;
-    snprintf(r->method, sizeof r->method, "%s", method);
-    for (char *p = r->method; *p; p++)
+    snprintf(sp->method, sizeof sp->method, "%s", method);
+    for (char *p = sp->method; *p; p++)
         *p = (char)toupper((unsigned char)*p);
-    curl_slist_free_all(r->headers);
-    r->headers = NULL;
     free(r->name);
     r->name = NULL;
     free(r->tags);
     r->tags = NULL;
-    r->r.discard_body = false;
-
-    r->url.len = 0;
-    bool absolute = strstr(url, "://") != NULL;
-    if (!absolute) {
-        if (cfg->host == NULL || cfg->host[0] == '\0')
-            luaL_error(L, "tide.http: relative URL \"%s\" needs a host (--host or options.host)",
-                       url);
-        tide_buf_append(&r->url, cfg->host, strlen(cfg->host));
-        if (url[0] != '/')
-            tide_buf_append(&r->url, "/", 1);
+    r->nexpect = 0;
+    sp->headers.len = 0;
+    sp->body.len = 0;
+    sp->has_body = false;
+    sp->timeout_ms = DEFAULT_TIMEOUT_MS;
+    sp->redirects = DEFAULT_REDIRECTS;
+    sp->discard_body = false;
+    sp->one_use = false;
+    sp->insecure = config_of(L)->insecure;
+    sp->session = tide_vu_share(vu);
+    read_url(L, url, opts, &sp->url);
+    if (lua_type(L, opts) == LUA_TTABLE) {
+        const char *ctype = read_body(L, opts, sp);
+        read_headers(L, opts, sp, ctype);
+        read_options(L, opts, r);
     }
-    tide_buf_append(&r->url, url, strlen(url));
-    bool has_opts = lua_type(L, opts) == LUA_TTABLE;
-    if (has_opts && lua_getfield(L, opts, "query") == LUA_TTABLE) {
-        struct tide_buf q = {0};
-        encode_pairs(L, -1, &q);
-        if (q.len > 0) {
-            tide_buf_append(&r->url, strchr(r->url.data, '?') ? "&" : "?", 1);
-            tide_buf_append(&r->url, q.data, q.len);
-        }
-        tide_buf_free(&q);
-    }
-    if (has_opts)
-        lua_pop(L, 1);
-    set_url(r, e);
-
-    /* method and body */
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
-    curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    r->send.len = 0;
-    bool has_body = false;
-    const char *ctype = NULL;
-    if (has_opts) {
-        if (lua_getfield(L, opts, "json") != LUA_TNIL) {
-            struct tide_err err;
-            cJSON *j = tide_json_from_lua(L, -1, &err);
-            if (j == NULL) {
-                luaL_error(L, "tide.http: json: %s", err.msg);
-            }
-            char *s = cJSON_PrintUnformatted(j);
-            cJSON_Delete(j);
-            tide_buf_append(&r->send, s, strlen(s));
-            free(s);
-            has_body = true;
-            ctype = "Content-Type: application/json";
-        }
-        lua_pop(L, 1);
-        if (!has_body) {
-            if (lua_getfield(L, opts, "form") == LUA_TTABLE) {
-                encode_pairs(L, -1, &r->send);
-                if (r->send.data == NULL)
-                    tide_buf_append(&r->send, "", 0);
-                has_body = true;
-                ctype = "Content-Type: application/x-www-form-urlencoded";
-            }
-            lua_pop(L, 1);
-        }
-        if (!has_body) {
-            if (lua_getfield(L, opts, "body") != LUA_TNIL) {
-                size_t n;
-                const char *s = luaL_tolstring(L, -1, &n);
-                tide_buf_append(&r->send, s, n);
-                lua_pop(L, 1);
-                has_body = true;
-            }
-            lua_pop(L, 1);
-        }
-    }
-    if (strcmp(r->method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (strcmp(r->method, "GET") != 0 || has_body) {
-        if (strcmp(r->method, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-        if (has_body || strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
-            strcmp(r->method, "PATCH") == 0) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->send.len);
-            curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, r->send.data != NULL ? r->send.data : "");
-        }
-    }
-
-    /* headers: never 'Expect: 100-continue' (a wasted round trip on every large body) */
-    r->headers = curl_slist_append(r->headers, "Expect:");
-    if (has_opts && lua_getfield(L, opts, "headers") == LUA_TTABLE) {
-        lua_pushnil(L);
-        while (lua_next(L, -2) != 0) {
-            if (lua_type(L, -2) == LUA_TSTRING) {
-                const char *k = lua_tostring(L, -2);
-                const char *v = luaL_tolstring(L, -1, NULL);
-                size_t n = strlen(k) + strlen(v) + 3;
-                char *line = malloc(n);
-                if (line != NULL) {
-                    snprintf(line, n, "%s: %s", k, v);
-                    r->headers = curl_slist_append(r->headers, line);
-                    free(line);
-                }
-                lua_pop(L, 1);
-            }
-            lua_pop(L, 1);
-        }
-    }
-    if (has_opts)
-        lua_pop(L, 1);
-    if (ctype != NULL && !has_header(r->headers, "Content-Type"))
-        r->headers = curl_slist_append(r->headers, ctype);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-
-    long redirects = DEFAULT_REDIRECTS;
-    if (has_opts) {
-        if (lua_getfield(L, opts, "redirects") != LUA_TNIL)
-            redirects = (long)luaL_checkinteger(L, -1);
-        lua_pop(L, 1);
-        if (lua_getfield(L, opts, "name") != LUA_TNIL)
-            r->name = strdup(luaL_checkstring(L, -1));
-        lua_pop(L, 1);
-        if (lua_getfield(L, opts, "discard_body") != LUA_TNIL)
-            r->r.discard_body = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        if (lua_getfield(L, opts, "tags") == LUA_TTABLE) {
-            char canon[1024];
-            tide_lua_tags(L, -1, canon, sizeof canon);
-            r->tags = strdup(canon);
-        }
-        lua_pop(L, 1);
-        read_expect(L, opts, r);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms_of(L, opts));
-    } else {
-        r->nexpect = 0;
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
-    }
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, redirects > 0 ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, redirects);
     if (r->name == NULL) {
         char name[512];
-        tide_url_group(r->url.data, name, sizeof name);
+        tide_url_group(sp->url.data, name, sizeof name);
         r->name = strdup(name);
-    }
-}
-
-static bool expected_status(const struct tide_vu_request *r, long status)
-{
-    if (r->nexpect == 0)
-        return status >= 200 && status < 400;
-    for (int i = 0; i < r->nexpect; i++) {
-        if (r->expect[i] == status)
-            return true;
-    }
-    return false;
-}
-
-/* k6-style error codes for transport failures (docs/scenario-api.md lists them). */
-static int error_code_of(CURLcode c)
-{
-    switch (c) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return 1050;
-    case CURLE_COULDNT_RESOLVE_HOST:
-        return 1100;
-    case CURLE_COULDNT_CONNECT:
-        return 1212;
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-        return 1220;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-        return 1300;
-    case CURLE_TOO_MANY_REDIRECTS:
-        return 1400;
-    case CURLE_WEIRD_SERVER_REPLY:
-        return 1500;
-    case CURLE_UNSUPPORTED_PROTOCOL: /* also a garbage status line from the server */
-        return 1500;
-    case CURLE_URL_MALFORMAT:
-        return 1020;
-    default:
-        return 1000;
-    }
-}
-
-struct timings {
-    double blocked, connecting, tls, sending, waiting, receiving, duration;
-};
-
-static double ms_between(curl_off_t a, curl_off_t b)
-{
-    return b > a ? (double)(b - a) / 1000.0 : 0;
-}
-
-static void read_timings(CURL *e, struct timings *t)
-{
-    curl_off_t dns = 0, conn = 0, app = 0, pre = 0, start = 0, total = 0;
-    curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &dns);
-    curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &conn);
-    curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &app);
-    curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pre);
-    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &start);
-    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
-    if (conn < dns)
-        conn = dns;
-    curl_off_t ready = app > conn ? app : conn;
-    if (pre < ready)
-        pre = ready;
-    if (start < pre)
-        start = pre;
-    if (total < start)
-        total = start;
-    t->blocked = (double)dns / 1000.0;
-    t->connecting = ms_between(dns, conn);
-    t->tls = app > 0 ? ms_between(conn, app) : 0;
-    t->sending = ms_between(ready, pre);
-    t->waiting = ms_between(pre, start);
-    t->receiving = ms_between(start, total);
-    t->duration = t->sending + t->waiting + t->receiving;
-}
-
-/* Records the samples of a finished request; fills status/timings for the response. */
-static void record(struct tide_vu_request *r, long status, const struct timings *t,
-                   double corrected)
-{
-    struct tide_vu *vu = r->vu;
-    struct tide_registry *reg = vu->w->reg;
-    struct tide_tags extra = {0};
-    char scratch[1024], statusbuf[16], tags[2048], canon[2048];
-    tide_tags_parse(r->tags != NULL ? r->tags : "", scratch, sizeof scratch, &extra);
-    snprintf(statusbuf, sizeof statusbuf, "%ld", status);
-    tide_tags_set(&extra, "name", r->name);
-    tide_tags_set(&extra, "method", r->method);
-    tide_tags_set(&extra, "status", statusbuf);
-    tide_tags_canon(&extra, canon, sizeof canon);
-    tide_vu_tags(vu, canon, tags, sizeof tags);
-
-    bool failed = r->r.result != CURLE_OK || !expected_status(r, status);
-    uint64_t th = tide_tags_hash(tags);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQS, tags, th, 1);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_FAILED, tags, th, failed ? 1 : 0);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_DURATION, tags, th, corrected);
-    if (vu->sched_start_us > 0)
-        tide_registry_add_h(reg, TIDE_M_HTTP_REQ_DURATION_UNCORRECTED, tags, th, t->duration);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_BLOCKED, tags, th, t->blocked);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_CONNECTING, tags, th, t->connecting);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_TLS, tags, th, t->tls);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_SENDING, tags, th, t->sending);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_WAITING, tags, th, t->waiting);
-    tide_registry_add_h(reg, TIDE_M_HTTP_REQ_RECEIVING, tags, th, t->receiving);
-    curl_off_t up = 0, hdr = 0;
-    curl_easy_getinfo(r->r.easy, CURLINFO_SIZE_UPLOAD_T, &up);
-    curl_easy_getinfo(r->r.easy, CURLINFO_REQUEST_SIZE, &hdr);
-    tide_registry_add_h(reg, TIDE_M_DATA_SENT, tags, th, (double)up + (double)hdr);
-    tide_registry_add_h(reg, TIDE_M_DATA_RECEIVED, tags, th,
-                        (double)r->r.body_bytes + (double)r->r.headers.len);
-    static int content = -1;
-    if (content < 0)
-        content =
-            tide_metric_register("tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA, NULL);
-    tide_registry_add_h(reg, content, tags, th, (double)r->r.body_bytes);
-    if (failed) {
-        static int failures = -1;
-        if (failures < 0)
-            failures =
-                tide_metric_register("tide_failures", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT, NULL);
-        char errtext[300];
-        if (r->r.result != CURLE_OK) /* libcurl's generic text: one row per kind of error */
-            snprintf(errtext, sizeof errtext, "%s (curl %d)", curl_easy_strerror(r->r.result),
-                     (int)r->r.result);
-        else
-            snprintf(errtext, sizeof errtext, "HTTP %ld", status);
-        tide_redact_buf(errtext, sizeof errtext);
-        struct tide_tags ft = {0};
-        tide_tags_set(&ft, "method", r->method);
-        tide_tags_set(&ft, "name", r->name);
-        tide_tags_set(&ft, "error", errtext);
-        tide_tags_canon(&ft, canon, sizeof canon);
-        tide_registry_add(reg, failures, canon, 1);
     }
 }
 
@@ -509,70 +347,47 @@ static void push_timings(lua_State *L, const double v[7])
 /* Builds the response table of a finished request on L, and records its samples. */
 static void finish(lua_State *L, struct tide_vu_request *r)
 {
-    struct tide_vu *vu = r->vu;
-    CURL *e = r->r.easy;
-    long status = 0;
-    if (r->r.result == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    struct timings t;
-    read_timings(e, &t);
-    double corrected = t.duration;
-    if (vu->sched_start_us > 0) {
-        /* coordinated omission: time from when this request should have started */
-        int64_t should =
-            vu->prev_req_end_us > vu->sched_start_us ? vu->prev_req_end_us : vu->sched_start_us;
-        double late = (double)(r->r.started_us - should) / 1000.0;
-        if (late > 0)
-            corrected += late;
-        vu->prev_req_end_us = r->r.ended_us;
-    }
-    record(r, status, &t, corrected);
-
+    const struct tide_http_result *res = &r->r.res;
+    struct tide_sample s;
+    tide_sample_request(r->vu, r, &s);
     lua_createtable(L, 0, 10);
     luaL_setmetatable(L, "tide.response");
-    lua_pushinteger(L, status);
+    lua_pushinteger(L, res->status);
     lua_setfield(L, -2, "status");
-    if (r->r.body.data != NULL)
-        lua_pushlstring(L, r->r.body.data, r->r.body.len);
-    else
-        lua_pushliteral(L, "");
+    lua_pushlstring(L, res->body.data != NULL ? res->body.data : "", res->body.len);
     lua_setfield(L, -2, "body");
     /* headers and timings are built when first read: most iterations never look */
-    const char *h = r->r.headers.data != NULL ? r->r.headers.data : "";
+    const char *h = res->headers.data != NULL ? res->headers.data : "";
     lua_pushstring(L, strncmp(h, "HTTP/2", 6) == 0     ? "HTTP/2"
                       : strncmp(h, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
                                                        : "HTTP/1.1");
     lua_setfield(L, -2, "proto");
-    lua_pushlstring(L, h, r->r.headers.len);
+    lua_pushlstring(L, h, res->headers.len);
     lua_rawsetp(L, -2, &raw_headers_key);
-    double packed[7] = {t.blocked, t.connecting, t.tls,    t.sending,
-                        t.waiting, t.receiving,  corrected};
+    const struct tide_sample_timings *t = &s.t;
+    double packed[7] = {t->blocked, t->connecting, t->tls,    t->sending,
+                        t->waiting, t->receiving,  s.duration};
     lua_pushlstring(L, (const char *)packed, sizeof packed);
     lua_rawsetp(L, -2, &raw_timings_key);
-    char *eff = NULL;
-    curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
-    lua_pushstring(L, eff != NULL ? eff : "");
+    lua_pushstring(L, res->url.data != NULL ? res->url.data : "");
     lua_setfield(L, -2, "url");
-    lua_pushstring(L, r->method);
+    lua_pushstring(L, r->r.spec.method);
     lua_setfield(L, -2, "method");
     lua_pushstring(L, r->name);
     lua_setfield(L, -2, "name");
-    if (r->r.result != CURLE_OK) {
-        char msg[CURL_ERROR_SIZE + 64];
-        snprintf(msg, sizeof msg, "%s",
-                 r->r.errbuf[0] ? r->r.errbuf : curl_easy_strerror(r->r.result));
+    if (res->error_code != 0) {
+        char msg[sizeof res->error];
+        snprintf(msg, sizeof msg, "%s", res->error);
         tide_redact_buf(msg, sizeof msg);
         lua_pushstring(L, msg);
         lua_setfield(L, -2, "error");
-        lua_pushinteger(L, error_code_of(r->r.result));
+        lua_pushinteger(L, res->error_code);
         lua_setfield(L, -2, "error_code");
     }
-    r->done = true;
-    tide_http_easy_put(vu->w->http, &r->r); /* everything read: lend the handle to others */
 }
 
-/* tide_http_req.done for single requests */
-static void on_single_done(struct tide_http_req *hr)
+/* tide_transfer.done for single requests */
+static void on_single_done(struct tide_transfer *hr)
 {
     struct tide_vu_request *r = (struct tide_vu_request *)hr;
     struct tide_vu *vu = r->vu;
@@ -588,7 +403,7 @@ static void on_single_done(struct tide_http_req *hr)
         tide_conn_release(w);
 }
 
-static void on_batch_done(struct tide_http_req *hr)
+static void on_batch_done(struct tide_transfer *hr)
 {
     struct tide_vu_request *r = (struct tide_vu_request *)hr;
     struct tide_vu *vu = r->vu;

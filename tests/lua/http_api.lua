@@ -79,6 +79,17 @@ function run()
   t = http.get("/delay?ms=50", { timeout = "2s" })
   eq("duration string timeout", t.status, 200)
   eq("delay measured", t.timings.duration >= 45, true)
+  -- a timeout of zero is refused with a message naming the value (it used to print garbage)
+  for _, case in ipairs {
+    { "0s", 'tide.http: timeout "0s" must be more than 0 (e.g. "5s")' },
+    { "0ms", 'tide.http: timeout "0ms" must be more than 0 (e.g. "5s")' },
+    { -1, "tide.http: timeout must be > 0 seconds (got -1)" },
+    { "5x", 'tide.http: timeout: duration "5x"' },
+  } do
+    local ok, err = pcall(http.get, "/health", { timeout = case[1] })
+    eq("timeout " .. tostring(case[1]) .. " raises", ok, false)
+    eq("timeout " .. tostring(case[1]) .. " message", tostring(err):sub(1, #case[2]), case[2])
+  end
 
   print "testing batch"
   local rs = http.batch {

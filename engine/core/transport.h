@@ -1,0 +1,81 @@
+/* transport.h: the HTTP transport a VU's request goes through, independent of how it is done.
+ * The caller fills a transfer's 'spec', starts it, and gets its 'res' in the 'done' callback,
+ * run from the worker's loop. core/http.c implements it with libcurl; another client would
+ * implement these same functions. One worker thread owns a transport and its transfers. */
+#ifndef TIDE_TRANSPORT_H
+#define TIDE_TRANSPORT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+
+struct tide_http;    /* the worker's transport (http.h makes one) */
+struct tide_session; /* one VU's connections, cookie jar and DNS cache */
+struct tide_transfer_state;
+struct tide_transfer;
+typedef void (*tide_transfer_done_fn)(struct tide_transfer *t);
+
+/* What to send. Buffers are reused from request to request (set 'len' to 0, append). */
+struct tide_http_spec {
+    char method[16];         /* upper case: "GET" */
+    struct tide_buf url;     /* absolute */
+    struct tide_buf headers; /* "Name: value" lines, each followed by a NUL byte */
+    struct tide_buf body;    /* sent when 'has_body'; POST, PUT and PATCH send it (or "") */
+    bool has_body;
+    long timeout_ms;              /* the whole transfer, redirects included */
+    long redirects;               /* redirects followed; 0: the 3xx is the response */
+    bool insecure;                /* do not verify TLS certificates */
+    bool discard_body;            /* count the body's bytes, keep none */
+    bool one_use;                 /* a connection of its own, closed (with RST) afterwards */
+    struct tide_session *session; /* NULL: nothing kept after the transfer */
+};
+
+/* Offsets from the transfer's start, µs, as the transport saw them (later ones may be 0 when
+ * the transfer ended before reaching them; tide_sample_phases orders them). */
+struct tide_http_timings {
+    int64_t dns;        /* name resolved */
+    int64_t connect;    /* TCP connected */
+    int64_t tls;        /* TLS handshake done; 0: no TLS */
+    int64_t sent;       /* about to send the request */
+    int64_t first_byte; /* first response byte */
+    int64_t total;      /* last byte */
+};
+
+/* What came back. 'error_code' 0: a response arrived (whatever its status). */
+struct tide_http_result {
+    long status;             /* 0 on a transport error */
+    int error_code;          /* k6-style code (docs/scenario-api.md, "Error codes") */
+    char error[256];         /* the error in detail ("" when none); not redacted */
+    char error_kind[128];    /* one text per kind of error, "Timeout was reached (curl 28)" */
+    struct tide_buf body;    /* of the last response; empty when discarded */
+    struct tide_buf headers; /* raw header lines of the last response (after redirects) */
+    struct tide_buf url;     /* the final URL, after redirects */
+    size_t body_bytes;       /* received body bytes, counted even when discarded */
+    double bytes_sent;       /* request lines, headers and body, over all redirects */
+    struct tide_http_timings timings;
+    int64_t started_us, ended_us; /* tide_now_us() at start and when it ended */
+};
+
+/* One request in flight. Zero-initialize; the owner keeps it alive until 'done' runs or it is
+ * cancelled, and releases it with tide_http_transfer_fini. */
+struct tide_transfer {
+    struct tide_http_spec spec;        /* set before tide_http_start */
+    struct tide_http_result res;       /* set before 'done' runs */
+    tide_transfer_done_fn done;        /* from the loop, once, when the transfer ended */
+    bool active;                       /* started, not ended nor cancelled */
+    struct tide_transfer_state *state; /* the transport's own, kept for the next request */
+};
+
+/* Starts 't' as its spec says. -1 when it could not start: then 't->res' holds the error (as
+ * if it had ended with it) and 'done' will not run. */
+int tide_http_start(struct tide_http *h, struct tide_transfer *t);
+/* Stops an active transfer without calling 'done' (nothing happens when it is not active). */
+void tide_http_cancel(struct tide_http *h, struct tide_transfer *t);
+/* Frees what 't' holds (its buffers and transport state); it must not be active. */
+void tide_http_transfer_fini(struct tide_transfer *t);
+
+/* A VU's connections and cookies, kept between its requests. NULL: out of memory. */
+struct tide_session *tide_http_session_new(void);
+void tide_http_session_free(struct tide_session *s); /* NULL is fine */
+
+#endif
