@@ -1,7 +1,9 @@
 """Bad conditions get a clear one-line error and the right exit code, and nothing already
-measured is lost: a full disk while writing the run folder, an unwritable output folder, and a
-misbehaving server (connection resets, garbage responses, slow bodies)."""
+measured is lost: an unwritable output folder, a misbehaving server (connection resets, garbage
+responses, slow bodies), more VUs than file descriptors. The full disk is test_full_disk.py (it
+needs root, and is skipped visibly without it)."""
 import os
+import resource
 import subprocess
 from tidetest import *
 
@@ -12,29 +14,6 @@ local http = require "tide.http"
 function run() http.get("/health") end
 """)
 
-# --- a full disk: summary.json (written first) survives; one clear line; exit 1 ---
-tiny = os.path.join(work, "tiny")
-os.makedirs(tiny)
-mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", tiny],
-                         capture_output=True).returncode == 0
-if mounted:
-    try:
-        out = os.path.join(tiny, "run")
-        r = run(["run", get, "--host", url, "--iterations", "200", "--out", out])
-        check_eq(r.returncode, 1, "full disk: exit 1")
-        lines = [l for l in r.stderr.splitlines() if "No space left on device" in l]
-        check(len(lines) == 1, "full disk: one line naming the cause", r.stderr[-600:])
-        check("tide report" in lines[0] if lines else False, "says how to recover")
-        s = load_json(os.path.join(out, "summary.json"))
-        check_eq(metric(s, "http_reqs", "count"), 200, "full disk: the measurements are kept")
-        check("http_reqs" in r.stdout, "full disk: the summary is still printed")
-        check(not any(n.startswith(".") and n.endswith(".tmp") for n in os.listdir(out)),
-              "no temporary files left", os.listdir(out))
-    finally:
-        subprocess.run(["umount", tiny])
-else:
-    print("skipped the full-disk case: cannot mount a tmpfs here (not root?)")
-
 # --- an output folder that cannot be created ---
 blocker = write(work, "blocker", "a file, not a folder")
 r = run(["run", get, "--host", url, "--iterations", "3", "--out", os.path.join(blocker, "x")])
@@ -43,7 +22,7 @@ check("blocker" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
       "unwritable --out: one line naming the path", r.stderr)
 
 # --- a misbehaving server: every kind of failure is counted with its error ---
-bad_target, bad_url = start_target("--reset-rate", "0.3", "--malformed-rate", "0.2")
+bad_target, bad_url = start_target("--reset-rate", "0.3", "--malformed-rate", "0.2", "--seed", "3")
 out = os.path.join(work, "bad")
 r = run(["run", get, "--host", bad_url, "--vus", "4", "--iterations", "300", "--quiet",
          "--out", out])
@@ -70,7 +49,6 @@ check(metric(s, "http_req_receiving", "min") >= 200, "a slow body shows in http_
       metric(s, "http_req_receiving", "min"))
 
 # --- more VUs than the open-file limit allows connections: capped and queued, no failures ---
-import resource
 
 
 def low_nofile():
@@ -80,19 +58,20 @@ def low_nofile():
 many = write(work, "many.lua", """
 local http = require "tide.http"
 local tide = require "tide"
+-- a count, not a duration: every VU's requests, however slow the machine
+options = { scenarios = { many = { executor = "per-vu-iterations", vus = 1000, iterations = 2,
+  max_duration = "100s" } } }
 function run() tide.think(0, 2) http.get("/health") end
 """)
 out = os.path.join(work, "many")
-p = subprocess.run([TIDE, "run", many, "--host", url, "--vus", "1000", "--duration", "4s",
-                    "--threads", "1", "--out", out], capture_output=True, text=True, timeout=120,
-                   preexec_fn=low_nofile)
+p = subprocess.run([TIDE, "run", many, "--host", url, "--threads", "1", "--out", out],
+                   capture_output=True, text=True, timeout=150, preexec_fn=low_nofile)
 check_eq(p.returncode, 0, "1000 VUs under a 300-file limit: exit 0")
 warn = [l for l in p.stderr.splitlines() if "open-file limit" in l]
 check(len(warn) == 1, "says so once", p.stderr[-500:])
 s = load_json(os.path.join(out, "summary.json"))
 check_eq(metric(s, "http_req_failed", "passes"), 0, "no request failed for lack of descriptors")
-check(metric(s, "http_reqs", "count") > 1000, "every VU got its requests through",
-      metric(s, "http_reqs", "count"))
+check_eq(metric(s, "http_reqs", "count"), 2000, "every VU got its requests through")
 check(s["generator"]["max_open_fds"] <= 300, "stayed under the limit",
       s["generator"]["max_open_fds"])
 

@@ -69,7 +69,7 @@ out = os.path.join(work, "abort")
 r = run(["run", abort, "--host", url, "--out", out], timeout=60)
 check_eq(r.returncode, 99, "abort_on_fail exit 99")
 s = load_json(os.path.join(out, "summary.json"))
-check(s["run"]["duration_s"] < 10, "stopped well before 60s", s["run"]["duration_s"])
+check(s["run"]["duration_s"] < 30, "stopped well before 60s", s["run"]["duration_s"])
 check_eq(s["run"]["status"], "aborted", "status aborted")
 check("rate<0.1" in (s["run"]["abort_reason"] or ""), "abort reason names the threshold")
 for f in ["summary.json", "stats.csv", "stats_history.csv", "failures.csv", "junit.xml",
@@ -174,9 +174,10 @@ base = os.path.join(work, "base")
 run(["run", steady, "--host", url, "--vus", "4", "--iterations", "200", "--quiet", "--out", base])
 r = run(["compare", base, base])
 check_eq(r.returncode, 0, "compare with itself")
-slow_target, slow_url = start_target("--delay", "30ms")
+# 300 ms more: a busy machine would have to slow the base run's p95 from ~5 ms to 200 ms to hide it
+slow_target, slow_url = start_target("--delay", "300ms")
 slow = os.path.join(work, "slow")
-run(["run", steady, "--host", slow_url, "--vus", "4", "--iterations", "200", "--quiet",
+run(["run", steady, "--host", slow_url, "--vus", "4", "--iterations", "40", "--quiet",
      "--out", slow])
 r = run(["compare", base, slow, "--max-regression", "p95=50%"])
 check_eq(r.returncode, 99, "compare flags the slowed target")

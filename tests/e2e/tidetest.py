@@ -123,6 +123,21 @@ def metric(summary, name, field):
     return summary["metrics"].get(name, {}).get(field)
 
 
+SKIPPED = 77  # ctest's SKIP_RETURN_CODE for the e2e tests (tests/e2e/tests.cmake)
+
+
+def skip(reason):
+    """Ends a test that cannot run here: prints why and exits 77, which ctest shows as
+    "Skipped" (not as passed). Call it before any check; a test that has already checked
+    something and then cannot go on is a failure, not a skip."""
+    if checks:
+        check(False, "skip() after %d checks" % checks, reason)
+        done()
+    print("skipped: " + reason)
+    sys.stdout.flush()
+    sys.exit(SKIPPED)
+
+
 def done():
     print("%d passed, %d failed" % (checks - failures, failures))
     sys.exit(1 if failures else 0)

@@ -1,5 +1,7 @@
-/* tests/fixtures/summary.json is test_report_fixture.h's output, and a consistent summary:
- * totals match their parts, percentiles match the histograms. Run with --write to rewrite it. */
+/* tests/fixtures/summary.json is test_report_fixture.h's output (the engine's summary writer fed
+ * with seeded samples), and a consistent summary: totals match their parts, percentiles match
+ * the histograms. Run with --write to rewrite it. That its shape is the real binary's is checked
+ * by tests/e2e/test_summary_shape.py. */
 #include "../check.h"
 #include "test_report_fixture.h"
 #include "fsutil.h"

@@ -1,9 +1,14 @@
-/* test_report_fixture.h: builds a realistic summary.json (schema tide.summary/1) for the report
- * tests: a 60-second CRUD run of 6 endpoints ramping to 20 VUs, latencies drawn from a seeded
- * generator and recorded in real tide_hdr histograms, so every percentile, histogram and
- * history row is consistent with the others. Pure arithmetic (no libm), so the output is the
- * same bytes on every machine; tests/fixtures/summary.json is its output (test_report_fixture
- * checks that and rewrites it with --write). */
+/* test_report_fixture.h: the summary.json of a 60-second CRUD run (6 endpoints, ramping to 20
+ * VUs) for the report tests, written by the engine's own summary writer. Seeded samples are
+ * recorded in metric registries the way a VU records a response (lua/lua_http.c): one registry
+ * per second, merged into the run's total as the coordinator does. stats/summary.c then writes
+ * the history rows and "metrics", "series", "endpoints", "aggregated", "checks", "errors" and
+ * "script_errors". What the coordinator (run/run.c) writes around them ("tool", "run",
+ * "options", "thresholds", "verify", "generator") is built here in the same shape, and
+ * tests/e2e/test_summary_shape.py compares tests/fixtures/summary.json key by key with the
+ * summary.json of a real run, so the fixture and the engine cannot drift apart unnoticed.
+ * Deterministic: the same bytes on every machine; tests/fixtures/summary.json is the output
+ * (test_report_fixture checks that, and rewrites it with --write). */
 #ifndef TIDE_TEST_REPORT_FIXTURE_H
 #define TIDE_TEST_REPORT_FIXTURE_H
 #include <stdint.h>
@@ -12,9 +17,12 @@
 #include <string.h>
 #include <cJSON.h>
 #include "hdr.h"
+#include "metrics.h"
+#include "summary.h"
 
-#define FX_SECONDS 60
-#define FX_NEP     6
+#define FX_SECONDS  60
+#define FX_NEP      6
+#define FX_START_US 1795620600000000LL /* 2026-11-25T15:30:00Z */
 
 struct fx_rng {
     uint64_t s;
@@ -46,155 +54,81 @@ static inline int64_t fx_latency(struct fx_rng *r, double base_ms, double slow)
 struct fx_ep {
     const char *method, *name;
     double base_ms, weight, fail_p;
-    const char *error;
-    double size; /* response bytes */
+    const char *error, *status, *fail_status;
+    double size;               /* response bytes */
+    const char *check, *group; /* the check made on its responses, or NULL */
+    bool check_fails;          /* whether the check fails with the request */
 };
 
+/* The errors carry hostile text (markup, quotes, commas) for the escaping tests. */
 static const struct fx_ep fx_eps[FX_NEP] = {
-    {"POST", "/api/auth/login", 42, 0.08, 0.0, NULL, 312},
+    {"POST", "/api/auth/login", 42, 0.08, 0.0, NULL, "200", NULL, 312, "login is 200", "::login",
+     true},
     {"GET", "/api/projects", 18, 0.34, 0.002,
-     "HTTP 503: <html><body>Service Unavailable</body></html>", 2048},
-    {"GET", "/api/projects/{id}", 9, 0.25, 0.004, "connection reset by peer", 512},
+     "HTTP 503: <html><body>Service Unavailable</body></html>", "200", "503", 2048, "list is 200",
+     "", true},
+    {"GET", "/api/projects/{id}", 9, 0.25, 0.004, "connection reset by peer", "200", "0", 512, NULL,
+     NULL, false},
     {"POST", "/api/projects", 25, 0.10, 0.01,
-     "HTTP 409: {\"error\": \"project \\\"alpha, beta\\\" exists\"}", 256},
-    {"DELETE", "/api/projects/{id}", 14, 0.07, 0.0, NULL, 0},
-    {"GET", "/api/search?q={term}", 85, 0.16, 0.02, "HTTP 500: <script>alert(1)</script>", 4096},
+     "HTTP 409: {\"error\": \"project \\\"alpha, beta\\\" exists\"}", "201", "409", 256,
+     "body has <b>no</b> \"error\" & is JSON", "::projects", false},
+    {"DELETE", "/api/projects/{id}", 14, 0.07, 0.0, NULL, "204", NULL, 0, NULL, NULL, false},
+    {"GET", "/api/search?q={term}", 85, 0.16, 0.02, "HTTP 500: <script>alert(1)</script>", "200",
+     "500", 4096, "search returns items", "::search", true},
 };
 
-static const char *const fx_pct_keys[] = {"50", "66", "75",   "80",    "90", "95",
-                                          "98", "99", "99.9", "99.99", "100"};
-static const double fx_pcts[] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
-
-/* Milliseconds with microsecond resolution (what the engine writes). */
-static inline double fx_ms(double us)
+/* Canonical tags from up to four key/value pairs (NULL key: none). */
+static inline const char *fx_tags(char *buf, size_t len, const char *k1, const char *v1,
+                                  const char *k2, const char *v2, const char *k3, const char *v3,
+                                  const char *k4, const char *v4)
 {
-    return (double)(int64_t)(us + (us >= 0 ? 0.5 : -0.5)) / 1000.0;
+    struct tide_tags t = {0};
+    const char *k[] = {k1, k2, k3, k4}, *v[] = {v1, v2, v3, v4};
+    for (int i = 0; i < 4; i++) {
+        if (k[i] != NULL)
+            tide_tags_set(&t, k[i], v[i]);
+    }
+    tide_tags_canon(&t, buf, len);
+    return buf;
 }
 
-static inline double fx_round3(double v)
+/* One response of endpoint 'e', recorded as lua_http.c records it. */
+static inline void fx_record(struct tide_registry *reg, const struct fx_ep *e, int64_t us,
+                             bool failed)
 {
-    return (double)(int64_t)(v * 1000.0 + 0.5) / 1000.0;
+    static int content = -1, failures = -1;
+    if (content < 0) {
+        content =
+            tide_metric_register("tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA, NULL);
+        failures = tide_metric_register("tide_failures", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT, NULL);
+    }
+    char tags[512], ft[512];
+    fx_tags(tags, sizeof tags, "scenario", "crud", "method", e->method, "name", e->name, "status",
+            failed ? e->fail_status : e->status);
+    double ms = (double)us / 1000.0;
+    tide_registry_add(reg, TIDE_M_HTTP_REQS, tags, 1);
+    tide_registry_add(reg, TIDE_M_HTTP_REQ_FAILED, tags, failed ? 1 : 0);
+    tide_registry_add(reg, TIDE_M_HTTP_REQ_DURATION, tags, ms);
+    tide_registry_add(reg, TIDE_M_HTTP_REQ_WAITING, tags, (double)(us * 17 / 20) / 1000.0);
+    tide_registry_add(reg, TIDE_M_DATA_SENT, tags, 220);
+    tide_registry_add(reg, TIDE_M_DATA_RECEIVED, tags, failed ? 120 : e->size + 180);
+    tide_registry_add(reg, content, tags, failed ? 0 : e->size);
+    if (failed) {
+        fx_tags(ft, sizeof ft, "method", e->method, "name", e->name, "error", e->error, NULL, NULL);
+        tide_registry_add(reg, failures, ft, 1);
+    }
+    if (e->check != NULL) {
+        fx_tags(ft, sizeof ft, "scenario", "crud", "check", e->check, "group", e->group, NULL,
+                NULL);
+        tide_registry_add(reg, TIDE_M_CHECKS, ft, failed && e->check_fails ? 0 : 1);
+    }
 }
 
-static inline cJSON *fx_percentiles(const struct tide_hdr *h)
+/* One second of load: 'vus' users at about 4 requests/s each, recorded in 'sec'. */
+static inline void fx_second(struct tide_registry *sec, struct fx_rng *r, int vus, double slow)
 {
-    cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; i < sizeof fx_pcts / sizeof fx_pcts[0]; i++)
-        cJSON_AddNumberToObject(o, fx_pct_keys[i],
-                                fx_ms((double)tide_hdr_percentile(h, fx_pcts[i])));
-    return o;
-}
-
-/* An endpoint row (or "aggregated") from its histogram and counters. */
-static inline cJSON *fx_endpoint(const char *method, const char *name, const struct tide_hdr *h,
-                                 double fails, double bytes, double secs)
-{
-    double n = (double)tide_hdr_count(h);
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "method", method);
-    cJSON_AddStringToObject(e, "name", name);
-    cJSON_AddNumberToObject(e, "requests", n);
-    cJSON_AddNumberToObject(e, "failures", fails);
-    cJSON_AddNumberToObject(e, "med", fx_ms((double)tide_hdr_percentile(h, 50)));
-    cJSON_AddNumberToObject(e, "avg", fx_round3(tide_hdr_mean(h) / 1000.0));
-    cJSON_AddNumberToObject(e, "min", fx_ms((double)tide_hdr_min(h)));
-    cJSON_AddNumberToObject(e, "max", fx_ms((double)tide_hdr_max(h)));
-    cJSON_AddNumberToObject(e, "avg_content_size", n > 0 ? fx_round3(bytes / n) : 0);
-    cJSON_AddNumberToObject(e, "rps", fx_round3(n / secs));
-    cJSON_AddNumberToObject(e, "fps", fx_round3(fails / secs));
-    cJSON_AddItemToObject(e, "percentiles", fx_percentiles(h));
-    cJSON_AddItemToObject(e, "histogram", tide_hdr_to_json(h));
-    return e;
-}
-
-static inline cJSON *fx_trend(const struct tide_hdr *h)
-{
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "type", "trend");
-    cJSON_AddStringToObject(m, "contains", "time");
-    cJSON_AddNumberToObject(m, "count", (double)tide_hdr_count(h));
-    cJSON_AddNumberToObject(m, "avg", fx_round3(tide_hdr_mean(h) / 1000.0));
-    cJSON_AddNumberToObject(m, "min", fx_ms((double)tide_hdr_min(h)));
-    cJSON_AddNumberToObject(m, "med", fx_ms((double)tide_hdr_percentile(h, 50)));
-    cJSON_AddNumberToObject(m, "max", fx_ms((double)tide_hdr_max(h)));
-    cJSON_AddNumberToObject(m, "p90", fx_ms((double)tide_hdr_percentile(h, 90)));
-    cJSON_AddNumberToObject(m, "p95", fx_ms((double)tide_hdr_percentile(h, 95)));
-    cJSON_AddNumberToObject(m, "p99", fx_ms((double)tide_hdr_percentile(h, 99)));
-    cJSON_AddNumberToObject(m, "p99.9", fx_ms((double)tide_hdr_percentile(h, 99.9)));
-    cJSON_AddItemToObject(m, "histogram", tide_hdr_to_json(h));
-    return m;
-}
-
-static inline cJSON *fx_counter(const char *contains, double count, double secs)
-{
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "type", "counter");
-    cJSON_AddStringToObject(m, "contains", contains);
-    cJSON_AddNumberToObject(m, "count", count);
-    cJSON_AddNumberToObject(m, "rate", fx_round3(count / secs));
-    return m;
-}
-
-static inline cJSON *fx_rate(double trues, double falses)
-{
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "type", "rate");
-    cJSON_AddStringToObject(m, "contains", "default");
-    cJSON_AddNumberToObject(m, "rate", trues + falses > 0 ? trues / (trues + falses) : 0);
-    cJSON_AddNumberToObject(m, "passes", trues);
-    cJSON_AddNumberToObject(m, "fails", falses);
-    return m;
-}
-
-static inline cJSON *fx_gauge(double value, double min, double max)
-{
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "type", "gauge");
-    cJSON_AddStringToObject(m, "contains", "default");
-    cJSON_AddNumberToObject(m, "value", value);
-    cJSON_AddNumberToObject(m, "min", min);
-    cJSON_AddNumberToObject(m, "max", max);
-    return m;
-}
-
-static inline void fx_check(cJSON *arr, const char *name, const char *group, double passes,
-                            double fails)
-{
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "name", name);
-    cJSON_AddStringToObject(c, "group", group);
-    cJSON_AddNumberToObject(c, "passes", passes);
-    cJSON_AddNumberToObject(c, "fails", fails);
-    cJSON_AddItemToArray(arr, c);
-}
-
-static inline void fx_threshold(cJSON *arr, const char *metric, const char *expr, bool ok,
-                                double observed)
-{
-    cJSON *t = cJSON_CreateObject();
-    cJSON_AddStringToObject(t, "metric", metric);
-    cJSON_AddStringToObject(t, "expression", expr);
-    cJSON_AddStringToObject(t, "source", "script");
-    cJSON_AddBoolToObject(t, "ok", ok);
-    cJSON_AddNumberToObject(t, "observed", observed);
-    cJSON_AddBoolToObject(t, "abort_on_fail", false);
-    cJSON_AddBoolToObject(t, "aborted", false);
-    cJSON_AddItemToArray(arr, t);
-}
-
-/* What the run accumulates. */
-struct fx_run {
-    struct tide_hdr *all, *waiting, *iter, *ep[FX_NEP];
-    double ep_fails[FX_NEP], ep_bytes[FX_NEP], fails, bytes, sent;
-};
-
-/* One second of load: 'vus' users at about 4 requests/s each. */
-static inline cJSON *fx_second(struct fx_run *run, struct fx_rng *r, int t, int vus, double slow)
-{
-    struct tide_hdr *sec = tide_hdr_new(), *sec_ep[FX_NEP];
-    double sec_fails = 0, sec_ep_fails[FX_NEP] = {0}, bytes0 = run->bytes, sent0 = run->sent;
-    for (int e = 0; e < FX_NEP; e++)
-        sec_ep[e] = tide_hdr_new();
+    char tags[128];
+    fx_tags(tags, sizeof tags, "scenario", "crud", NULL, NULL, NULL, NULL, NULL, NULL);
     int n = vus * 4 + (int)(fx_unit(r) * vus);
     for (int i = 0; i < n; i++) {
         double pick = fx_unit(r), acc = 0;
@@ -206,69 +140,18 @@ static inline cJSON *fx_second(struct fx_run *run, struct fx_rng *r, int t, int 
         }
         int64_t us = fx_latency(r, fx_eps[e].base_ms, slow);
         bool failed = fx_unit(r) < fx_eps[e].fail_p;
-        tide_hdr_record(sec, us);
-        tide_hdr_record(sec_ep[e], us);
-        tide_hdr_record(run->all, us);
-        tide_hdr_record(run->ep[e], us);
-        tide_hdr_record(run->waiting, us * 17 / 20);
-        run->ep_fails[e] += failed;
-        sec_ep_fails[e] += failed;
-        sec_fails += failed;
-        run->fails += failed;
-        run->ep_bytes[e] += failed ? 0 : fx_eps[e].size;
-        run->bytes += failed ? 120 : fx_eps[e].size + 180;
-        run->sent += 220;
+        fx_record(sec, &fx_eps[e], us, failed);
     }
-    for (int i = 0; i < n / 5; i++)
-        tide_hdr_record(run->iter, 1000000 + fx_latency(r, 220, slow));
-
-    char stamp[40];
-    snprintf(stamp, sizeof stamp, "2026-11-25T15:30:%02d.000Z", t + 1);
-    if (t + 1 >= 60)
-        snprintf(stamp, sizeof stamp, "2026-11-25T15:31:%02d.000Z", t + 1 - 60);
-    cJSON *row = cJSON_CreateObject();
-    cJSON_AddStringToObject(row, "time", stamp);
-    cJSON_AddNumberToObject(row, "elapsed_s", t + 1);
-    cJSON_AddNumberToObject(row, "vus", vus);
-    cJSON_AddNumberToObject(row, "reqs", n);
-    cJSON_AddNumberToObject(row, "fails", sec_fails);
-    cJSON_AddNumberToObject(row, "rps", n);
-    cJSON_AddNumberToObject(row, "fps", sec_fails);
-    cJSON_AddNumberToObject(row, "iterations", n / 5);
-    cJSON_AddNumberToObject(row, "bytes_received", run->bytes - bytes0);
-    cJSON_AddNumberToObject(row, "bytes_sent", run->sent - sent0);
-    cJSON_AddItemToObject(row, "percentiles", fx_percentiles(sec));
-    cJSON *tot = cJSON_AddObjectToObject(row, "total");
-    double all = (double)tide_hdr_count(run->all);
-    cJSON_AddNumberToObject(tot, "reqs", all);
-    cJSON_AddNumberToObject(tot, "fails", run->fails);
-    cJSON_AddNumberToObject(tot, "med", fx_ms((double)tide_hdr_percentile(run->all, 50)));
-    cJSON_AddNumberToObject(tot, "avg", fx_round3(tide_hdr_mean(run->all) / 1000.0));
-    cJSON_AddNumberToObject(tot, "min", fx_ms((double)tide_hdr_min(run->all)));
-    cJSON_AddNumberToObject(tot, "max", fx_ms((double)tide_hdr_max(run->all)));
-    double body = 0;
-    for (int e = 0; e < FX_NEP; e++)
-        body += run->ep_bytes[e];
-    cJSON_AddNumberToObject(tot, "avg_content_size", fx_round3(body / all));
-    cJSON *eps = cJSON_AddObjectToObject(row, "endpoints");
-    for (int e = 0; e < FX_NEP; e++) {
-        if (tide_hdr_count(sec_ep[e]) == 0)
-            continue;
-        char key[80];
-        snprintf(key, sizeof key, "%s %s", fx_eps[e].method, fx_eps[e].name);
-        cJSON *o = cJSON_AddObjectToObject(eps, key);
-        cJSON_AddNumberToObject(o, "reqs", (double)tide_hdr_count(sec_ep[e]));
-        cJSON_AddNumberToObject(o, "fails", sec_ep_fails[e]);
-        cJSON_AddNumberToObject(o, "p50", fx_ms((double)tide_hdr_percentile(sec_ep[e], 50)));
-        cJSON_AddNumberToObject(o, "p95", fx_ms((double)tide_hdr_percentile(sec_ep[e], 95)));
-        cJSON_AddNumberToObject(o, "p99", fx_ms((double)tide_hdr_percentile(sec_ep[e], 99)));
+    for (int i = 0; i < n / 5; i++) {
+        tide_registry_add(sec, TIDE_M_ITERATIONS, tags, 1);
+        tide_registry_add(sec, TIDE_M_ITERATION_DURATION, tags,
+                          (double)(1000000 + fx_latency(r, 220, slow)) / 1000.0);
     }
-    for (int e = 0; e < FX_NEP; e++)
-        tide_hdr_free(sec_ep[e]);
-    tide_hdr_free(sec);
-    return row;
+    tide_registry_add(sec, TIDE_M_VUS, "", vus);
+    tide_registry_add(sec, TIDE_M_VUS_MAX, "", 20);
 }
 
+/* run/run.c's "run" section. */
 static inline cJSON *fx_run_section(const char *status, double exit_code)
 {
     cJSON *run = cJSON_CreateObject();
@@ -289,95 +172,137 @@ static inline cJSON *fx_run_section(const char *status, double exit_code)
     return run;
 }
 
-static inline void fx_errors(cJSON *s, const struct fx_run *run)
+/* run/run.c's "options": one ramping-vus scenario, 0 -> 20 VUs over 10 s, then 50 s at 20. */
+static inline cJSON *fx_options(void)
 {
-    cJSON *errs = cJSON_AddArrayToObject(s, "errors");
-    for (int e = 0; e < FX_NEP; e++) {
-        if (run->ep_fails[e] == 0)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "method", fx_eps[e].method);
-        cJSON_AddStringToObject(o, "name", fx_eps[e].name);
-        cJSON_AddStringToObject(o, "error", fx_eps[e].error);
-        cJSON_AddNumberToObject(o, "occurrences", run->ep_fails[e]);
-        cJSON_AddItemToArray(errs, o);
-    }
-    cJSON *se = cJSON_AddArrayToObject(s, "script_errors");
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "message",
-                            "scenarios/crud.lua:41: attempt to index a nil value (field 'items')");
-    cJSON_AddNumberToObject(o, "count", 3);
-    cJSON_AddItemToArray(se, o);
+    cJSON_AddStringToObject(o, "host", "http://127.0.0.1:5000");
+    cJSON_AddNumberToObject(o, "threads", 2);
+    cJSON_AddNumberToObject(o, "warmup_s", 0);
+    cJSON_AddBoolToObject(o, "insecure", false);
+    cJSON *sc = cJSON_AddArrayToObject(o, "scenarios");
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", "crud");
+    cJSON_AddStringToObject(j, "executor", "ramping-vus");
+    cJSON_AddStringToObject(j, "exec", "run");
+    cJSON_AddNumberToObject(j, "start_time_s", 0);
+    cJSON *st = cJSON_AddArrayToObject(j, "stages");
+    static const double stages[2][2] = {{10, 20}, {50, 20}};
+    for (int i = 0; i < 2; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "duration_s", stages[i][0]);
+        cJSON_AddNumberToObject(x, "target", stages[i][1]);
+        cJSON_AddItemToArray(st, x);
+    }
+    cJSON_AddItemToArray(sc, j);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "env"), "TIDE_PASSWORD", "***");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "tags"), "team", "<payments & \"core\">");
+    return o;
 }
 
-static inline void fx_metrics(cJSON *s, const struct fx_run *run, double iterations)
+static inline void fx_threshold(cJSON *arr, const char *metric, const char *expr, bool ok,
+                                double observed)
 {
-    double reqs = (double)tide_hdr_count(run->all);
-    cJSON *m = cJSON_AddObjectToObject(s, "metrics");
-    cJSON_AddItemToObject(m, "http_req_duration", fx_trend(run->all));
-    cJSON_AddItemToObject(m, "http_req_waiting", fx_trend(run->waiting));
-    cJSON_AddItemToObject(m, "iteration_duration", fx_trend(run->iter));
-    cJSON_AddItemToObject(m, "http_reqs", fx_counter("default", reqs, FX_SECONDS));
-    cJSON_AddItemToObject(m, "http_req_failed", fx_rate(run->fails, reqs - run->fails));
-    cJSON_AddItemToObject(m, "iterations", fx_counter("default", iterations, FX_SECONDS));
-    cJSON_AddItemToObject(m, "data_received", fx_counter("data", run->bytes, FX_SECONDS));
-    cJSON_AddItemToObject(m, "data_sent", fx_counter("data", run->sent, FX_SECONDS));
-    cJSON_AddItemToObject(m, "vus", fx_gauge(20, 0, 20));
-    cJSON_AddItemToObject(m, "vus_max", fx_gauge(20, 20, 20));
-    cJSON_AddItemToObject(m, "checks", fx_rate(reqs - run->fails, run->fails));
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "metric", metric);
+    cJSON_AddStringToObject(t, "expression", expr);
+    cJSON_AddStringToObject(t, "source", "script");
+    cJSON_AddBoolToObject(t, "ok", ok);
+    cJSON_AddNumberToObject(t, "observed", observed);
+    cJSON_AddBoolToObject(t, "abort_on_fail", false);
+    cJSON_AddBoolToObject(t, "aborted", false);
+    cJSON_AddItemToArray(arr, t);
 }
 
-static inline void fx_checks_and_thresholds(cJSON *s, const struct fx_run *run)
+static inline double fx_num(const cJSON *o, const char *a, const char *b)
 {
-    double reqs = (double)tide_hdr_count(run->all);
-    cJSON *checks = cJSON_AddArrayToObject(s, "checks");
-    double login = (double)tide_hdr_count(run->ep[0]);
-    fx_check(checks, "login is 200", "::login", login - run->ep_fails[0], run->ep_fails[0]);
-    fx_check(checks, "list is 200", "", (double)tide_hdr_count(run->ep[1]) - run->ep_fails[1],
-             run->ep_fails[1]);
-    fx_check(checks, "search returns items", "::search",
-             (double)tide_hdr_count(run->ep[5]) - run->ep_fails[5], run->ep_fails[5]);
-    fx_check(checks, "body has <b>no</b> \"error\" & is JSON", "::projects",
-             (double)tide_hdr_count(run->ep[3]), 0);
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(o, a), b);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
 
+/* run/run.c's "thresholds", judged on what the summary writer computed; true when all hold. */
+static inline bool fx_thresholds(cJSON *s)
+{
+    const cJSON *m = cJSON_GetObjectItem(s, "metrics");
+    double p95 = fx_num(m, "http_req_duration", "p95");
+    double p99 = fx_num(m, "http_req_duration", "p99");
+    double fails = fx_num(m, "http_req_failed", "rate");
+    double login95 = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(s, "endpoints"))
+    {
+        if (strcmp(cJSON_GetObjectItem(e, "name")->valuestring, "/api/auth/login") == 0)
+            login95 = fx_num(e, "percentiles", "95");
+    }
     cJSON *th = cJSON_AddArrayToObject(s, "thresholds");
-    double p95 = fx_ms((double)tide_hdr_percentile(run->all, 95));
-    double p99 = fx_ms((double)tide_hdr_percentile(run->all, 99));
-    double login95 = fx_ms((double)tide_hdr_percentile(run->ep[0], 95));
     fx_threshold(th, "http_req_duration", "p(95)<300", p95 < 300, p95);
     fx_threshold(th, "http_req_duration", "p(99)<120", p99 < 120, p99);
     fx_threshold(th, "http_req_duration{name:/api/auth/login}", "p(95)<500", login95 < 500,
                  login95);
-    fx_threshold(th, "http_req_failed", "rate<0.01", run->fails / reqs < 0.01, run->fails / reqs);
+    fx_threshold(th, "http_req_failed", "rate<0.01", fails < 0.01, fails);
+    return p95 < 300 && p99 < 120 && login95 < 500 && fails < 0.01;
+}
 
-    cJSON *v = cJSON_AddObjectToObject(s, "verify");
+/* run/run.c's "verify": its checks come from a registry, as verify()'s do. */
+static inline cJSON *fx_verify(void)
+{
+    struct tide_registry *reg = tide_registry_new();
+    char t[256];
+    fx_tags(t, sizeof t, "check", "every created project is listed", "group", "::verify", NULL,
+            NULL, NULL, NULL);
+    tide_registry_add(reg, TIDE_M_CHECKS, t, 1);
+    fx_tags(t, sizeof t, "check", "tenants see only their own projects", "group", "::verify", NULL,
+            NULL, NULL, NULL);
+    tide_registry_add(reg, TIDE_M_CHECKS, t, 1);
+    cJSON *v = cJSON_CreateObject();
     cJSON_AddBoolToObject(v, "ran", true);
     cJSON_AddBoolToObject(v, "ok", true);
     cJSON_AddNullToObject(v, "error");
-    cJSON *vc = cJSON_AddArrayToObject(v, "checks");
-    fx_check(vc, "every created project is listed", "::verify", 1, 0);
-    fx_check(vc, "tenants see only their own projects", "::verify", 1, 0);
+    cJSON_AddItemToObject(v, "checks", tide_summary_checks(reg));
+    tide_registry_free(reg);
+    return v;
+}
+
+/* run/run.c's "generator". */
+static inline cJSON *fx_generator(void)
+{
+    cJSON *g = cJSON_CreateObject();
+    cJSON_AddNumberToObject(g, "threads", 2);
+    cJSON_AddNumberToObject(g, "loop_lag_p99_ms", 0.42);
+    cJSON_AddNumberToObject(g, "loop_lag_max_ms", 3.1);
+    cJSON_AddNumberToObject(g, "cpu_max_percent", 38.5);
+    cJSON_AddNumberToObject(g, "cpu_avg_percent", 21.4);
+    cJSON_AddNumberToObject(g, "max_open_fds", 64);
+    cJSON_AddNumberToObject(g, "peak_rss_kb", 20480);
+    cJSON_AddNumberToObject(g, "saturated_seconds", 0);
+    cJSON_AddNumberToObject(g, "measured_seconds", FX_SECONDS);
+    cJSON_AddBoolToObject(g, "generator_bound", false);
+    return g;
 }
 
 /* The whole summary; 'slow' multiplies every latency (1: the reference run). */
 static inline cJSON *fixture_summary(double slow)
 {
     struct fx_rng r = {0x7469646572756e31ULL}; /* "tiderun1" */
-    struct fx_run run = {0};
-    run.all = tide_hdr_new();
-    run.waiting = tide_hdr_new();
-    run.iter = tide_hdr_new();
-    for (int e = 0; e < FX_NEP; e++)
-        run.ep[e] = tide_hdr_new();
-
+    struct tide_registry *total = tide_registry_new();
     cJSON *hist = cJSON_CreateArray();
-    double iterations = 0;
     for (int t = 0; t < FX_SECONDS; t++) {
-        int vus = t < 10 ? 2 * (t + 1) : 20;
-        cJSON *row = fx_second(&run, &r, t, vus, slow);
-        iterations += cJSON_GetObjectItem(row, "iterations")->valuedouble;
-        cJSON_AddItemToArray(hist, row);
+        struct tide_registry *sec = tide_registry_new();
+        fx_second(sec, &r, t < 10 ? 2 * (t + 1) : 20, slow);
+        tide_registry_merge(total, sec);
+        cJSON_AddItemToArray(hist, tide_summary_history_row(sec, total, t,
+                                                            FX_START_US + (t + 1) * 1000000LL,
+                                                            t < 10 ? 2 * (t + 1) : 20));
+        tide_registry_free(sec);
     }
+    char msg[128];
+    fx_tags(msg, sizeof msg, "message",
+            "scenarios/crud.lua:41: attempt to index a nil value (field 'items')", NULL, NULL, NULL,
+            NULL, NULL, NULL);
+    tide_registry_add(
+        total,
+        tide_metric_register("tide_script_errors", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT, NULL), msg,
+        3);
 
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "schema", "tide.summary/1");
@@ -385,41 +310,16 @@ static inline cJSON *fixture_summary(double slow)
     cJSON_AddStringToObject(tool, "name", "tide");
     cJSON_AddStringToObject(tool, "version", "0.1.0");
     cJSON_AddStringToObject(tool, "git", "fixture");
-
-    double reqs = (double)tide_hdr_count(run.all);
-    double p99 = fx_ms((double)tide_hdr_percentile(run.all, 99));
-    bool failed = p99 >= 120 || run.fails / reqs >= 0.01;
-    cJSON_AddItemToObject(s, "run", fx_run_section(failed ? "failed" : "passed", failed ? 99 : 0));
-    cJSON *opt = cJSON_AddObjectToObject(s, "options");
-    cJSON_AddNumberToObject(opt, "vus", 20);
-    cJSON_AddStringToObject(opt, "duration", "1m");
-    fx_metrics(s, &run, iterations);
-    cJSON_AddArrayToObject(s, "series");
-
-    cJSON *eps = cJSON_AddArrayToObject(s, "endpoints");
-    double body = 0;
-    for (int e = 0; e < FX_NEP; e++) {
-        cJSON_AddItemToArray(eps, fx_endpoint(fx_eps[e].method, fx_eps[e].name, run.ep[e],
-                                              run.ep_fails[e], run.ep_bytes[e], FX_SECONDS));
-        body += run.ep_bytes[e];
-    }
-    cJSON_AddItemToObject(s, "aggregated",
-                          fx_endpoint("", "Aggregated", run.all, run.fails, body, FX_SECONDS));
-    fx_checks_and_thresholds(s, &run);
-    fx_errors(s, &run);
+    cJSON_AddObjectToObject(s, "run"); /* filled once the verdict is known */
+    cJSON_AddItemToObject(s, "options", fx_options());
+    tide_summary_add_metrics(s, total, FX_SECONDS);
+    bool passed = fx_thresholds(s);
+    cJSON_ReplaceItemInObjectCaseSensitive(
+        s, "run", fx_run_section(passed ? "passed" : "failed", passed ? 0 : 99));
+    cJSON_AddItemToObject(s, "verify", fx_verify());
+    cJSON_AddItemToObject(s, "generator", fx_generator());
     cJSON_AddItemToObject(s, "history", hist);
-    cJSON *g = cJSON_AddObjectToObject(s, "generator");
-    cJSON_AddNumberToObject(g, "threads", 2);
-    cJSON_AddNumberToObject(g, "loop_lag_p99_ms", 0.42);
-    cJSON_AddNumberToObject(g, "cpu_max_percent", 38.5);
-    cJSON_AddNumberToObject(g, "max_open_fds", 64);
-    cJSON_AddNumberToObject(g, "peak_rss_kb", 20480);
-
-    tide_hdr_free(run.all);
-    tide_hdr_free(run.waiting);
-    tide_hdr_free(run.iter);
-    for (int e = 0; e < FX_NEP; e++)
-        tide_hdr_free(run.ep[e]);
+    tide_registry_free(total);
     return s;
 }
 

@@ -288,10 +288,12 @@ static void test_target_test_routes(void)
     CHECK(get("/bytes/0") == 200 && R.len == 0);
     CHECK(get("/bytes/-1") == 400);
 
+    /* Delays are floors: a busy machine makes responses later, never earlier (no upper
+     * bounds on times in these tests; every request has curl's 5 s timeout). */
     CHECK(get("/delay?ms=200") == 200);
-    CHECK(R.ms >= 195 && R.ms < 450);
+    CHECK(R.ms >= 195);
     CHECK(get("/delay/100") == 200);
-    CHECK(R.ms >= 95 && R.ms < 350);
+    CHECK(R.ms >= 95);
     CHECK(get("/delay?ms=x") == 400);
     CHECK(get("/delay/60001") == 400);
 
@@ -368,14 +370,15 @@ static void test_target_raw_requests(void)
     r = raw(http10, sizeof http10 - 1, &got);
     CHECK(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0 && strstr(r, "Connection: close") != NULL);
 
-    /* A 2 MB body: curl sends 'Expect: 100-continue' and would wait 1 s without an answer. */
+    /* A 2 MB body: curl sends 'Expect: 100-continue' and would wait 1 s without an answer;
+     * the interim answer reaches the header callback. */
     n = 2u << 20;
     char *body = malloc(n + 1);
     memset(body, 'x', n);
     body[n] = '\0';
     req(H, "POST", "/echo", NULL, NULL, body, 0);
     CHECK(R.status == 200 && num("body_length") == (double)n);
-    CHECK(R.ms < 800);
+    CHECK(strstr(R.head, "HTTP/1.1 100 Continue\r\n") == R.head);
     free(body);
 }
 
@@ -723,11 +726,14 @@ static void test_target_fault_delays(void)
 {
     set_faults("{\"delay\":\"150ms\"}");
     get("/health");
-    CHECK(R.status == 200 && R.ms >= 145 && R.ms < 400);
+    CHECK(R.status == 200 && R.ms >= 145);
     get("/delay/100"); /* adds up */
-    CHECK(R.ms >= 245 && R.ms < 500);
-    req(H, "GET", "/_stats", NULL, NULL, NULL, 0); /* control routes are never delayed */
-    CHECK(R.ms < 100);
+    CHECK(R.ms >= 245);
+    /* Control routes are never delayed: with a 3 s delay, /_stats answers in far less (a bound
+     * 1000 times what it takes, not a speed). */
+    set_faults("{\"delay\":\"3s\"}");
+    req(H, "GET", "/_stats", NULL, NULL, NULL, 0);
+    CHECK(R.status == 200 && R.ms < 1500);
 
     set_faults("{\"delay\":null,\"delay_dist\":\"uniform:40ms:80ms\"}");
     double lo = 1e9, hi = 0;
@@ -736,14 +742,16 @@ static void test_target_fault_delays(void)
         lo = R.ms < lo ? R.ms : lo;
         hi = R.ms > hi ? R.ms : hi;
     }
-    CHECK(lo >= 38 && hi < 250);
+    CHECK(lo >= 38 && hi >= lo);
 
-    set_faults("{\"delay_dist\":\"bimodal:0.5:0ms:120ms\"}");
+    /* Half not delayed, half by 400 ms: 200 ms between them is 100 times what an undelayed
+     * answer takes, so a busy machine does not blur the two. */
+    set_faults("{\"delay_dist\":\"bimodal:0.5:0ms:400ms\"}");
     int fast = 0, slow = 0;
     for (int i = 0; i < 16; i++) {
         get("/health");
-        fast += R.ms < 60;
-        slow += R.ms >= 115;
+        fast += R.ms < 200;
+        slow += R.ms >= 395;
     }
     CHECK(fast >= 2 && slow >= 2 && fast + slow == 16);
 
@@ -760,16 +768,16 @@ static void test_target_fault_delays(void)
         n++;
         clock_gettime(CLOCK_MONOTONIC, &b);
     } while ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 < 1.0);
-    CHECK(worst >= 100 && worst < 400);
-    CHECK(stalled >= 1 && stalled < n / 2 + 1);
+    CHECK(worst >= 100);
+    CHECK(stalled >= 1 && stalled < n); /* the first 400 ms are never stalled */
 
     set_faults("{\"stall\":null,\"slow_body\":\"300ms\"}");
     get("/bytes/1000");
-    CHECK(R.status == 200 && R.len == 1000 && R.ms >= 290 && R.ms < 700);
+    CHECK(R.status == 200 && R.len == 1000 && R.ms >= 290);
     CHECK(R.body != NULL && R.body[999] == 'a' + 999 % 26);
     clear_faults();
-    get("/bytes/1000");
-    CHECK(R.ms < 100);
+    req(H, "GET", "/_faults", NULL, NULL, NULL, 0);
+    CHECK(cJSON_IsNull(field("slow_body")));
 }
 
 static void test_target_fault_errors(void)
