@@ -44,8 +44,9 @@ int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
     if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_pcall(L, 1, 1, 0) != LUA_OK)
         return tide_err_set(err, "internal: driver: %s", tide_lua_errtext(L, -1, msg, sizeof msg));
     w->driver_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* lifecycle functions (setup() may load big data) are not capped */
     int64_t cap = w->cfg->vu_memory > 0 ? w->cfg->vu_memory : TIDE_VU_MEMORY_DEFAULT;
-    tide_vumem_install(&w->mem, L, cap, &w->vus_max);
+    tide_vumem_install(&w->mem, L, w->mode == TIDE_WORKER_CALL ? 0 : cap, &w->vus_max);
     w->setup_ref = LUA_NOREF;
     if (w->shared->setup_json != NULL) {
         cJSON *j = cJSON_Parse(w->shared->setup_json);

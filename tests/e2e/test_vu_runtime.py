@@ -125,6 +125,15 @@ s = load_json(os.path.join(work, "garbage", "summary.json"))
 check_eq(s["script_errors"], [], "garbage: no VU ended for memory it did not keep")
 check_eq(metric(s, "iterations", "count"), 200, "garbage: every iteration ran")
 
+# lifecycle functions are not capped: setup() may hold more than a VU may
+path = script("bigsetup.lua", "function setup() local s = string.rep('x', 20 * 1024 * 1024) "
+              "return #s end\nfunction run(n) assert(n == 20 * 1024 * 1024) end\n")
+r = run(["run", path, "--vu-memory", "4MB", "--iterations", "1", "--quiet", "--out",
+         os.path.join(work, "bigsetup")], timeout=60)
+check_eq(r.returncode, 0, "setup() above the VU cap: runs")
+check_eq(load_json(os.path.join(work, "bigsetup", "summary.json"))["script_errors"], [],
+         "setup() above the VU cap: no error")
+
 r = run(["run", path, "--vu-memory", "12"], timeout=60)
 check(r.returncode == 2 and "--vu-memory" in r.stderr, "--vu-memory checks its value", r.stderr)
 
