@@ -93,6 +93,22 @@ for sig in (signal.SIGINT, signal.SIGTERM):
         p.communicate()
         check(False, "busy loop + signal %d: the run did not end" % sig)
 
+# --- Ctrl-C during a busy setup() (no deadline there): exit 130 as documented ---
+path = script("busy_setup.lua", "function setup() while true do pcall(function() "
+              "while true do end end) end end\nfunction run() end\n")
+p = subprocess.Popen([TIDE, "run", path, "--iterations", "1", "--out",
+                      os.path.join(work, "busy_setup")], stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True)
+time.sleep(1.5)
+p.send_signal(signal.SIGINT)
+try:
+    p.communicate(timeout=60)
+    check_eq(p.returncode, 130, "busy setup() + Ctrl-C: exit 130")
+except subprocess.TimeoutExpired:
+    p.kill()
+    p.communicate()
+    check(False, "busy setup() + Ctrl-C: the run did not end")
+
 # --- a VU hoarding Lua memory ends at its cap; the run goes on ---
 HOARD = {
     "local": "function run() local t = {} while true do t[#t+1] = string.rep('x', 1e6) .. #t end end\n",
