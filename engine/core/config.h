@@ -75,6 +75,7 @@ struct tide_config {
     char *html_path;  /* Locust --html */
     bool verify_fails_run;
     bool fail_on_saturation;
+    int64_t vu_memory; /* Lua bytes per VU (--vu-memory); 0: TIDE_VU_MEMORY_DEFAULT */
     bool summary_trend_stats_set;
     struct tide_scenario *scenarios;
     int nscenarios;

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <lua.h>
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
@@ -311,8 +310,7 @@ static void arrive(struct tide_sched *s, int64_t due_abs)
         vu->next = NULL;
         vu->sched_start_us = due_abs;
         /* resume now rather than on the next loop pass: lateness here is latency */
-        lua_pushboolean(vu->co, 1);
-        tide_vu_resume(vu, 1);
+        tide_vu_wake_now(vu, true);
         return;
     }
     int64_t qmax = open_share(s, s->sc->max_queue);
@@ -392,10 +390,8 @@ static void interrupt_all(struct tide_sched *s)
         struct tide_vu *vu = s->vus[i];
         if (vu->state != TIDE_VU_DONE && vu->state != TIDE_VU_NEW)
             tide_vu_interrupt(vu); /* now NEW */
-        if (vu->state == TIDE_VU_NEW) {
-            vu->state = TIDE_VU_DONE;
+        if (tide_vu_retire(vu))
             s->fresh--;
-        }
         vu->active = false;
     }
     s->running = 0;
@@ -491,4 +487,35 @@ int tide_sched_next(struct tide_sched *s, struct tide_vu *vu)
         atomic_fetch_add(&s->w->shared->shared_iters[s->index], 1) >= sc->iterations)
         return 0;
     return 1;
+}
+
+void tide_sched_cancel_park(struct tide_vu *vu, void *ctx)
+{
+    struct tide_sched *s = vu->sched;
+    for (struct tide_vu **p = &s->idle; *p != NULL; p = &(*p)->next) {
+        if (*p == vu) {
+            *p = vu->next;
+            vu->next = NULL;
+            return;
+        }
+    }
+}
+
+int64_t tide_sched_deadline(const struct tide_sched *s, const struct tide_vu *vu,
+                            int64_t *stopped_us)
+{
+    int64_t hard = INT64_MAX;
+    if (s->ended) {
+        hard = s->hard_us;
+        *stopped_us = s->hard_us - s->sc->graceful_stop_us;
+    } else if (s->started && s->end_us > 0) {
+        /* the loop may not have seen the end yet: this VU may be what holds it */
+        hard = s->end_us + s->sc->graceful_stop_us;
+        *stopped_us = s->end_us;
+    }
+    if (!vu->active && vu->park_requested && vu->deadline_us > 0 && vu->deadline_us < hard) {
+        hard = vu->deadline_us;
+        *stopped_us = vu->deadline_us - s->sc->graceful_ramp_down_us;
+    }
+    return hard;
 }

@@ -57,6 +57,13 @@ void tide_sched_vu_done(struct tide_sched *s, struct tide_vu *vu);
 const char *tide_sched_exec(const struct tide_sched *s);
 /* Open model: when the next arrival needs a tick (absolute µs), or INT64_MAX. */
 int64_t tide_sched_next_due(const struct tide_sched *s);
+/* The cancel step of a VU parked between iterations (it leaves the idle list). */
+void tide_sched_cancel_park(struct tide_vu *vu, void *ctx);
+/* When 'vu' must be gone at the latest (absolute µs; INT64_MAX: no limit yet), and in
+ * *stopped_us when it was asked to stop: the scenario's end plus graceful stop, or the VU's
+ * ramp-down deadline. Read by the count hook of a VU that never yields. */
+int64_t tide_sched_deadline(const struct tide_sched *s, const struct tide_vu *vu,
+                            int64_t *stopped_us);
 /* Stops starting iterations now (Ctrl-C, abort): parked VUs end, running ones finish. */
 void tide_sched_stop(struct tide_sched *s, int64_t now_us, int64_t grace_us);
 

@@ -10,7 +10,9 @@
 #include "log.h"
 #include "connbudget.h"
 #include "json_value.h"
+#include "luaerr.h"
 #include "vu.h"
+#include "vumem.h"
 #include "worker.h"
 
 #if LUA_VERSION_RELEASE_NUM >= 50406
@@ -118,11 +120,53 @@ void tide_vu_free(struct tide_vu *vu)
     free(vu->batch);
     tide_http_session_free(vu->share);
     drop_coroutine(vu);
+    tide_vumem_forget(&vu->w->mem, vu);
     luaL_unref(vu->w->L, LUA_REGISTRYINDEX, vu->env_ref);
     luaL_unref(vu->w->L, LUA_REGISTRYINDEX, vu->call_arg_ref);
     luaL_unref(vu->w->L, LUA_REGISTRYINDEX, vu->call_arg2_ref);
     atomic_fetch_sub(&vu->w->vus_max, 1);
     free(vu);
+}
+
+/* The VU whose code runs on this thread now (script-made coroutines have no VU of their own
+ * in their extra space; the count hook finds their VU here). */
+static _Thread_local struct tide_vu *running_vu;
+
+/* What a doomed VU's code gets raised at it, or the counted message (out of memory). */
+static const char *doom_text(const struct tide_vu *vu, char *buf, size_t n)
+{
+    int64_t cap = vu->w->mem.cap;
+    switch (vu->doom) {
+    case TIDE_VU_OUT_OF_MEMORY:
+        /* one message for every VU: counted as one kind of error (the log line names the
+         * first VU) */
+        if (cap % (1024 * 1024) == 0)
+            snprintf(buf, n, "out of memory (Lua memory cap %lld MiB per VU)",
+                     (long long)(cap / (1024 * 1024)));
+        else
+            snprintf(buf, n, "out of memory (Lua memory cap %lld bytes per VU)", (long long)cap);
+        break;
+    case TIDE_VU_BUSY_LOOP:
+        snprintf(buf, n, "stopped: still running after the graceful stop");
+        break;
+    default:
+        snprintf(buf, n, "stopped: the run was interrupted while this code was running");
+        break;
+    }
+    return buf;
+}
+
+static void stop_hook(lua_State *L, lua_Debug *ar);
+
+/* A doomed VU gets an error at every instruction from now on, so a pcall around its code
+ * cannot keep it alive: the first instruction outside the pcall raises again. */
+static int raise_doom(lua_State *L, struct tide_vu *vu)
+{
+    char msg[160];
+    lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1);
+    if (vu->co != NULL && vu->co != L)
+        lua_sethook(vu->co, stop_hook, LUA_MASKCOUNT, 1);
+    return luaL_error(L, "%s", doom_text(vu, msg, sizeof msg));
 }
 
 struct tide_vu *tide_vu_of(lua_State *L)
@@ -131,7 +175,46 @@ struct tide_vu *tide_vu_of(lua_State *L)
     if (vu == NULL || vu->co != L)
         luaL_error(L, "must be called from a VU's code (not at load time, nor from a coroutine "
                       "the script created)");
+    if (vu->doom != TIDE_VU_ALIVE)
+        raise_doom(L, vu);
     return vu;
+}
+
+/* Reports a failed top level (the error on top of L, the env below) and pops both. */
+static int env_failed(struct tide_vu *vu, const char *prefix)
+{
+    lua_State *L = vu->w->L;
+    char msg[1024];
+    if (vu->doom == TIDE_VU_OUT_OF_MEMORY)
+        doom_text(vu, msg, sizeof msg);
+    else
+        tide_lua_errtext(L, -1, msg, sizeof msg);
+    if (vu->call_fn != NULL) {
+        vu->w->call_ok = false;
+        snprintf(vu->w->call_error, sizeof vu->w->call_error, "%s%s", prefix, msg);
+    } else {
+        tide_vu_script_error(vu, msg);
+    }
+    lua_pop(L, 2);
+    return -1;
+}
+
+/* Runs the scenario's top level and the --plugin files in the env on top of L. */
+static int run_top_level(struct tide_vu *vu)
+{
+    lua_State *L = vu->w->L;
+    if (luaL_loadbufferx(L, vu->w->chunk, vu->w->chunk_len, vu->w->cfg->script_name, "b") !=
+            LUA_OK ||
+        (lua_pushvalue(L, -2), lua_setupvalue(L, -2, 1), lua_pcall(L, 0, 0, 0)) != LUA_OK)
+        return env_failed(vu, "");
+    /* --plugin files run in the same environment, after the scenario's top level */
+    for (int i = 0; i < vu->w->cfg->nplugins; i++) {
+        const char *path = vu->w->cfg->plugins[i];
+        if (luaL_loadfilex(L, path, "t") != LUA_OK ||
+            (lua_pushvalue(L, -2), lua_setupvalue(L, -2, 1), lua_pcall(L, 0, 0, 0)) != LUA_OK)
+            return env_failed(vu, "plugin ");
+    }
+    return 0;
 }
 
 /* Builds the VU's _ENV and runs the scenario's top level in it. Leaves nothing on L. */
@@ -145,48 +228,80 @@ static int make_env(struct tide_vu *vu)
     lua_setmetatable(L, -2);                         /* env */
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, "_G"); /* _G is this VU's environment, not the shared base */
-    if (luaL_loadbufferx(L, vu->w->chunk, vu->w->chunk_len, vu->w->cfg->script_name, "b") !=
-            LUA_OK ||
-        (lua_pushvalue(L, -2), lua_setupvalue(L, -2, 1), lua_pcall(L, 0, 0, 0)) != LUA_OK) {
-        const char *msg = luaL_tolstring(L, -1, NULL); /* env, err, msg */
-        if (vu->call_fn != NULL) {
-            vu->w->call_ok = false;
-            snprintf(vu->w->call_error, sizeof vu->w->call_error, "%s", msg);
-        } else {
-            tide_vu_script_error(vu, msg);
-        }
-        lua_pop(L, 3);
+    /* the VU's globals count against its memory cap */
+    struct tide_vu *prev = tide_vumem_enter(&vu->w->mem, vu->call_fn == NULL ? vu : NULL);
+    int rc = run_top_level(vu);
+    tide_vumem_leave(&vu->w->mem, prev);
+    if (rc != 0)
         return -1;
-    }
-    /* --plugin files run in the same environment, after the scenario's top level */
-    for (int i = 0; i < vu->w->cfg->nplugins; i++) {
-        const char *path = vu->w->cfg->plugins[i];
-        if (luaL_loadfilex(L, path, "t") != LUA_OK ||
-            (lua_pushvalue(L, -2), lua_setupvalue(L, -2, 1), lua_pcall(L, 0, 0, 0)) != LUA_OK) {
-            const char *msg = luaL_tolstring(L, -1, NULL); /* env, err, msg */
-            if (vu->call_fn != NULL) {
-                vu->w->call_ok = false;
-                snprintf(vu->w->call_error, sizeof vu->w->call_error, "plugin %s", msg);
-            } else {
-                tide_vu_script_error(vu, msg);
-            }
-            lua_pop(L, 3);
-            return -1;
-        }
-    }
     vu->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
 volatile sig_atomic_t tide_stop_requested;
 
-/* A count hook: a VU stuck in a loop that never yields still stops when the run is stopped. */
+/* Whether the VU is past the time it must be gone by (its scenario's end plus graceful stop,
+ * or its ramp-down deadline); *stopped_us: when it was asked to stop. */
+static bool past_deadline(struct tide_vu *vu, int64_t *stopped_us)
+{
+    if (vu->sched == NULL)
+        return false; /* lifecycle calls have no deadline */
+    int64_t hard = tide_sched_deadline(vu->sched, vu, stopped_us);
+    return hard != INT64_MAX && tide_now_us() >= hard;
+}
+
+#define HOOK_COUNT 1000000 /* instructions between two looks at the clock and the stop */
+
+void tide_vu_check_soon(struct tide_vu *vu)
+{
+    lua_sethook(vu->co, stop_hook, LUA_MASKCOUNT, 1);
+}
+
+/* The VU went over its memory cap: after a full collection (its garbage is not held against
+ * it) the count is exact; still over, the VU ends. */
+static void check_memory(lua_State *L, struct tide_vu *vu)
+{
+    vu->mem_over = false;
+    lua_sethook(vu->co, stop_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    lua_gc(L, LUA_GCCOLLECT);
+    if (vu->mem > vu->w->mem.cap) {
+        vu->doom = TIDE_VU_OUT_OF_MEMORY;
+        raise_doom(L, vu);
+    }
+}
+
+/* A count hook: code that never yields still ends when the run is stopped, and when its VU is
+ * past its hard deadline (the loop cannot get to it: the VU holds the thread). */
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
     struct tide_vu *vu = *(struct tide_vu **)lua_getextraspace(L);
-    if (tide_stop_requested ||
-        (vu != NULL && vu->call_fn == NULL && atomic_load(&vu->w->shared->stop)))
+    if (vu == NULL)
+        vu = running_vu; /* a coroutine the script created */
+    if (vu == NULL) {
+        if (tide_stop_requested)
+            luaL_error(L, "stopped: the run was interrupted while this code was running");
+        return;
+    }
+    if (vu->doom != TIDE_VU_ALIVE)
+        raise_doom(L, vu);
+    if (vu->mem_over)
+        check_memory(L, vu);
+    if (tide_stop_requested || (vu->call_fn == NULL && atomic_load(&vu->w->shared->stop))) {
+        /* the first time, like an error (vu_teardown still runs); a VU still running at the
+         * next hook (a pcall caught it) is ended */
+        if (++vu->stop_hits > 1) {
+            vu->doom = TIDE_VU_STOPPED;
+            raise_doom(L, vu);
+        }
         luaL_error(L, "stopped: the run was interrupted while this code was running");
+    }
+    int64_t stopped_us = 0;
+    if (past_deadline(vu, &stopped_us)) {
+        tide_log(TIDE_LOG_WARN, "VU %d still running %.0f s after the stop: busy loop?", vu->id,
+                 (double)(tide_now_us() - stopped_us) / 1e6);
+        vu->doom = TIDE_VU_BUSY_LOOP;
+        raise_doom(L, vu);
+    }
 }
 
 int tide_vu_start(struct tide_vu *vu)
@@ -202,7 +317,7 @@ int tide_vu_start(struct tide_vu *vu)
     vu->co = lua_newthread(L); /* thread */
     vu->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     *(struct tide_vu **)lua_getextraspace(vu->co) = vu;
-    lua_sethook(vu->co, stop_hook, LUA_MASKCOUNT, 1000000);
+    lua_sethook(vu->co, stop_hook, LUA_MASKCOUNT, HOOK_COUNT);
     lua_rawgeti(vu->co, LUA_REGISTRYINDEX, w->driver_ref);
     const char *mode = vu->call_fn == NULL ? (vu->setup_done ? "resume" : "load")
                        : strncmp(vu->call_fn, "hook:", 5) == 0 ? "hook"
@@ -234,28 +349,36 @@ int tide_vu_start(struct tide_vu *vu)
     return 0;
 }
 
+/* The error value's "tide_error" field (tide.fail / tide.abort tables), read raw: a script's
+ * __index must not run here. */
+static bool is_abort(lua_State *co, int idx)
+{
+    if (lua_type(co, idx) != LUA_TTABLE)
+        return false;
+    lua_pushliteral(co, "tide_error");
+    lua_rawget(co, idx);
+    const char *kind = lua_type(co, -1) == LUA_TSTRING ? lua_tostring(co, -1) : NULL;
+    bool abort = kind != NULL && strcmp(kind, "abort") == 0;
+    lua_pop(co, 1);
+    return abort;
+}
+
 static void capture_call_result(struct tide_vu *vu, int nres)
 {
     struct tide_worker *w = vu->w;
     lua_State *co = vu->co;
     int base = lua_gettop(co) - nres;
-    const char *what = nres > 0 ? lua_tostring(co, base + 1) : NULL;
+    const char *what =
+        nres > 0 && lua_type(co, base + 1) == LUA_TSTRING ? lua_tostring(co, base + 1) : NULL;
     if (what == NULL || strcmp(what, "missing") == 0) {
         w->call_ok = true;
         w->call_result = NULL;
         return;
     }
     w->call_ok = lua_toboolean(co, base + 2);
-    if (!w->call_ok && lua_type(co, base + 3) == LUA_TTABLE) {
-        lua_getfield(co, base + 3, "tide_error");
-        const char *kind = lua_tostring(co, -1);
-        w->call_aborted = kind != NULL && strcmp(kind, "abort") == 0;
-        lua_pop(co, 1);
-    }
     if (!w->call_ok) {
-        const char *msg = luaL_tolstring(co, base + 3, NULL);
-        snprintf(w->call_error, sizeof w->call_error, "%s", msg);
-        lua_pop(co, 1);
+        w->call_aborted = is_abort(co, base + 3);
+        tide_lua_errtext(co, base + 3, w->call_error, sizeof w->call_error);
         return;
     }
     if (lua_isnoneornil(co, base + 3))
@@ -269,41 +392,86 @@ static void capture_call_result(struct tide_vu *vu, int nres)
     }
 }
 
-void tide_vu_resume(struct tide_vu *vu, int nargs)
+/* The coroutine ended with an error (any status): say so, unless the VU was being ended. The
+ * value is turned into text on the worker's main state, protected, with the dead coroutine's
+ * traceback. */
+static void report_error(struct tide_vu *vu)
 {
     struct tide_worker *w = vu->w;
-    int nres = 0;
-    vu->state = TIDE_VU_RUNNING;
-    vu->yielded = true;
-    int st = lua_resume(vu->co, w->L, nargs, &nres);
-    if (st == LUA_YIELD) {
-        lua_pop(vu->co, nres);
-        return; /* the yielding function set vu->state */
-    }
-    if (st == LUA_OK) {
-        if (vu->call_fn != NULL)
-            capture_call_result(vu, nres);
-        lua_pop(vu->co, nres);
+    lua_State *L = w->L;
+    char text[1024];
+    if (vu->call_fn == NULL && vu->doom != TIDE_VU_OUT_OF_MEMORY &&
+        (vu->doom != TIDE_VU_ALIVE || atomic_load(&w->shared->stop))) {
+        return; /* stopped (a busy loop: said by the hook); not a script error */
+    } else if (vu->doom != TIDE_VU_ALIVE) {
+        doom_text(vu, text, sizeof text);
     } else {
-        const char *msg = luaL_tolstring(vu->co, -1, NULL);
-        if (vu->call_fn == NULL && atomic_load(&w->shared->stop)) {
-            /* stopped by the count hook: not a script error */
-        } else if (vu->call_fn != NULL) {
-            w->call_ok = false;
-            snprintf(w->call_error, sizeof w->call_error, "%s", msg);
-        } else {
-            tide_vu_script_error(vu, msg);
+        lua_xmove(vu->co, L, 1);                       /* L: err */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, vu->co_ref); /* L: err, co */
+        tide_lua_errtrace(L, -2, -1, text, sizeof text);
+        char *tb = strstr(text, "\nstack traceback:");
+        if (tb != NULL && vu->call_fn == NULL) {
+            tide_log(TIDE_LOG_DEBUG, "VU %d: %s", vu->id, text);
+            *tb = '\0'; /* counted by its message */
         }
+        lua_pop(L, 2);
     }
+    if (vu->call_fn != NULL) {
+        w->call_ok = false;
+        snprintf(w->call_error, sizeof w->call_error, "%s", text);
+    } else {
+        tide_vu_script_error(vu, text);
+    }
+}
+
+/* The coroutine is over (returned or raised): the VU is done. */
+static void vu_ended(struct tide_vu *vu)
+{
+    struct tide_worker *w = vu->w;
     if (vu->in_iteration) {
         vu->in_iteration = false;
         atomic_fetch_sub(&w->vus_active, 1);
     }
     drop_coroutine(vu);
     vu->state = TIDE_VU_DONE;
+    if (vu->doom != TIDE_VU_ALIVE) { /* its globals may be what filled its memory */
+        luaL_unref(w->L, LUA_REGISTRYINDEX, vu->env_ref);
+        vu->env_ref = LUA_NOREF;
+    }
     if (vu->call_fn != NULL)
         ev_break(w->loop, EVBREAK_ALL);
     tide_sched_vu_done(vu->sched, vu);
+}
+
+void tide_vu_resume(struct tide_vu *vu, int nargs)
+{
+    struct tide_worker *w = vu->w;
+    int nres = 0;
+    vu->state = TIDE_VU_RUNNING;
+    vu->cancel = NULL; /* the wait is over */
+    vu->yielded = true;
+    struct tide_vu *prev_running = running_vu;
+    struct tide_vu *prev = tide_vumem_enter(&w->mem, vu->call_fn == NULL ? vu : NULL);
+    running_vu = vu;
+    int st = lua_resume(vu->co, w->L, nargs, &nres);
+    running_vu = prev_running;
+    tide_vumem_leave(&w->mem, prev);
+    switch (st) {
+    case LUA_YIELD:
+        lua_pop(vu->co, nres);
+        if (vu->state == TIDE_VU_RUNNING) /* coroutine.yield() in the VU's own code */
+            tide_vu_sleep(vu, 0);         /* a pass through the loop, then it goes on */
+        return;
+    case LUA_OK:
+        if (vu->call_fn != NULL)
+            capture_call_result(vu, nres);
+        lua_pop(vu->co, nres);
+        break;
+    default: /* LUA_ERRRUN, LUA_ERRMEM, LUA_ERRERR */
+        report_error(vu);
+        break;
+    }
+    vu_ended(vu);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
@@ -318,17 +486,53 @@ static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
     }
 }
 
+static void cancel_timer(struct tide_vu *vu, void *ctx)
+{
+    ev_timer_stop(vu->w->loop, &vu->timer);
+}
+
+void tide_vu_wait(struct tide_vu *vu, enum tide_vu_state st, tide_vu_cancel_fn cancel, void *ctx)
+{
+    vu->state = st;
+    vu->cancel = cancel;
+    vu->cancel_ctx = ctx;
+}
+
+void tide_vu_sleep(struct tide_vu *vu, double seconds)
+{
+    tide_vu_wait(vu, TIDE_VU_SLEEP, cancel_timer, NULL);
+    ev_timer_stop(vu->w->loop, &vu->timer);
+    ev_timer_set(&vu->timer, seconds, 0.);
+    ev_timer_start(vu->w->loop, &vu->timer);
+}
+
+void tide_vu_cancel_http(struct tide_vu *vu, void *ctx)
+{
+    tide_http_cancel(vu->w->http, &vu->req.r);
+    for (int i = 0; i < vu->batch_cap; i++)
+        tide_http_cancel(vu->w->http, &vu->batch[i].r);
+    vu->batch_pending = 0;
+    tide_conn_forget(vu); /* also its place in the connection queue */
+}
+
+void tide_vu_wake_now(struct tide_vu *vu, bool value)
+{
+    if (vu->state != TIDE_VU_PARKED && vu->state != TIDE_VU_READY)
+        return;
+    ev_timer_stop(vu->w->loop, &vu->timer);
+    lua_pushboolean(vu->co, value);
+    tide_vu_resume(vu, 1);
+}
+
 void tide_vu_wake(struct tide_vu *vu, bool value)
 {
     if (vu->state != TIDE_VU_PARKED && vu->state != TIDE_VU_READY)
         return;
     if (!value) {
-        /* resume right away: the VU runs vu_teardown and ends */
-        lua_pushboolean(vu->co, 0);
-        tide_vu_resume(vu, 1);
+        tide_vu_wake_now(vu, false); /* the VU runs vu_teardown and ends */
         return;
     }
-    vu->state = TIDE_VU_READY;
+    tide_vu_wait(vu, TIDE_VU_READY, cancel_timer, NULL);
     ev_timer_stop(vu->w->loop, &vu->timer);
     ev_timer_set(&vu->timer, 0., 0.);
     ev_timer_start(vu->w->loop, &vu->timer);
@@ -336,14 +540,13 @@ void tide_vu_wake(struct tide_vu *vu, bool value)
 
 void tide_vu_interrupt(struct tide_vu *vu)
 {
-    if (vu->state == TIDE_VU_DONE || vu->state == TIDE_VU_NEW)
+    if (vu->state == TIDE_VU_DONE || vu->state == TIDE_VU_NEW || vu->state == TIDE_VU_RUNNING)
         return;
-    ev_timer_stop(vu->w->loop, &vu->timer);
-    tide_http_cancel(vu->w->http, &vu->req.r);
-    for (int i = 0; i < vu->batch_cap; i++)
-        tide_http_cancel(vu->w->http, &vu->batch[i].r);
-    vu->batch_pending = 0;
-    tide_conn_forget(vu);
+    tide_vu_cancel_fn cancel = vu->cancel;
+    vu->cancel = NULL;
+    if (cancel != NULL)
+        cancel(vu, vu->cancel_ctx);
+    tide_conn_forget(vu); /* the kept connection goes with the coroutine */
     if (vu->in_iteration) {
         vu->in_iteration = false;
         atomic_fetch_sub(&vu->w->vus_active, 1);
@@ -351,6 +554,14 @@ void tide_vu_interrupt(struct tide_vu *vu)
     drop_coroutine(vu);
     vu->state = TIDE_VU_NEW; /* restartable; vu_setup is not run again */
     tide_sched_vu_reset(vu->sched);
+}
+
+bool tide_vu_retire(struct tide_vu *vu)
+{
+    if (vu->state != TIDE_VU_NEW)
+        return false;
+    vu->state = TIDE_VU_DONE;
+    return true;
 }
 
 void tide_vu_tags(struct tide_vu *vu, const char *extra, char *buf, size_t len)

@@ -1,6 +1,8 @@
 /* vu.h: virtual users. Each VU is a Lua coroutine running the scenario in its own _ENV;
  * tide.http.* and tide.sleep yield it to the worker's loop, which resumes it when the wait
- * ends. All resumes go through tide_vu_resume. */
+ * ends. All resumes go through tide_vu_resume, and only vu.c changes a VU's state: code that
+ * makes a VU wait calls tide_vu_wait (or tide_vu_sleep) with the step that cancels the wait,
+ * then yields. Stop, abort, interrupt and the graceful deadline cancel through that step. */
 #ifndef TIDE_VU_H
 #define TIDE_VU_H
 #include <signal.h>
@@ -12,6 +14,18 @@
 
 struct tide_worker;
 struct tide_sched;
+struct tide_vu;
+
+/* Undoes a pending wait (stops a timer, cancels requests, leaves a queue). */
+typedef void (*tide_vu_cancel_fn)(struct tide_vu *vu, void *ctx);
+
+/* Why a VU is being ended from inside its own code (see stop_hook in vu.c). */
+enum tide_vu_doom {
+    TIDE_VU_ALIVE,
+    TIDE_VU_STOPPED,       /* the run was stopped (Ctrl-C, abort) and the VU kept running */
+    TIDE_VU_BUSY_LOOP,     /* still running after its hard deadline */
+    TIDE_VU_OUT_OF_MEMORY, /* over its Lua memory cap */
+};
 
 enum tide_vu_state {
     TIDE_VU_NEW,     /* no coroutine yet */
@@ -41,11 +55,17 @@ struct tide_vu {
     lua_State *co;
     int co_ref, env_ref;
     enum tide_vu_state state;
-    bool setup_done;     /* vu_setup ran (a restarted coroutine skips it) */
-    bool stop_requested; /* finish the current iteration, then vu_teardown and end */
-    bool park_requested; /* finish the current iteration, then wait for the executor */
-    bool yielded;        /* the current iteration yielded at least once */
-    int64_t deadline_us; /* hard stop after this (0: none) */
+    bool setup_done;          /* vu_setup ran (a restarted coroutine skips it) */
+    bool stop_requested;      /* finish the current iteration, then vu_teardown and end */
+    bool park_requested;      /* finish the current iteration, then wait for the executor */
+    bool yielded;             /* the current iteration yielded at least once */
+    int64_t deadline_us;      /* hard stop after this (0: none) */
+    tide_vu_cancel_fn cancel; /* the pending wait's cancel step (NULL: none) */
+    void *cancel_ctx;
+    enum tide_vu_doom doom; /* not ALIVE: every count hook and tide call raises */
+    int stop_hits;          /* count hooks that raised "stopped" in this VU */
+    int64_t mem;            /* Lua bytes in large blocks this VU allocated (vumem.c) */
+    bool mem_over;          /* over its cap: checked at its next instruction */
     ev_timer timer;
     struct tide_session *share; /* connections and cookies of this VU */
     struct tide_vu_request req;
@@ -82,13 +102,31 @@ void tide_vu_free(struct tide_vu *vu);
 struct tide_session *tide_vu_share(struct tide_vu *vu);
 /* Creates the coroutine and runs it up to its first wait. Returns 0, -1 on error. */
 int tide_vu_start(struct tide_vu *vu);
-/* Resumes with 'nargs' values already pushed on vu->co. */
+/* Resumes with 'nargs' values already pushed on vu->co: the one place a VU runs. Handles
+ * every outcome (yield, end, error of any kind); error values become text protected. */
 void tide_vu_resume(struct tide_vu *vu, int nargs);
-/* Schedules a resume from the loop with one boolean (used for parked VUs). */
+/* Called by the running VU's code right before it yields: the VU now waits in 'st'
+ * (TIDE_VU_WAIT_IO or TIDE_VU_PARKED) and 'cancel' (may be NULL) undoes the wait. */
+void tide_vu_wait(struct tide_vu *vu, enum tide_vu_state st, tide_vu_cancel_fn cancel, void *ctx);
+/* Like tide_vu_wait: the VU sleeps 'seconds' on its timer and then resumes with nothing. */
+void tide_vu_sleep(struct tide_vu *vu, double seconds);
+/* The cancel step of HTTP waits: the request, a batch, or the place in the connection queue. */
+void tide_vu_cancel_http(struct tide_vu *vu, void *ctx);
+/* A parked VU resumes with 'value': from the loop when true (schedules it), now when false
+ * (the VU runs vu_teardown and ends). */
 void tide_vu_wake(struct tide_vu *vu, bool value);
-/* Stops now: cancels I/O and timers, closes the coroutine (iteration not counted). */
+/* A parked VU resumes now with 'value' (an arrival is due: lateness would be latency). */
+void tide_vu_wake_now(struct tide_vu *vu, bool value);
+/* Stops now: runs the pending wait's cancel step, closes the coroutine (iteration not
+ * counted). The VU is NEW again: restartable, without vu_setup. */
 void tide_vu_interrupt(struct tide_vu *vu);
-/* The VU running on L; raises a Lua error when called outside a VU's own coroutine. */
+/* A VU that never started (NEW) will not start: it becomes DONE. False when not NEW. */
+bool tide_vu_retire(struct tide_vu *vu);
+/* Makes the VU's count hook run at its next instruction (memory check). Safe anywhere,
+ * including inside the allocator. */
+void tide_vu_check_soon(struct tide_vu *vu);
+/* The VU running on L; raises a Lua error when called outside a VU's own coroutine, or when
+ * the VU is being ended (doomed). */
 struct tide_vu *tide_vu_of(lua_State *L);
 /* The tags of a sample made now by this VU, with 'extra' canonical pairs merged in. */
 void tide_vu_tags(struct tide_vu *vu, const char *extra, char *buf, size_t len);

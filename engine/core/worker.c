@@ -9,6 +9,7 @@
 #include "executor.h"
 #include "log.h"
 #include "json_value.h"
+#include "luaerr.h"
 #include "vu.h"
 #include "worker.h"
 
@@ -31,17 +32,21 @@ int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
     lua_pop(L, 1);
     w->chunk = dump.data;
     w->chunk_len = dump.len;
-    /* the driver, given tide.core */
+    /* the driver, given tide.core; protected: 'require' is the script's world */
+    char msg[512];
     if (luaL_loadbufferx(L, tide_vu_driver_source, strlen(tide_vu_driver_source), "=driver", "t") !=
         LUA_OK)
-        return tide_err_set(err, "internal: driver: %s", lua_tostring(L, -1));
+        return tide_err_set(err, "internal: driver: %s", tide_lua_errtext(L, -1, msg, sizeof msg));
     lua_getfield(L, LUA_REGISTRYINDEX, "tide.base");
     lua_getfield(L, -1, "require");
     lua_remove(L, -2);
     lua_pushliteral(L, "tide.core");
-    lua_call(L, 1, 1);
-    lua_call(L, 1, 1);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_pcall(L, 1, 1, 0) != LUA_OK)
+        return tide_err_set(err, "internal: driver: %s", tide_lua_errtext(L, -1, msg, sizeof msg));
     w->driver_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* lifecycle functions (setup() may load big data) are not capped */
+    int64_t cap = w->cfg->vu_memory > 0 ? w->cfg->vu_memory : TIDE_VU_MEMORY_DEFAULT;
+    tide_vumem_install(&w->mem, L, w->mode == TIDE_WORKER_CALL ? 0 : cap, &w->vus_max);
     w->setup_ref = LUA_NOREF;
     if (w->shared->setup_json != NULL) {
         cJSON *j = cJSON_Parse(w->shared->setup_json);
@@ -63,6 +68,7 @@ static void teardown_lua(struct tide_worker *w)
         lua_pop(w->L, 1);
     }
     lua_close(w->L);
+    tide_vumem_detach(&w->mem);
     w->L = NULL;
     free(w->chunk);
     w->chunk = NULL;
@@ -216,6 +222,7 @@ static void *worker_main(void *arg)
     ev_timer_stop(w->loop, &w->control);
     ev_timer_stop(w->loop, &w->lag);
     ev_async_stop(w->loop, &w->wake);
+    tide_vumem_detach(&w->mem); /* the VUs go before the state */
     for (int i = 0; i < w->nscheds; i++)
         tide_sched_fini(&w->scheds[i]);
     free(w->scheds);

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "http.h"
 #include "metrics.h"
+#include "vumem.h"
 
 /* Makes the Lua state a worker runs its VUs in: the scenario's sandboxed world with tide's
  * modules, and the scenario compiled (not run) on top of the stack. NULL with a message on
@@ -57,7 +58,8 @@ struct tide_worker {
     struct ev_loop *loop;
     struct tide_http *http;
     lua_State *L;
-    char *chunk; /* the scenario compiled once, dumped with debug info */
+    struct tide_vumem mem; /* L's allocator: the VUs' Lua memory cap */
+    char *chunk;           /* the scenario compiled once, dumped with debug info */
     size_t chunk_len;
     int driver_ref;            /* the VU driver function */
     int setup_ref;             /* setup data decoded once for this worker (LUA_NOREF: none) */

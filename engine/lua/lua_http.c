@@ -435,10 +435,9 @@ static int l_request(lua_State *L)
         luaL_checktype(L, 3, LUA_TTABLE);
     prepare(L, vu, &vu->req, method, url, 3);
     vu->req.r.done = on_single_done;
-    vu->state = TIDE_VU_WAIT_IO;
-    if (!tide_conn_admit(vu)) /* queued: started by tide_conn_release */
-        return lua_yield(L, 0);
-    start_or_raise(L, vu, &vu->req);
+    if (tide_conn_admit(vu)) /* else queued: started by tide_conn_release */
+        start_or_raise(L, vu, &vu->req);
+    tide_vu_wait(vu, TIDE_VU_WAIT_IO, tide_vu_cancel_http, NULL);
     return lua_yield(L, 0);
 }
 
@@ -542,7 +541,7 @@ static int l_batch(lua_State *L)
         start_or_raise(L, vu, &vu->batch[i]);
         vu->batch_pending++;
     }
-    vu->state = TIDE_VU_WAIT_IO;
+    tide_vu_wait(vu, TIDE_VU_WAIT_IO, tide_vu_cancel_http, NULL);
     return lua_yield(L, 0);
 }
 

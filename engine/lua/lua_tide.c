@@ -8,6 +8,7 @@
 #include "executor.h"
 #include "log.h"
 #include "lua_tide.h"
+#include "luaerr.h"
 #include "metrics.h"
 #include "vu.h"
 #include "worker.h"
@@ -53,14 +54,14 @@ static int l_next_iteration(lua_State *L)
         return 1;
     }
     if (d == 2) {
-        vu->state = TIDE_VU_PARKED;
+        tide_vu_wait(vu, TIDE_VU_PARKED, tide_sched_cancel_park, NULL);
         return lua_yieldk(L, 0, 1, k_next);
     }
     bool yielded = vu->yielded;
     begin_iteration(vu);
     if (!yielded) {
-        vu->state = TIDE_VU_READY;
-        tide_vu_wake(vu, true);
+        tide_vu_wait(vu, TIDE_VU_PARKED, NULL, NULL);
+        tide_vu_wake(vu, true); /* resumed from the loop: other VUs get their turn */
         return lua_yieldk(L, 0, 0, k_next);
     }
     lua_pushboolean(L, 1);
@@ -71,18 +72,23 @@ static int l_next_iteration(lua_State *L)
 static const char *error_kind(lua_State *L, int idx, const char **msg)
 {
     const char *kind = NULL;
-    if (lua_type(L, idx) == LUA_TTABLE) {
-        lua_getfield(L, idx, "tide_error");
-        kind = lua_tostring(L, -1);
-        lua_getfield(L, idx, "message");
-        *msg = lua_tostring(L, -1);
+    if (lua_type(L, idx) == LUA_TTABLE) { /* read raw: a script's __index must not run */
+        lua_pushliteral(L, "tide_error");
+        kind = lua_rawget(L, idx) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        lua_pushliteral(L, "message");
+        *msg = lua_rawget(L, idx) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         lua_pop(L, 2); /* the strings stay alive in the table */
-        if (*msg == NULL)
-            *msg = "(no message)";
-        return kind;
+        if (kind != NULL) {
+            if (*msg == NULL)
+                *msg = "(no message)";
+            return kind;
+        }
     }
-    *msg = luaL_tolstring(L, idx, NULL);
+    /* any other value as tostring() shows it, even when its __tostring raises */
+    char text[600];
+    lua_pushstring(L, tide_lua_errtext(L, idx, text, sizeof text));
     lua_replace(L, idx);
+    *msg = lua_tostring(L, idx);
     return NULL;
 }
 
@@ -154,9 +160,7 @@ static int l_sleep(lua_State *L)
     struct tide_vu *vu = tide_vu_of(L);
     double s = luaL_checknumber(L, 1);
     luaL_argcheck(L, s >= 0 && isfinite(s), 1, "seconds must be a finite number >= 0");
-    vu->state = TIDE_VU_SLEEP;
-    ev_timer_set(&vu->timer, s, 0.);
-    ev_timer_start(vu->w->loop, &vu->timer);
+    tide_vu_sleep(vu, s);
     return lua_yield(L, 0);
 }
 

@@ -19,6 +19,30 @@ static int parse_int(const char *flag, const char *s, long min, long max, long *
     return 0;
 }
 
+/* A size like 64MB, 512MiB, 1G, 100000000: k/M/G (with or without B, iB) are powers of 1024. */
+static int parse_size(const char *flag, const char *s, int64_t *out, struct tide_err *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double unit = 1;
+    if (*end == 'k' || *end == 'K')
+        unit = 1024.0, end++;
+    else if (*end == 'm' || *end == 'M')
+        unit = 1024.0 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        unit = 1024.0 * 1024 * 1024, end++;
+    if (unit > 1 && *end == 'i')
+        end++;
+    if (*end == 'B' || *end == 'b')
+        end++;
+    v *= unit;
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 1024.0 * 1024) || v > 1e15)
+        return tide_err_set(err, "%s \"%s\": expected a size of at least 1MB, like 64MB", flag, s);
+    *out = (int64_t)v;
+    return 0;
+}
+
 static int parse_num(const char *flag, const char *s, double *out, struct tide_err *err)
 {
     char *end;
@@ -145,7 +169,8 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             "--users",    "-r",           "--spawn-rate", "--duration",  "-d",       "-t",
             "--run-time", "--iterations", "-i",           "--stage",     "-s",       "--rate",
             "--threads",  "--out",        "-o",           "--threshold", "--warmup", "--tag",
-            "--env",      "-e",           "--plugin",     "--csv",       "--html",   NULL};
+            "--env",      "-e",           "--plugin",     "--csv",       "--html",   "--vu-memory",
+            NULL};
         bool known = false;
         for (int k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(flag, with_value[k]) == 0;
@@ -202,6 +227,8 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             cli->csv_prefix = v;
         } else if (strcmp(flag, "--html") == 0) {
             cli->html_path = v;
+        } else if (strcmp(flag, "--vu-memory") == 0) {
+            rc = parse_size(flag, v, &cli->vu_memory, err);
         } else {
             return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
         }

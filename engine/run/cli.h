@@ -34,6 +34,7 @@ struct tide_cli {
     double spawn_rate; /* Locust -r */
     const char *csv_prefix;
     const char *html_path;
+    int64_t vu_memory; /* --vu-memory in bytes; 0: not given */
 };
 
 /* Parses argv (after "run"). Returns 0, or -1 with a one-line message. */

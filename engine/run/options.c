@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "duration.h"
+#include "luaerr.h"
 #include "options.h"
 #include "sandbox.h"
 
@@ -175,8 +176,8 @@ static int read_kvs(lua_State *L, int idx, const char *where, const char *name,
             if (g != NULL) {
                 *out = g;
                 g[*n].key = strdup(lua_tostring(L, -2));
-                g[*n].value = strdup(luaL_tolstring(L, -1, NULL));
-                lua_pop(L, 1);
+                char text[1024];
+                g[*n].value = strdup(tide_lua_errtext(L, -1, text, sizeof text));
                 (*n)++;
             }
         }
@@ -566,7 +567,8 @@ static int probe(lua_State *L, struct tide_config *cfg, struct tide_err *err)
     lua_setupvalue(L, -3, 1); /* chunk, env */
     lua_insert(L, -2);        /* env, chunk */
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-        tide_err_set(err, "%s", luaL_tolstring(L, -1, NULL));
+        char msg[1024];
+        tide_err_set(err, "%s", tide_lua_errtext(L, -1, msg, sizeof msg));
         return -1;
     }
     lua_getfield(L, -1, "options"); /* env, options */
@@ -734,6 +736,7 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
     cfg->csv_prefix = dupstr(cli->csv_prefix);
     cfg->html_path = dupstr(cli->html_path);
     cfg->fail_on_saturation = cli->fail_on_saturation;
+    cfg->vu_memory = cli->vu_memory;
     cfg->target_inprocess = cli->target;
     cfg->nplugins = cli->nplugins;
     cfg->plugins = calloc((size_t)(cli->nplugins + 1), sizeof *cfg->plugins);
