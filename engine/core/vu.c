@@ -199,6 +199,16 @@ volatile sig_atomic_t tide_stop_requested;
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
     struct tide_vu *vu = *(struct tide_vu **)lua_getextraspace(L);
+    if (vu != NULL && vu->call_fn != NULL && vu->w->call_deadline_us > 0 &&
+        tide_now_us() >= vu->w->call_deadline_us) {
+        /* a lifecycle call past its time limit: pause it for good (worker.c's watchdog ends
+         * it), so even a pcall around the loop cannot catch this */
+        if (lua_isyieldable(L)) {
+            lua_yield(L, 0);
+            return;
+        }
+        luaL_error(L, "stopped: past its time limit");
+    }
     if (tide_stop_requested ||
         (vu != NULL && vu->call_fn == NULL && atomic_load(&vu->w->shared->stop)))
         luaL_error(L, "stopped: the run was interrupted while this code was running");

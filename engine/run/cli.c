@@ -97,6 +97,7 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
     cli->iterations = -1;
     cli->rate = -1;
     cli->warmup_us = -1;
+    cli->hook_timeout_us = -1;
     cli->users = -1;
     cli->spawn_rate = -1;
     for (int i = 0; i < argc; i++) {
@@ -141,11 +142,13 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             continue;
         }
         static const char *const with_value[] = {
-            "-f",         "--locustfile", "--host",       "-H",          "--vus",    "-u",
-            "--users",    "-r",           "--spawn-rate", "--duration",  "-d",       "-t",
-            "--run-time", "--iterations", "-i",           "--stage",     "-s",       "--rate",
-            "--threads",  "--out",        "-o",           "--threshold", "--warmup", "--tag",
-            "--env",      "-e",           "--plugin",     "--csv",       "--html",   NULL};
+            "-f",      "--locustfile", "--host",     "-H",           "--vus",
+            "-u",      "--users",      "-r",         "--spawn-rate", "--duration",
+            "-d",      "-t",           "--run-time", "--iterations", "-i",
+            "--stage", "-s",           "--rate",     "--threads",    "--out",
+            "-o",      "--threshold",  "--warmup",   "--tag",        "--env",
+            "-e",      "--plugin",     "--csv",      "--html",       "--hook-timeout",
+            NULL};
         bool known = false;
         for (int k = 0; with_value[k] != NULL && !known; k++)
             known = strcmp(flag, with_value[k]) == 0;
@@ -190,6 +193,8 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             cli->thresholds[cli->nthresholds++] = v;
         } else if (strcmp(flag, "--warmup") == 0) {
             rc = parse_dur(flag, v, &cli->warmup_us, err);
+        } else if (strcmp(flag, "--hook-timeout") == 0) {
+            rc = parse_dur(flag, v, &cli->hook_timeout_us, err);
         } else if (strcmp(flag, "--tag") == 0) {
             rc = parse_kv(flag, mv, cli->tags, &cli->ntags, err);
         } else if (strcmp(flag, "--env") == 0 || strcmp(flag, "-e") == 0) {

@@ -630,6 +630,9 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
     int env = lua_gettop(L) - 1, opts = lua_gettop(L);
     bool has_opts = lua_istable(L, opts);
     int64_t vus = -1, duration = -1, iterations = -1, warmup = 0, threads = 0;
+    cfg->setup_timeout_us = 60000000; /* k6's defaults */
+    cfg->teardown_timeout_us = 60000000;
+    cfg->hook_timeout_us = 10000000;
     if (has_opts) {
         if (opt_string(L, opts, "options", "host", &cfg->host, err) != 0 ||
             opt_int(L, opts, "options", "vus", NULL, &vus, err) != 0 ||
@@ -637,6 +640,12 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
             opt_int(L, opts, "options", "iterations", NULL, &iterations, err) != 0 ||
             opt_duration(L, opts, "options", "warmup", NULL, &warmup, err) != 0 ||
             opt_int(L, opts, "options", "threads", NULL, &threads, err) != 0 ||
+            opt_duration(L, opts, "options", "setup_timeout", "setupTimeout",
+                         &cfg->setup_timeout_us, err) != 0 ||
+            opt_duration(L, opts, "options", "teardown_timeout", "teardownTimeout",
+                         &cfg->teardown_timeout_us, err) != 0 ||
+            opt_duration(L, opts, "options", "hook_timeout", NULL, &cfg->hook_timeout_us, err) !=
+                0 ||
             opt_bool(L, opts, "insecure", &cfg->insecure) != 0 ||
             opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
             read_stages(L, opts, "options", &top, err) != 0 ||
@@ -723,6 +732,8 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
         cfg->ntags++;
     }
     cfg->warmup_us = cli->warmup_us >= 0 ? cli->warmup_us : warmup;
+    if (cli->hook_timeout_us >= 0)
+        cfg->hook_timeout_us = cli->hook_timeout_us;
     cfg->threads = cli->threads > 0 ? cli->threads : (int)threads;
     if (cfg->threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
