@@ -20,6 +20,8 @@ static int dump_writer(lua_State *L, const void *p, size_t n, void *ud)
     return tide_buf_append(b, p, n);
 }
 
+static int load_driver(struct tide_worker *w, struct tide_err *err);
+
 int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
 {
     w->L = w->shared->new_state(w->cfg, err);
@@ -31,6 +33,13 @@ int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
     lua_pop(L, 1);
     w->chunk = dump.data;
     w->chunk_len = dump.len;
+    return load_driver(w, err);
+}
+
+/* The VU driver, and this worker's copy of setup()'s data. */
+static int load_driver(struct tide_worker *w, struct tide_err *err)
+{
+    lua_State *L = w->L;
     /* the driver, given tide.core */
     if (luaL_loadbufferx(L, tide_vu_driver_source, strlen(tide_vu_driver_source), "=driver", "t") !=
         LUA_OK)
@@ -307,17 +316,38 @@ static void on_call_watch(struct ev_loop *loop, ev_timer *t, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
-int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, struct tide_err *err)
+/* The --plugin files, once, in the lifecycle environment taken from the options probe (where
+ * the top level already ran). A failure is the error of every call, like a failed top level. */
+static void run_plugins(struct tide_worker *w, int env_ref)
+{
+    lua_State *L = w->L;
+    for (int i = 0; i < w->cfg->nplugins && !w->failed; i++) {
+        if (luaL_loadfilex(L, w->cfg->plugins[i], "t") == LUA_OK) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, env_ref);
+            lua_setupvalue(L, -2, 1);
+            if (lua_pcall(L, 0, 0, 0) == LUA_OK)
+                continue;
+        }
+        w->failed = true;
+        snprintf(w->error, sizeof w->error, "plugin %s", luaL_tolstring(L, -1, NULL));
+        lua_pop(L, 2);
+    }
+}
+
+int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, lua_State *state,
+                          struct tide_err *err)
 {
     worker_init(w, 0, 1, shared);
     w->mode = TIDE_WORKER_CALL;
+    w->L = state;
+    int env_ref = state != NULL ? luaL_ref(state, LUA_REGISTRYINDEX) : LUA_NOREF;
     w->loop = ev_loop_new(EVFLAG_AUTO);
     w->http = w->loop != NULL ? tide_http_new(w->loop, 64) : NULL;
     if (w->reg == NULL || w->http == NULL)
         return tide_err_set(err, "out of memory");
     const char *saved = shared->setup_json;
     shared->setup_json = NULL; /* lifecycle functions get their data as the argument */
-    int rc = tide_worker_setup_lua(w, err);
+    int rc = state != NULL ? load_driver(w, err) : tide_worker_setup_lua(w, err);
     shared->setup_json = saved;
     if (rc != 0)
         return -1;
@@ -326,6 +356,10 @@ int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, str
         return tide_err_set(err, "out of memory");
     ev_timer_init(&w->call_watch, on_call_watch, 0.05, 0.05);
     w->call_watch.data = w;
+    if (state != NULL) {
+        w->call_vu->env_ref = env_ref;
+        run_plugins(w, env_ref);
+    }
     return 0;
 }
 

@@ -106,9 +106,13 @@ struct tide_interval *tide_worker_take(struct tide_worker *w);
 void tide_intervals_free(struct tide_interval *list);
 
 /* A call-mode worker on the calling thread, for the whole run: one loop, one HTTP driver, one
- * Lua state and one VU (id 0). The scenario's top level and the --plugin files run in that
- * VU's environment once, at the first call, so globals persist from one call to the next. */
-int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, struct tide_err *err);
+ * Lua state and one VU (id 0) whose environment is kept, so globals persist from one call to
+ * the next. 'state' (taken over, even on failure) is a state from shared->new_state's world
+ * where the scenario's top level already ran, in the table on top of its stack (the options
+ * probe): the --plugin files then run there now. With 'state' NULL, a new state is made and
+ * the top level and plugins run at the first call. */
+int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, lua_State *state,
+                          struct tide_err *err);
 void tide_worker_call_close(struct tide_worker *w); /* also after a failed open */
 
 #define TIDE_CALL_ABORTED -2 /* the function called tide.abort() */

@@ -6,11 +6,12 @@
 #include "lifecycle.h"
 #include "log.h"
 
-int tide_lifecycle_open(struct tide_lifecycle *lc, struct tide_shared *shared, struct tide_err *err)
+int tide_lifecycle_open(struct tide_lifecycle *lc, struct tide_shared *shared, lua_State *probe,
+                        struct tide_err *err)
 {
     memset(lc, 0, sizeof *lc);
     lc->cfg = shared->cfg;
-    if (tide_worker_call_open(&lc->w, shared, err) != 0) {
+    if (tide_worker_call_open(&lc->w, shared, probe, err) != 0) {
         tide_worker_call_close(&lc->w);
         return -1;
     }

@@ -1,7 +1,8 @@
 /* lifecycle.h: the run's lifecycle runner. setup(), teardown(), verify(), handle_summary() and
  * every business hook (tide.hooks.on) run in one call-mode worker on the coordinator's thread,
  * opened once per run: one Lua state, one loop, one HTTP driver, and one environment where the
- * scenario's top level and the --plugin files run once. Each call is bounded by its time limit
+ * scenario's top level and the --plugin files run once (the top level in the options probe,
+ * whose state this takes over). Each call is bounded by its time limit
  * (options.setup_timeout, teardown_timeout, hook_timeout / --hook-timeout). */
 #ifndef TIDE_LIFECYCLE_H
 #define TIDE_LIFECYCLE_H
@@ -17,7 +18,9 @@ struct tide_lifecycle {
     bool open;
 };
 
-int tide_lifecycle_open(struct tide_lifecycle *lc, struct tide_shared *shared,
+/* 'probe' (taken over; may be NULL) is the options probe's state (tide_options_build_keep):
+ * the top level already ran there, so it does not run again. */
+int tide_lifecycle_open(struct tide_lifecycle *lc, struct tide_shared *shared, lua_State *probe,
                         struct tide_err *err);
 void tide_lifecycle_close(struct tide_lifecycle *lc); /* safe on one never opened */
 

@@ -563,6 +563,8 @@ static int probe(lua_State *L, struct tide_config *cfg, struct tide_err *err)
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G"); /* as in a VU's environment: the run's lifecycle calls use it */
+    lua_pushvalue(L, -1);
     lua_setupvalue(L, -3, 1); /* chunk, env */
     lua_insert(L, -2);        /* env, chunk */
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
@@ -605,6 +607,12 @@ static char *trim_host(const char *h)
 
 int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, struct tide_err *err)
 {
+    return tide_options_build_keep(cli, cfg, NULL, err);
+}
+
+int tide_options_build_keep(const struct tide_cli *cli, struct tide_config *cfg, lua_State **keep,
+                            struct tide_err *err)
+{
     struct tide_scenario top;
     memset(&top, 0, sizeof top);
     memset(cfg, 0, sizeof *cfg);
@@ -624,10 +632,11 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
     lua_State *L = tide_sandbox_new(cfg, err);
     if (L == NULL)
         return -1;
-    int rc = -1;
+    int rc = -1, env = 0;
     if (probe(L, cfg, err) != 0)
         goto out;
-    int env = lua_gettop(L) - 1, opts = lua_gettop(L);
+    env = lua_gettop(L) - 1;
+    int opts = lua_gettop(L);
     bool has_opts = lua_istable(L, opts);
     int64_t vus = -1, duration = -1, iterations = -1, warmup = 0, threads = 0;
     cfg->setup_timeout_us = 60000000; /* k6's defaults */
@@ -753,6 +762,11 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
     rc = 0;
 out:
     free(top.stages);
-    lua_close(L);
+    if (rc == 0 && keep != NULL) {
+        lua_settop(L, env); /* the environment the top level ran in, on top */
+        *keep = L;
+    } else {
+        lua_close(L);
+    }
     return rc;
 }

@@ -75,6 +75,7 @@ struct run {
     cJSON *setup_data;
     char *setup_text;           /* setup_data as JSON text, for the workers */
     struct tide_lifecycle life; /* setup, teardown, verify, handle_summary, hooks */
+    lua_State *probe;           /* the options probe's state, until 'life' takes it */
     int64_t last_plain_progress;
     /* generator self-health */
     int64_t saturated_s, health_s;
@@ -582,6 +583,8 @@ static void free_run(struct run *r)
     cJSON_Delete(r->setup_data);
     free(r->setup_text);
     tide_lifecycle_close(&r->life);
+    if (r->probe != NULL)
+        lua_close(r->probe);
     tide_target_stop(r->target);
     tide_config_free(&r->cfg);
 }
@@ -966,7 +969,8 @@ static int run_setup(struct run *r)
 {
     struct tide_err err = {{0}};
     bool ran;
-    int rc = tide_lifecycle_open(&r->life, &r->shared, &err);
+    int rc = tide_lifecycle_open(&r->life, &r->shared, r->probe, &err);
+    r->probe = NULL; /* taken */
     if (rc == 0)
         rc = tide_lifecycle_call(&r->life, "setup", NULL, NULL, &r->setup_data, &ran, NULL, &err);
     if (rc == TIDE_CALL_ABORTED) {
@@ -1070,7 +1074,7 @@ int tide_run_main(int argc, char **argv)
     if (r == NULL)
         return TIDE_EXIT_INTERNAL;
     int code;
-    if (tide_options_build(&cli, &r->cfg, &err) != 0) {
+    if (tide_options_build_keep(&cli, &r->cfg, &r->probe, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         code = TIDE_EXIT_USAGE;
     } else {
