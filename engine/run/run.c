@@ -711,7 +711,8 @@ static cJSON *run_verify(struct run *r, bool *ok)
         char *m = tide_redact(err.msg);
         cJSON_AddStringToObject(v, "error", m != NULL ? m : "");
         free(m);
-        tide_log(TIDE_LOG_ERROR, "verify() failed: %s", err.msg);
+        tide_log(TIDE_LOG_ERROR, rc == TIDE_CALL_STOPPED ? "verify(): %s" : "verify() failed: %s",
+                 err.msg);
     } else {
         cJSON_AddNullToObject(v, "error");
     }
