@@ -426,8 +426,8 @@ static void format_limit(int64_t us, char *buf, size_t len)
 }
 
 /* The outcome of the call that just ran (or was stopped). */
-static int call_outcome(struct tide_worker *w, const char *fname, int64_t limit_us, bool late,
-                        cJSON **result, bool *ran, struct tide_err *err)
+static int call_outcome(struct tide_worker *w, int64_t limit_us, bool late, cJSON **result,
+                        bool *ran, struct tide_err *err)
 {
     struct tide_vu *vu = w->call_vu;
     bool done = vu->state == TIDE_VU_DONE;
@@ -446,7 +446,7 @@ static int call_outcome(struct tide_worker *w, const char *fname, int64_t limit_
         return TIDE_CALL_STOPPED;
     }
     if (!done) {
-        tide_err_set(err, "%s() was interrupted", fname);
+        tide_err_set(err, "interrupted");
         return TIDE_CALL_STOPPED;
     }
     if (!w->call_ok) {
@@ -477,7 +477,7 @@ int tide_worker_call(struct tide_worker *w, const char *fname, const cJSON *arg,
     ev_timer_stop(w->loop, &w->call_watch);
     bool late = w->call_deadline_us > 0 && tide_now_us() >= w->call_deadline_us;
     w->call_deadline_us = 0;
-    int rc = call_outcome(w, fname, limit_us, late, result, ran, err);
+    int rc = call_outcome(w, limit_us, late, result, ran, err);
     vu->call_fn = ""; /* still call mode; 'fname' is the caller's */
     if (reg != NULL)
         tide_registry_merge(reg, w->reg);

@@ -92,7 +92,7 @@ struct tide_worker {
                                  vu.c's count hook, so a busy loop stops too */
     bool call_stopped;        /* the watchdog stopped the call (deadline or Ctrl-C) */
     ev_timer call_watch;      /* the watchdog, while a call waits in the loop */
-    bool failed;              /* could not start */
+    bool failed;              /* could not start (call mode: the top level or a plugin failed) */
     char error[1024];
 };
 
