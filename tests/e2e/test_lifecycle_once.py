@@ -3,7 +3,7 @@ environment (the options probe's state, which then runs setup, teardown, verify,
 handle_summary and every hook, plus one per VU), globals persist across lifecycle calls, and
 every lifecycle call is bounded by its time limit (--hook-timeout, options.hook_timeout,
 setup_timeout, teardown_timeout): a busy loop or a request that never ends is stopped with one
-line, and the run still writes its report."""
+line, and the run still writes its report; Ctrl-C stops a lifecycle call that waits."""
 import os
 from tidetest import *
 
@@ -118,6 +118,30 @@ check_eq(r.returncode, 0, "a stopped teardown() does not change the exit code")
 check(r.stderr.count("teardown(): still running after 1 s, stopped") == 1,
          "teardown stop reported once", r.stderr[-400:])
 check(os.path.exists(os.path.join(out, "manifest.json")), "report written after teardown stop")
+
+# --- Ctrl-C stops a lifecycle call that waits (setup_timeout not reached) ---
+sleepy = write(work, "sleepysetup.lua", """
+local tide = require "tide"
+function setup() print("SETUP-STARTED") tide.sleep(60) end
+function run() end
+""")
+p = subprocess.Popen([TIDE, "run", sleepy, "--iterations", "1", "--quiet",
+                      "--out", os.path.join(work, "sleepy")],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+deadline = time.time() + 30
+line = ""
+while "SETUP-STARTED" not in line and time.time() < deadline:
+    line = p.stderr.readline()
+    if line == "" and p.poll() is not None:
+        break
+p.send_signal(signal.SIGINT)
+try:
+    so, se = p.communicate(timeout=30)
+except subprocess.TimeoutExpired:
+    p.kill()
+    so, se = p.communicate()
+check_eq(p.returncode, 130, "Ctrl-C during a sleeping setup(): exit 130 without waiting")
+check("interrupted during setup()" in se, "interrupted setup reported", se[-400:])
 
 r = run(["run", busy, "--iterations", "1", "--hook-timeout", "soon", "--quiet"])
 check_eq(r.returncode, 2, "--hook-timeout needs a duration")
