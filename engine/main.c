@@ -32,6 +32,7 @@ static const char usage[] =
     "  --out DIR              run folder (default report/<date>-<scenario>)\n"
     "  --threshold 'M: EXPR'  add a threshold, e.g. 'http_req_duration: p(95)<300'\n"
     "  --warmup D             leave the first D out of thresholds and summary\n"
+    "  --hook-timeout D       stop a hook event's handlers after D (default 10s; 0: no limit)\n"
     "  --tag K=V              tag every sample\n"
     "  --env K=V              value for tide.env(K) (treated as a secret)\n"
     "  --target               start the built-in API in-process and use it as host\n"

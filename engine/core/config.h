@@ -88,6 +88,9 @@ struct tide_config {
     char **plugins;
     int nplugins;
     bool target_inprocess; /* --target: start the built-in API */
+    /* time limits of the lifecycle calls (0: none): setup(); each of teardown(), verify() and
+     * handle_summary(); each hook event's handlers */
+    int64_t setup_timeout_us, teardown_timeout_us, hook_timeout_us;
 };
 
 void tide_config_free(struct tide_config *c);

@@ -282,6 +282,16 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
             luaL_error(L, "stopped: the run was interrupted while this code was running");
         return;
     }
+    if (vu->call_fn != NULL && vu->w->call_deadline_us > 0 &&
+        tide_now_us() >= vu->w->call_deadline_us) {
+        /* a lifecycle call past its time limit: pause it for good (worker.c's watchdog ends
+         * it), so even a pcall around the loop cannot catch this */
+        if (lua_isyieldable(L)) {
+            lua_yield(L, 0);
+            return;
+        }
+        luaL_error(L, "stopped: past its time limit");
+    }
     if (vu->doom != TIDE_VU_ALIVE)
         raise_doom(L, vu);
     if (vu->mem_over)

@@ -21,6 +21,8 @@ static int dump_writer(lua_State *L, const void *p, size_t n, void *ud)
     return tide_buf_append(b, p, n);
 }
 
+static int load_driver(struct tide_worker *w, struct tide_err *err);
+
 int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
 {
     w->L = w->shared->new_state(w->cfg, err);
@@ -32,6 +34,13 @@ int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err)
     lua_pop(L, 1);
     w->chunk = dump.data;
     w->chunk_len = dump.len;
+    return load_driver(w, err);
+}
+
+/* The VU driver, and this worker's copy of setup()'s data. */
+static int load_driver(struct tide_worker *w, struct tide_err *err)
+{
+    lua_State *L = w->L;
     /* the driver, given tide.core; protected: 'require' is the script's world */
     char msg[512];
     if (luaL_loadbufferx(L, tide_vu_driver_source, strlen(tide_vu_driver_source), "=driver", "t") !=
@@ -301,74 +310,183 @@ void tide_intervals_free(struct tide_interval *list)
     }
 }
 
-int tide_worker_call(struct tide_shared *shared, const char *fname, const cJSON *arg,
-                     cJSON **result, bool *ran, struct tide_registry *reg, struct tide_err *err)
+/* The call watchdog: while a call waits in the loop (a request, a sleep, or a busy loop that
+ * the count hook paused), it is stopped at its deadline or on Ctrl-C. */
+static void on_call_watch(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    struct tide_worker w;
-    int rc = -1;
-    worker_init(&w, 0, 1, shared);
-    w.mode = TIDE_WORKER_CALL;
-    *result = NULL;
-    *ran = false;
-    w.loop = ev_loop_new(EVFLAG_AUTO);
-    w.http = w.loop != NULL ? tide_http_new(w.loop, 64) : NULL;
-    if (w.reg == NULL || w.http == NULL) {
-        tide_err_set(err, "out of memory");
-        goto out;
+    struct tide_worker *w = t->data;
+    bool late = w->call_deadline_us > 0 && tide_now_us() >= w->call_deadline_us;
+    if (!late && !tide_stop_requested)
+        return;
+    w->call_stopped = true;
+    tide_vu_interrupt(w->call_vu);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* The --plugin files, once, in the lifecycle environment taken from the options probe (where
+ * the top level already ran). A failure is the error of every call, like a failed top level. */
+static void run_plugins(struct tide_worker *w, int env_ref)
+{
+    lua_State *L = w->L;
+    for (int i = 0; i < w->cfg->nplugins && !w->failed; i++) {
+        if (luaL_loadfilex(L, w->cfg->plugins[i], "t") == LUA_OK) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, env_ref);
+            lua_setupvalue(L, -2, 1);
+            if (lua_pcall(L, 0, 0, 0) == LUA_OK)
+                continue;
+        }
+        w->failed = true;
+        snprintf(w->error, sizeof w->error, "plugin %s", luaL_tolstring(L, -1, NULL));
+        lua_pop(L, 2);
     }
+}
+
+int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, lua_State *state,
+                          struct tide_err *err)
+{
+    worker_init(w, 0, 1, shared);
+    w->mode = TIDE_WORKER_CALL;
+    w->L = state;
+    int env_ref = state != NULL ? luaL_ref(state, LUA_REGISTRYINDEX) : LUA_NOREF;
+    w->loop = ev_loop_new(EVFLAG_AUTO);
+    w->http = w->loop != NULL ? tide_http_new(w->loop, 64) : NULL;
+    if (w->reg == NULL || w->http == NULL)
+        return tide_err_set(err, "out of memory");
     const char *saved = shared->setup_json;
     shared->setup_json = NULL; /* lifecycle functions get their data as the argument */
-    int lrc = tide_worker_setup_lua(&w, err);
+    int rc = state != NULL ? load_driver(w, err) : tide_worker_setup_lua(w, err);
     shared->setup_json = saved;
-    if (lrc != 0)
-        goto out;
-    struct tide_vu *vu = tide_vu_new(&w, NULL);
-    if (vu == NULL) {
-        tide_err_set(err, "out of memory");
-        goto out;
+    if (rc != 0)
+        return -1;
+    w->call_vu = tide_vu_new(w, NULL);
+    if (w->call_vu == NULL)
+        return tide_err_set(err, "out of memory");
+    ev_timer_init(&w->call_watch, on_call_watch, 0.05, 0.05);
+    w->call_watch.data = w;
+    if (state != NULL) {
+        w->call_vu->env_ref = env_ref;
+        run_plugins(w, env_ref);
+    }
+    return 0;
+}
+
+void tide_worker_call_close(struct tide_worker *w)
+{
+    if (w->mode != TIDE_WORKER_CALL)
+        return; /* never opened */
+    if (w->call_vu != NULL)
+        tide_vu_free(w->call_vu);
+    w->call_vu = NULL;
+    teardown_lua(w);
+    tide_http_free(w->http);
+    w->http = NULL;
+    if (w->loop != NULL)
+        ev_loop_destroy(w->loop);
+    w->loop = NULL;
+    tide_registry_free(w->reg);
+    w->reg = NULL;
+    pthread_mutex_destroy(&w->lock);
+    w->mode = TIDE_WORKER_LOAD;
+}
+
+/* Readies the lifecycle VU for one call: arguments, group, outcome fields, an empty registry
+ * (metrics of earlier calls are not this call's). */
+static void call_prepare(struct tide_worker *w, const char *fname, const cJSON *arg,
+                         const cJSON *extra)
+{
+    struct tide_vu *vu = w->call_vu;
+    lua_State *L = w->L;
+    luaL_unref(L, LUA_REGISTRYINDEX, vu->call_arg_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, vu->call_arg2_ref);
+    if (arg != NULL)
+        tide_json_push(L, arg);
+    else
+        lua_pushnil(L);
+    vu->call_arg_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    vu->call_arg2_ref = LUA_NOREF;
+    if (extra != NULL) {
+        tide_json_push(L, extra);
+        vu->call_arg2_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     vu->call_fn = fname;
-    if (arg != NULL)
-        tide_json_push(w.L, arg);
+    /* verify's checks are reported apart from the load's */
+    snprintf(vu->group, sizeof vu->group, "%s", strcmp(fname, "verify") == 0 ? "::verify" : "");
+    vu->state = TIDE_VU_NEW;
+    w->call_result = NULL;
+    w->call_ok = true;
+    w->call_aborted = false;
+    w->call_stopped = false;
+    w->call_error[0] = '\0';
+    struct tide_registry *fresh = tide_registry_new();
+    if (fresh != NULL) {
+        tide_registry_free(w->reg);
+        w->reg = fresh;
+    }
+}
+
+static void format_limit(int64_t us, char *buf, size_t len)
+{
+    if (us % 1000000 == 0)
+        snprintf(buf, len, "%lld s", (long long)(us / 1000000));
     else
-        lua_pushnil(w.L);
-    vu->call_arg_ref = luaL_ref(w.L, LUA_REGISTRYINDEX);
-    if (shared->call_extra != NULL) {
-        tide_json_push(w.L, shared->call_extra);
-        vu->call_arg2_ref = luaL_ref(w.L, LUA_REGISTRYINDEX);
-    }
-    if (strcmp(fname, "verify") == 0) /* its checks are reported apart from the load's */
-        snprintf(vu->group, sizeof vu->group, "::verify");
-    w.call_vu = vu;
-    w.call_ok = true;
-    tide_vu_start(vu);
-    if (vu->state != TIDE_VU_DONE)
-        ev_run(w.loop, 0);
-    if (vu->state != TIDE_VU_DONE) {
+        snprintf(buf, len, "%g s", (double)us / 1e6);
+}
+
+/* The outcome of the call that just ran (or was stopped). */
+static int call_outcome(struct tide_worker *w, int64_t limit_us, bool late, cJSON **result,
+                        bool *ran, struct tide_err *err)
+{
+    struct tide_vu *vu = w->call_vu;
+    bool done = vu->state == TIDE_VU_DONE;
+    if (!done)
         tide_vu_interrupt(vu);
-        tide_err_set(err, "%s() did not finish", fname);
-    } else if (!w.call_ok) {
-        tide_err_set(err, "%s", w.call_error);
-        rc = w.call_aborted ? -2 : -1;
-    } else {
-        *result = w.call_result;
-        *ran = true;
-        rc = 0;
+    if (vu->env_ref == LUA_NOREF) { /* the top level failed: it is not run again */
+        w->failed = true;
+        snprintf(w->error, sizeof w->error, "%s",
+                 w->call_error[0] ? w->call_error : "the script failed to load");
+        return tide_err_set(err, "%s", w->error);
     }
-    if (vu->env_ref == LUA_NOREF && rc == 0) { /* the scenario's top level failed */
-        rc = -1;
-        *ran = false;
-        tide_err_set(err, "the script failed to load");
+    if (late && (!done || !w->call_ok)) {
+        char lim[32];
+        format_limit(limit_us, lim, sizeof lim);
+        tide_err_set(err, "still running after %s, stopped", lim);
+        return TIDE_CALL_STOPPED;
     }
-    tide_vu_free(vu);
+    if (!done) {
+        tide_err_set(err, "interrupted");
+        return TIDE_CALL_STOPPED;
+    }
+    if (!w->call_ok) {
+        tide_err_set(err, "%s", w->call_error);
+        return w->call_aborted ? TIDE_CALL_ABORTED : -1;
+    }
+    *result = w->call_result;
+    w->call_result = NULL;
+    *ran = true;
+    return 0;
+}
+
+int tide_worker_call(struct tide_worker *w, const char *fname, const cJSON *arg, const cJSON *extra,
+                     int64_t limit_us, cJSON **result, bool *ran, struct tide_registry *reg,
+                     struct tide_err *err)
+{
+    *result = NULL;
+    *ran = false;
+    if (w->failed)
+        return tide_err_set(err, "%s", w->error);
+    call_prepare(w, fname, arg, extra);
+    struct tide_vu *vu = w->call_vu;
+    w->call_deadline_us = limit_us > 0 ? tide_now_us() + limit_us : 0;
+    ev_timer_start(w->loop, &w->call_watch);
+    tide_vu_start(vu);
+    if (vu->state != TIDE_VU_DONE && !w->call_stopped)
+        ev_run(w->loop, 0);
+    ev_timer_stop(w->loop, &w->call_watch);
+    bool late = w->call_deadline_us > 0 && tide_now_us() >= w->call_deadline_us;
+    w->call_deadline_us = 0;
+    int rc = call_outcome(w, limit_us, late, result, ran, err);
+    vu->call_fn = ""; /* still call mode; 'fname' is the caller's */
     if (reg != NULL)
-        tide_registry_merge(reg, w.reg);
-out:
-    teardown_lua(&w);
-    tide_http_free(w.http);
-    if (w.loop != NULL)
-        ev_loop_destroy(w.loop);
-    tide_registry_free(w.reg);
-    pthread_mutex_destroy(&w.lock);
+        tide_registry_merge(reg, w->reg);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* worker.h: a worker thread: one libev loop, one CURLM, one lua_State and its share of every
  * scenario's VUs. Workers hand per-second metric registries to the coordinator and share
- * nothing else on the hot path. Also runs the lifecycle calls (setup, teardown, verify,
- * handle_summary) on the calling thread. */
+ * nothing else on the hot path. A worker in call mode runs the lifecycle calls (setup,
+ * teardown, verify, handle_summary, hooks) on the calling thread, all in one Lua state. */
 #ifndef TIDE_WORKER_H
 #define TIDE_WORKER_H
 #include <pthread.h>
@@ -34,8 +34,6 @@ struct tide_shared {
     atomic_llong *shared_iters; /* per scenario: iterations claimed (shared-iterations) */
     atomic_llong vu_ids;        /* last VU id handed out */
     const char *setup_json;     /* setup()'s return value, or NULL */
-    const cJSON *call_extra;    /* second argument of the next lifecycle call (verify's
-                                   summary); coordinator thread only */
 };
 
 struct tide_interval {
@@ -87,12 +85,16 @@ struct tide_worker {
     pthread_mutex_t lock; /* guards 'done' */
     struct tide_interval *done, **done_tail;
     /* TIDE_WORKER_CALL: */
-    struct tide_vu *call_vu;
+    struct tide_vu *call_vu; /* the one lifecycle VU: its _ENV is kept across calls */
     cJSON *call_result;
     bool call_ok;
     char call_error[1024];
-    bool call_aborted; /* the lifecycle function called tide.abort() */
-    bool failed;       /* could not start */
+    bool call_aborted;        /* the lifecycle function called tide.abort() */
+    int64_t call_deadline_us; /* the running call stops after this (0: no limit); read by
+                                 vu.c's count hook, so a busy loop stops too */
+    bool call_stopped;        /* the watchdog stopped the call (deadline or Ctrl-C) */
+    ev_timer call_watch;      /* the watchdog, while a call waits in the loop */
+    bool failed;              /* could not start (call mode: the top level or a plugin failed) */
     char error[1024];
 };
 
@@ -105,13 +107,28 @@ void tide_worker_join(struct tide_worker *w);
 struct tide_interval *tide_worker_take(struct tide_worker *w);
 void tide_intervals_free(struct tide_interval *list);
 
-/* Runs env[fname](arg [, shared->call_extra]) once in a fresh worker on this thread.
- * Returns -2 when the function called tide.abort(). On success *result holds its
- * return value as JSON (NULL for nil) and 'reg' (if not NULL) receives its metrics.
- * Returns 0, or -1 with the script's error. A missing function is not an error (*result NULL,
- * *ran false). */
-int tide_worker_call(struct tide_shared *shared, const char *fname, const cJSON *arg,
-                     cJSON **result, bool *ran, struct tide_registry *reg, struct tide_err *err);
+/* A call-mode worker on the calling thread, for the whole run: one loop, one HTTP driver, one
+ * Lua state and one VU (id 0) whose environment is kept, so globals persist from one call to
+ * the next. 'state' (taken over, even on failure) is a state from shared->new_state's world
+ * where the scenario's top level already ran, in the table on top of its stack (the options
+ * probe): the --plugin files then run there now. With 'state' NULL, a new state is made and
+ * the top level and plugins run at the first call. */
+int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, lua_State *state,
+                          struct tide_err *err);
+void tide_worker_call_close(struct tide_worker *w); /* also after a failed open */
+
+#define TIDE_CALL_ABORTED -2 /* the function called tide.abort() */
+#define TIDE_CALL_STOPPED -3 /* still running at its deadline, or Ctrl-C: stopped */
+
+/* Runs env[fname](arg, extra) in w's VU; a "hook:EVENT" name runs EVENT's handlers
+ * (tide.hooks.on) instead. 'limit_us' > 0 bounds it: past that, the call is stopped wherever
+ * it is (a busy loop, a request, a sleep). On success *result holds its return value as JSON
+ * (NULL for nil) and 'reg' (if not NULL) receives its metrics. Returns 0, -1 with the
+ * script's error, TIDE_CALL_ABORTED or TIDE_CALL_STOPPED. A missing function is not an error
+ * (*result NULL, *ran false). */
+int tide_worker_call(struct tide_worker *w, const char *fname, const cJSON *arg, const cJSON *extra,
+                     int64_t limit_us, cJSON **result, bool *ran, struct tide_registry *reg,
+                     struct tide_err *err);
 
 /* Used by vu.c/executor.c. */
 int tide_worker_setup_lua(struct tide_worker *w, struct tide_err *err);

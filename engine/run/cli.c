@@ -19,30 +19,6 @@ static int parse_int(const char *flag, const char *s, long min, long max, long *
     return 0;
 }
 
-/* A size like 64MB, 512MiB, 1G, 100000000: k/M/G (with or without B, iB) are powers of 1024. */
-static int parse_size(const char *flag, const char *s, int64_t *out, struct tide_err *err)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    double unit = 1;
-    if (*end == 'k' || *end == 'K')
-        unit = 1024.0, end++;
-    else if (*end == 'm' || *end == 'M')
-        unit = 1024.0 * 1024, end++;
-    else if (*end == 'g' || *end == 'G')
-        unit = 1024.0 * 1024 * 1024, end++;
-    if (unit > 1 && *end == 'i')
-        end++;
-    if (*end == 'B' || *end == 'b')
-        end++;
-    v *= unit;
-    if (errno != 0 || end == s || *end != '\0' || !(v >= 1024.0 * 1024) || v > 1e15)
-        return tide_err_set(err, "%s \"%s\": expected a size of at least 1MB, like 64MB", flag, s);
-    *out = (int64_t)v;
-    return 0;
-}
-
 static int parse_num(const char *flag, const char *s, double *out, struct tide_err *err)
 {
     char *end;
@@ -113,6 +89,139 @@ static const char *value_of(int argc, char **argv, int *i, const char *inline_va
     return argv[++*i];
 }
 
+/* Flags without a value; false when 'flag' is not one. */
+static bool parse_switch(const char *flag, struct tide_cli *cli)
+{
+    if (strcmp(flag, "--quiet") == 0 || strcmp(flag, "-q") == 0)
+        cli->quiet = true;
+    else if (strcmp(flag, "--insecure") == 0)
+        cli->insecure = true;
+    else if (strcmp(flag, "--allow-read") == 0)
+        cli->allow_read = true;
+    else if (strcmp(flag, "--target") == 0)
+        cli->target = true;
+    else if (strcmp(flag, "--fail-on-saturation") == 0)
+        cli->fail_on_saturation = true;
+    else if (strcmp(flag, "--headless") != 0 && strcmp(flag, "--autostart") != 0)
+        return false; /* the last two are Locust's; tide always runs headless */
+    return true;
+}
+
+static int parse_size(const char *flag, const char *s, int64_t *out, struct tide_err *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double unit = 1;
+    if (*end == 'k' || *end == 'K')
+        unit = 1024.0, end++;
+    else if (*end == 'm' || *end == 'M')
+        unit = 1024.0 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        unit = 1024.0 * 1024 * 1024, end++;
+    if (unit > 1 && *end == 'i')
+        end++;
+    if (*end == 'B' || *end == 'b')
+        end++;
+    v *= unit;
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 1024.0 * 1024) || v > 1e15)
+        return tide_err_set(err, "%s \"%s\": expected a size of at least 1MB, like 64MB", flag, s);
+    *out = (int64_t)v;
+    return 0;
+}
+
+static bool takes_value(const char *flag)
+{
+    static const char *const with_value[] = {
+        "-f",         "--locustfile", "--host",       "-H",          "--vus",    "-u",
+        "--users",    "-r",           "--spawn-rate", "--duration",  "-d",       "-t",
+        "--run-time", "--iterations", "-i",           "--stage",     "-s",       "--rate",
+        "--threads",  "--out",        "-o",           "--threshold", "--warmup", "--tag",
+        "--env",      "-e",           "--plugin",     "--csv",       "--html",   "--hook-timeout",
+        "--vu-memory", NULL};
+    for (int k = 0; with_value[k] != NULL; k++) {
+        if (strcmp(flag, with_value[k]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool is(const char *flag, const char *a, const char *b)
+{
+    return strcmp(flag, a) == 0 || (b != NULL && strcmp(flag, b) == 0);
+}
+
+/* The load shape's flags; 1 when 'flag' is not one of them. */
+static int parse_shape(const char *flag, char *v, struct tide_cli *cli, struct tide_err *err)
+{
+    long n = 0;
+    int rc = 1;
+    if (is(flag, "--vus", NULL)) {
+        rc = parse_int(flag, v, 0, 10000000, &n, err);
+        cli->vus = (int)n;
+    } else if (is(flag, "-u", "--users")) {
+        rc = parse_int(flag, v, 0, 10000000, &n, err);
+        cli->users = (int)n;
+    } else if (is(flag, "-r", "--spawn-rate")) {
+        rc = parse_num(flag, v, &cli->spawn_rate, err);
+    } else if (is(flag, "--duration", "-d") || is(flag, "-t", "--run-time")) {
+        rc = parse_dur(flag, v, &cli->duration_us, err);
+    } else if (is(flag, "--iterations", "-i")) {
+        rc = parse_int(flag, v, 1, 1000000000000L, &n, err);
+        cli->iterations = n;
+    } else if (is(flag, "--stage", "-s")) {
+        rc = parse_stage(v, cli, err);
+    } else if (is(flag, "--rate", NULL)) {
+        rc = parse_num(flag, v, &cli->rate, err);
+    }
+    return rc;
+}
+
+/* A flag with its value 'v' (writable: argv). Returns 0 or -1 with a message. */
+static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct tide_err *err)
+{
+    int rc = parse_shape(flag, v, cli, err);
+    if (rc != 1)
+        return rc;
+    rc = 0;
+    long n;
+    if (is(flag, "-f", "--locustfile")) {
+        cli->script = v;
+    } else if (is(flag, "--host", "-H")) {
+        cli->host = v;
+    } else if (is(flag, "--threads", NULL)) {
+        rc = parse_int(flag, v, 1, 256, &n, err);
+        cli->threads = (int)n;
+    } else if (is(flag, "--out", "-o")) {
+        cli->out = v;
+    } else if (is(flag, "--threshold", NULL)) {
+        if (cli->nthresholds == TIDE_CLI_MAX)
+            return tide_err_set(err, "--threshold: at most %d", TIDE_CLI_MAX);
+        cli->thresholds[cli->nthresholds++] = v;
+    } else if (is(flag, "--warmup", NULL)) {
+        rc = parse_dur(flag, v, &cli->warmup_us, err);
+    } else if (is(flag, "--hook-timeout", NULL)) {
+        rc = parse_dur(flag, v, &cli->hook_timeout_us, err);
+    } else if (is(flag, "--vu-memory", NULL)) {
+        rc = parse_size(flag, v, &cli->vu_memory, err);
+    } else if (is(flag, "--tag", NULL)) {
+        rc = parse_kv(flag, v, cli->tags, &cli->ntags, err);
+    } else if (is(flag, "--env", "-e")) {
+        rc = parse_kv(flag, v, cli->env, &cli->nenv, err);
+    } else if (is(flag, "--plugin", NULL)) {
+        if (cli->nplugins == TIDE_CLI_MAX)
+            return tide_err_set(err, "--plugin: at most %d", TIDE_CLI_MAX);
+        cli->plugins[cli->nplugins++] = v;
+    } else if (is(flag, "--csv", NULL)) {
+        cli->csv_prefix = v;
+    } else if (is(flag, "--html", NULL)) {
+        cli->html_path = v;
+    } else {
+        return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
+    }
+    return rc;
+}
+
 int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err)
 {
     memset(cli, 0, sizeof *cli);
@@ -121,6 +230,7 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
     cli->iterations = -1;
     cli->rate = -1;
     cli->warmup_us = -1;
+    cli->hook_timeout_us = -1;
     cli->users = -1;
     cli->spawn_rate = -1;
     for (int i = 0; i < argc; i++) {
@@ -140,99 +250,14 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
         } else {
             snprintf(flag, sizeof flag, "%s", arg);
         }
-        /* flags without a value */
-        if (strcmp(flag, "--quiet") == 0 || strcmp(flag, "-q") == 0) {
-            cli->quiet = true;
+        if (parse_switch(flag, cli))
             continue;
-        }
-        if (strcmp(flag, "--insecure") == 0) {
-            cli->insecure = true;
-            continue;
-        }
-        if (strcmp(flag, "--headless") == 0 || strcmp(flag, "--autostart") == 0) {
-            continue; /* Locust's; tide always runs headless */
-        }
-        if (strcmp(flag, "--allow-read") == 0) {
-            cli->allow_read = true;
-            continue;
-        }
-        if (strcmp(flag, "--target") == 0) {
-            cli->target = true;
-            continue;
-        }
-        if (strcmp(flag, "--fail-on-saturation") == 0) {
-            cli->fail_on_saturation = true;
-            continue;
-        }
-        static const char *const with_value[] = {
-            "-f",         "--locustfile", "--host",       "-H",          "--vus",    "-u",
-            "--users",    "-r",           "--spawn-rate", "--duration",  "-d",       "-t",
-            "--run-time", "--iterations", "-i",           "--stage",     "-s",       "--rate",
-            "--threads",  "--out",        "-o",           "--threshold", "--warmup", "--tag",
-            "--env",      "-e",           "--plugin",     "--csv",       "--html",   "--vu-memory",
-            NULL};
-        bool known = false;
-        for (int k = 0; with_value[k] != NULL && !known; k++)
-            known = strcmp(flag, with_value[k]) == 0;
-        if (!known)
+        if (!takes_value(flag))
             return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
         const char *v = value_of(argc, argv, &i, inline_value);
         if (v == NULL)
             return tide_err_set(err, "%s needs a value (see 'tide help')", flag);
-        char *mv = (char *)v; /* argv is writable */
-        long n;
-        int rc = 0;
-        if (strcmp(flag, "-f") == 0 || strcmp(flag, "--locustfile") == 0) {
-            cli->script = v;
-        } else if (strcmp(flag, "--host") == 0 || strcmp(flag, "-H") == 0) {
-            cli->host = v;
-        } else if (strcmp(flag, "--vus") == 0) {
-            rc = parse_int(flag, v, 0, 10000000, &n, err);
-            cli->vus = (int)n;
-        } else if (strcmp(flag, "-u") == 0 || strcmp(flag, "--users") == 0) {
-            rc = parse_int(flag, v, 0, 10000000, &n, err);
-            cli->users = (int)n;
-        } else if (strcmp(flag, "-r") == 0 || strcmp(flag, "--spawn-rate") == 0) {
-            rc = parse_num(flag, v, &cli->spawn_rate, err);
-        } else if (strcmp(flag, "--duration") == 0 || strcmp(flag, "-d") == 0 ||
-                   strcmp(flag, "-t") == 0 || strcmp(flag, "--run-time") == 0) {
-            rc = parse_dur(flag, v, &cli->duration_us, err);
-        } else if (strcmp(flag, "--iterations") == 0 || strcmp(flag, "-i") == 0) {
-            rc = parse_int(flag, v, 1, 1000000000000L, &n, err);
-            cli->iterations = n;
-        } else if (strcmp(flag, "--stage") == 0 || strcmp(flag, "-s") == 0) {
-            rc = parse_stage(mv, cli, err);
-        } else if (strcmp(flag, "--rate") == 0) {
-            rc = parse_num(flag, v, &cli->rate, err);
-        } else if (strcmp(flag, "--threads") == 0) {
-            rc = parse_int(flag, v, 1, 256, &n, err);
-            cli->threads = (int)n;
-        } else if (strcmp(flag, "--out") == 0 || strcmp(flag, "-o") == 0) {
-            cli->out = v;
-        } else if (strcmp(flag, "--threshold") == 0) {
-            if (cli->nthresholds == TIDE_CLI_MAX)
-                return tide_err_set(err, "--threshold: at most %d", TIDE_CLI_MAX);
-            cli->thresholds[cli->nthresholds++] = v;
-        } else if (strcmp(flag, "--warmup") == 0) {
-            rc = parse_dur(flag, v, &cli->warmup_us, err);
-        } else if (strcmp(flag, "--tag") == 0) {
-            rc = parse_kv(flag, mv, cli->tags, &cli->ntags, err);
-        } else if (strcmp(flag, "--env") == 0 || strcmp(flag, "-e") == 0) {
-            rc = parse_kv(flag, mv, cli->env, &cli->nenv, err);
-        } else if (strcmp(flag, "--plugin") == 0) {
-            if (cli->nplugins == TIDE_CLI_MAX)
-                return tide_err_set(err, "--plugin: at most %d", TIDE_CLI_MAX);
-            cli->plugins[cli->nplugins++] = v;
-        } else if (strcmp(flag, "--csv") == 0) {
-            cli->csv_prefix = v;
-        } else if (strcmp(flag, "--html") == 0) {
-            cli->html_path = v;
-        } else if (strcmp(flag, "--vu-memory") == 0) {
-            rc = parse_size(flag, v, &cli->vu_memory, err);
-        } else {
-            return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
-        }
-        if (rc != 0)
+        if (parse_valued(flag, (char *)v, cli, err) != 0) /* argv is writable */
             return -1;
     }
     if (cli->script == NULL)

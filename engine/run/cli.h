@@ -23,6 +23,7 @@ struct tide_cli {
     const char *thresholds[TIDE_CLI_MAX];
     int nthresholds;
     int64_t warmup_us;
+    int64_t hook_timeout_us; /* --hook-timeout */
     struct tide_kv tags[TIDE_CLI_MAX];
     int ntags;
     struct tide_kv env[TIDE_CLI_MAX];

@@ -564,6 +564,8 @@ static int probe(lua_State *L, struct tide_config *cfg, struct tide_err *err)
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G"); /* as in a VU's environment: the run's lifecycle calls use it */
+    lua_pushvalue(L, -1);
     lua_setupvalue(L, -3, 1); /* chunk, env */
     lua_insert(L, -2);        /* env, chunk */
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
@@ -607,13 +609,19 @@ static char *trim_host(const char *h)
 
 int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, struct tide_err *err)
 {
-    struct tide_scenario top;
-    memset(&top, 0, sizeof top);
-    memset(cfg, 0, sizeof *cfg);
-    cfg->verify_fails_run = true;
-    if (read_script(cli->script, cfg, err) != 0)
-        return -1;
-    for (int i = 0; i < cli->nenv; i++) { /* --env first: the script's top level may read it */
+    return tide_options_build_keep(cli, cfg, NULL, err);
+}
+
+/* The script's top-level option values, before the CLI is applied. */
+struct top_options {
+    bool present; /* the script has an options table */
+    int64_t vus, duration, iterations, warmup, threads;
+    struct tide_scenario top; /* its stages */
+};
+
+static int copy_cli_env(const struct tide_cli *cli, struct tide_config *cfg, struct tide_err *err)
+{
+    for (int i = 0; i < cli->nenv; i++) {
         struct tide_kv *g = realloc(cfg->env, (size_t)(cfg->nenv + 1) * sizeof *g);
         if (g == NULL)
             return tide_err_set(err, "out of memory");
@@ -622,77 +630,96 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
         g[cfg->nenv].value = strdup(cli->env[i].value);
         cfg->nenv++;
     }
-    cfg->allow_read_anywhere = cli->allow_read;
-    lua_State *L = tide_sandbox_new(cfg, err);
-    if (L == NULL)
+    return 0;
+}
+
+static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, struct top_options *t,
+                            struct tide_err *err)
+{
+    t->vus = t->duration = t->iterations = -1;
+    cfg->setup_timeout_us = 60000000; /* k6's defaults */
+    cfg->teardown_timeout_us = 60000000;
+    cfg->hook_timeout_us = 10000000;
+    t->present = lua_istable(L, opts);
+    if (!t->present)
+        return 0;
+    if (opt_string(L, opts, "options", "host", &cfg->host, err) != 0 ||
+        opt_int(L, opts, "options", "vus", NULL, &t->vus, err) != 0 ||
+        opt_duration(L, opts, "options", "duration", NULL, &t->duration, err) != 0 ||
+        opt_int(L, opts, "options", "iterations", NULL, &t->iterations, err) != 0 ||
+        opt_duration(L, opts, "options", "warmup", NULL, &t->warmup, err) != 0 ||
+        opt_int(L, opts, "options", "threads", NULL, &t->threads, err) != 0 ||
+        opt_duration(L, opts, "options", "setup_timeout", "setupTimeout", &cfg->setup_timeout_us,
+                     err) != 0 ||
+        opt_duration(L, opts, "options", "teardown_timeout", "teardownTimeout",
+                     &cfg->teardown_timeout_us, err) != 0 ||
+        opt_duration(L, opts, "options", "hook_timeout", NULL, &cfg->hook_timeout_us, err) != 0 ||
+        opt_bool(L, opts, "insecure", &cfg->insecure) != 0 ||
+        opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
+        read_stages(L, opts, "options", &t->top, err) != 0 ||
+        read_kvs(L, opts, "options", "tags", &cfg->tags, &cfg->ntags, err) != 0 ||
+        read_thresholds(L, opts, cfg, err) != 0)
         return -1;
-    int rc = -1;
-    if (probe(L, cfg, err) != 0)
-        goto out;
-    int env = lua_gettop(L) - 1, opts = lua_gettop(L);
-    bool has_opts = lua_istable(L, opts);
-    int64_t vus = -1, duration = -1, iterations = -1, warmup = 0, threads = 0;
-    if (has_opts) {
-        if (opt_string(L, opts, "options", "host", &cfg->host, err) != 0 ||
-            opt_int(L, opts, "options", "vus", NULL, &vus, err) != 0 ||
-            opt_duration(L, opts, "options", "duration", NULL, &duration, err) != 0 ||
-            opt_int(L, opts, "options", "iterations", NULL, &iterations, err) != 0 ||
-            opt_duration(L, opts, "options", "warmup", NULL, &warmup, err) != 0 ||
-            opt_int(L, opts, "options", "threads", NULL, &threads, err) != 0 ||
-            opt_bool(L, opts, "insecure", &cfg->insecure) != 0 ||
-            opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
-            read_stages(L, opts, "options", &top, err) != 0 ||
-            read_kvs(L, opts, "options", "tags", &cfg->tags, &cfg->ntags, err) != 0 ||
-            read_thresholds(L, opts, cfg, err) != 0)
-            goto out;
-    }
-    /* CLI wins */
+    return 0;
+}
+
+/* CLI wins: the host and the default scenario's shape. */
+static void apply_cli_shape(const struct tide_cli *cli, struct tide_config *cfg,
+                            struct top_options *t)
+{
     if (cli->host != NULL) {
         free(cfg->host);
         cfg->host = strdup(cli->host);
     }
     if (cfg->host != NULL) {
-        char *t = trim_host(cfg->host);
+        char *h = trim_host(cfg->host);
         free(cfg->host);
-        cfg->host = t;
+        cfg->host = h;
     }
     if (cli->vus >= 0)
-        vus = cli->vus;
+        t->vus = cli->vus;
     if (cli->duration_us >= 0)
-        duration = cli->duration_us;
+        t->duration = cli->duration_us;
     if (cli->iterations >= 0)
-        iterations = cli->iterations;
+        t->iterations = cli->iterations;
     if (tide_cli_shapes_load(cli) && cli->nstages == 0) {
         /* --vus/--duration/--iterations/--rate/-u replace the script's own shape */
-        free(top.stages);
-        top.stages = NULL;
-        top.nstages = 0;
+        free(t->top.stages);
+        t->top.stages = NULL;
+        t->top.nstages = 0;
     }
     if (cli->nstages > 0) {
-        free(top.stages);
-        top.stages = calloc((size_t)cli->nstages, sizeof *top.stages);
-        memcpy(top.stages, cli->stages, (size_t)cli->nstages * sizeof *top.stages);
-        top.nstages = cli->nstages;
+        free(t->top.stages);
+        t->top.stages = calloc((size_t)cli->nstages, sizeof *t->top.stages);
+        memcpy(t->top.stages, cli->stages, (size_t)cli->nstages * sizeof *t->top.stages);
+        t->top.nstages = cli->nstages;
     }
-    if (tide_cli_shapes_load(cli) || !has_opts ||
+}
+
+/* options.scenarios, unless the CLI sets the shape or there is none: then the default one. */
+static int build_scenarios(lua_State *L, int opts, const struct tide_cli *cli,
+                           struct tide_config *cfg, const struct top_options *t,
+                           struct tide_err *err)
+{
+    if (tide_cli_shapes_load(cli) || !t->present ||
         (lua_getfield(L, opts, "scenarios"), !lua_istable(L, -1))) {
-        if (has_opts && !tide_cli_shapes_load(cli))
+        if (t->present && !tide_cli_shapes_load(cli))
             lua_pop(L, 1);
-        rc = default_scenario(cfg, cli, vus, duration, iterations, top.stages, top.nstages, err);
-        if (rc != 0)
-            goto out;
-        rc = -1;
-    } else {
-        lua_pop(L, 1);
-        if (read_scenarios(L, opts, cfg, err) != 0)
-            goto out;
-        if (cfg->nscenarios == 0) {
-            tide_err_set(err, "options.scenarios is empty");
-            goto out;
-        }
+        return default_scenario(cfg, cli, t->vus, t->duration, t->iterations, t->top.stages,
+                                t->top.nstages, err);
     }
-    if (exec_defined(L, env, cfg, err) != 0)
-        goto out;
+    lua_pop(L, 1);
+    if (read_scenarios(L, opts, cfg, err) != 0)
+        return -1;
+    if (cfg->nscenarios == 0)
+        return tide_err_set(err, "options.scenarios is empty");
+    return 0;
+}
+
+/* --threshold 'METRIC: EXPRESSION': the first ':' outside {} separates them. */
+static int add_cli_thresholds(const struct tide_cli *cli, struct tide_config *cfg,
+                              struct tide_err *err)
+{
     for (int i = 0; i < cli->nthresholds; i++) {
         const char *arg = cli->thresholds[i];
         const char *colon = NULL;
@@ -703,13 +730,11 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
             if (*p == ':' && depth == 0)
                 colon = p;
         }
-        if (colon == NULL) {
-            tide_err_set(err,
-                         "--threshold \"%s\": expected 'METRIC: EXPRESSION', e.g. "
-                         "'http_req_duration: p(95)<300'",
-                         arg);
-            goto out;
-        }
+        if (colon == NULL)
+            return tide_err_set(err,
+                                "--threshold \"%s\": expected 'METRIC: EXPRESSION', e.g. "
+                                "'http_req_duration: p(95)<300'",
+                                arg);
         char key[512];
         snprintf(key, sizeof key, "%.*s", (int)(colon - arg), arg);
         const char *expr = colon + 1;
@@ -717,6 +742,13 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
             expr++;
         add_threshold(cfg, key, expr, false, 0, true);
     }
+    return 0;
+}
+
+/* The rest of the CLI: tags, warm-up, hook time limit, threads, outputs, plugins. */
+static void apply_cli_settings(const struct tide_cli *cli, struct tide_config *cfg,
+                               const struct top_options *t)
+{
     for (int i = 0; i < cli->ntags; i++) {
         struct tide_kv *g = realloc(cfg->tags, (size_t)(cfg->ntags + 1) * sizeof *g);
         cfg->tags = g;
@@ -724,8 +756,10 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
         g[cfg->ntags].value = strdup(cli->tags[i].value);
         cfg->ntags++;
     }
-    cfg->warmup_us = cli->warmup_us >= 0 ? cli->warmup_us : warmup;
-    cfg->threads = cli->threads > 0 ? cli->threads : (int)threads;
+    cfg->warmup_us = cli->warmup_us >= 0 ? cli->warmup_us : t->warmup;
+    if (cli->hook_timeout_us >= 0)
+        cfg->hook_timeout_us = cli->hook_timeout_us;
+    cfg->threads = cli->threads > 0 ? cli->threads : (int)t->threads;
     if (cfg->threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->threads = n > 0 ? (int)n : 1;
@@ -742,9 +776,42 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
     cfg->plugins = calloc((size_t)(cli->nplugins + 1), sizeof *cfg->plugins);
     for (int i = 0; i < cli->nplugins; i++)
         cfg->plugins[i] = strdup(cli->plugins[i]);
+}
+
+int tide_options_build_keep(const struct tide_cli *cli, struct tide_config *cfg, lua_State **keep,
+                            struct tide_err *err)
+{
+    struct top_options t;
+    memset(&t, 0, sizeof t);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->verify_fails_run = true;
+    /* --env first: the script's top level may read it */
+    if (read_script(cli->script, cfg, err) != 0 || copy_cli_env(cli, cfg, err) != 0)
+        return -1;
+    cfg->allow_read_anywhere = cli->allow_read;
+    lua_State *L = tide_sandbox_new(cfg, err);
+    if (L == NULL)
+        return -1;
+    int rc = -1, env = 0, opts = 0;
+    if (probe(L, cfg, err) != 0)
+        goto out;
+    env = lua_gettop(L) - 1;
+    opts = lua_gettop(L);
+    if (read_top_options(L, opts, cfg, &t, err) != 0)
+        goto out;
+    apply_cli_shape(cli, cfg, &t);
+    if (build_scenarios(L, opts, cli, cfg, &t, err) != 0 || exec_defined(L, env, cfg, err) != 0 ||
+        add_cli_thresholds(cli, cfg, err) != 0)
+        goto out;
+    apply_cli_settings(cli, cfg, &t);
     rc = 0;
 out:
-    free(top.stages);
-    lua_close(L);
+    free(t.top.stages);
+    if (rc == 0 && keep != NULL) {
+        lua_settop(L, env); /* the environment the top level ran in, on top */
+        *keep = L;
+    } else {
+        lua_close(L);
+    }
     return rc;
 }

@@ -16,14 +16,17 @@
 #include "clock.h"
 #include "console.h"
 #include "fsutil.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "options.h"
+#include "outputs.h"
 #include "report.h"
 #include "run.h"
 #include "sandbox.h"
 #include "summary.h"
 #include "target.h"
 #include "threshold.h"
+#include "verdict.h"
 #include "vu.h"
 #include "worker.h"
 
@@ -70,6 +73,9 @@ struct run {
     bool threshold_abort;
     char threshold_abort_reason[512];
     cJSON *setup_data;
+    char *setup_text;           /* setup_data as JSON text, for the workers */
+    struct tide_lifecycle life; /* setup, teardown, verify, handle_summary, hooks */
+    lua_State *probe;           /* the options probe's state, until 'life' takes it */
     int64_t last_plain_progress;
     /* generator self-health */
     int64_t saturated_s, health_s;
@@ -247,7 +253,11 @@ static void aggregate_for(struct run *r, const struct thr *t, struct tide_agg *a
         *secs = 1;
 }
 
-static void run_hook(struct run *r, const char *event, const cJSON *arg);
+/* Business hooks (tide.hooks.on) run in the lifecycle runner, timed and logged. */
+static void run_hook(struct run *r, const char *event, const cJSON *arg)
+{
+    tide_lifecycle_hook(&r->life, &r->audit, event, arg);
+}
 
 static void threshold_event(struct run *r, struct thr *t, const char *type)
 {
@@ -305,32 +315,6 @@ static void thresholds_eval(struct run *r, bool final)
                 tide_worker_wake(&r->workers[w]);
         }
     }
-}
-
-/* --- business hooks (tide.hooks.on) run on the coordinator, timed and logged --- */
-
-static void run_hook(struct run *r, const char *event, const cJSON *arg)
-{
-    char fname[64];
-    snprintf(fname, sizeof fname, "hook:%s", event);
-    cJSON *res = NULL;
-    bool ran = false;
-    struct tide_err err = {{0}};
-    int64_t t0 = tide_now_us();
-    int rc = tide_worker_call(&r->shared, fname, arg, &res, &ran, NULL, &err);
-    cJSON_Delete(res);
-    if (rc == 0 && !ran)
-        return; /* no handler for this event */
-    double ms = (double)(tide_now_us() - t0) / 1000.0;
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "event", event);
-    cJSON_AddNumberToObject(f, "ms", round(ms * 1000) / 1000);
-    cJSON_AddBoolToObject(f, "ok", rc == 0);
-    if (rc != 0) {
-        cJSON_AddStringToObject(f, "error", err.msg);
-        tide_log(TIDE_LOG_ERROR, "hook %s failed: %s", event, err.msg);
-    }
-    tide_audit_event(&r->audit, "hook", f);
 }
 
 /* Audit: the errors of one second, with counts (at most 10 kinds per second). */
@@ -553,100 +537,6 @@ static void progress(struct run *r)
 
 /* --- the run folder --- */
 
-static int make_run_dir(struct run *r, struct tide_err *err)
-{
-    char stamp[32];
-    time_t now = (time_t)(r->start_wall_us / 1000000);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(r->id, sizeof r->id, "%s-%s", stamp, r->cfg.script_name);
-    if (r->cfg.out_dir != NULL) {
-        snprintf(r->dir, sizeof r->dir, "%s", r->cfg.out_dir);
-        return tide_fs_mkdirs(r->dir, err);
-    }
-    if (tide_fs_mkdirs("report", err) != 0)
-        return -1;
-    for (int n = 1; n < 100; n++) {
-        if (n == 1)
-            snprintf(r->dir, sizeof r->dir, "report/%s", r->id);
-        else
-            snprintf(r->dir, sizeof r->dir, "report/%s-%d", r->id, n);
-        if (mkdir(r->dir, 0755) == 0) {
-            snprintf(r->id, sizeof r->id, "%s", r->dir + strlen("report/"));
-            return 0;
-        }
-        if (errno != EEXIST)
-            return tide_err_set(err, "cannot create %s: %s", r->dir, strerror(errno));
-    }
-    return tide_err_set(err, "cannot create a run folder under report/");
-}
-
-static void point_latest(struct run *r)
-{
-    if (r->cfg.out_dir != NULL)
-        return;
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "report/.latest.%d", (int)getpid());
-    unlink(tmp);
-    if (symlink(r->id, tmp) == 0 && rename(tmp, "report/latest") != 0)
-        unlink(tmp);
-}
-
-static cJSON *options_json(const struct tide_config *c)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (c->host != NULL)
-        cJSON_AddStringToObject(o, "host", c->host);
-    cJSON_AddNumberToObject(o, "threads", c->threads);
-    cJSON_AddNumberToObject(o, "warmup_s", (double)c->warmup_us / 1e6);
-    cJSON_AddBoolToObject(o, "insecure", c->insecure);
-    cJSON *sc = cJSON_AddArrayToObject(o, "scenarios");
-    for (int i = 0; i < c->nscenarios; i++) {
-        const struct tide_scenario *s = &c->scenarios[i];
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "name", s->name);
-        cJSON_AddStringToObject(j, "executor", tide_executor_name(s->executor));
-        cJSON_AddStringToObject(j, "exec", s->exec);
-        cJSON_AddNumberToObject(j, "start_time_s", (double)s->start_time_us / 1e6);
-        switch (s->executor) {
-        case TIDE_EXEC_CONSTANT_VUS:
-            cJSON_AddNumberToObject(j, "vus", s->vus);
-            cJSON_AddNumberToObject(j, "duration_s", (double)s->duration_us / 1e6);
-            break;
-        case TIDE_EXEC_PER_VU_ITERATIONS:
-        case TIDE_EXEC_SHARED_ITERATIONS:
-            cJSON_AddNumberToObject(j, "vus", s->vus);
-            cJSON_AddNumberToObject(j, "iterations", (double)s->iterations);
-            break;
-        case TIDE_EXEC_CONSTANT_ARRIVAL_RATE:
-            cJSON_AddNumberToObject(j, "rate", s->rate);
-            cJSON_AddNumberToObject(j, "time_unit_s", (double)s->time_unit_us / 1e6);
-            cJSON_AddNumberToObject(j, "duration_s", (double)s->duration_us / 1e6);
-            cJSON_AddNumberToObject(j, "pre_allocated_vus", s->pre_allocated_vus);
-            cJSON_AddNumberToObject(j, "max_vus", s->max_vus);
-            break;
-        default: {
-            cJSON *st = cJSON_AddArrayToObject(j, "stages");
-            for (int k = 0; k < s->nstages; k++) {
-                cJSON *x = cJSON_CreateObject();
-                cJSON_AddNumberToObject(x, "duration_s", (double)s->stages[k].duration_us / 1e6);
-                cJSON_AddNumberToObject(x, "target", s->stages[k].target);
-                cJSON_AddItemToArray(st, x);
-            }
-        }
-        }
-        cJSON_AddItemToArray(sc, j);
-    }
-    cJSON *env = cJSON_AddObjectToObject(o, "env");
-    for (int i = 0; i < c->nenv; i++)
-        cJSON_AddStringToObject(env, c->env[i].key, "***"); /* values are secrets */
-    cJSON *tags = cJSON_AddObjectToObject(o, "tags");
-    for (int i = 0; i < c->ntags; i++)
-        cJSON_AddStringToObject(tags, c->tags[i].key, c->tags[i].value);
-    return o;
-}
-
 static cJSON *thresholds_json(const struct run *r)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -666,65 +556,6 @@ static cJSON *thresholds_json(const struct run *r)
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
-}
-
-/* Writes handle_summary()'s files: relative paths land in the run folder. */
-static void write_handle_summary(struct run *r, const cJSON *files)
-{
-    const cJSON *f;
-    cJSON_ArrayForEach(f, files)
-    {
-        if (!cJSON_IsString(f)) {
-            tide_log(TIDE_LOG_WARN, "handle_summary: value of \"%s\" is not a string; skipped",
-                     f->string);
-            continue;
-        }
-        if (strcmp(f->string, "stdout") == 0) {
-            fputs(f->valuestring, stdout);
-            continue;
-        }
-        if (strcmp(f->string, "stderr") == 0) {
-            fputs(f->valuestring, stderr);
-            continue;
-        }
-        if (strstr(f->string, "..") != NULL) {
-            tide_log(TIDE_LOG_WARN, "handle_summary: \"%s\": '..' is not allowed; skipped",
-                     f->string);
-            continue;
-        }
-        char path[8192];
-        if (f->string[0] == '/')
-            snprintf(path, sizeof path, "%s", f->string);
-        else
-            snprintf(path, sizeof path, "%s/%s", r->dir, f->string);
-        struct tide_err err = {{0}};
-        char parent[8192];
-        snprintf(parent, sizeof parent, "%s", path);
-        char *slash = strrchr(parent, '/');
-        if (slash != NULL && slash != parent) {
-            *slash = '\0';
-            tide_fs_mkdirs(parent, &err);
-        }
-        char *text = tide_redact(f->valuestring); /* the script's text may quote a secret */
-        if (text == NULL || tide_fs_write_atomic(path, text, strlen(text), &err) != 0)
-            tide_log(TIDE_LOG_ERROR, "handle_summary: %s", text ? err.msg : "out of memory");
-        free(text);
-    }
-}
-
-static int locust_outputs(struct run *r, const cJSON *summary, struct tide_err *err)
-{
-    if (r->cfg.csv_prefix != NULL) {
-        char a[4200], b[4200], c[4200];
-        snprintf(a, sizeof a, "%s_stats.csv", r->cfg.csv_prefix);
-        snprintf(b, sizeof b, "%s_stats_history.csv", r->cfg.csv_prefix);
-        snprintf(c, sizeof c, "%s_failures.csv", r->cfg.csv_prefix);
-        if (tide_report_csv(summary, a, b, c, err) != 0)
-            return -1;
-    }
-    if (r->cfg.html_path != NULL && tide_report_html(summary, r->cfg.html_path, err) != 0)
-        return -1;
-    return 0;
 }
 
 /* --- the run --- */
@@ -750,6 +581,10 @@ static void free_run(struct run *r)
     tide_buf_free(&r->history);
     cJSON_Delete(r->last_row);
     cJSON_Delete(r->setup_data);
+    free(r->setup_text);
+    tide_lifecycle_close(&r->life);
+    if (r->probe != NULL)
+        lua_close(r->probe);
     tide_target_stop(r->target);
     tide_config_free(&r->cfg);
 }
@@ -845,6 +680,10 @@ static bool drive(struct run *r)
     return interrupted;
 }
 
+/* --- the end of the run --- */
+
+/* verify(data, summary): the load's results, to compare with the server's state. Its checks
+ * are reported apart from the load's. */
 static cJSON *run_verify(struct run *r, bool *ok)
 {
     cJSON *v = cJSON_CreateObject();
@@ -852,13 +691,10 @@ static cJSON *run_verify(struct run *r, bool *ok)
     cJSON *res = NULL;
     bool ran = false;
     struct tide_err err = {{0}};
-    /* verify(data, summary): the load's results, to compare with the server's state */
     cJSON *partial = cJSON_CreateObject();
     double secs = (double)(r->end_us - r->start_us) / 1e6;
     tide_summary_add_metrics(partial, r->total, secs > 0 ? secs : 1);
-    r->shared.call_extra = partial;
-    int rc = tide_worker_call(&r->shared, "verify", r->setup_data, &res, &ran, reg, &err);
-    r->shared.call_extra = NULL;
+    int rc = tide_lifecycle_call(&r->life, "verify", r->setup_data, partial, &res, &ran, reg, &err);
     cJSON_Delete(partial);
     cJSON_Delete(res);
     cJSON *checks = tide_summary_checks(reg);
@@ -875,7 +711,8 @@ static cJSON *run_verify(struct run *r, bool *ok)
         char *m = tide_redact(err.msg);
         cJSON_AddStringToObject(v, "error", m != NULL ? m : "");
         free(m);
-        tide_log(TIDE_LOG_ERROR, "verify() failed: %s", err.msg);
+        tide_log(TIDE_LOG_ERROR, rc == TIDE_CALL_STOPPED ? "verify(): %s" : "verify() failed: %s",
+                 err.msg);
     } else {
         cJSON_AddNullToObject(v, "error");
     }
@@ -888,65 +725,73 @@ static cJSON *run_verify(struct run *r, bool *ok)
     return v;
 }
 
-static int finish(struct run *r, bool interrupted)
+/* teardown(), then verify() unless the run was interrupted or aborted (NULL then). */
+static cJSON *end_calls(struct run *r, bool interrupted, bool *verify_ok)
 {
     struct tide_err err = {{0}};
-    tide_stop_requested = 0; /* teardown and reports run; a second Ctrl-C stops them */
     bool ran;
     cJSON *res = NULL;
-    if (tide_worker_call(&r->shared, "teardown", r->setup_data, &res, &ran, NULL, &err) != 0)
+    int rc = tide_lifecycle_call(&r->life, "teardown", r->setup_data, NULL, &res, &ran, NULL, &err);
+    if (rc == TIDE_CALL_STOPPED)
+        tide_log(TIDE_LOG_ERROR, "teardown(): %s", err.msg);
+    else if (rc != 0)
         tide_log(TIDE_LOG_ERROR, "teardown() failed: %s", err.msg);
     cJSON_Delete(res);
-    bool verify_ok = true;
-    cJSON *verify = NULL;
-    if (!interrupted && !atomic_load(&r->shared.aborted))
-        verify = run_verify(r, &verify_ok);
-    thresholds_eval(r, true);
+    *verify_ok = true;
+    if (interrupted || atomic_load(&r->shared.aborted))
+        return NULL;
+    return run_verify(r, verify_ok);
+}
+
+/* The audit events and warnings of how the run ended: tide.abort(), a saturated generator. */
+static void end_events(struct run *r)
+{
     if (atomic_load(&r->shared.aborted)) {
         cJSON *af = cJSON_CreateObject();
         cJSON_AddStringToObject(af, "reason", r->shared.abort_reason);
         cJSON_AddStringToObject(af, "by", "tide.abort");
         tide_audit_event(&r->audit, "abort", af);
     }
-    if (generator_bound(r)) {
-        tide_log(TIDE_LOG_WARN,
-                 "the load generator itself was saturated for %lld of %lld s (event-loop lag "
-                 "p99 > %.0f ms or a worker above %.0f%% CPU): latencies include tide's own "
-                 "delay; use more --threads or machines%s",
-                 (long long)r->saturated_s, (long long)r->health_s, SATURATED_LAG_MS,
-                 SATURATED_CPU_PCT, r->cfg.fail_on_saturation ? " (--fail-on-saturation)" : "");
-        cJSON *gf = cJSON_CreateObject();
-        cJSON_AddNumberToObject(gf, "saturated_seconds", (double)r->saturated_s);
-        tide_audit_event(&r->audit, "generator_bound", gf);
-    }
+    if (!generator_bound(r))
+        return;
+    tide_log(TIDE_LOG_WARN,
+             "the load generator itself was saturated for %lld of %lld s (event-loop lag "
+             "p99 > %.0f ms or a worker above %.0f%% CPU): latencies include tide's own "
+             "delay; use more --threads or machines%s",
+             (long long)r->saturated_s, (long long)r->health_s, SATURATED_LAG_MS, SATURATED_CPU_PCT,
+             r->cfg.fail_on_saturation ? " (--fail-on-saturation)" : "");
+    cJSON *gf = cJSON_CreateObject();
+    cJSON_AddNumberToObject(gf, "saturated_seconds", (double)r->saturated_s);
+    tide_audit_event(&r->audit, "generator_bound", gf);
+}
 
-    bool thresholds_ok = true;
+static int decide(struct run *r, bool interrupted, bool verify_ok, const char **status)
+{
+    struct tide_outcome o = {0};
+    o.interrupted = interrupted;
+    o.aborted = atomic_load(&r->shared.aborted);
+    o.thresholds_ok = true;
     for (int i = 0; i < r->nthr; i++)
-        thresholds_ok = thresholds_ok && r->thr[i].ok;
-    int code = TIDE_EXIT_OK;
-    const char *status = "passed";
-    if (interrupted) {
-        code = TIDE_EXIT_INTERRUPTED;
-        status = "interrupted";
-    } else if (atomic_load(&r->shared.aborted)) {
-        code = TIDE_EXIT_ABORTED;
-        status = "aborted";
-    } else if (!thresholds_ok || (!verify_ok && r->cfg.verify_fails_run) ||
-               (r->cfg.fail_on_saturation && generator_bound(r))) {
-        code = TIDE_EXIT_THRESHOLDS;
-        status = r->threshold_abort ? "aborted" : "failed";
-    }
+        o.thresholds_ok = o.thresholds_ok && r->thr[i].ok;
+    o.verify_failed = !verify_ok && r->cfg.verify_fails_run;
+    o.saturated_fails = r->cfg.fail_on_saturation && generator_bound(r);
+    o.threshold_abort = r->threshold_abort;
+    return tide_verdict(&o, status);
+}
 
+/* The measured duration: without the warm-up, unless that leaves nothing. */
+static double measured_seconds(const struct run *r)
+{
     double secs = (double)(r->end_us - r->start_us) / 1e6 - (double)r->cfg.warmup_us / 1e6;
     if (secs <= 0)
         secs = (double)(r->end_us - r->start_us) / 1e6;
-    cJSON *s = cJSON_CreateObject();
-    cJSON_AddStringToObject(s, "schema", "tide.summary/1");
-    cJSON *tool = cJSON_AddObjectToObject(s, "tool");
-    cJSON_AddStringToObject(tool, "name", "tide");
-    cJSON_AddStringToObject(tool, "version", TIDE_VERSION);
-    cJSON_AddStringToObject(tool, "git", TIDE_GIT);
-    cJSON *run = cJSON_AddObjectToObject(s, "run");
+    return secs;
+}
+
+/* summary.json's "run" section. */
+static cJSON *run_json(const struct run *r, const char *status, int code)
+{
+    cJSON *run = cJSON_CreateObject();
     char ts[40], sha[65];
     cJSON_AddStringToObject(run, "id", r->id);
     cJSON_AddStringToObject(run, "scenario_file", r->cfg.script_path);
@@ -957,7 +802,7 @@ static int finish(struct run *r, bool interrupted)
     cJSON_AddStringToObject(run, "start", ts);
     tide_wall_format(r->end_wall_us, ts, sizeof ts);
     cJSON_AddStringToObject(run, "end", ts);
-    cJSON_AddNumberToObject(run, "duration_s", round(secs * 1000) / 1000);
+    cJSON_AddNumberToObject(run, "duration_s", round(measured_seconds(r) * 1000) / 1000);
     cJSON_AddNumberToObject(run, "warmup_s", (double)r->cfg.warmup_us / 1e6);
     cJSON_AddNumberToObject(run, "threads", r->nworkers);
     cJSON_AddStringToObject(run, "status", status);
@@ -969,14 +814,12 @@ static int finish(struct run *r, bool interrupted)
     else
         cJSON_AddNullToObject(run, "abort_reason");
     cJSON_AddBoolToObject(run, "generator_bound", generator_bound(r));
-    cJSON_AddItemToObject(s, "options", options_json(&r->cfg));
-    tide_summary_add_metrics(s, r->total, secs);
-    cJSON_AddItemToObject(s, "thresholds", thresholds_json(r));
-    if (verify != NULL)
-        cJSON_AddItemToObject(s, "verify", verify);
-    else
-        cJSON_AddNullToObject(s, "verify");
-    cJSON_AddItemToObject(s, "generator", generator_json(r));
+    return run;
+}
+
+/* The per-second rows, kept as JSON text during the run, parsed once here. */
+static cJSON *history_json(const struct run *r)
+{
     struct tide_buf rows = {0};
     tide_buf_append(&rows, "[", 1);
     if (r->history.len > 0)
@@ -984,80 +827,101 @@ static int finish(struct run *r, bool interrupted)
     tide_buf_append(&rows, "]", 1);
     cJSON *history = rows.data != NULL ? cJSON_Parse(rows.data) : NULL;
     tide_buf_free(&rows);
-    cJSON_AddItemToObject(s, "history", history != NULL ? history : cJSON_CreateArray());
+    return history != NULL ? history : cJSON_CreateArray();
+}
 
-    /* the run folder: summary first (the source of every other file) */
-    tide_redact_json(s);
-    char *clean = cJSON_Print(s);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/summary.json", r->dir);
-    int write_failed = 0;
-    if (clean == NULL || tide_fs_write_atomic(path, clean, strlen(clean), &err) != 0) {
-        tide_log(TIDE_LOG_ERROR, "%s", clean ? err.msg : "out of memory");
-        write_failed = 1;
-    }
-    /* the renderers read the redacted document, like `tide report` will */
-    cJSON *doc = clean != NULL ? cJSON_Parse(clean) : NULL;
-    free(clean);
-    if (!write_failed && doc != NULL) {
-        if (tide_report_write_all(doc, r->dir, &err) != 0 || locust_outputs(r, doc, &err) != 0) {
-            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
-            write_failed = 1;
-        }
-    }
+/* summary.json (not yet redacted); takes 'verify' (NULL: verify did not run). */
+static cJSON *summary_doc(const struct run *r, const char *status, int code, cJSON *verify)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "schema", "tide.summary/1");
+    cJSON *tool = cJSON_AddObjectToObject(s, "tool");
+    cJSON_AddStringToObject(tool, "name", "tide");
+    cJSON_AddStringToObject(tool, "version", TIDE_VERSION);
+    cJSON_AddStringToObject(tool, "git", TIDE_GIT);
+    cJSON_AddItemToObject(s, "run", run_json(r, status, code));
+    cJSON_AddItemToObject(s, "options", tide_outputs_options_json(&r->cfg));
+    tide_summary_add_metrics(s, r->total, measured_seconds(r));
+    cJSON_AddItemToObject(s, "thresholds", thresholds_json(r));
+    if (verify != NULL)
+        cJSON_AddItemToObject(s, "verify", verify);
+    else
+        cJSON_AddNullToObject(s, "verify");
+    cJSON_AddItemToObject(s, "generator", generator_json(r));
+    cJSON_AddItemToObject(s, "history", history_json(r));
+    return s;
+}
+
+/* The files, then handle_summary(), the test_end hook and the terminal summary. Returns -1
+ * when a file could not be written. */
+static int write_folder(struct run *r, cJSON *summary)
+{
+    cJSON *doc = NULL;
+    int rc = tide_outputs_write(&r->cfg, r->dir, summary, &doc);
     if (doc != NULL) {
+        struct tide_err err = {{0}};
         cJSON *files = NULL;
-        if (tide_worker_call(&r->shared, "handle_summary", doc, &files, &ran, NULL, &err) != 0)
+        bool ran;
+        int hs =
+            tide_lifecycle_call(&r->life, "handle_summary", doc, NULL, &files, &ran, NULL, &err);
+        if (hs == TIDE_CALL_STOPPED)
+            tide_log(TIDE_LOG_ERROR, "handle_summary(): %s", err.msg);
+        else if (hs != 0)
             tide_log(TIDE_LOG_ERROR, "handle_summary() failed: %s", err.msg);
         else if (cJSON_IsObject(files))
-            write_handle_summary(r, files);
+            tide_outputs_handle_summary(r->dir, files);
         cJSON_Delete(files);
-    }
-    if (doc != NULL)
         run_hook(r, "test_end", doc);
+    }
     if (!r->cfg.quiet)
-        tide_console_summary(stdout, doc != NULL ? doc : s);
+        tide_console_summary(stdout, doc != NULL ? doc : summary);
     cJSON_Delete(doc);
+    return rc;
+}
 
+/* The audit log's last event, then the manifest over everything, then report_written. */
+static int seal_folder(struct run *r, int write_failed, const char *status, int code)
+{
+    struct tide_err err = {{0}};
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "status", status);
     cJSON_AddNumberToObject(f, "exit_code", code);
     tide_audit_event(&r->audit, "end", f);
     if (tide_audit_close(&r->audit, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
-        write_failed = 1;
+        write_failed = -1;
     }
-    cJSON *facts = cJSON_CreateObject();
-    cJSON_AddStringToObject(facts, "tool", "tide");
-    cJSON_AddStringToObject(facts, "version", TIDE_VERSION);
-    cJSON_AddStringToObject(facts, "git", TIDE_GIT);
-    cJSON_AddStringToObject(facts, "scenario_file", r->cfg.script_path);
-    cJSON_AddStringToObject(facts, "scenario_sha256", sha);
-    cJSON_AddStringToObject(facts, "host", r->cfg.host != NULL ? r->cfg.host : "");
-    cJSON_AddItemToObject(facts, "options", options_json(&r->cfg));
-    tide_wall_format(r->start_wall_us, ts, sizeof ts);
-    cJSON_AddStringToObject(facts, "start", ts);
-    tide_wall_format(r->end_wall_us, ts, sizeof ts);
-    cJSON_AddStringToObject(facts, "end", ts);
-    cJSON_AddNumberToObject(facts, "exit_code", code);
-    if (!write_failed && tide_manifest_write(r->dir, facts, &err) != 0) {
+    if (write_failed == 0 &&
+        tide_outputs_manifest(&r->cfg, r->dir, r->start_wall_us, r->end_wall_us, code, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
-        write_failed = 1;
-    } else if (write_failed) {
-        cJSON_Delete(facts);
+        write_failed = -1;
     }
+    tide_outputs_point_latest(&r->cfg, r->id);
+    if (write_failed != 0)
+        return -1;
+    cJSON *arg = cJSON_CreateObject();
+    cJSON_AddStringToObject(arg, "dir", r->dir);
+    cJSON_AddStringToObject(arg, "id", r->id);
+    cJSON_AddStringToObject(arg, "status", status);
+    cJSON_AddNumberToObject(arg, "exit_code", code);
+    tide_lifecycle_hook(&r->life, NULL, "report_written", arg); /* the audit log is closed */
+    cJSON_Delete(arg);
+    return 0;
+}
+
+static int finish(struct run *r, bool interrupted)
+{
+    tide_stop_requested = 0; /* teardown and reports run; a second Ctrl-C stops them */
+    bool verify_ok;
+    cJSON *verify = end_calls(r, interrupted, &verify_ok);
+    thresholds_eval(r, true);
+    end_events(r);
+    const char *status;
+    int code = decide(r, interrupted, verify_ok, &status);
+    cJSON *s = summary_doc(r, status, code, verify);
+    int write_failed = write_folder(r, s);
     cJSON_Delete(s);
-    point_latest(r);
-    if (!write_failed) {
-        cJSON *arg = cJSON_CreateObject();
-        cJSON_AddStringToObject(arg, "dir", r->dir);
-        cJSON_AddStringToObject(arg, "id", r->id);
-        cJSON_AddStringToObject(arg, "status", status);
-        cJSON_AddNumberToObject(arg, "exit_code", code);
-        run_hook(r, "report_written", arg);
-        cJSON_Delete(arg);
-    }
-    if (write_failed) {
+    if (seal_folder(r, write_failed, status, code) != 0) {
         tide_log(TIDE_LOG_ERROR, "the run folder %s is incomplete", r->dir);
         return code == TIDE_EXIT_OK ? TIDE_EXIT_INTERNAL : code;
     }
@@ -1067,7 +931,11 @@ static int finish(struct run *r, bool interrupted)
     return code;
 }
 
-static int run_with(struct run *r)
+/* --- the start of the run --- */
+
+/* Everything before setup(): thresholds, the in-process target, limits, shared state,
+ * signals. Returns 0 or an exit code. */
+static int prepare(struct run *r)
 {
     struct tide_err err = {{0}};
     if (thresholds_init(r, &err) != 0) {
@@ -1085,45 +953,63 @@ static int run_with(struct run *r)
     r->shared.shared_iters = calloc((size_t)r->cfg.nscenarios, sizeof *r->shared.shared_iters);
     atomic_flag_clear(&r->shared.abort_once);
     r->total = tide_registry_new();
-
     tide_agg_init(&r->lag_total, TIDE_TREND);
     tide_agg_init(&r->cpu_total, TIDE_TREND);
     r->tty = isatty(STDERR_FILENO);
-
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    return 0;
+}
 
-    /* setup(): once, before any VU; its result goes to every VU */
+/* Opens the lifecycle runner and runs setup(): once, before any VU; its result goes to every
+ * VU. Returns 0 or an exit code. */
+static int run_setup(struct run *r)
+{
+    struct tide_err err = {{0}};
     bool ran;
-    int src = tide_worker_call(&r->shared, "setup", NULL, &r->setup_data, &ran, NULL, &err);
-    if (src == -2) {
+    int rc = tide_lifecycle_open(&r->life, &r->shared, r->probe, &err);
+    r->probe = NULL; /* taken */
+    if (rc == 0)
+        rc = tide_lifecycle_call(&r->life, "setup", NULL, NULL, &r->setup_data, &ran, NULL, &err);
+    if (rc == TIDE_CALL_ABORTED) {
         tide_log(TIDE_LOG_ERROR, "setup() called tide.abort(): %s", err.msg);
         return TIDE_EXIT_ABORTED;
     }
-    if (src != 0) {
-        if (got_signal) {
-            tide_log(TIDE_LOG_WARN, "interrupted during setup(); nothing was measured");
-            return TIDE_EXIT_INTERRUPTED;
-        }
+    if (rc != 0 && got_signal) {
+        tide_log(TIDE_LOG_WARN, "interrupted during setup(); nothing was measured");
+        return TIDE_EXIT_INTERRUPTED;
+    }
+    if (rc == TIDE_CALL_STOPPED) {
+        tide_log(TIDE_LOG_ERROR, "setup(): %s", err.msg);
+        return TIDE_EXIT_USAGE;
+    }
+    if (rc != 0) {
         tide_log(TIDE_LOG_ERROR, "setup() failed: %s", err.msg);
         return TIDE_EXIT_USAGE;
     }
-    char *setup_text = r->setup_data != NULL ? cJSON_PrintUnformatted(r->setup_data) : NULL;
-    r->shared.setup_json = setup_text;
+    r->setup_text = r->setup_data != NULL ? cJSON_PrintUnformatted(r->setup_data) : NULL;
+    r->shared.setup_json = r->setup_text;
+    return 0;
+}
 
+/* The run folder and its audit log, the start event and the test_start hook. */
+static int open_folder(struct run *r)
+{
+    struct tide_err err = {{0}};
     r->start_wall_us = tide_wall_us();
-    if (make_run_dir(r, &err) != 0 || tide_audit_open(&r->audit, r->dir, &err) != 0) {
+    if (tide_outputs_make_dir(&r->cfg, r->start_wall_us, r->dir, sizeof r->dir, r->id, sizeof r->id,
+                              &err) != 0 ||
+        tide_audit_open(&r->audit, r->dir, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
-        free(setup_text);
         return TIDE_EXIT_INTERNAL;
     }
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "scenario_file", r->cfg.script_path);
     cJSON_AddStringToObject(f, "host", r->cfg.host != NULL ? r->cfg.host : "");
-    cJSON_AddItemToObject(f, "options", options_json(&r->cfg));
+    cJSON_AddItemToObject(f, "options", tide_outputs_options_json(&r->cfg));
     cJSON *hook_arg = cJSON_CreateObject();
     cJSON_AddStringToObject(hook_arg, "id", r->id);
     cJSON_AddStringToObject(hook_arg, "dir", r->dir);
@@ -1132,7 +1018,12 @@ static int run_with(struct run *r)
     tide_audit_event(&r->audit, "start", f);
     run_hook(r, "test_start", hook_arg);
     cJSON_Delete(hook_arg);
+    return 0;
+}
 
+static void start_workers(struct run *r)
+{
+    struct tide_err err = {{0}};
     r->nworkers = r->cfg.threads;
     r->workers = calloc((size_t)r->nworkers, sizeof *r->workers);
     r->delivered = malloc((size_t)r->nworkers * sizeof *r->delivered);
@@ -1151,17 +1042,27 @@ static int run_with(struct run *r)
         started++;
     }
     r->nworkers = started;
+}
+
+static int run_with(struct run *r)
+{
+    int code = prepare(r);
+    if (code == 0)
+        code = run_setup(r);
+    if (code == 0)
+        code = open_folder(r);
+    if (code != 0)
+        return code;
+    start_workers(r);
     bool interrupted = drive(r);
     for (int w = 0; w < r->nworkers; w++) {
         if (r->workers[w].failed)
             tide_log(TIDE_LOG_ERROR, "worker %d: %s", w, r->workers[w].error);
     }
-    int code = finish(r, interrupted);
-    free(setup_text);
+    code = finish(r, interrupted);
     r->shared.setup_json = NULL;
     return code;
 }
-
 int tide_run_main(int argc, char **argv)
 {
     struct tide_cli cli;
@@ -1174,7 +1075,7 @@ int tide_run_main(int argc, char **argv)
     if (r == NULL)
         return TIDE_EXIT_INTERNAL;
     int code;
-    if (tide_options_build(&cli, &r->cfg, &err) != 0) {
+    if (tide_options_build_keep(&cli, &r->cfg, &r->probe, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         code = TIDE_EXIT_USAGE;
     } else {

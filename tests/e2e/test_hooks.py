@@ -1,6 +1,7 @@
 """End-to-end tests of business hooks and plugins (run on the coordinator, timed and logged in
-events.jsonl; a failing hook is reported and never loses the report), the audit events
-(stages, errors), --warmup and windowed thresholds."""
+events.jsonl; a failing or stopped hook is reported and never loses the report; hooks share
+the lifecycle environment), the audit events (stages, errors), --warmup and windowed
+thresholds."""
 import os
 from tidetest import *
 
@@ -55,6 +56,37 @@ failed = [e for e in events(out) if e["type"] == "hook" and not e["ok"]]
 check_eq(len(failed), 1, "failing hook logged")
 check(os.path.exists(os.path.join(out, "report.html")) and
       os.path.exists(os.path.join(out, "manifest.json")), "report complete")
+
+# --- hooks share one environment with each other and with setup() ---
+shared = write(work, "sharedhooks.lua", """
+local tide = require "tide"
+function setup() seen = { "setup" } end
+tide.hooks.on("test_start", function() seen[#seen + 1] = "test_start" end)
+tide.hooks.on("test_end", function() print("SEEN " .. table.concat(seen, ",")) end)
+function run() end
+""")
+r = run(["run", shared, "--iterations", "1", "--quiet", "--out", os.path.join(work, "shared")])
+check_eq(r.returncode, 0, "shared hooks exit code")
+check("SEEN setup,test_start" in r.stderr, "test_end sees what setup and test_start left",
+      r.stderr[-400:])
+
+# --- a threshold_crossed hook stuck during the run is stopped; the run goes on ---
+stuck = write(work, "stuck.lua", """
+local http = require "tide.http"
+local tide = require "tide"
+options = { vus = 1, duration = "3s", thresholds = { http_req_failed = { "rate<0.5" } } }
+tide.hooks.on("threshold_crossed", function() while true do end end)
+function run() http.get("/status/500") tide.sleep(0.05) end
+""")
+out = os.path.join(work, "stuck")
+r = run(["run", stuck, "--host", url, "--hook-timeout", "1s", "--quiet", "--out", out],
+        timeout=120)
+check_eq(r.returncode, 99, "stuck threshold_crossed hook: the verdict stands")
+check(r.stderr.count("hook threshold_crossed: still running after 1 s, stopped") == 1,
+      "stuck hook stopped once", r.stderr[-600:])
+stopped = [e for e in events(out) if e["type"] == "hook" and e["event"] == "threshold_crossed"]
+check(len(stopped) == 1 and not stopped[0]["ok"], "stopped hook logged", stopped)
+check_eq(run(["verify", out]).returncode, 0, "folder verifies after a stopped hook")
 
 # --- threshold_crossed reaches hooks during the run ---
 alert = os.path.join(SRC, "examples", "plugins", "threshold_alert.lua")

@@ -31,7 +31,7 @@ for path in sorted(glob.glob(os.path.join(luadir, "*.lua"))):
     check(len(s["checks"]) > 0, name + ": has checks")
     if name == "lifecycle.lua":
         v = s["verify"]
-        check(v and v["ok"] and len(v["checks"]) == 4, "verify(data, summary) ran its checks", v)
+        check(v and v["ok"] and len(v["checks"]) == 5, "verify(data, summary) ran its checks", v)
         check(all(c["group"] == "::verify" for c in v["checks"]), "verify checks grouped")
         check_eq(metric(s, "iterations", "count"), 12, "per-vu-iterations: 4 VUs x 3")
         check_eq(metric(s, "my_counter", "count"), 24, "custom counter sums")

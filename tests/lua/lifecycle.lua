@@ -1,5 +1,6 @@
--- Lua API tests: setup data reaches every VU, globals are per VU, groups tag checks, custom
--- metrics, tide.vu facts. Run by tests/e2e/test_lua_api.py; all checks must pass.
+-- Lua API tests: setup data reaches every VU, globals are per VU, lifecycle functions share
+-- one environment (apart from the VUs'), groups tag checks, custom metrics, tide.vu facts.
+-- Run by tests/e2e/test_lua_api.py; all checks must pass.
 local http = require "tide.http"
 local tide = require "tide"
 local metrics = require "tide.metrics"
@@ -15,6 +16,7 @@ local my_trend = metrics.trend("my_trend", true)
 counter_global = 0          -- a global: each VU must have its own
 
 function setup()
+  lifecycle_global = "set in setup" -- seen by teardown and verify, not by the VUs
   return { token = "abc", list = { 1, 2, 3 }, nested = { k = "v" } }
 end
 
@@ -32,6 +34,7 @@ function run(data)
   data.token = "changed"    -- must not leak to other VUs (each VU has its own copy)
   counter_global = counter_global + 1
   tide.check(counter_global, { ["globals are per VU"] = function(c) return c == tide.vu.iteration + 1 end })
+  tide.check(lifecycle_global, { ["VUs do not see lifecycle globals"] = function(g) return g == nil end })
   tide.check(vu_marker, { ["vu_setup ran in this VU"] = function(m) return m == tide.vu.id end })
   tide.check(tide.vu, { ["vu.scenario"] = function(v) return v.scenario == "per_vu" end })
   tide.group("outer", function()
@@ -51,6 +54,8 @@ function verify(data, summary)
     ["verify gets the load's summary"] = function(s) return s.metrics.iterations.count == 12 end,
     ["verify gets endpoints"] = function(s) return s.endpoints[1].name == "/health" end,
   })
+  tide.check(lifecycle_global, { ["lifecycle functions share one environment"] =
+    function(g) return g == "set in setup" end })
   tide.check(tide.vu.group, { ["verify checks are grouped"] = function(g) return g == "::verify" end })
   tide.check(tide.env("TIDE_LIFECYCLE_SETTING", "42", { secret = false }),
     { ["env with secret = false"] = function(v) return v == "42" end })

@@ -239,6 +239,30 @@ static void test_options_rejects_bad_scripts(void)
     expect_build_error("local x = 1", "no function run()");
 }
 
+static void test_options_time_limits(void)
+{
+    struct tide_config cfg;
+    struct tide_err err = {{0}};
+    CHECK(build("function run() end", &cfg, &err, NULL) == 0);
+    CHECK(cfg.setup_timeout_us == 60000000 && cfg.teardown_timeout_us == 60000000);
+    CHECK(cfg.hook_timeout_us == 10000000);
+    tide_config_free(&cfg);
+    const char *text = "options = { setup_timeout = '5s', teardownTimeout = 2, hook_timeout = 0 }\n"
+                       "function run() end";
+    CHECK(build(text, &cfg, &err, NULL) == 0);
+    CHECK(cfg.setup_timeout_us == 5000000 && cfg.teardown_timeout_us == 2000000);
+    CHECK(cfg.hook_timeout_us == 0);
+    tide_config_free(&cfg);
+    char f[] = "--hook-timeout", v[] = "1500ms";
+    char *extra[] = {f, v, NULL};
+    text = "options = { hook_timeout = '30s' }\nfunction run() end";
+    CHECK(build(text, &cfg, &err, extra) == 0);
+    CHECK(cfg.hook_timeout_us == 1500000); /* the flag wins */
+    tide_config_free(&cfg);
+    expect_build_error("options = { setup_timeout = 'soon' }\nfunction run() end",
+                       "options.setup_timeout: duration \"soon\"");
+}
+
 int main(void)
 {
     if (mkdtemp(dir) == NULL)
@@ -251,6 +275,7 @@ int main(void)
     test_cli_replaces_scenarios();
     test_options_rejects_bad_scripts();
     test_cli_duration_replaces_script_stages();
+    test_options_time_limits();
     char path[300];
     snprintf(path, sizeof path, "%s/s.lua", dir);
     unlink(path);
