@@ -68,23 +68,13 @@ static void teardown_lua(struct tide_worker *w)
     w->chunk = NULL;
 }
 
-/* Hands the current interval's registry to the coordinator. */
+/* Hands this second's registry to the coordinator and records into a recycled one. */
 static void hand_over(struct tide_worker *w)
 {
-    struct tide_interval *iv = calloc(1, sizeof *iv);
-    struct tide_registry *fresh = tide_registry_new();
-    if (iv == NULL || fresh == NULL) {
-        free(iv);
-        tide_registry_free(fresh);
-        return; /* keep accumulating into the current one */
-    }
-    iv->index = w->interval++;
-    iv->reg = w->reg;
-    w->reg = fresh;
-    pthread_mutex_lock(&w->lock);
-    *w->done_tail = iv;
-    w->done_tail = &iv->next;
-    pthread_mutex_unlock(&w->lock);
+    if (tide_recorder_swap(w->rec, w->interval) == 0)
+        w->interval++;
+    /* else out of memory: keep accumulating; the next swap hands over both seconds */
+    w->reg = tide_recorder_active(w->rec);
 }
 
 static int64_t thread_cpu_us(void)
@@ -101,7 +91,7 @@ static void sample_cpu(struct tide_worker *w)
     int64_t cpu = thread_cpu_us(), wall = tide_now_us();
     if (w->wall_last_us > 0 && wall > w->wall_last_us) {
         double pct = 100.0 * (double)(cpu - w->cpu_last_us) / (double)(wall - w->wall_last_us);
-        tide_registry_add(w->reg, tide_metric_lookup("tide_worker_cpu"), "", pct);
+        tide_registry_add(w->reg, TIDE_M_WORKER_CPU, "", pct);
     }
     w->cpu_last_us = cpu;
     w->wall_last_us = wall;
@@ -119,7 +109,7 @@ static void on_lag(struct ev_loop *loop, ev_timer *t, int revents)
     int64_t now = tide_now_us();
     if (w->lag_expected_us > 0) {
         double late = (double)(now - w->lag_expected_us) / 1000.0;
-        tide_registry_add(w->reg, tide_metric_lookup("tide_loop_lag"), "", late > 0 ? late : 0);
+        tide_registry_add(w->reg, TIDE_M_LOOP_LAG, "", late > 0 ? late : 0);
     }
     w->lag_expected_us = now + 100000;
 }
@@ -198,8 +188,6 @@ static void *worker_main(void *arg)
     ev_timer_init(&w->tick, on_tick, 1., 1.);
     w->tick.data = w;
     ev_timer_start(w->loop, &w->tick);
-    tide_metric_register("tide_loop_lag", TIDE_TREND, TIDE_CONTAINS_TIME, NULL);
-    tide_metric_register("tide_worker_cpu", TIDE_TREND, TIDE_CONTAINS_DEFAULT, NULL);
     w->cpu_last_us = thread_cpu_us();
     w->wall_last_us = tide_now_us();
     ev_timer_init(&w->lag, on_lag, 0.1, 0.1);
@@ -237,9 +225,8 @@ static void worker_init(struct tide_worker *w, int index, int count, struct tide
     w->cfg = shared->cfg;
     w->driver_ref = LUA_NOREF;
     w->setup_ref = LUA_NOREF;
-    pthread_mutex_init(&w->lock, NULL);
-    w->done_tail = &w->done;
-    w->reg = tide_registry_new();
+    w->rec = tide_recorder_new();
+    w->reg = w->rec != NULL ? tide_recorder_active(w->rec) : NULL;
 }
 
 int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_shared *shared,
@@ -269,29 +256,14 @@ void tide_worker_wake(struct tide_worker *w)
 void tide_worker_join(struct tide_worker *w)
 {
     pthread_join(w->thread, NULL);
-    tide_registry_free(w->reg);
+    w->reg = NULL; /* the thread is gone; what it recorded is queued in w->rec */
+}
+
+void tide_worker_release(struct tide_worker *w)
+{
+    tide_recorder_free(w->rec);
+    w->rec = NULL;
     w->reg = NULL;
-    pthread_mutex_destroy(&w->lock);
-}
-
-struct tide_interval *tide_worker_take(struct tide_worker *w)
-{
-    pthread_mutex_lock(&w->lock);
-    struct tide_interval *list = w->done;
-    w->done = NULL;
-    w->done_tail = &w->done;
-    pthread_mutex_unlock(&w->lock);
-    return list;
-}
-
-void tide_intervals_free(struct tide_interval *list)
-{
-    while (list != NULL) {
-        struct tide_interval *next = list->next;
-        tide_registry_free(list->reg);
-        free(list);
-        list = next;
-    }
 }
 
 int tide_worker_call(struct tide_shared *shared, const char *fname, const cJSON *arg,
@@ -361,7 +333,6 @@ out:
     tide_http_free(w.http);
     if (w.loop != NULL)
         ev_loop_destroy(w.loop);
-    tide_registry_free(w.reg);
-    pthread_mutex_destroy(&w.lock);
+    tide_worker_release(&w);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "http.h"
 #include "metrics.h"
+#include "recorder.h"
 
 /* Makes the Lua state a worker runs its VUs in: the scenario's sandboxed world with tide's
  * modules, and the scenario compiled (not run) on top of the stack. NULL with a message on
@@ -37,12 +38,6 @@ struct tide_shared {
                                    summary); coordinator thread only */
 };
 
-struct tide_interval {
-    int64_t index; /* seconds since the start */
-    struct tide_registry *reg;
-    struct tide_interval *next;
-};
-
 struct tide_sched;
 struct tide_vu;
 
@@ -61,9 +56,10 @@ struct tide_worker {
     size_t chunk_len;
     int driver_ref;            /* the VU driver function */
     int setup_ref;             /* setup data decoded once for this worker (LUA_NOREF: none) */
-    struct tide_registry *reg; /* current interval; owned by this thread */
-    int64_t interval;
-    ev_timer tick;    /* every second: hand 'reg' over */
+    struct tide_recorder *rec; /* per-second handover to the coordinator */
+    struct tide_registry *reg; /* the recorder's active registry: this second's samples */
+    int64_t interval;          /* this second's index */
+    ev_timer tick;             /* every second: swap 'reg' for a recycled one */
     ev_timer control; /* executors adjust VUs */
     ev_timer lag;     /* self-health: how late a 100 ms timer fires = event-loop lag */
     int64_t lag_expected_us;
@@ -81,9 +77,6 @@ struct tide_worker {
     int conn_budget; /* 0: unlimited */
     int conns_kept, conns_transient;
     struct tide_vu *conn_waiters, *conn_waiters_last;
-
-    pthread_mutex_t lock; /* guards 'done' */
-    struct tide_interval *done, **done_tail;
     /* TIDE_WORKER_CALL: */
     struct tide_vu *call_vu;
     cJSON *call_result;
@@ -98,10 +91,11 @@ struct tide_worker {
 int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_shared *shared,
                       struct tide_err *err);
 void tide_worker_wake(struct tide_worker *w); /* look at shared->stop now */
+/* Shutdown, in this order (run.c's stop_workers): join waits for the thread, which has handed
+ * over its last, partial second; the caller then drains w->rec (tide_recorder_take until NULL,
+ * recycling each) and finally calls release, which frees the recorder. */
 void tide_worker_join(struct tide_worker *w);
-/* Takes the registries handed over so far (a list the caller frees with tide_intervals_free). */
-struct tide_interval *tide_worker_take(struct tide_worker *w);
-void tide_intervals_free(struct tide_interval *list);
+void tide_worker_release(struct tide_worker *w);
 
 /* Runs env[fname](arg [, shared->call_extra]) once in a fresh worker on this thread.
  * Returns -2 when the function called tide.abort(). On success *result holds its

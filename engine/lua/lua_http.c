@@ -422,16 +422,8 @@ static void record(struct tide_vu_request *r, long status, const struct timings 
     tide_registry_add_h(reg, TIDE_M_DATA_SENT, tags, th, (double)up + (double)hdr);
     tide_registry_add_h(reg, TIDE_M_DATA_RECEIVED, tags, th,
                         (double)r->r.body_bytes + (double)r->r.headers.len);
-    static int content = -1;
-    if (content < 0)
-        content =
-            tide_metric_register("tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA, NULL);
-    tide_registry_add_h(reg, content, tags, th, (double)r->r.body_bytes);
+    tide_registry_add_h(reg, TIDE_M_CONTENT_BYTES, tags, th, (double)r->r.body_bytes);
     if (failed) {
-        static int failures = -1;
-        if (failures < 0)
-            failures =
-                tide_metric_register("tide_failures", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT, NULL);
         char errtext[300];
         if (r->r.result != CURLE_OK) /* libcurl's generic text: one row per kind of error */
             snprintf(errtext, sizeof errtext, "%s (curl %d)", curl_easy_strerror(r->r.result),
@@ -444,7 +436,7 @@ static void record(struct tide_vu_request *r, long status, const struct timings 
         tide_tags_set(&ft, "name", r->name);
         tide_tags_set(&ft, "error", errtext);
         tide_tags_canon(&ft, canon, sizeof canon);
-        tide_registry_add(reg, failures, canon, 1);
+        tide_registry_add(reg, TIDE_M_FAILURES, canon, 1);
     }
 }
 

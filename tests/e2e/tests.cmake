@@ -21,4 +21,11 @@ foreach(t e2e.test_accuracy e2e.test_open_model)
     set_tests_properties(${t} PROPERTIES RUN_SERIAL TRUE)
   endif()
 endforeach()
+# Tests that run several worker threads at once: `make test` runs them again in a
+# ThreadSanitizer build (-DTIDE_TSAN=ON, ctest -L tsan), where any report fails them.
+foreach(t e2e.test_threads)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES LABELS "e2e;tsan")
+  endif()
+endforeach()
 include(${CMAKE_SOURCE_DIR}/tests/browser/tests.cmake OPTIONAL)
