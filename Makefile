@@ -31,7 +31,7 @@ demo: build
 
 # Every test, twice: a normal build, then under AddressSanitizer + UBSan; then the multi-thread
 # tests (label tsan) a third time under ThreadSanitizer, where any report fails them (exit code
-# 66, and the tests look for the warning). Only tide is built there: the tests run the binary.
+# 66, and the tests look for the warning). Only what those tests run is built there.
 test: test-deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIDE_WERROR=ON
 	cmake --build $(BUILD) -j$(JOBS)
@@ -41,7 +41,7 @@ test: test-deps
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS) -LE no-asan
 	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DTIDE_WERROR=ON -DTIDE_TSAN=ON
-	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide
+	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide test_recorder
 	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j$(JOBS) -L tsan
 

@@ -60,8 +60,8 @@ struct tide_worker {
     struct tide_registry *reg; /* the recorder's active registry: this second's samples */
     int64_t interval;          /* this second's index */
     ev_timer tick;             /* every second: swap 'reg' for a recycled one */
-    ev_timer control; /* executors adjust VUs */
-    ev_timer lag;     /* self-health: how late a 100 ms timer fires = event-loop lag */
+    ev_timer control;          /* executors adjust VUs */
+    ev_timer lag;              /* self-health: how late a 100 ms timer fires = event-loop lag */
     int64_t lag_expected_us;
     int64_t cpu_last_us, wall_last_us; /* for this thread's CPU use per second */
     ev_async wake;

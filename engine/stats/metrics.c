@@ -521,7 +521,6 @@ struct tide_series *tide_registry_at(const struct tide_registry *r, size_t i)
     return &r->series[i];
 }
 
-
 void tide_registry_aggregate(const struct tide_registry *r, int metric, tide_tags_match_fn match,
                              void *ctx, struct tide_agg *out)
 {
