@@ -11,6 +11,7 @@
 #include "duration.h"
 #include "options.h"
 #include "sandbox.h"
+#include "threshold.h"
 
 #define DEFAULT_GRACEFUL_STOP_US 30000000LL
 #define DEFAULT_MAX_DURATION_US  600000000LL
@@ -692,27 +693,12 @@ int tide_options_build(const struct tide_cli *cli, struct tide_config *cfg, stru
     if (exec_defined(L, env, cfg, err) != 0)
         goto out;
     for (int i = 0; i < cli->nthresholds; i++) {
-        const char *arg = cli->thresholds[i];
-        const char *colon = NULL;
-        int depth = 0;
-        for (const char *p = arg; *p && colon == NULL; p++) {
-            depth += *p == '{';
-            depth -= *p == '}';
-            if (*p == ':' && depth == 0)
-                colon = p;
-        }
-        if (colon == NULL) {
-            tide_err_set(err,
-                         "--threshold \"%s\": expected 'METRIC: EXPRESSION', e.g. "
-                         "'http_req_duration: p(95)<300'",
-                         arg);
+        const char *arg = cli->thresholds[i], *expr;
+        size_t keylen;
+        if (tide_threshold_split_cli(arg, &keylen, &expr, err) != 0)
             goto out;
-        }
         char key[512];
-        snprintf(key, sizeof key, "%.*s", (int)(colon - arg), arg);
-        const char *expr = colon + 1;
-        while (*expr == ' ')
-            expr++;
+        snprintf(key, sizeof key, "%.*s", (int)keylen, arg);
         add_threshold(cfg, key, expr, false, 0, true);
     }
     for (int i = 0; i < cli->ntags; i++) {
