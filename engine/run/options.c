@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "duration.h"
+#include "fsutil.h"
 #include "options.h"
 #include "sandbox.h"
 #include "threshold.h"
@@ -23,36 +24,14 @@ static char *dupstr(const char *s)
 
 static int read_script(const char *path, struct tide_config *cfg, struct tide_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    size_t len = 0;
+    char *text = tide_fs_read_all(path, &len, NULL);
+    if (text == NULL && errno == ENOMEM)
+        return tide_err_set(err, "out of memory reading %s", path);
+    if (text == NULL)
         return tide_err_set(err, "cannot read %s: %s", path, strerror(errno));
-    struct {
-        char *data;
-        size_t len, cap;
-    } b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n + 1 > b.cap) {
-            b.cap = (b.len + n + 1) * 2;
-            char *g = realloc(b.data, b.cap);
-            if (g == NULL) {
-                fclose(f);
-                free(b.data);
-                return tide_err_set(err, "out of memory reading %s", path);
-            }
-            b.data = g;
-        }
-        memcpy(b.data + b.len, chunk, n);
-        b.len += n;
-    }
-    fclose(f);
-    if (b.data == NULL)
-        b.data = strdup("");
-    else
-        b.data[b.len] = '\0';
-    cfg->script_source = b.data;
-    cfg->script_len = b.len;
+    cfg->script_source = text;
+    cfg->script_len = len;
     char real[PATH_MAX];
     if (realpath(path, real) == NULL)
         return tide_err_set(err, "cannot resolve %s: %s", path, strerror(errno));

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cJSON.h>
+#include "fsutil.h"
 #include "target_store.h"
 #include "utf8.h"
 
@@ -425,35 +426,15 @@ out:
 
 static int load_users(struct tide_store *s, const char *path, struct tide_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return tide_err_set(err, "--users %s: %s", path, strerror(errno));
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    int rc = -1;
-    for (;;) {
-        if (cap - len < 4097) {
-            cap = cap ? cap * 2 : 8192;
-            char *t = realloc(text, cap);
-            if (t == NULL) {
-                tide_err_set(err, "--users %s: out of memory", path);
-                goto out;
-            }
-            text = t;
-        }
-        size_t n = fread(text + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    text[len] = '\0';
+    char *text = tide_fs_read_all(path, NULL, NULL);
+    if (text == NULL)
+        return tide_err_set(err, "--users %s: %s", path,
+                            errno == ENOMEM ? "out of memory" : strerror(errno));
     const char *p = text;
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
-    rc = *p == '[' ? users_json(s, path, text, err) : users_csv(s, path, text, err);
-out:
+    int rc = *p == '[' ? users_json(s, path, text, err) : users_csv(s, path, text, err);
     free(text);
-    fclose(f);
     return rc;
 }
 
