@@ -159,7 +159,6 @@ static void *worker_main(void *arg)
 {
     struct tide_worker *w = arg;
     struct tide_err err = {{0}};
-    w->loop = ev_loop_new(EVFLAG_AUTO);
     long maxconn = 64;
     for (int i = 0; i < w->cfg->nscenarios; i++) {
         const struct tide_scenario *sc = &w->cfg->scenarios[i];
@@ -195,9 +194,7 @@ static void *worker_main(void *arg)
     ev_timer_start(w->loop, &w->lag);
     ev_timer_init(&w->control, on_control, 0., 0.);
     w->control.data = w;
-    ev_async_init(&w->wake, on_wake);
-    w->wake.data = w;
-    ev_async_start(w->loop, &w->wake);
+    ev_async_start(w->loop, &w->wake); /* initialised by tide_worker_start */
     control(w);
     ev_run(w->loop, 0);
     ev_timer_stop(w->loop, &w->tick);
@@ -211,7 +208,7 @@ static void *worker_main(void *arg)
     hand_over(w); /* the last, partial interval */
     teardown_lua(w);
     tide_http_free(w->http);
-    ev_loop_destroy(w->loop);
+    /* the loop itself lives until tide_worker_join: the coordinator may still wake it */
     atomic_store(&w->finished, true);
     return NULL;
 }
@@ -234,16 +231,27 @@ int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_s
 {
     worker_init(w, index, count, shared);
     w->mode = TIDE_WORKER_LOAD;
-    if (w->reg == NULL)
+    /* made here, before the thread, so the coordinator's tide_worker_wake reads a pointer
+     * written before pthread_create (never one the worker is writing) */
+    w->loop = w->reg != NULL ? ev_loop_new(EVFLAG_AUTO) : NULL;
+    if (w->loop == NULL) {
+        tide_worker_release(w);
         return tide_err_set(err, "out of memory");
+    }
+    ev_async_init(&w->wake, on_wake);
+    w->wake.data = w;
     /* signals are the coordinator's */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
+    if (rc != 0) {
+        ev_loop_destroy(w->loop);
+        w->loop = NULL;
+        tide_worker_release(w);
         return tide_err_set(err, "cannot start worker thread %d", index);
+    }
     return 0;
 }
 
@@ -257,6 +265,8 @@ void tide_worker_join(struct tide_worker *w)
 {
     pthread_join(w->thread, NULL);
     w->reg = NULL; /* the thread is gone; what it recorded is queued in w->rec */
+    ev_loop_destroy(w->loop);
+    w->loop = NULL;
 }
 
 void tide_worker_release(struct tide_worker *w)

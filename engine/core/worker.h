@@ -87,7 +87,8 @@ struct tide_worker {
     char error[1024];
 };
 
-/* Load workers: start a thread that runs until its scenarios end or shared->stop. */
+/* Load workers: start a thread that runs until its scenarios end or shared->stop. On failure
+ * nothing is left to join or release. */
 int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_shared *shared,
                       struct tide_err *err);
 void tide_worker_wake(struct tide_worker *w); /* look at shared->stop now */
