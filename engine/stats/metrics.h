@@ -1,6 +1,7 @@
 /* metrics.h: metric definitions (process-wide) and registries of tagged series.
- * A registry belongs to one thread; workers fill one per interval and hand it to the
- * coordinator, which merges them exactly (histograms included). */
+ * A registry belongs to one thread at a time; workers fill one per interval and hand it to
+ * the coordinator (recorder.h), which merges them exactly (histograms included) and gives
+ * them back reset. */
 #ifndef TIDE_METRICS_H
 #define TIDE_METRICS_H
 #include <stdbool.h>

@@ -23,7 +23,7 @@ foreach(t e2e.test_accuracy e2e.test_open_model)
 endforeach()
 # Tests that run several worker threads at once: `make test` runs them again in a
 # ThreadSanitizer build (-DTIDE_TSAN=ON, ctest -L tsan), where any report fails them.
-foreach(t e2e.test_threads)
+foreach(t e2e.test_threads e2e.test_engine)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES LABELS "e2e;tsan")
   endif()
