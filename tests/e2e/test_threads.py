@@ -103,5 +103,35 @@ s = load_json(os.path.join(out, "summary.json"))
 check_eq(s["run"]["status"], "interrupted", "report marked interrupted")
 check((metric(s, "http_reqs", "count") or 0) > 0, "interrupted run still reports its requests")
 
+# --- stopped from inside: a threshold's abortOnFail (the coordinator wakes every worker) and
+# tide.abort() in one VU (the workers see the shared flag) ---
+stops = write(work, "stops.lua", """
+local http = require "tide.http"
+local tide = require "tide"
+options = {
+  scenarios = {
+    closed = { executor = "constant-vus", vus = 8, duration = "20s" },
+    open = { executor = "ramping-arrival-rate", start_rate = 10, preAllocatedVUs = 4,
+             maxVUs = 16, stages = { { duration = "10s", target = 60 } } },
+  },
+  thresholds = { http_req_failed = { { threshold = "rate<0.01", abortOnFail = true } } },
+}
+function run()
+  http.get("/health")
+  if tide.env("MODE") == "threshold" and tide.vu.iteration > 20 then http.get("/nope") end
+  if tide.env("MODE") == "abort" and tide.vu.iteration > 20 and tide.vu.id == 2 then
+    tide.abort("enough")
+  end
+end
+""")
+for mode, code in (("threshold", 99), ("abort", 108)):
+    out = os.path.join(work, "stop-" + mode)
+    r = run(["run", stops, "--host", url, "--threads", "4", "--quiet", "--env", "MODE=" + mode,
+             "--out", out], timeout=120)
+    check(TSAN_WARNING not in r.stderr, "no ThreadSanitizer report (%s)" % mode, r.stderr[-3000:])
+    check_eq(r.returncode, code, "stopped by %s: exit code" % mode)
+    s = load_json(os.path.join(out, "summary.json"))
+    check(s["run"]["duration_s"] < 15, "stopped by %s before the end" % mode, s["run"])
+
 stop(target)
 done()
