@@ -2,6 +2,7 @@
 # (as root) or print the exact apt-get line to run, then configure, build and run.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Build dependencies, and what the test suite needs on top (real servers, a browser).
@@ -28,7 +29,9 @@ build: deps $(BUILD)/Makefile
 demo: build
 	./$(BUILD)/tide demo
 
-# Every test, twice: a normal build, then under AddressSanitizer + UBSan.
+# Every test, twice: a normal build, then under AddressSanitizer + UBSan; then the multi-thread
+# tests (label tsan) a third time under ThreadSanitizer, where any report fails them (exit code
+# 66, and the tests look for the warning). Only what those tests run is built there.
 test: test-deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIDE_WERROR=ON
 	cmake --build $(BUILD) -j$(JOBS)
@@ -37,6 +40,10 @@ test: test-deps
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS) -LE no-asan
+	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DTIDE_WERROR=ON -DTIDE_TSAN=ON
+	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide test_recorder
+	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j$(JOBS) -L tsan
 
 # The normal build's tests only (quicker while developing).
 test-fast: build
@@ -46,4 +53,4 @@ bench: build
 	bench/throughput.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

@@ -61,23 +61,3 @@ int tide_duration_parse(const char *s, int64_t *us, struct tide_err *err)
     *us = (int64_t)llround(total);
     return 0;
 }
-
-void tide_duration_format(int64_t us, char *buf, size_t len)
-{
-    if (us < 1000) {
-        snprintf(buf, len, "%lldus", (long long)us);
-        return;
-    }
-    if (us < 1000000) {
-        snprintf(buf, len, "%gms", (double)us / 1e3);
-        return;
-    }
-    long long s = us / 1000000;
-    long long h = s / 3600, m = (s / 60) % 60, sec = s % 60;
-    if (h > 0)
-        snprintf(buf, len, "%lldh%02lldm%02llds", h, m, sec);
-    else if (m > 0)
-        snprintf(buf, len, "%lldm%02llds", m, sec);
-    else
-        snprintf(buf, len, "%gs", (double)us / 1e6);
-}

@@ -168,7 +168,9 @@ char *tide_fs_read_all(const char *path, size_t *len, struct tide_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        tide_err_set(err, "cannot read '%s': %s", path, strerror(errno));
+        int e = errno;
+        tide_err_set(err, "cannot read '%s': %s", path, strerror(e));
+        errno = e;
         return NULL;
     }
     size_t cap = 65536, n = 0;
@@ -184,15 +186,17 @@ char *tide_fs_read_all(const char *path, size_t *len, struct tide_err *err)
         buf = bigger;
     }
     int bad = ferror(f);
-    int e = errno;
+    int e = buf == NULL ? ENOMEM : errno;
     fclose(f);
     if (buf == NULL) {
         tide_err_set(err, "cannot read '%s': out of memory", path);
+        errno = ENOMEM;
         return NULL;
     }
     if (bad) {
         free(buf);
         tide_err_set(err, "cannot read '%s': %s", path, strerror(e));
+        errno = e;
         return NULL;
     }
     buf[n] = '\0';

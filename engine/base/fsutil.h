@@ -12,7 +12,9 @@ int tide_fs_write_atomic(const char *path, const void *data, size_t len, struct 
 int tide_fs_mkdirs(const char *path, struct tide_err *err);
 
 /* Reading. read_all: the whole file, NUL-terminated (the NUL is not counted in '*len', which
- * may be NULL); the caller frees it. sha256_file: 64 lowercase hex digits and a NUL. */
+ * may be NULL); the caller frees it. On failure NULL, with a message and errno set (ENOMEM
+ * without memory), for callers that word their own message. sha256_file: 64 lowercase hex digits
+ * and a NUL. */
 char *tide_fs_read_all(const char *path, size_t *len, struct tide_err *err);
 int tide_fs_sha256_file(const char *path, char hex[65], struct tide_err *err);
 

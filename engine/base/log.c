@@ -7,6 +7,8 @@
 #include <cJSON.h>
 #include "log.h"
 
+#define LOG_LINE_MAX 2047 /* bytes of one message printed */
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char **secrets;
 static size_t nsecrets;
@@ -49,58 +51,105 @@ void tide_secrets_clear(void)
     pthread_mutex_unlock(&lock);
 }
 
-/* Replaces every occurrence of 'secret' in 's' (malloc'd) by "***"; returns the new string. */
-static char *replace_all(char *s, const char *secret)
+static bool have_secrets(void)
 {
-    size_t slen = strlen(secret);
-    char *hit = strstr(s, secret);
-    if (hit == NULL)
-        return s;
-    size_t cap = strlen(s) + 1;
-    char *out = malloc(cap + 3);
-    if (out == NULL)
-        return s;
-    size_t o = 0;
-    const char *p = s;
-    while (hit != NULL) {
-        memcpy(out + o, p, (size_t)(hit - p));
-        o += (size_t)(hit - p);
-        memcpy(out + o, "***", 3);
-        o += 3;
-        p = hit + slen;
-        hit = strstr(p, secret);
+    pthread_mutex_lock(&lock);
+    bool any = nsecrets > 0;
+    pthread_mutex_unlock(&lock);
+    return any;
+}
+
+/* Marks in 'hide' every byte of s inside an occurrence of a secret, overlapping occurrences
+ * included (secrets "abcd" and "cdef" in "abcdef" hide all six bytes: replacing one secret
+ * after the other would leave "ef" of the second). The caller holds the lock. */
+static bool mark_secrets(const char *s, bool *hide)
+{
+    bool any = false;
+    for (size_t i = 0; i < nsecrets; i++) {
+        size_t len = strlen(secrets[i]);
+        for (const char *hit = strstr(s, secrets[i]); hit != NULL;
+             hit = strstr(hit + 1, secrets[i])) {
+            memset(hide + (hit - s), 1, len);
+            any = true;
+        }
     }
-    strcpy(out + o, p);
-    free(s);
-    return out;
+    return any;
 }
 
 char *tide_redact(const char *s)
 {
-    char *out = strdup(s != NULL ? s : "");
-    if (out == NULL)
+    if (s == NULL)
+        s = "";
+    size_t n = strlen(s);
+    bool *hide = calloc(n + 1, sizeof *hide);
+    if (hide == NULL)
         return NULL;
     pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < nsecrets; i++)
-        out = replace_all(out, secrets[i]);
+    bool any = mark_secrets(s, hide);
     pthread_mutex_unlock(&lock);
+    /* each hidden run covers a whole secret (3 bytes or more): "***" never lengthens it */
+    char *out = malloc(n + 1);
+    if (out != NULL && !any)
+        memcpy(out, s, n + 1);
+    if (out != NULL && any) {
+        size_t o = 0;
+        for (size_t i = 0; i < n;) {
+            if (!hide[i]) {
+                out[o++] = s[i++];
+                continue;
+            }
+            memcpy(out + o, "***", 3);
+            o += 3;
+            while (i < n && hide[i])
+                i++;
+        }
+        out[o] = '\0';
+    }
+    free(hide);
     return out;
+}
+
+/* A full buffer was probably cut by its writer: a secret cut there is no longer found whole,
+ * so a tail that starts a secret (its first bytes, up to all but one) is hidden as well. */
+static void hide_cut_secret(char *buf, size_t len)
+{
+    size_t n = strlen(buf), cut = 0;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < nsecrets; i++) {
+        size_t sl = strlen(secrets[i]);
+        for (size_t k = sl - 1 < n ? sl - 1 : n; k > cut; k--) {
+            if (memcmp(buf + n - k, secrets[i], k) == 0) {
+                cut = k;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    if (cut == 0 || len < 4)
+        return;
+    size_t at = n - cut;
+    if (at + 3 > len - 1)
+        at = len - 1 - 3;
+    memcpy(buf + at, "***", 4);
 }
 
 void tide_redact_buf(char *buf, size_t len)
 {
-    if (nsecrets == 0)
+    if (len == 0 || !have_secrets())
         return;
+    bool full = strnlen(buf, len) + 1 >= len;
     char *r = tide_redact(buf);
     if (r == NULL)
         return;
     snprintf(buf, len, "%s", r);
     free(r);
+    if (full)
+        hide_cut_secret(buf, len);
 }
 
 void tide_redact_json(cJSON *j)
 {
-    if (j == NULL || nsecrets == 0)
+    if (j == NULL || !have_secrets())
         return;
     for (cJSON *c = j; c != NULL; c = c->next) {
         if (cJSON_IsString(c) && c->valuestring != NULL) {
@@ -127,12 +176,22 @@ void tide_log(enum tide_log_level level, const char *fmt, ...)
 {
     if (quiet && level < TIDE_LOG_WARN)
         return;
-    char buf[2048];
-    va_list ap;
+    /* the whole message is redacted before it is cut to the line's length: a secret across
+     * the cut would otherwise be printed in part */
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *msg = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (msg != NULL)
+        vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
     va_end(ap);
-    tide_redact_buf(buf, sizeof buf);
+    char *red = msg != NULL ? tide_redact(msg) : NULL;
+    free(msg);
+    if (red == NULL)
+        return;
     static const char *prefix[] = {"debug: ", "", "warning: ", ""};
-    fprintf(stderr, "tide: %s%s\n", prefix[level], buf);
+    fprintf(stderr, "tide: %s%.*s\n", prefix[level], LOG_LINE_MAX, red);
+    free(red);
 }

@@ -15,9 +15,13 @@ void tide_log_set_quiet(bool quiet); /* hides INFO and DEBUG */
 
 /* Secrets. Values shorter than 3 bytes are not registered (they would redact everything). */
 void tide_secret_add(const char *value);
-/* Returns a malloc'd copy of s with every secret replaced by "***"; NULL only without memory. */
+/* Returns a malloc'd copy of s with every secret replaced by "***" (overlapping secrets: the
+ * whole span they cover); NULL only without memory. */
 char *tide_redact(const char *s);
-/* Redacts in place into a fixed buffer (truncating), for hot paths that already have one. */
+/* Redacts in place a fixed buffer, for hot paths that already have one. The result is never
+ * longer. A full buffer (strlen == len - 1) is taken as cut by its writer: a tail that begins
+ * a secret is replaced by "***" too, so a secret cut at the edge does not leak its start.
+ * Better still, redact before cutting (tide_redact, then copy). */
 void tide_redact_buf(char *buf, size_t len);
 void tide_secrets_clear(void);
 /* Redacts every string (values and keys) of a JSON tree in place; numbers and structure are

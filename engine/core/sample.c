@@ -1,6 +1,5 @@
 /* sample.c: from a finished transfer to the worker's registry. Built-in metrics are recorded
  * by id (TIDE_M_*), every one of a request's samples under the same hashed tag set. */
-#include <stdatomic.h>
 #include <stdio.h>
 #include "log.h"
 #include "sample.h"
@@ -71,22 +70,8 @@ void tide_sample_tags(const struct tide_vu_request *r, char *buf, size_t len)
     tide_tags_canon(&t, buf, len);
 }
 
-/* Metrics tide adds to k6's set, registered on first use (any worker thread). */
-static int extra_metric(atomic_int *id, const char *name, enum tide_metric_type type,
-                        enum tide_contains contains)
-{
-    int v = atomic_load(id);
-    if (v < 0) {
-        v = tide_metric_register(name, type, contains, NULL);
-        atomic_store(id, v);
-    }
-    return v;
-}
-
 static void record_failure(struct tide_registry *reg, const struct tide_vu_request *r)
 {
-    static atomic_int failures = -1;
-    int m = extra_metric(&failures, "tide_failures", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT);
     const struct tide_http_result *res = &r->r.res;
     char errtext[300], canon[2048];
     if (res->error_code != 0)
@@ -99,13 +84,12 @@ static void record_failure(struct tide_registry *reg, const struct tide_vu_reque
     tide_tags_set(&ft, "name", r->name);
     tide_tags_set(&ft, "error", errtext);
     tide_tags_canon(&ft, canon, sizeof canon);
-    tide_registry_add(reg, m, canon, 1);
+    tide_registry_add(reg, TIDE_M_FAILURES, canon, 1);
 }
 
 void tide_sample_record(struct tide_registry *reg, const char *tags,
                         const struct tide_vu_request *r, const struct tide_sample *s)
 {
-    static atomic_int content = -1;
     const struct tide_http_result *res = &r->r.res;
     const struct tide_sample_timings *t = &s->t;
     bool failed = tide_sample_failed(r);
@@ -124,8 +108,7 @@ void tide_sample_record(struct tide_registry *reg, const char *tags,
     tide_registry_add_h(reg, TIDE_M_DATA_SENT, tags, th, res->bytes_sent);
     tide_registry_add_h(reg, TIDE_M_DATA_RECEIVED, tags, th,
                         (double)res->body_bytes + (double)res->headers.len);
-    int cb = extra_metric(&content, "tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA);
-    tide_registry_add_h(reg, cb, tags, th, (double)res->body_bytes);
+    tide_registry_add_h(reg, TIDE_M_CONTENT_BYTES, tags, th, (double)res->body_bytes);
     if (failed)
         record_failure(reg, r);
 }

@@ -622,13 +622,9 @@ void tide_vu_script_error(struct tide_vu *vu, const char *msg)
     if (first_time(m))
         tide_log(TIDE_LOG_ERROR, "%s (VU %d; further occurrences are counted, not printed)", m,
                  vu->id);
-    static int metric = -1;
-    if (metric < 0)
-        metric =
-            tide_metric_register("tide_script_errors", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT, NULL);
     struct tide_tags t = {0};
     tide_tags_set(&t, "message", m);
     char canon[512];
     tide_tags_canon(&t, canon, sizeof canon);
-    tide_registry_add(vu->w->reg, metric, canon, 1);
+    tide_registry_add(vu->w->reg, TIDE_M_SCRIPT_ERRORS, canon, 1);
 }

@@ -83,23 +83,13 @@ static void teardown_lua(struct tide_worker *w)
     w->chunk = NULL;
 }
 
-/* Hands the current interval's registry to the coordinator. */
+/* Hands this second's registry to the coordinator and records into a recycled one. */
 static void hand_over(struct tide_worker *w)
 {
-    struct tide_interval *iv = calloc(1, sizeof *iv);
-    struct tide_registry *fresh = tide_registry_new();
-    if (iv == NULL || fresh == NULL) {
-        free(iv);
-        tide_registry_free(fresh);
-        return; /* keep accumulating into the current one */
-    }
-    iv->index = w->interval++;
-    iv->reg = w->reg;
-    w->reg = fresh;
-    pthread_mutex_lock(&w->lock);
-    *w->done_tail = iv;
-    w->done_tail = &iv->next;
-    pthread_mutex_unlock(&w->lock);
+    if (tide_recorder_swap(w->rec, w->interval) == 0)
+        w->interval++;
+    /* else out of memory: keep accumulating; the next swap hands over both seconds */
+    w->reg = tide_recorder_active(w->rec);
 }
 
 static int64_t thread_cpu_us(void)
@@ -116,7 +106,7 @@ static void sample_cpu(struct tide_worker *w)
     int64_t cpu = thread_cpu_us(), wall = tide_now_us();
     if (w->wall_last_us > 0 && wall > w->wall_last_us) {
         double pct = 100.0 * (double)(cpu - w->cpu_last_us) / (double)(wall - w->wall_last_us);
-        tide_registry_add(w->reg, tide_metric_lookup("tide_worker_cpu"), "", pct);
+        tide_registry_add(w->reg, TIDE_M_WORKER_CPU, "", pct);
     }
     w->cpu_last_us = cpu;
     w->wall_last_us = wall;
@@ -134,7 +124,7 @@ static void on_lag(struct ev_loop *loop, ev_timer *t, int revents)
     int64_t now = tide_now_us();
     if (w->lag_expected_us > 0) {
         double late = (double)(now - w->lag_expected_us) / 1000.0;
-        tide_registry_add(w->reg, tide_metric_lookup("tide_loop_lag"), "", late > 0 ? late : 0);
+        tide_registry_add(w->reg, TIDE_M_LOOP_LAG, "", late > 0 ? late : 0);
     }
     w->lag_expected_us = now + 100000;
 }
@@ -184,7 +174,6 @@ static void *worker_main(void *arg)
 {
     struct tide_worker *w = arg;
     struct tide_err err = {{0}};
-    w->loop = ev_loop_new(EVFLAG_AUTO);
     long maxconn = 64;
     for (int i = 0; i < w->cfg->nscenarios; i++) {
         const struct tide_scenario *sc = &w->cfg->scenarios[i];
@@ -213,8 +202,6 @@ static void *worker_main(void *arg)
     ev_timer_init(&w->tick, on_tick, 1., 1.);
     w->tick.data = w;
     ev_timer_start(w->loop, &w->tick);
-    tide_metric_register("tide_loop_lag", TIDE_TREND, TIDE_CONTAINS_TIME, NULL);
-    tide_metric_register("tide_worker_cpu", TIDE_TREND, TIDE_CONTAINS_DEFAULT, NULL);
     w->cpu_last_us = thread_cpu_us();
     w->wall_last_us = tide_now_us();
     ev_timer_init(&w->lag, on_lag, 0.1, 0.1);
@@ -222,9 +209,7 @@ static void *worker_main(void *arg)
     ev_timer_start(w->loop, &w->lag);
     ev_timer_init(&w->control, on_control, 0., 0.);
     w->control.data = w;
-    ev_async_init(&w->wake, on_wake);
-    w->wake.data = w;
-    ev_async_start(w->loop, &w->wake);
+    ev_async_start(w->loop, &w->wake); /* initialised by tide_worker_start */
     control(w);
     ev_run(w->loop, 0);
     ev_timer_stop(w->loop, &w->tick);
@@ -239,7 +224,7 @@ static void *worker_main(void *arg)
     hand_over(w); /* the last, partial interval */
     teardown_lua(w);
     tide_http_free(w->http);
-    ev_loop_destroy(w->loop);
+    /* the loop itself lives until tide_worker_join: the coordinator may still wake it */
     atomic_store(&w->finished, true);
     return NULL;
 }
@@ -253,9 +238,8 @@ static void worker_init(struct tide_worker *w, int index, int count, struct tide
     w->cfg = shared->cfg;
     w->driver_ref = LUA_NOREF;
     w->setup_ref = LUA_NOREF;
-    pthread_mutex_init(&w->lock, NULL);
-    w->done_tail = &w->done;
-    w->reg = tide_registry_new();
+    w->rec = tide_recorder_new();
+    w->reg = w->rec != NULL ? tide_recorder_active(w->rec) : NULL;
 }
 
 int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_shared *shared,
@@ -263,16 +247,27 @@ int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_s
 {
     worker_init(w, index, count, shared);
     w->mode = TIDE_WORKER_LOAD;
-    if (w->reg == NULL)
+    /* made here, before the thread, so the coordinator's tide_worker_wake reads a pointer
+     * written before pthread_create (never one the worker is writing) */
+    w->loop = w->reg != NULL ? ev_loop_new(EVFLAG_AUTO) : NULL;
+    if (w->loop == NULL) {
+        tide_worker_release(w);
         return tide_err_set(err, "out of memory");
+    }
+    ev_async_init(&w->wake, on_wake);
+    w->wake.data = w;
     /* signals are the coordinator's */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
+    if (rc != 0) {
+        ev_loop_destroy(w->loop);
+        w->loop = NULL;
+        tide_worker_release(w);
         return tide_err_set(err, "cannot start worker thread %d", index);
+    }
     return 0;
 }
 
@@ -285,29 +280,16 @@ void tide_worker_wake(struct tide_worker *w)
 void tide_worker_join(struct tide_worker *w)
 {
     pthread_join(w->thread, NULL);
-    tide_registry_free(w->reg);
+    w->reg = NULL; /* the thread is gone; what it recorded is queued in w->rec */
+    ev_loop_destroy(w->loop);
+    w->loop = NULL;
+}
+
+void tide_worker_release(struct tide_worker *w)
+{
+    tide_recorder_free(w->rec);
+    w->rec = NULL;
     w->reg = NULL;
-    pthread_mutex_destroy(&w->lock);
-}
-
-struct tide_interval *tide_worker_take(struct tide_worker *w)
-{
-    pthread_mutex_lock(&w->lock);
-    struct tide_interval *list = w->done;
-    w->done = NULL;
-    w->done_tail = &w->done;
-    pthread_mutex_unlock(&w->lock);
-    return list;
-}
-
-void tide_intervals_free(struct tide_interval *list)
-{
-    while (list != NULL) {
-        struct tide_interval *next = list->next;
-        tide_registry_free(list->reg);
-        free(list);
-        list = next;
-    }
 }
 
 /* The call watchdog: while a call waits in the loop (a request, a sleep, or a busy loop that
@@ -335,9 +317,10 @@ static void run_plugins(struct tide_worker *w, int env_ref)
             if (lua_pcall(L, 0, 0, 0) == LUA_OK)
                 continue;
         }
+        char msg[900];
         w->failed = true;
-        snprintf(w->error, sizeof w->error, "plugin %s", luaL_tolstring(L, -1, NULL));
-        lua_pop(L, 2);
+        snprintf(w->error, sizeof w->error, "plugin %s", tide_lua_errtext(L, -1, msg, sizeof msg));
+        lua_pop(L, 1);
     }
 }
 
@@ -383,9 +366,7 @@ void tide_worker_call_close(struct tide_worker *w)
     if (w->loop != NULL)
         ev_loop_destroy(w->loop);
     w->loop = NULL;
-    tide_registry_free(w->reg);
-    w->reg = NULL;
-    pthread_mutex_destroy(&w->lock);
+    tide_worker_release(w);
     w->mode = TIDE_WORKER_LOAD;
 }
 
@@ -417,11 +398,7 @@ static void call_prepare(struct tide_worker *w, const char *fname, const cJSON *
     w->call_aborted = false;
     w->call_stopped = false;
     w->call_error[0] = '\0';
-    struct tide_registry *fresh = tide_registry_new();
-    if (fresh != NULL) {
-        tide_registry_free(w->reg);
-        w->reg = fresh;
-    }
+    tide_registry_reset(w->reg);
 }
 
 static void format_limit(int64_t us, char *buf, size_t len)

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "vumem.h"
+#include "recorder.h"
 
 /* Makes the Lua state a worker runs its VUs in: the scenario's sandboxed world with tide's
  * modules, and the scenario compiled (not run) on top of the stack. NULL with a message on
@@ -34,12 +35,6 @@ struct tide_shared {
     atomic_llong *shared_iters; /* per scenario: iterations claimed (shared-iterations) */
     atomic_llong vu_ids;        /* last VU id handed out */
     const char *setup_json;     /* setup()'s return value, or NULL */
-};
-
-struct tide_interval {
-    int64_t index; /* seconds since the start */
-    struct tide_registry *reg;
-    struct tide_interval *next;
 };
 
 struct tide_sched;
@@ -61,11 +56,12 @@ struct tide_worker {
     size_t chunk_len;
     int driver_ref;            /* the VU driver function */
     int setup_ref;             /* setup data decoded once for this worker (LUA_NOREF: none) */
-    struct tide_registry *reg; /* current interval; owned by this thread */
-    int64_t interval;
-    ev_timer tick;    /* every second: hand 'reg' over */
-    ev_timer control; /* executors adjust VUs */
-    ev_timer lag;     /* self-health: how late a 100 ms timer fires = event-loop lag */
+    struct tide_recorder *rec; /* per-second handover to the coordinator */
+    struct tide_registry *reg; /* the recorder's active registry: this second's samples */
+    int64_t interval;          /* this second's index */
+    ev_timer tick;             /* every second: swap 'reg' for a recycled one */
+    ev_timer control;          /* executors adjust VUs */
+    ev_timer lag;              /* self-health: how late a 100 ms timer fires = event-loop lag */
     int64_t lag_expected_us;
     int64_t cpu_last_us, wall_last_us; /* for this thread's CPU use per second */
     ev_async wake;
@@ -81,9 +77,6 @@ struct tide_worker {
     int conn_budget; /* 0: unlimited */
     int conns_kept, conns_transient;
     struct tide_vu *conn_waiters, *conn_waiters_last;
-
-    pthread_mutex_t lock; /* guards 'done' */
-    struct tide_interval *done, **done_tail;
     /* TIDE_WORKER_CALL: */
     struct tide_vu *call_vu; /* the one lifecycle VU: its _ENV is kept across calls */
     cJSON *call_result;
@@ -98,14 +91,16 @@ struct tide_worker {
     char error[1024];
 };
 
-/* Load workers: start a thread that runs until its scenarios end or shared->stop. */
+/* Load workers: start a thread that runs until its scenarios end or shared->stop. On failure
+ * nothing is left to join or release. */
 int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_shared *shared,
                       struct tide_err *err);
 void tide_worker_wake(struct tide_worker *w); /* look at shared->stop now */
+/* Shutdown, in this order (run.c's stop_workers): join waits for the thread, which has handed
+ * over its last, partial second; the caller then drains w->rec (tide_recorder_take until NULL,
+ * recycling each) and finally calls release, which frees the recorder. */
 void tide_worker_join(struct tide_worker *w);
-/* Takes the registries handed over so far (a list the caller frees with tide_intervals_free). */
-struct tide_interval *tide_worker_take(struct tide_worker *w);
-void tide_intervals_free(struct tide_interval *list);
+void tide_worker_release(struct tide_worker *w);
 
 /* A call-mode worker on the calling thread, for the whole run: one loop, one HTTP driver, one
  * Lua state and one VU (id 0) whose environment is kept, so globals persist from one call to

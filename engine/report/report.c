@@ -184,24 +184,6 @@ void tide_report_fmt_num(char *out, size_t n, double v)
     }
 }
 
-size_t tide_report_utf8_char(const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    if (u[0] < 0x80)
-        return 1;
-    size_t n = u[0] >= 0xF0 ? 4 : u[0] >= 0xE0 ? 3 : u[0] >= 0xC2 ? 2 : 0;
-    if (n == 0 || u[0] > 0xF4)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((u[i] & 0xC0) != 0x80)
-            return 0;
-    }
-    if ((u[0] == 0xE0 && u[1] < 0xA0) || (u[0] == 0xED && u[1] >= 0xA0) ||
-        (u[0] == 0xF0 && u[1] < 0x90) || (u[0] == 0xF4 && u[1] >= 0x90))
-        return 0;
-    return n;
-}
-
 static const char *const report_files[] = {"stats.csv", "stats_history.csv", "failures.csv",
                                            "junit.xml", "report.html"};
 

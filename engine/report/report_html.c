@@ -24,7 +24,7 @@ static const char *const page_keys[] = {
 static void put_html(struct tide_rbuf *b, const char *s)
 {
     for (; *s != '\0'; s++) {
-        size_t n = tide_report_utf8_char(s);
+        size_t n = tide_utf8_char(s);
         switch (*s) {
         case '&':
             tide_rbuf_puts(b, "&amp;");

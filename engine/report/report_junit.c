@@ -17,7 +17,7 @@ static void put_xml(struct tide_rbuf *b, const char *s)
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
         if (c >= 0x80) {
-            size_t n = tide_report_utf8_char(s);
+            size_t n = tide_utf8_char(s);
             bool nonchar =
                 n == 3 && c == 0xEF && (unsigned char)s[1] == 0xBF && (unsigned char)s[2] >= 0xBE;
             if (n == 0 || nonchar)

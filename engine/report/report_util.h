@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cJSON.h>
 #include "err.h"
+#include "utf8.h" /* tide_utf8_char: the writers pass only well-formed UTF-8 on */
 
 /* Output buffer. Zero-initialize; an allocation failure is remembered in 'oom' and makes
  * every later append a no-op, so callers check once, at the end. */
@@ -41,9 +42,6 @@ char *tide_report_summary_path(const char *arg, char **dir);
 /* "2026-11-25T15:30:00.123Z" (or with +hh:mm) to Unix seconds (fraction kept); false when
  * 's' is no such time. */
 bool tide_report_parse_time(const char *s, double *secs);
-/* Bytes in the well-formed UTF-8 character at 's' (1..4), or 0 when 's' starts an invalid
- * sequence (overlong, surrogate, past U+10FFFF, truncated). */
-size_t tide_report_utf8_char(const char *s);
 /* The shortest text that reads back as 'v' ("%g" style, at most 17 digits). */
 void tide_report_fmt_num(char *out, size_t n, double v);
 

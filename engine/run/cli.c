@@ -132,13 +132,22 @@ static int parse_size(const char *flag, const char *s, int64_t *out, struct tide
 
 static bool takes_value(const char *flag)
 {
-    static const char *const with_value[] = {
-        "-f",         "--locustfile", "--host",       "-H",          "--vus",    "-u",
-        "--users",    "-r",           "--spawn-rate", "--duration",  "-d",       "-t",
-        "--run-time", "--iterations", "-i",           "--stage",     "-s",       "--rate",
-        "--threads",  "--out",        "-o",           "--threshold", "--warmup", "--tag",
-        "--env",      "-e",           "--plugin",     "--csv",       "--html",   "--hook-timeout",
-        "--vu-memory", NULL};
+    static const char *const with_value[] = {"-f",           "--locustfile",
+                                             "--host",       "-H",
+                                             "--vus",        "-u",
+                                             "--users",      "-r",
+                                             "--spawn-rate", "--duration",
+                                             "-d",           "-t",
+                                             "--run-time",   "--iterations",
+                                             "-i",           "--stage",
+                                             "-s",           "--rate",
+                                             "--threads",    "--out",
+                                             "-o",           "--threshold",
+                                             "--warmup",     "--tag",
+                                             "--env",        "-e",
+                                             "--plugin",     "--csv",
+                                             "--html",       "--hook-timeout",
+                                             "--vu-memory",  NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
             return true;

@@ -10,8 +10,10 @@
 #include <unistd.h>
 #include "duration.h"
 #include "luaerr.h"
+#include "fsutil.h"
 #include "options.h"
 #include "sandbox.h"
+#include "threshold.h"
 
 #define DEFAULT_GRACEFUL_STOP_US 30000000LL
 #define DEFAULT_MAX_DURATION_US  600000000LL
@@ -23,36 +25,14 @@ static char *dupstr(const char *s)
 
 static int read_script(const char *path, struct tide_config *cfg, struct tide_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    size_t len = 0;
+    char *text = tide_fs_read_all(path, &len, NULL);
+    if (text == NULL && errno == ENOMEM)
+        return tide_err_set(err, "out of memory reading %s", path);
+    if (text == NULL)
         return tide_err_set(err, "cannot read %s: %s", path, strerror(errno));
-    struct {
-        char *data;
-        size_t len, cap;
-    } b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n + 1 > b.cap) {
-            b.cap = (b.len + n + 1) * 2;
-            char *g = realloc(b.data, b.cap);
-            if (g == NULL) {
-                fclose(f);
-                free(b.data);
-                return tide_err_set(err, "out of memory reading %s", path);
-            }
-            b.data = g;
-        }
-        memcpy(b.data + b.len, chunk, n);
-        b.len += n;
-    }
-    fclose(f);
-    if (b.data == NULL)
-        b.data = strdup("");
-    else
-        b.data[b.len] = '\0';
-    cfg->script_source = b.data;
-    cfg->script_len = b.len;
+    cfg->script_source = text;
+    cfg->script_len = len;
     char real[PATH_MAX];
     if (realpath(path, real) == NULL)
         return tide_err_set(err, "cannot resolve %s: %s", path, strerror(errno));
@@ -721,25 +701,12 @@ static int add_cli_thresholds(const struct tide_cli *cli, struct tide_config *cf
                               struct tide_err *err)
 {
     for (int i = 0; i < cli->nthresholds; i++) {
-        const char *arg = cli->thresholds[i];
-        const char *colon = NULL;
-        int depth = 0;
-        for (const char *p = arg; *p && colon == NULL; p++) {
-            depth += *p == '{';
-            depth -= *p == '}';
-            if (*p == ':' && depth == 0)
-                colon = p;
-        }
-        if (colon == NULL)
-            return tide_err_set(err,
-                                "--threshold \"%s\": expected 'METRIC: EXPRESSION', e.g. "
-                                "'http_req_duration: p(95)<300'",
-                                arg);
+        const char *arg = cli->thresholds[i], *expr;
+        size_t keylen;
+        if (tide_threshold_split_cli(arg, &keylen, &expr, err) != 0)
+            return -1;
         char key[512];
-        snprintf(key, sizeof key, "%.*s", (int)(colon - arg), arg);
-        const char *expr = colon + 1;
-        while (*expr == ' ')
-            expr++;
+        snprintf(key, sizeof key, "%.*s", (int)keylen, arg);
         add_threshold(cfg, key, expr, false, 0, true);
     }
     return 0;

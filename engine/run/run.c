@@ -102,13 +102,9 @@ static int count_fds(void)
 /* One second's self-health: the loop lag and worker CPU samples of that interval. */
 static void health_second(struct run *r, const struct tide_registry *reg)
 {
-    int lag_id = tide_metric_lookup("tide_loop_lag"),
-        cpu_id = tide_metric_lookup("tide_worker_cpu");
-    if (lag_id < 0 || cpu_id < 0)
-        return;
     struct tide_agg lag, cpu;
-    tide_registry_aggregate(reg, lag_id, NULL, NULL, &lag);
-    tide_registry_aggregate(reg, cpu_id, NULL, NULL, &cpu);
+    tide_registry_aggregate(reg, TIDE_M_LOOP_LAG, NULL, NULL, &lag);
+    tide_registry_aggregate(reg, TIDE_M_WORKER_CPU, NULL, NULL, &cpu);
     if (lag.count > 0 || cpu.count > 0) {
         r->health_s++;
         if (tide_agg_percentile(&lag, 99) > SATURATED_LAG_MS || cpu.max > SATURATED_CPU_PCT)
@@ -320,8 +316,7 @@ static void thresholds_eval(struct run *r, bool final)
 /* Audit: the errors of one second, with counts (at most 10 kinds per second). */
 static void errors_event(struct run *r, const struct tide_registry *reg, int64_t idx)
 {
-    int failures = tide_metric_lookup("tide_failures");
-    int script = tide_metric_lookup("tide_script_errors");
+    const int failures = TIDE_M_FAILURES, script = TIDE_M_SCRIPT_ERRORS;
     cJSON *items = NULL;
     int n = 0;
     for (size_t i = 0; i < tide_registry_size(reg) && n < 10; i++) {
@@ -460,23 +455,29 @@ static int grow_pending(struct run *r, int64_t idx)
     return 0;
 }
 
+/* Merges one worker's filled second into the pending registry of that second. */
+static void merge_interval(struct run *r, int w, const struct tide_interval *iv)
+{
+    if (grow_pending(r, iv->index) != 0)
+        return;
+    struct pending *p = &r->pend[iv->index];
+    if (p->reg == NULL)
+        p->reg = tide_registry_new();
+    if (p->reg != NULL)
+        tide_registry_merge(p->reg, iv->reg);
+    if (iv->index > r->delivered[w])
+        r->delivered[w] = iv->index;
+}
+
 static void collect(struct run *r, bool all_done)
 {
     for (int w = 0; w < r->nworkers; w++) {
-        struct tide_interval *list = tide_worker_take(&r->workers[w]);
-        for (struct tide_interval *iv = list; iv != NULL; iv = iv->next) {
-            if (grow_pending(r, iv->index) != 0)
-                continue;
-            if (r->pend[iv->index].reg == NULL) {
-                r->pend[iv->index].reg = iv->reg;
-                iv->reg = NULL;
-            } else {
-                tide_registry_merge(r->pend[iv->index].reg, iv->reg);
-            }
-            if (iv->index > r->delivered[w])
-                r->delivered[w] = iv->index;
+        struct tide_recorder *rec = r->workers[w].rec;
+        struct tide_interval *iv;
+        while ((iv = tide_recorder_take(rec)) != NULL) {
+            merge_interval(r, w, iv);
+            tide_recorder_recycle(rec, iv); /* reset, and the worker's next spare */
         }
-        tide_intervals_free(list);
     }
     for (;;) {
         int64_t idx = r->next_final;
@@ -621,6 +622,21 @@ static void sample_vus(struct run *r)
     r->vus_max_now = vmax;
 }
 
+/* The one place workers are shut down, in this order: join every thread (each hands over its
+ * last, partial second before it ends), drain and merge everything they queued, then free
+ * their recorders. Nothing touches a worker's recorder after this. */
+static void stop_workers(struct run *r)
+{
+    for (int w = 0; w < r->nworkers; w++)
+        tide_worker_join(&r->workers[w]);
+    r->end_us = tide_now_us();
+    r->end_wall_us = tide_wall_us();
+    sample_vus(r);
+    collect(r, true);
+    for (int w = 0; w < r->nworkers; w++)
+        tide_worker_release(&r->workers[w]);
+}
+
 /* Drives the workers until they end; returns true when interrupted by a signal. */
 static bool drive(struct run *r)
 {
@@ -669,12 +685,7 @@ static bool drive(struct run *r)
         if (all_done)
             break;
     }
-    for (int w = 0; w < r->nworkers; w++)
-        tide_worker_join(&r->workers[w]);
-    r->end_us = tide_now_us();
-    r->end_wall_us = tide_wall_us();
-    sample_vus(r);
-    collect(r, true);
+    stop_workers(r);
     if (r->tty && !r->cfg.quiet)
         tide_console_progress_end(stderr, r->tty);
     return interrupted;

@@ -16,8 +16,11 @@ struct def {
     enum tide_contains contains;
 };
 
+/* Metrics registered at run time (custom ones): id = TIDE_M_BUILTIN_COUNT + index. A slot is
+ * written once, under the lock, before its id is returned; readers got the id through the lock
+ * (or through a registry handed over under another lock), so they read a complete slot. */
 static pthread_mutex_t defs_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct def defs[MAX_METRICS];
+static struct def defs[MAX_METRICS - TIDE_M_BUILTIN_COUNT];
 static int ndefs;
 
 static const struct {
@@ -45,18 +48,25 @@ static const struct {
     [TIDE_M_HTTP_REQ_DURATION_UNCORRECTED] = {"http_req_duration_uncorrected", TIDE_TREND,
                                               TIDE_CONTAINS_TIME},
     [TIDE_M_ITERATION_START_DELAY] = {"iteration_start_delay", TIDE_TREND, TIDE_CONTAINS_TIME},
+    [TIDE_M_LOOP_LAG] = {"tide_loop_lag", TIDE_TREND, TIDE_CONTAINS_TIME},
+    [TIDE_M_WORKER_CPU] = {"tide_worker_cpu", TIDE_TREND, TIDE_CONTAINS_DEFAULT},
+    [TIDE_M_SCRIPT_ERRORS] = {"tide_script_errors", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT},
+    [TIDE_M_FAILURES] = {"tide_failures", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT},
+    [TIDE_M_CONTENT_BYTES] = {"tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA},
 };
 
-static void register_builtins(void)
+/* The id of 'name', or -1; the caller holds defs_lock. */
+static int find_locked(const char *name)
 {
-    if (ndefs > 0)
-        return;
     for (int i = 0; i < TIDE_M_BUILTIN_COUNT; i++) {
-        snprintf(defs[i].name, sizeof defs[i].name, "%s", builtins[i].name);
-        defs[i].type = builtins[i].type;
-        defs[i].contains = builtins[i].contains;
+        if (strcmp(builtins[i].name, name) == 0)
+            return i;
     }
-    ndefs = TIDE_M_BUILTIN_COUNT;
+    for (int i = 0; i < ndefs; i++) {
+        if (strcmp(defs[i].name, name) == 0)
+            return TIDE_M_BUILTIN_COUNT + i;
+    }
+    return -1;
 }
 
 static bool valid_name(const char *name)
@@ -83,29 +93,23 @@ int tide_metric_register(const char *name, enum tide_metric_type type, enum tide
     if (!valid_name(name))
         return tide_err_set(err, "metric name \"%s\" is invalid (use letters, digits and _)", name);
     pthread_mutex_lock(&defs_lock);
-    register_builtins();
-    int id = -1;
-    for (int i = 0; i < ndefs; i++) {
-        if (strcmp(defs[i].name, name) == 0) {
-            id = i;
-            break;
-        }
-    }
-    if (id >= 0 && defs[id].type != type) {
+    int id = find_locked(name);
+    if (id >= 0 && tide_metric_type_of(id) != type) {
         pthread_mutex_unlock(&defs_lock);
         return tide_err_set(err, "metric \"%s\" is already a %s, not a %s", name,
-                            tide_metric_type_name(defs[id].type), tide_metric_type_name(type));
+                            tide_metric_type_name(tide_metric_type_of(id)),
+                            tide_metric_type_name(type));
     }
-    if (id < 0 && ndefs == MAX_METRICS) {
+    if (id < 0 && TIDE_M_BUILTIN_COUNT + ndefs == MAX_METRICS) {
         pthread_mutex_unlock(&defs_lock);
         return tide_err_set(err, "too many metrics (at most %d)", MAX_METRICS);
     }
     if (id < 0) {
-        id = ndefs;
-        snprintf(defs[id].name, sizeof defs[id].name, "%s", name);
-        defs[id].type = type;
-        defs[id].contains = contains;
-        ndefs++;
+        struct def *d = &defs[ndefs];
+        snprintf(d->name, sizeof d->name, "%s", name);
+        d->type = type;
+        d->contains = contains;
+        id = TIDE_M_BUILTIN_COUNT + ndefs++;
     }
     pthread_mutex_unlock(&defs_lock);
     return id;
@@ -114,14 +118,7 @@ int tide_metric_register(const char *name, enum tide_metric_type type, enum tide
 int tide_metric_lookup(const char *name)
 {
     pthread_mutex_lock(&defs_lock);
-    register_builtins();
-    int id = -1;
-    for (int i = 0; i < ndefs; i++) {
-        if (strcmp(defs[i].name, name) == 0) {
-            id = i;
-            break;
-        }
-    }
+    int id = find_locked(name);
     pthread_mutex_unlock(&defs_lock);
     return id;
 }
@@ -129,28 +126,29 @@ int tide_metric_lookup(const char *name)
 /* Definitions are only appended, so reading an existing id needs no lock. */
 const char *tide_metric_name(int id)
 {
-    return defs[id].name;
+    if (id < TIDE_M_BUILTIN_COUNT)
+        return builtins[id].name;
+    return defs[id - TIDE_M_BUILTIN_COUNT].name;
 }
 
 enum tide_metric_type tide_metric_type_of(int id)
 {
     if (id < TIDE_M_BUILTIN_COUNT)
         return builtins[id].type;
-    return defs[id].type;
+    return defs[id - TIDE_M_BUILTIN_COUNT].type;
 }
 
 enum tide_contains tide_metric_contains(int id)
 {
     if (id < TIDE_M_BUILTIN_COUNT)
         return builtins[id].contains;
-    return defs[id].contains;
+    return defs[id - TIDE_M_BUILTIN_COUNT].contains;
 }
 
 int tide_metric_count(void)
 {
     pthread_mutex_lock(&defs_lock);
-    register_builtins();
-    int n = ndefs;
+    int n = TIDE_M_BUILTIN_COUNT + ndefs;
     pthread_mutex_unlock(&defs_lock);
     return n;
 }
@@ -463,12 +461,54 @@ int tide_registry_merge(struct tide_registry *dst, const struct tide_registry *s
 {
     for (size_t i = 0; i < src->n; i++) {
         const struct tide_series *s = &src->series[i];
+        if (s->agg.count == 0)
+            continue;
         struct tide_series *d = find_or_add(dst, s->metric, s->tags);
         if (d == NULL)
             return -1;
         tide_agg_merge(&d->agg, &s->agg);
     }
     return 0;
+}
+
+/* Puts every series back into the (cleared) slot table, e.g. after some were dropped. */
+static void rehash(struct tide_registry *r)
+{
+    memset(r->slots, 0, r->nslots * sizeof *r->slots);
+    for (size_t i = 0; i < r->n; i++) {
+        size_t s = r->series[i].hash & (r->nslots - 1);
+        while (r->slots[s] != 0)
+            s = (s + 1) & (r->nslots - 1);
+        r->slots[s] = (uint32_t)(i + 1);
+    }
+}
+
+static void agg_zero(struct tide_agg *a)
+{
+    struct tide_hdr *h = a->hdr;
+    tide_agg_init(a, a->type);
+    if (h != NULL)
+        tide_hdr_reset(h);
+    a->hdr = h;
+}
+
+void tide_registry_reset(struct tide_registry *r)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        struct tide_series *s = &r->series[i];
+        if (s->agg.count == 0) { /* idle for a whole interval: let it go */
+            free(s->tags);
+            tide_agg_fini(&s->agg);
+            continue;
+        }
+        agg_zero(&s->agg);
+        r->series[kept++] = *s;
+    }
+    bool dropped = kept != r->n;
+    r->n = kept;
+    if (dropped)
+        rehash(r);
 }
 
 size_t tide_registry_size(const struct tide_registry *r)
@@ -479,11 +519,6 @@ size_t tide_registry_size(const struct tide_registry *r)
 struct tide_series *tide_registry_at(const struct tide_registry *r, size_t i)
 {
     return &r->series[i];
-}
-
-bool tide_registry_empty(const struct tide_registry *r)
-{
-    return r->n == 0;
 }
 
 void tide_registry_aggregate(const struct tide_registry *r, int metric, tide_tags_match_fn match,

@@ -1,6 +1,7 @@
 /* metrics.h: metric definitions (process-wide) and registries of tagged series.
- * A registry belongs to one thread; workers fill one per interval and hand it to the
- * coordinator, which merges them exactly (histograms included). */
+ * A registry belongs to one thread at a time; workers fill one per interval and hand it to
+ * the coordinator (recorder.h), which merges them exactly (histograms included) and gives
+ * them back reset. */
 #ifndef TIDE_METRICS_H
 #define TIDE_METRICS_H
 #include <stdbool.h>
@@ -12,7 +13,8 @@
 
 enum tide_contains { TIDE_CONTAINS_DEFAULT, TIDE_CONTAINS_TIME, TIDE_CONTAINS_DATA };
 
-/* Built-in metrics, registered first so their ids are these constants. */
+/* Built-in metrics: defined statically, so their ids are these constants from the start and
+ * any thread may use them without registering. */
 enum tide_builtin_metric {
     TIDE_M_HTTP_REQS,
     TIDE_M_HTTP_REQ_DURATION,
@@ -33,11 +35,18 @@ enum tide_builtin_metric {
     TIDE_M_CHECKS,
     TIDE_M_HTTP_REQ_DURATION_UNCORRECTED,
     TIDE_M_ITERATION_START_DELAY,
+    /* internal (names start with "tide_": kept out of the summary's metrics) */
+    TIDE_M_LOOP_LAG,      /* tide_loop_lag: how late a worker's 100 ms timer fired (ms) */
+    TIDE_M_WORKER_CPU,    /* tide_worker_cpu: a worker thread's CPU, percent of one core */
+    TIDE_M_SCRIPT_ERRORS, /* tide_script_errors{message} */
+    TIDE_M_FAILURES,      /* tide_failures{method,name,error}: failed requests by kind */
+    TIDE_M_CONTENT_BYTES, /* tide_content_bytes: response bodies, per request series */
     TIDE_M_BUILTIN_COUNT
 };
 
 /* Definitions. Names: [A-Za-z_][A-Za-z0-9_.]*, at most 128 bytes. Re-registering a name with
- * the same type returns its id; with another type it is an error. */
+ * the same type returns its id; with another type it is an error. Thread-safe: definitions
+ * are only appended, so an id, once returned, names the same metric for the process's life. */
 int tide_metric_register(const char *name, enum tide_metric_type type, enum tide_contains contains,
                          struct tide_err *err);
 int tide_metric_lookup(const char *name); /* -1 when unknown */
@@ -77,11 +86,16 @@ void tide_registry_add(struct tide_registry *r, int metric, const char *tags, do
 uint64_t tide_tags_hash(const char *tags);
 void tide_registry_add_h(struct tide_registry *r, int metric, const char *tags, uint64_t taghash,
                          double value);
-/* Adds everything in src into dst (exact). */
+/* Adds everything in src into dst (exact); series of src without samples are skipped. */
 int tide_registry_merge(struct tide_registry *dst, const struct tide_registry *src);
+/* Empties r for reuse, keeping its allocations: series that had samples stay (aggregates
+ * zeroed, histograms kept), so the next interval records without allocating; series that had
+ * none since the last reset are dropped, so tag sets seen once do not pile up. */
+void tide_registry_reset(struct tide_registry *r);
+/* Series, in the order they were first seen. After a reset a series may have no samples
+ * (agg.count == 0) until it is recorded again. */
 size_t tide_registry_size(const struct tide_registry *r);
 struct tide_series *tide_registry_at(const struct tide_registry *r, size_t i);
-bool tide_registry_empty(const struct tide_registry *r);
 
 /* Aggregates: merges every series of 'metric' whose tags satisfy 'match' (NULL: all) into
  * 'out', whose histogram (if any) is allocated and must be released with tide_agg_fini. */

@@ -63,22 +63,17 @@ static int cmp_endpoint(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->method, y->method);
 }
 
-static int content_metric(void)
-{
-    return tide_metric_lookup("tide_content_bytes");
-}
-
 /* Groups the request series of r by (method, name); 'all' gets everything. */
 static void collect_endpoints(const struct tide_registry *r, struct endpoints *eps,
                               struct endpoint *all)
 {
-    int content = content_metric();
+    const int content = TIDE_M_CONTENT_BYTES;
     memset(all, 0, sizeof *all);
     tide_agg_init(&all->dur, TIDE_TREND);
     for (size_t i = 0; i < tide_registry_size(r); i++) {
         const struct tide_series *s = tide_registry_at(r, i);
         bool wanted = s->metric == TIDE_M_HTTP_REQ_DURATION || s->metric == TIDE_M_HTTP_REQS ||
-                      s->metric == TIDE_M_HTTP_REQ_FAILED || (content >= 0 && s->metric == content);
+                      s->metric == TIDE_M_HTTP_REQ_FAILED || s->metric == content;
         if (!wanted)
             continue;
         char scratch[2048];
@@ -248,8 +243,7 @@ cJSON *tide_summary_checks(const struct tide_registry *r)
 /* "errors" from tide_failures{method,name,error}; "script_errors" from tide_script_errors. */
 static void add_errors(cJSON *summary, const struct tide_registry *r)
 {
-    int failures = tide_metric_lookup("tide_failures");
-    int script = tide_metric_lookup("tide_script_errors");
+    const int failures = TIDE_M_FAILURES, script = TIDE_M_SCRIPT_ERRORS;
     cJSON *errors = cJSON_AddArrayToObject(summary, "errors");
     cJSON *serrors = cJSON_AddArrayToObject(summary, "script_errors");
     for (size_t i = 0; i < tide_registry_size(r); i++) {

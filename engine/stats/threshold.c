@@ -461,24 +461,21 @@ static const char *key_colon(const char *s)
     return NULL;
 }
 
-int tide_threshold_parse_cli(const char *arg, struct tide_threshold *t, struct tide_err *err)
+int tide_threshold_split_cli(const char *arg, size_t *keylen, const char **expr,
+                             struct tide_err *err)
 {
-    memset(t, 0, sizeof *t);
     const char *colon = key_colon(arg);
     if (colon == NULL)
         return tide_err_set(err,
-                            "--threshold \"%s\": expected METRIC: EXPRESSION (e.g. "
-                            "'http_req_duration: p(95)<300')",
+                            "--threshold \"%s\": expected 'METRIC: EXPRESSION', e.g. "
+                            "'http_req_duration: p(95)<300'",
                             arg);
-    char *key = strndup(arg, (size_t)(colon - arg));
-    if (key == NULL)
-        return tide_err_set(err, "out of memory");
-    const char *expr = colon + 1;
-    while (isspace((unsigned char)*expr))
-        expr++;
-    int rc = tide_threshold_parse(key, expr, t, err);
-    free(key);
-    return rc;
+    *keylen = (size_t)(colon - arg);
+    const char *e = colon + 1;
+    while (isspace((unsigned char)*e))
+        e++;
+    *expr = e;
+    return 0;
 }
 
 /* Evaluation. */
@@ -526,12 +523,6 @@ void tide_threshold_agg_name(const struct tide_threshold *t, char *buf, size_t l
         return;
     }
     snprintf(buf, len, "?");
-}
-
-const char *tide_threshold_op_name(enum tide_threshold_op op)
-{
-    static const char *const names[] = {"<", "<=", ">", ">=", "==", "!="};
-    return (unsigned)op < 6 ? names[op] : "?";
 }
 
 int tide_threshold_check_type(const struct tide_threshold *t, enum tide_metric_type type,

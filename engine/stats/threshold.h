@@ -98,8 +98,11 @@ bool tide_metric_key_matches(const struct tide_metric_key *k, const char *const 
 int tide_threshold_parse(const char *key, const char *expr, struct tide_threshold *t,
                          struct tide_err *err);
 /* --threshold 'METRIC: EXPR', e.g. "http_req_duration{name:x}: p(95)<300": the first ':'
- * outside the braces separates key and expression. */
-int tide_threshold_parse_cli(const char *arg, struct tide_threshold *t, struct tide_err *err);
+ * outside braces and quotes separates the key (arg's first *keylen bytes) from the expression
+ * (*expr, a pointer into arg past the blanks after the ':'). 0, or -1 with a message when
+ * there is no such ':'. The parts go to tide_threshold_parse. */
+int tide_threshold_split_cli(const char *arg, size_t *keylen, const char **expr,
+                             struct tide_err *err);
 void tide_threshold_fini(struct tide_threshold *t); /* zeroed or parsed; idempotent */
 
 /* Evaluation. check_type: 0, or -1 with e.g.
@@ -114,8 +117,7 @@ bool tide_threshold_holds(const struct tide_threshold *t, double observed);
 int tide_threshold_eval(const struct tide_threshold *t, const struct tide_agg *a, double *observed,
                         bool *ok, struct tide_err *err);
 
-/* Names for reports: "p(99.9)", "<=". */
+/* The aggregate's name for reports: "p(99.9)", "avg". */
 void tide_threshold_agg_name(const struct tide_threshold *t, char *buf, size_t len);
-const char *tide_threshold_op_name(enum tide_threshold_op op);
 
 #endif

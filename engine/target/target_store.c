@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cJSON.h>
+#include "fsutil.h"
 #include "target_store.h"
+#include "utf8.h"
 
 #define TIMESTAMP_LEN 24 /* "2025-01-31T12:00:00.000Z" */
 
@@ -124,52 +126,6 @@ void tide_store_buf_printf(struct tide_store_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned lo = 0x80, hi = 0xbf;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    }
-    return len;
-}
-
-/* Code points in s[0..n), or -1 when it is not valid UTF-8. */
-static long utf8_count(const char *s, size_t n)
-{
-    long count = 0;
-    for (size_t i = 0; i < n; count++) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-        if (k == 0)
-            return -1;
-        i += k;
-    }
-    return count;
-}
-
 void tide_store_buf_json(struct tide_store_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -182,7 +138,7 @@ void tide_store_buf_json(struct tide_store_buf *b, const char *s, size_t n)
             i++;
             continue;
         }
-        size_t k = c >= 0x80 ? utf8_seq(u + i, n - i) : 0;
+        size_t k = c >= 0x80 ? tide_utf8_seq(s + i, n - i) : 0;
         if (k > 0) {
             i += k;
             continue;
@@ -470,35 +426,15 @@ out:
 
 static int load_users(struct tide_store *s, const char *path, struct tide_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return tide_err_set(err, "--users %s: %s", path, strerror(errno));
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    int rc = -1;
-    for (;;) {
-        if (cap - len < 4097) {
-            cap = cap ? cap * 2 : 8192;
-            char *t = realloc(text, cap);
-            if (t == NULL) {
-                tide_err_set(err, "--users %s: out of memory", path);
-                goto out;
-            }
-            text = t;
-        }
-        size_t n = fread(text + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    text[len] = '\0';
+    char *text = tide_fs_read_all(path, NULL, NULL);
+    if (text == NULL)
+        return tide_err_set(err, "--users %s: %s", path,
+                            errno == ENOMEM ? "out of memory" : strerror(errno));
     const char *p = text;
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
-    rc = *p == '[' ? users_json(s, path, text, err) : users_csv(s, path, text, err);
-out:
+    int rc = *p == '[' ? users_json(s, path, text, err) : users_csv(s, path, text, err);
     free(text);
-    fclose(f);
     return rc;
 }
 
@@ -839,7 +775,7 @@ static int check_fields(const cJSON *root, bool name_required, struct fields *f,
             return invalid(out, "name", "name must be a string");
         const char *n = f->name->valuestring;
         size_t len = strlen(n);
-        long chars = utf8_count(n, len);
+        long chars = tide_utf8_count(n, len);
         if (chars < 0)
             return invalid(out, "name", "name must be valid UTF-8");
         if (strspn(n, " \t\r\n") == len)
@@ -855,7 +791,7 @@ static int check_fields(const cJSON *root, bool name_required, struct fields *f,
     }
     if (!cJSON_IsString(desc))
         return invalid(out, "description", "description must be a string");
-    long chars = utf8_count(desc->valuestring, strlen(desc->valuestring));
+    long chars = tide_utf8_count(desc->valuestring, strlen(desc->valuestring));
     if (chars < 0)
         return invalid(out, "description", "description must be valid UTF-8");
     if (chars > TIDE_STORE_DESC_MAX)

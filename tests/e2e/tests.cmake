@@ -35,4 +35,11 @@ if(TARGET test_report_junit)
   add_test(NAME unit.test_report_junit.schema COMMAND test_report_junit --schema)
   set_tests_properties(unit.test_report_junit.schema PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 endif()
+# Tests that run several worker threads at once: `make test` runs them again in a
+# ThreadSanitizer build (-DTIDE_TSAN=ON, ctest -L tsan), where any report fails them.
+foreach(t e2e.test_threads e2e.test_engine)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES LABELS "e2e;tsan")
+  endif()
+endforeach()
 include(${CMAKE_SOURCE_DIR}/tests/browser/tests.cmake OPTIONAL)

@@ -40,21 +40,9 @@ static void test_duration_rejects_bad_input(void)
     CHECK_STR(err.msg, "duration \"5x\": unknown unit 'x' (use ms, s, m or h, e.g. 1h30m)");
 }
 
-static void test_duration_formats(void)
-{
-    char buf[32];
-    tide_duration_format(90000000, buf, sizeof buf);
-    CHECK_STR(buf, "1m30s");
-    tide_duration_format(250000, buf, sizeof buf);
-    CHECK_STR(buf, "250ms");
-    tide_duration_format(5400000000LL, buf, sizeof buf);
-    CHECK_STR(buf, "1h30m00s");
-}
-
 int main(void)
 {
     test_duration_accepts_units();
     test_duration_rejects_bad_input();
-    test_duration_formats();
     return CHECK_DONE();
 }

@@ -62,7 +62,7 @@ static bool chars(struct xml *x, const char *stop)
         }
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
             return fail_at(x, "control character");
-        size_t n = tide_report_utf8_char(x->p);
+        size_t n = tide_utf8_char(x->p);
         if (n == 0)
             return fail_at(x, "invalid UTF-8");
         x->p += n;
