@@ -13,6 +13,36 @@
 #include "outputs.h"
 #include "report.h"
 
+/* The folder of 'path' exists and is writable; 'what' names the flag in the message. */
+static int check_parent(const char *what, const char *path, struct tide_err *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        slash[1] = '\0'; /* "/file": the root */
+    else
+        *slash = '\0';
+    struct tide_err e = {{0}};
+    if (tide_fs_mkdirs(dir, &e) != 0)
+        return tide_err_set(err, "%s %s: %s", what, path, e.msg);
+    if (access(dir, W_OK) != 0)
+        return tide_err_set(err, "%s %s: cannot write in '%s': %s", what, path, dir,
+                            strerror(errno));
+    return 0;
+}
+
+int tide_outputs_check_extra(const struct tide_config *cfg, struct tide_err *err)
+{
+    if (cfg->csv_prefix != NULL && check_parent("--csv", cfg->csv_prefix, err) != 0)
+        return -1;
+    if (cfg->html_path != NULL && check_parent("--html", cfg->html_path, err) != 0)
+        return -1;
+    return 0;
+}
+
 int tide_outputs_make_dir(const struct tide_config *cfg, int64_t start_wall_us, char *dir,
                           size_t dirlen, char *id, size_t idlen, struct tide_err *err)
 {

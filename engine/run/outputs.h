@@ -11,6 +11,9 @@
 /* Creates the run folder: cfg->out_dir, or report/<date>-<script>[-n]; 'id' gets its name. */
 int tide_outputs_make_dir(const struct tide_config *cfg, int64_t start_wall_us, char *dir,
                           size_t dirlen, char *id, size_t idlen, struct tide_err *err);
+/* Before the run: the folders of --csv PREFIX and --html FILE exist (made when missing) and
+ * can be written, so a bad path stops the run before anything is sent, not after it. */
+int tide_outputs_check_extra(const struct tide_config *cfg, struct tide_err *err);
 /* Points report/latest at run 'id' (not with --out). */
 void tide_outputs_point_latest(const struct tide_config *cfg, const char *id);
 /* The resolved options as summary.json, the manifest and the audit log show them. */

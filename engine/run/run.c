@@ -949,7 +949,7 @@ static int finish(struct run *r, bool interrupted)
 static int prepare(struct run *r)
 {
     struct tide_err err = {{0}};
-    if (thresholds_init(r, &err) != 0) {
+    if (thresholds_init(r, &err) != 0 || tide_outputs_check_extra(&r->cfg, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         return TIDE_EXIT_USAGE;
     }

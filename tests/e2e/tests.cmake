@@ -13,8 +13,9 @@ foreach(src ${TIDE_E2E_TESTS})
     ENVIRONMENT "TIDE_BIN=$<TARGET_FILE:tide>;TIDE_SOURCE_DIR=${CMAKE_SOURCE_DIR};TIDE_TEST_TMP=${CMAKE_BINARY_DIR}/e2e-tmp"
     LABELS e2e)
 endforeach()
-# Tests that exercise other programs more than tide (Flask) skip the ASan pass.
-foreach(t e2e.test_flask)
+# Tests that exercise other programs more than tide (Flask), or the docs more than the code,
+# skip the ASan pass.
+foreach(t e2e.test_flask e2e.test_docs_examples)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES LABELS "e2e;no-asan")
   endif()
@@ -22,6 +23,10 @@ endforeach()
 # The demo runs twice for 30 s each: more room than the default, as a hang guard.
 if(TEST e2e.test_demo)
   set_tests_properties(e2e.test_demo PROPERTIES TIMEOUT 600)
+endif()
+# Every command of README.md and docs/ (about 60 runs of a few seconds).
+if(TEST e2e.test_docs_examples)
+  set_tests_properties(e2e.test_docs_examples PROPERTIES TIMEOUT 900)
 endif()
 
 # Sub-cases of unit tests that need something this machine may not have are their own ctest
