@@ -574,6 +574,12 @@ bool tide_vu_retire(struct tide_vu *vu)
     return true;
 }
 
+void tide_vu_rearm(struct tide_vu *vu)
+{
+    if (vu->state == TIDE_VU_DONE)
+        vu->state = TIDE_VU_NEW;
+}
+
 void tide_vu_tags(struct tide_vu *vu, const char *extra, char *buf, size_t len)
 {
     struct tide_tags t = {0};

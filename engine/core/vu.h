@@ -122,6 +122,8 @@ void tide_vu_wake_now(struct tide_vu *vu, bool value);
 void tide_vu_interrupt(struct tide_vu *vu);
 /* A VU that never started (NEW) will not start: it becomes DONE. False when not NEW. */
 bool tide_vu_retire(struct tide_vu *vu);
+/* The lifecycle VU, done with one call, can start the next (DONE -> NEW; its _ENV is kept). */
+void tide_vu_rearm(struct tide_vu *vu);
 /* Makes the VU's count hook run at its next instruction (memory check). Safe anywhere,
  * including inside the allocator. */
 void tide_vu_check_soon(struct tide_vu *vu);

@@ -392,7 +392,7 @@ static void call_prepare(struct tide_worker *w, const char *fname, const cJSON *
     vu->call_fn = fname;
     /* verify's checks are reported apart from the load's */
     snprintf(vu->group, sizeof vu->group, "%s", strcmp(fname, "verify") == 0 ? "::verify" : "");
-    vu->state = TIDE_VU_NEW;
+    tide_vu_rearm(vu);
     w->call_result = NULL;
     w->call_ok = true;
     w->call_aborted = false;

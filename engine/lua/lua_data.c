@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <lauxlib.h>
+#include "fsutil.h"
 #include "lua_data.h"
 #include "lua_json.h"
 
@@ -201,16 +202,12 @@ static char *read_file(lua_State *L, const char *path, const char *resolved, siz
         luaL_error(L, "tide.data: cannot open \"%s\": %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         luaL_error(L, "tide.data: \"%s\" is not a regular file", path);
-    char *buf = lua_newuserdatauv(L, (size_t)st.st_size + 1, 0); /* bytes */
-    FILE *f = fopen(resolved, "rb");
-    if (f == NULL)
-        luaL_error(L, "tide.data: cannot open \"%s\": %s", path, strerror(errno));
-    *len = fread(buf, 1, (size_t)st.st_size, f);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed)
-        luaL_error(L, "tide.data: cannot read \"%s\"", path);
-    buf[*len] = '\0';
+    char *data = tide_fs_read_all(resolved, len, NULL);
+    if (data == NULL)
+        luaL_error(L, "tide.data: cannot read \"%s\": %s", path, strerror(errno));
+    char *buf = lua_newuserdatauv(L, *len + 1, 0); /* bytes: Lua owns them from here */
+    memcpy(buf, data, *len + 1);
+    free(data);
     return buf;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "embedded.h"
+#include "fsutil.h"
 #include "log.h"
 #include "lua_data.h"
 #include "lua_http.h"
@@ -32,19 +33,7 @@ static char *read_module(const char *dir, const char *mod, char *path, size_t pa
             *p = '/';
     }
     snprintf(path, pathlen, "%s/%s.lua", dir, rel);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (buf != NULL) {
-        size_t got = fread(buf, 1, (size_t)n, f);
-        buf[got] = '\0';
-    }
-    fclose(f);
-    return buf;
+    return tide_fs_read_all(path, NULL, NULL);
 }
 
 /* Runs the chunk on top of the stack with the base env as _ENV (modules are shared by the

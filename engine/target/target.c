@@ -1391,7 +1391,9 @@ static void out_compact(struct conn *c)
 /* Sends what may go. -1: the connection failed and 'c' was freed. */
 static int conn_flush(struct conn *c)
 {
+    int64_t handed_us = 0; /* before the last send: the client cannot have the bytes earlier */
     while (c->sent < c->limit) {
+        handed_us = now_us();
         ssize_t n = send(c->fd, c->out.p + c->sent, c->limit - c->sent, MSG_NOSIGNAL);
         if (n > 0) {
             c->sent += (size_t)n;
@@ -1405,7 +1407,7 @@ static int conn_flush(struct conn *c)
         return -1;
     }
     if (c->started_us > 0 && !c->held && c->sent == c->out.len) {
-        tide_hdr_record(c->t->service, now_us() - c->started_us);
+        tide_hdr_record(c->t->service, (handed_us > 0 ? handed_us : now_us()) - c->started_us);
         c->started_us = 0;
     }
     out_compact(c);
