@@ -202,12 +202,14 @@ static char *read_file(lua_State *L, const char *path, const char *resolved, siz
         luaL_error(L, "tide.data: cannot open \"%s\": %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         luaL_error(L, "tide.data: \"%s\" is not a regular file", path);
-    char *data = tide_fs_read_all(resolved, len, NULL);
-    if (data == NULL)
+    struct tide_json_holder *h = tide_json_holder_push(L); /* holder: frees the text on error */
+    h->text = tide_fs_read_all(resolved, len, NULL);
+    if (h->text == NULL)
         luaL_error(L, "tide.data: cannot read \"%s\": %s", path, strerror(errno));
-    char *buf = lua_newuserdatauv(L, *len + 1, 0); /* bytes: Lua owns them from here */
-    memcpy(buf, data, *len + 1);
-    free(data);
+    char *buf = lua_newuserdatauv(L, *len + 1, 0); /* holder, bytes */
+    memcpy(buf, h->text, *len + 1);
+    tide_json_holder_clear(h);
+    lua_remove(L, -2); /* bytes */
     return buf;
 }
 
