@@ -448,38 +448,38 @@ static void print_terminal(struct compare *c, FILE *f)
 }
 
 /* Markdown-safe text: punctuation that Markdown or a table would read is backslashed. */
-static void put_md(struct tide_rbuf *b, const char *s)
+static void put_md(struct tide_buf *b, const char *s)
 {
     for (; *s != '\0'; s++) {
         if (*s == '<')
-            tide_rbuf_puts(b, "&lt;");
+            tide_buf_puts(b, "&lt;");
         else if (*s == '>')
-            tide_rbuf_puts(b, "&gt;");
+            tide_buf_puts(b, "&gt;");
         else if (*s == '\n' || *s == '\r')
-            tide_rbuf_puts(b, " ");
+            tide_buf_puts(b, " ");
         else if (strchr("\\`*_[]|#!~&", *s) != NULL)
-            tide_rbuf_printf(b, "\\%c", *s);
+            tide_buf_printf(b, "\\%c", *s);
         else
-            tide_rbuf_add(b, s, 1);
+            tide_buf_add(b, s, 1);
     }
 }
 
-static void md_row(struct tide_rbuf *b, struct compare *c, const struct row *r)
+static void md_row(struct tide_buf *b, struct compare *c, const struct row *r)
 {
-    tide_rbuf_puts(b, "| ");
+    tide_buf_puts(b, "| ");
     put_md(b, r->scope);
     if (!r->base.present || !r->cur.present) {
-        tide_rbuf_printf(b, " | only in the %s run |", r->base.present ? "base" : "new");
+        tide_buf_printf(b, " | only in the %s run |", r->base.present ? "base" : "new");
         for (int j = 0; j < c->nm; j++)
-            tide_rbuf_puts(b, " |");
-        tide_rbuf_puts(b, "\n");
+            tide_buf_puts(b, " |");
+        tide_buf_puts(b, "\n");
         return;
     }
-    tide_rbuf_printf(b, " | %.0f \xE2\x86\x92 %.0f |", r->base.count, r->cur.count);
+    tide_buf_printf(b, " | %.0f \xE2\x86\x92 %.0f |", r->base.count, r->cur.count);
     for (int j = 0; j < c->nm; j++) {
         const struct measure *m = &c->m[j];
         if (!measure_applies(r, m)) {
-            tide_rbuf_puts(b, " |");
+            tide_buf_puts(b, " |");
             continue;
         }
         char a[32], v[32], d[32];
@@ -488,31 +488,30 @@ static void md_row(struct tide_rbuf *b, struct compare *c, const struct row *r)
         fmt_value(a, sizeof a, m, value(&r->base, m));
         fmt_value(v, sizeof v, m, value(&r->cur, m));
         fmt_change(d, sizeof d, m, delta);
-        tide_rbuf_printf(b, " %s \xE2\x86\x92 %s (%s)%s |", a, v, d,
-                         bad ? " **\xE2\x9D\x8C**" : "");
+        tide_buf_printf(b, " %s \xE2\x86\x92 %s (%s)%s |", a, v, d, bad ? " **\xE2\x9D\x8C**" : "");
     }
-    tide_rbuf_puts(b, "\n");
+    tide_buf_puts(b, "\n");
 }
 
-static void render_md(struct tide_rbuf *b, struct compare *c)
+static void render_md(struct tide_buf *b, struct compare *c)
 {
-    tide_rbuf_puts(b, "### tide compare: ");
+    tide_buf_puts(b, "### tide compare: ");
     put_md(b, c->base_id);
-    tide_rbuf_puts(b, " \xE2\x86\x92 ");
+    tide_buf_puts(b, " \xE2\x86\x92 ");
     put_md(b, c->cur_id);
-    tide_rbuf_puts(b, "\n\n");
+    tide_buf_puts(b, "\n\n");
     if (c->regressions > 0)
-        tide_rbuf_printf(b, "**\xE2\x9D\x8C %d regression%s beyond tolerance.**\n\n",
-                         c->regressions, c->regressions == 1 ? "" : "s");
+        tide_buf_printf(b, "**\xE2\x9D\x8C %d regression%s beyond tolerance.**\n\n", c->regressions,
+                        c->regressions == 1 ? "" : "s");
     else
-        tide_rbuf_puts(b, "\xE2\x9C\x85 No regression beyond tolerance.\n\n");
-    tide_rbuf_puts(b, "| Scope | Count |");
+        tide_buf_puts(b, "\xE2\x9C\x85 No regression beyond tolerance.\n\n");
+    tide_buf_puts(b, "| Scope | Count |");
     for (int j = 0; j < c->nm; j++)
-        tide_rbuf_printf(b, " %s |", c->m[j].key);
-    tide_rbuf_puts(b, "\n|---|---:|");
+        tide_buf_printf(b, " %s |", c->m[j].key);
+    tide_buf_puts(b, "\n|---|---:|");
     for (int j = 0; j < c->nm; j++)
-        tide_rbuf_puts(b, "---:|");
-    tide_rbuf_puts(b, "\n");
+        tide_buf_puts(b, "---:|");
+    tide_buf_puts(b, "\n");
     for (int i = 0; i < c->nrows; i++)
         md_row(b, c, &c->rows[i]);
     bool any = false;
@@ -521,11 +520,11 @@ static void render_md(struct tide_rbuf *b, struct compare *c)
             continue;
         char lim[32];
         fmt_limit(lim, sizeof lim, &c->m[j]);
-        tide_rbuf_printf(b, "%s%s %s", any ? ", " : "\nTolerances: ", c->m[j].key, lim);
+        tide_buf_printf(b, "%s%s %s", any ? ", " : "\nTolerances: ", c->m[j].key, lim);
         any = true;
     }
-    tide_rbuf_puts(b, any ? ". Latencies are recomputed from the runs' histograms.\n"
-                          : "\nLatencies are recomputed from the runs' histograms.\n");
+    tide_buf_puts(b, any ? ". Latencies are recomputed from the runs' histograms.\n"
+                         : "\nLatencies are recomputed from the runs' histograms.\n");
 }
 
 static cJSON *json_num(double v)
@@ -779,10 +778,10 @@ int tide_compare_main(int argc, char **argv)
     if (!piped)
         print_terminal(&c, stdout);
     if (a.md != NULL) {
-        struct tide_rbuf b = {0};
+        struct tide_buf b = {0};
         render_md(&b, &c);
-        rc = b.oom ? tide_err_set(&err, "out of memory") : emit(a.md, b.data, &err);
-        tide_rbuf_fini(&b);
+        rc = b.failed ? tide_err_set(&err, "out of memory") : emit(a.md, b.data, &err);
+        tide_buf_free(&b);
     }
     if (rc == 0 && a.json != NULL) {
         char *text = render_json(&c);

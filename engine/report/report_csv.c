@@ -28,11 +28,11 @@ static const char failures_header[] = "Method,Name,Error,Occurrences\r\n";
 
 /* Python's repr() of a float: shortest round-trip digits, fixed notation for exponents
  * -4..15 (always with a '.'), else "1.5e-05" / "1e+16". */
-static void put_pyfloat(struct tide_rbuf *b, double v)
+static void put_pyfloat(struct tide_buf *b, double v)
 {
     char tmp[40];
     if (!isfinite(v)) {
-        tide_rbuf_puts(b, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        tide_buf_puts(b, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
         return;
     }
     for (int p = 0; p < 17; p++) {
@@ -53,54 +53,54 @@ static void put_pyfloat(struct tide_rbuf *b, double v)
     digits[nd] = '\0';
     int exp = atoi(p + 1);
     if (neg)
-        tide_rbuf_puts(b, "-");
+        tide_buf_puts(b, "-");
     if (exp < -4 || exp >= 16) {
-        tide_rbuf_add(b, digits, 1);
+        tide_buf_add(b, digits, 1);
         if (nd > 1)
-            tide_rbuf_printf(b, ".%s", digits + 1);
-        tide_rbuf_printf(b, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+            tide_buf_printf(b, ".%s", digits + 1);
+        tide_buf_printf(b, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
     } else if (exp < 0) {
-        tide_rbuf_printf(b, "0.%.*s%s", -exp - 1, "0000", digits);
+        tide_buf_printf(b, "0.%.*s%s", -exp - 1, "0000", digits);
     } else if ((size_t)exp + 1 >= nd) {
-        tide_rbuf_printf(b, "%s%.*s.0", digits, (int)((size_t)exp + 1 - nd), "0000000000000000");
+        tide_buf_printf(b, "%s%.*s.0", digits, (int)((size_t)exp + 1 - nd), "0000000000000000");
     } else {
-        tide_rbuf_printf(b, "%.*s.%s", exp + 1, digits, digits + exp + 1);
+        tide_buf_printf(b, "%.*s.%s", exp + 1, digits, digits + exp + 1);
     }
 }
 
 /* Min/max: Locust writes 'min_response_time or 0', an int 0 until a sample arrives. */
-static void put_float_or_zero(struct tide_rbuf *b, double v)
+static void put_float_or_zero(struct tide_buf *b, double v)
 {
     if (v == 0)
-        tide_rbuf_puts(b, "0");
+        tide_buf_puts(b, "0");
     else
         put_pyfloat(b, v);
 }
 
 /* Python's csv QUOTE_MINIMAL: quoted when it holds a comma, a quote or a line break. */
-static void put_field(struct tide_rbuf *b, const char *s)
+static void put_field(struct tide_buf *b, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL) {
-        tide_rbuf_puts(b, s);
+        tide_buf_puts(b, s);
         return;
     }
-    tide_rbuf_puts(b, "\"");
+    tide_buf_puts(b, "\"");
     for (const char *q = strchr(s, '"'); q != NULL; q = strchr(s, '"')) {
-        tide_rbuf_add(b, s, (size_t)(q - s) + 1);
-        tide_rbuf_puts(b, "\"");
+        tide_buf_add(b, s, (size_t)(q - s) + 1);
+        tide_buf_puts(b, "\"");
         s = q + 1;
     }
-    tide_rbuf_puts(b, s);
-    tide_rbuf_puts(b, "\"");
+    tide_buf_puts(b, s);
+    tide_buf_puts(b, "\"");
 }
 
-static void put_count(struct tide_rbuf *b, double v)
+static void put_count(struct tide_buf *b, double v)
 {
-    tide_rbuf_printf(b, "%.0f", v < 0 ? 0 : floor(v));
+    tide_buf_printf(b, "%.0f", v < 0 ? 0 : floor(v));
 }
 
 /* Locust's median is an int (rounded response time), clamped to the exact min and max. */
-static void put_median(struct tide_rbuf *b, double med, double min, double max)
+static void put_median(struct tide_buf *b, double med, double min, double max)
 {
     double m = nearbyint(med);
     if (m > max)
@@ -108,54 +108,54 @@ static void put_median(struct tide_rbuf *b, double med, double min, double max)
     else if (m < min)
         put_pyfloat(b, min);
     else
-        tide_rbuf_printf(b, "%.0f", m);
+        tide_buf_printf(b, "%.0f", m);
 }
 
 /* ",50%,...,100%" values: integers (Locust rounds response times), N/A without requests. */
-static void put_percentiles(struct tide_rbuf *b, const cJSON *pcts, bool any)
+static void put_percentiles(struct tide_buf *b, const cJSON *pcts, bool any)
 {
     for (size_t i = 0; i < NPCT; i++) {
         if (!any)
-            tide_rbuf_puts(b, ",N/A");
+            tide_buf_puts(b, ",N/A");
         else
-            tide_rbuf_printf(b, ",%.0f", nearbyint(tide_rj_num(pcts, pct_keys[i], 0)));
+            tide_buf_printf(b, ",%.0f", nearbyint(tide_rj_num(pcts, pct_keys[i], 0)));
     }
 }
 
-static void stats_row(struct tide_rbuf *b, const cJSON *e, const char *method, const char *name)
+static void stats_row(struct tide_buf *b, const cJSON *e, const char *method, const char *name)
 {
     double reqs = tide_rj_num(e, "requests", 0);
     double min = tide_rj_num(e, "min", 0);
     double max = tide_rj_num(e, "max", 0);
     put_field(b, method);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_field(b, name);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_count(b, reqs);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_count(b, tide_rj_num(e, "failures", 0));
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     if (reqs > 0)
         put_median(b, tide_rj_num(e, "med", 0), min, max);
     else
-        tide_rbuf_puts(b, "0");
-    tide_rbuf_puts(b, ",");
+        tide_buf_puts(b, "0");
+    tide_buf_puts(b, ",");
     put_pyfloat(b, tide_rj_num(e, "avg", 0));
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_float_or_zero(b, reqs > 0 ? min : 0);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_float_or_zero(b, reqs > 0 ? max : 0);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     if (reqs > 0)
         put_pyfloat(b, tide_rj_num(e, "avg_content_size", 0));
     else
-        tide_rbuf_puts(b, "0");
-    tide_rbuf_puts(b, ",");
+        tide_buf_puts(b, "0");
+    tide_buf_puts(b, ",");
     put_pyfloat(b, tide_rj_num(e, "rps", 0));
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_pyfloat(b, tide_rj_num(e, "fps", 0));
     put_percentiles(b, tide_rj_object(e, "percentiles"), reqs > 0);
-    tide_rbuf_puts(b, "\r\n");
+    tide_buf_puts(b, "\r\n");
 }
 
 /* Locust sorts rows by (name, method). */
@@ -205,16 +205,16 @@ static const cJSON **sorted_items(const cJSON *summary, const char *key,
 
 static int write_stats(const cJSON *summary, const char *path, struct tide_err *err)
 {
-    struct tide_rbuf b = {0};
+    struct tide_buf b = {0};
     size_t n;
-    const cJSON **rows = sorted_items(summary, "endpoints", by_name_method, &n, &b.oom);
-    tide_rbuf_puts(&b, stats_header);
+    const cJSON **rows = sorted_items(summary, "endpoints", by_name_method, &n, &b.failed);
+    tide_buf_puts(&b, stats_header);
     for (size_t i = 0; i < n; i++)
         stats_row(&b, rows[i], tide_rj_str(rows[i], "method", ""),
                   tide_rj_str(rows[i], "name", ""));
     free(rows);
     stats_row(&b, tide_rj_object(summary, "aggregated"), "", "Aggregated");
-    return tide_rbuf_save(&b, path, err);
+    return tide_report_buf_save(&b, path, err);
 }
 
 /* Unix seconds of a history row: its "time", else the run's start plus "elapsed_s". */
@@ -226,73 +226,73 @@ static long long history_stamp(const cJSON *row, double start)
     return (long long)floor(t);
 }
 
-static void history_row(struct tide_rbuf *b, const cJSON *row, double start)
+static void history_row(struct tide_buf *b, const cJSON *row, double start)
 {
     const cJSON *tot = tide_rj_object(row, "total");
     double reqs = tide_rj_num(tot, "reqs", 0);
     double min = tide_rj_num(tot, "min", 0);
     double max = tide_rj_num(tot, "max", 0);
-    tide_rbuf_printf(b, "%lld,", history_stamp(row, start));
+    tide_buf_printf(b, "%lld,", history_stamp(row, start));
     put_count(b, tide_rj_num(row, "vus", 0));
-    tide_rbuf_printf(b, ",,Aggregated,%2f,%2f", tide_rj_num(row, "rps", 0),
-                     tide_rj_num(row, "fps", 0));
+    tide_buf_printf(b, ",,Aggregated,%2f,%2f", tide_rj_num(row, "rps", 0),
+                    tide_rj_num(row, "fps", 0));
     put_percentiles(b, tide_rj_object(row, "percentiles"), reqs > 0);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_count(b, reqs);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_count(b, tide_rj_num(tot, "fails", 0));
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     if (reqs > 0)
         put_median(b, tide_rj_num(tot, "med", 0), min, max);
     else
-        tide_rbuf_puts(b, "0");
-    tide_rbuf_puts(b, ",");
+        tide_buf_puts(b, "0");
+    tide_buf_puts(b, ",");
     put_pyfloat(b, tide_rj_num(tot, "avg", 0));
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_float_or_zero(b, reqs > 0 ? min : 0);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     put_float_or_zero(b, reqs > 0 ? max : 0);
-    tide_rbuf_puts(b, ",");
+    tide_buf_puts(b, ",");
     if (reqs > 0)
         put_pyfloat(b, tide_rj_num(tot, "avg_content_size", 0));
     else
-        tide_rbuf_puts(b, "0");
-    tide_rbuf_puts(b, "\r\n");
+        tide_buf_puts(b, "0");
+    tide_buf_puts(b, "\r\n");
 }
 
 static int write_history(const cJSON *summary, const char *path, struct tide_err *err)
 {
-    struct tide_rbuf b = {0};
+    struct tide_buf b = {0};
     double start = 0;
     tide_report_parse_time(tide_rj_str(tide_rj_object(summary, "run"), "start", NULL), &start);
-    tide_rbuf_puts(&b, history_header);
+    tide_buf_puts(&b, history_header);
     const cJSON *row;
     cJSON_ArrayForEach(row, tide_rj_array(summary, "history"))
     {
         if (cJSON_IsObject(row))
             history_row(&b, row, start);
     }
-    return tide_rbuf_save(&b, path, err);
+    return tide_report_buf_save(&b, path, err);
 }
 
 static int write_failures(const cJSON *summary, const char *path, struct tide_err *err)
 {
-    struct tide_rbuf b = {0};
+    struct tide_buf b = {0};
     size_t n;
-    const cJSON **rows = sorted_items(summary, "errors", by_occurrences, &n, &b.oom);
-    tide_rbuf_puts(&b, failures_header);
+    const cJSON **rows = sorted_items(summary, "errors", by_occurrences, &n, &b.failed);
+    tide_buf_puts(&b, failures_header);
     for (size_t i = 0; i < n; i++) {
         put_field(&b, tide_rj_str(rows[i], "method", ""));
-        tide_rbuf_puts(&b, ",");
+        tide_buf_puts(&b, ",");
         put_field(&b, tide_rj_str(rows[i], "name", ""));
-        tide_rbuf_puts(&b, ",");
+        tide_buf_puts(&b, ",");
         put_field(&b, tide_rj_str(rows[i], "error", ""));
-        tide_rbuf_puts(&b, ",");
+        tide_buf_puts(&b, ",");
         put_count(&b, tide_rj_num(rows[i], "occurrences", 0));
-        tide_rbuf_puts(&b, "\r\n");
+        tide_buf_puts(&b, "\r\n");
     }
     free(rows);
-    return tide_rbuf_save(&b, path, err);
+    return tide_report_buf_save(&b, path, err);
 }
 
 int tide_report_csv(const cJSON *summary, const char *stats_path, const char *history_path,

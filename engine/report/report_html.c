@@ -21,31 +21,31 @@ static const char *const page_keys[] = {
     "thresholds", "verify", "errors", "script_errors", "history",   "generator"};
 
 /* Text and attribute escaping; invalid UTF-8 becomes U+FFFD. */
-static void put_html(struct tide_rbuf *b, const char *s)
+static void put_html(struct tide_buf *b, const char *s)
 {
     for (; *s != '\0'; s++) {
         size_t n = tide_utf8_char(s);
         switch (*s) {
         case '&':
-            tide_rbuf_puts(b, "&amp;");
+            tide_buf_puts(b, "&amp;");
             break;
         case '<':
-            tide_rbuf_puts(b, "&lt;");
+            tide_buf_puts(b, "&lt;");
             break;
         case '>':
-            tide_rbuf_puts(b, "&gt;");
+            tide_buf_puts(b, "&gt;");
             break;
         case '"':
-            tide_rbuf_puts(b, "&quot;");
+            tide_buf_puts(b, "&quot;");
             break;
         case '\'':
-            tide_rbuf_puts(b, "&#39;");
+            tide_buf_puts(b, "&#39;");
             break;
         default:
             if (n == 0)
-                tide_rbuf_puts(b, "\xEF\xBF\xBD");
+                tide_buf_puts(b, "\xEF\xBF\xBD");
             else
-                tide_rbuf_add(b, s, n);
+                tide_buf_add(b, s, n);
             s += n == 0 ? 0 : n - 1;
         }
     }
@@ -83,7 +83,7 @@ static cJSON *page_data(const cJSON *summary)
 
 /* JSON inside <script type="application/json">: '<', '>' and '&' only occur in strings, where
  * \u escapes keep the meaning and make "</script>" and "<!--" impossible. */
-static int put_data(struct tide_rbuf *b, const cJSON *summary)
+static int put_data(struct tide_buf *b, const cJSON *summary)
 {
     cJSON *data = page_data(summary);
     char *text = data ? cJSON_PrintUnformatted(data) : NULL;
@@ -92,20 +92,20 @@ static int put_data(struct tide_rbuf *b, const cJSON *summary)
         return -1;
     for (const char *p = text; *p != '\0'; p++) {
         if (*p == '<')
-            tide_rbuf_puts(b, "\\u003c");
+            tide_buf_puts(b, "\\u003c");
         else if (*p == '>')
-            tide_rbuf_puts(b, "\\u003e");
+            tide_buf_puts(b, "\\u003e");
         else if (*p == '&')
-            tide_rbuf_puts(b, "\\u0026");
+            tide_buf_puts(b, "\\u0026");
         else
-            tide_rbuf_add(b, p, 1);
+            tide_buf_add(b, p, 1);
     }
     cJSON_free(text);
     return 0;
 }
 
 /* "'sha256-<base64>'" of a script's exact text, as CSP hashes it. */
-static int put_script_hash(struct tide_rbuf *b, const struct tide_embedded *script)
+static int put_script_hash(struct tide_buf *b, const struct tide_embedded *script)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -113,7 +113,7 @@ static int put_script_hash(struct tide_rbuf *b, const struct tide_embedded *scri
     if (EVP_Digest(script->data, script->len, md, &mdlen, EVP_sha256(), NULL) != 1)
         return -1;
     EVP_EncodeBlock(b64, md, (int)mdlen);
-    tide_rbuf_printf(b, " 'sha256-%s'", (const char *)b64);
+    tide_buf_printf(b, " 'sha256-%s'", (const char *)b64);
     return 0;
 }
 
@@ -124,24 +124,24 @@ struct page {
     const struct tide_embedded *uplot_js, *uplot_css, *report_js, *report_css;
 };
 
-static int put_csp(struct tide_rbuf *b, const struct page *pg)
+static int put_csp(struct tide_buf *b, const struct page *pg)
 {
-    tide_rbuf_puts(b, "default-src 'none'; script-src");
+    tide_buf_puts(b, "default-src 'none'; script-src");
     if (put_script_hash(b, pg->uplot_js) != 0 || put_script_hash(b, pg->report_js) != 0)
         return -1;
-    tide_rbuf_puts(b, "; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-                      "form-action 'none'");
+    tide_buf_puts(b, "; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+                     "form-action 'none'");
     return 0;
 }
 
-static void put_generator(struct tide_rbuf *b, const cJSON *summary)
+static void put_generator(struct tide_buf *b, const cJSON *summary)
 {
     const cJSON *tool = tide_rj_object(summary, "tool");
-    tide_rbuf_puts(b, "tide ");
+    tide_buf_puts(b, "tide ");
     put_html(b, tide_rj_str(tool, "version", ""));
 }
 
-static void put_subtitle(struct tide_rbuf *b, const cJSON *run)
+static void put_subtitle(struct tide_buf *b, const cJSON *run)
 {
     const char *scenario = tide_rj_str(run, "scenario_file", NULL);
     const char *host = tide_rj_str(run, "host", NULL);
@@ -150,14 +150,14 @@ static void put_subtitle(struct tide_rbuf *b, const cJSON *run)
     for (size_t i = 0; i < 2; i++) {
         if (parts[i] == NULL || parts[i][0] == '\0')
             continue;
-        tide_rbuf_puts(b, sep);
+        tide_buf_puts(b, sep);
         put_html(b, parts[i]);
         sep = " \xC2\xB7 "; /* middle dot */
     }
 }
 
 /* Fills the template slot 'name'; -1 for a name the template should not have. */
-static int put_slot(struct tide_rbuf *b, const char *name, size_t n, const struct page *pg)
+static int put_slot(struct tide_buf *b, const char *name, size_t n, const struct page *pg)
 {
     const cJSON *run = tide_rj_object(pg->summary, "run");
     const char *id = tide_rj_str(run, "id", "run");
@@ -167,34 +167,34 @@ static int put_slot(struct tide_rbuf *b, const char *name, size_t n, const struc
     if (SLOT("generator"))
         put_generator(b, pg->summary);
     else if (SLOT("title")) {
-        tide_rbuf_puts(b, "tide report \xC2\xB7 ");
+        tide_buf_puts(b, "tide report \xC2\xB7 ");
         put_html(b, id);
-        tide_rbuf_printf(b, " \xC2\xB7 %s", pg->verdict);
+        tide_buf_printf(b, " \xC2\xB7 %s", pg->verdict);
     } else if (SLOT("heading"))
         put_html(b, id);
     else if (SLOT("subtitle"))
         put_subtitle(b, run);
     else if (SLOT("status"))
-        tide_rbuf_puts(b, pg->status);
+        tide_buf_puts(b, pg->status);
     else if (SLOT("verdict"))
-        tide_rbuf_puts(b, pg->verdict);
+        tide_buf_puts(b, pg->verdict);
     else if (SLOT("data"))
         return put_data(b, pg->summary);
     else if (SLOT("uplot_css"))
-        tide_rbuf_add(b, pg->uplot_css->data, pg->uplot_css->len);
+        tide_buf_add(b, pg->uplot_css->data, pg->uplot_css->len);
     else if (SLOT("report_css"))
-        tide_rbuf_add(b, pg->report_css->data, pg->report_css->len);
+        tide_buf_add(b, pg->report_css->data, pg->report_css->len);
     else if (SLOT("uplot_js"))
-        tide_rbuf_add(b, pg->uplot_js->data, pg->uplot_js->len);
+        tide_buf_add(b, pg->uplot_js->data, pg->uplot_js->len);
     else if (SLOT("report_js"))
-        tide_rbuf_add(b, pg->report_js->data, pg->report_js->len);
+        tide_buf_add(b, pg->report_js->data, pg->report_js->len);
     else
         return -1;
 #undef SLOT
     return 0;
 }
 
-static int render(struct tide_rbuf *b, const struct tide_embedded *tpl, const struct page *pg,
+static int render(struct tide_buf *b, const struct tide_embedded *tpl, const struct page *pg,
                   struct tide_err *err)
 {
     const char *p = tpl->data, *end = tpl->data + tpl->len;
@@ -202,10 +202,10 @@ static int render(struct tide_rbuf *b, const struct tide_embedded *tpl, const st
         const char *open = strstr(p, "{{");
         const char *close = open ? strstr(open, "}}") : NULL;
         if (open == NULL || close == NULL) {
-            tide_rbuf_add(b, p, (size_t)(end - p));
+            tide_buf_add(b, p, (size_t)(end - p));
             break;
         }
-        tide_rbuf_add(b, p, (size_t)(open - p));
+        tide_buf_add(b, p, (size_t)(open - p));
         size_t n = (size_t)(close - open - 2);
         if (put_slot(b, open + 2, n, pg) != 0)
             return tide_err_set(err, "report.html: cannot fill slot '{{%.*s}}' of the template",
@@ -242,10 +242,10 @@ int tide_report_html(const cJSON *summary, const char *path, struct tide_err *er
     pg.report_css = asset("report.css", err);
     if (!tpl || !pg.uplot_js || !pg.uplot_css || !pg.report_js || !pg.report_css)
         return -1;
-    struct tide_rbuf b = {0};
+    struct tide_buf b = {0};
     if (render(&b, tpl, &pg, err) != 0) {
-        tide_rbuf_fini(&b);
+        tide_buf_free(&b);
         return -1;
     }
-    return tide_rbuf_save(&b, path, err);
+    return tide_report_buf_save(&b, path, err);
 }

@@ -12,7 +12,7 @@
 /* Escapes for both text and attributes; replaces what XML 1.0 cannot carry (control bytes
  * other than tab and line breaks, U+FFFE/U+FFFF, invalid UTF-8) with U+FFFD, and keeps line
  * breaks in attributes as character references. */
-static void put_xml(struct tide_rbuf *b, const char *s)
+static void put_xml(struct tide_buf *b, const char *s)
 {
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
@@ -21,51 +21,51 @@ static void put_xml(struct tide_rbuf *b, const char *s)
             bool nonchar =
                 n == 3 && c == 0xEF && (unsigned char)s[1] == 0xBF && (unsigned char)s[2] >= 0xBE;
             if (n == 0 || nonchar)
-                tide_rbuf_puts(b, "\xEF\xBF\xBD");
+                tide_buf_puts(b, "\xEF\xBF\xBD");
             else
-                tide_rbuf_add(b, s, n);
+                tide_buf_add(b, s, n);
             s += n == 0 ? 0 : n - 1;
             continue;
         }
         switch (c) {
         case '<':
-            tide_rbuf_puts(b, "&lt;");
+            tide_buf_puts(b, "&lt;");
             break;
         case '>':
-            tide_rbuf_puts(b, "&gt;");
+            tide_buf_puts(b, "&gt;");
             break;
         case '&':
-            tide_rbuf_puts(b, "&amp;");
+            tide_buf_puts(b, "&amp;");
             break;
         case '"':
-            tide_rbuf_puts(b, "&quot;");
+            tide_buf_puts(b, "&quot;");
             break;
         case '\'':
-            tide_rbuf_puts(b, "&apos;");
+            tide_buf_puts(b, "&apos;");
             break;
         case '\n':
-            tide_rbuf_puts(b, "&#10;");
+            tide_buf_puts(b, "&#10;");
             break;
         case '\r':
-            tide_rbuf_puts(b, "&#13;");
+            tide_buf_puts(b, "&#13;");
             break;
         case '\t':
-            tide_rbuf_puts(b, "&#9;");
+            tide_buf_puts(b, "&#9;");
             break;
         default:
             if (c >= 0x20)
-                tide_rbuf_add(b, s, 1);
+                tide_buf_add(b, s, 1);
             else
-                tide_rbuf_puts(b, "\xEF\xBF\xBD"); /* U+FFFD */
+                tide_buf_puts(b, "\xEF\xBF\xBD"); /* U+FFFD */
         }
     }
 }
 
-static void put_num(struct tide_rbuf *b, double v)
+static void put_num(struct tide_buf *b, double v)
 {
     char num[40];
     tide_report_fmt_num(num, sizeof num, v);
-    tide_rbuf_puts(b, num);
+    tide_buf_puts(b, num);
 }
 
 /* What a suite counts, for its attributes; rendered before its cases. */
@@ -73,35 +73,35 @@ struct suite {
     int tests, failures, errors, skipped;
 };
 
-static void open_suite(struct tide_rbuf *b, const char *name, const struct suite *s, double secs,
+static void open_suite(struct tide_buf *b, const char *name, const struct suite *s, double secs,
                        const char *stamp)
 {
-    tide_rbuf_printf(b,
-                     "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" "
-                     "skipped=\"%d\" time=\"%.3f\"",
-                     name, s->tests, s->failures, s->errors, s->skipped, secs);
+    tide_buf_printf(b,
+                    "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" "
+                    "skipped=\"%d\" time=\"%.3f\"",
+                    name, s->tests, s->failures, s->errors, s->skipped, secs);
     if (stamp[0] != '\0')
-        tide_rbuf_printf(b, " timestamp=\"%s\"", stamp);
-    tide_rbuf_puts(b, ">\n");
+        tide_buf_printf(b, " timestamp=\"%s\"", stamp);
+    tide_buf_puts(b, ">\n");
 }
 
-static void open_case(struct tide_rbuf *b, const char *classname, const char *name)
+static void open_case(struct tide_buf *b, const char *classname, const char *name)
 {
-    tide_rbuf_puts(b, "    <testcase classname=\"");
+    tide_buf_puts(b, "    <testcase classname=\"");
     put_xml(b, classname);
-    tide_rbuf_puts(b, "\" name=\"");
+    tide_buf_puts(b, "\" name=\"");
     put_xml(b, name);
-    tide_rbuf_puts(b, "\" time=\"0.000\"");
+    tide_buf_puts(b, "\" time=\"0.000\"");
 }
 
 /* <failure> (or <error>) with 'msg' as both its message and its text. */
-static void put_outcome(struct tide_rbuf *b, const char *tag, const char *type, const char *msg)
+static void put_outcome(struct tide_buf *b, const char *tag, const char *type, const char *msg)
 {
-    tide_rbuf_printf(b, ">\n      <%s type=\"%s\" message=\"", tag, type);
+    tide_buf_printf(b, ">\n      <%s type=\"%s\" message=\"", tag, type);
     put_xml(b, msg);
-    tide_rbuf_puts(b, "\">");
+    tide_buf_puts(b, "\">");
     put_xml(b, msg);
-    tide_rbuf_printf(b, "</%s>\n    </testcase>\n", tag);
+    tide_buf_printf(b, "</%s>\n    </testcase>\n", tag);
 }
 
 static void count_thresholds(const cJSON *arr, struct suite *s)
@@ -114,26 +114,26 @@ static void count_thresholds(const cJSON *arr, struct suite *s)
     }
 }
 
-static void threshold_case(struct tide_rbuf *b, const cJSON *t)
+static void threshold_case(struct tide_buf *b, const cJSON *t)
 {
     const char *metric = tide_rj_str(t, "metric", "");
     const char *expr = tide_rj_str(t, "expression", "");
     open_case(b, metric, expr);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "ok"))) {
-        tide_rbuf_puts(b, "/>\n");
+        tide_buf_puts(b, "/>\n");
         return;
     }
-    struct tide_rbuf msg = {0};
+    struct tide_buf msg = {0};
     const cJSON *obs = cJSON_GetObjectItemCaseSensitive(t, "observed");
-    tide_rbuf_printf(&msg, "%s failed: observed ", expr);
+    tide_buf_printf(&msg, "%s failed: observed ", expr);
     if (cJSON_IsNumber(obs))
         put_num(&msg, obs->valuedouble);
     else
-        tide_rbuf_puts(&msg, "no value (the metric has no samples)");
+        tide_buf_puts(&msg, "no value (the metric has no samples)");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "aborted")))
-        tide_rbuf_puts(&msg, "; the run was aborted on it");
-    put_outcome(b, "failure", "threshold", msg.oom ? expr : msg.data);
-    tide_rbuf_fini(&msg);
+        tide_buf_puts(&msg, "; the run was aborted on it");
+    put_outcome(b, "failure", "threshold", msg.failed ? expr : msg.data);
+    tide_buf_free(&msg);
 }
 
 static void count_checks(const cJSON *arr, struct suite *s)
@@ -148,42 +148,42 @@ static void count_checks(const cJSON *arr, struct suite *s)
 
 /* Groups are "::a::b"; the class name reads "<kind>::a::b" ("checks" alone at top level,
  * "verify" for verify()'s own group "::verify"). */
-static void check_case(struct tide_rbuf *b, const cJSON *c, const char *kind)
+static void check_case(struct tide_buf *b, const cJSON *c, const char *kind)
 {
-    struct tide_rbuf cls = {0};
+    struct tide_buf cls = {0};
     const char *name = tide_rj_str(c, "name", "");
     const char *group = tide_rj_str(c, "group", "");
     if (strncmp(group, "::", 2) == 0 && strcmp(group + 2, kind) == 0)
         group = "";
-    tide_rbuf_printf(&cls, "%s%s", kind, group);
-    open_case(b, cls.oom ? kind : cls.data, name);
-    tide_rbuf_fini(&cls);
+    tide_buf_printf(&cls, "%s%s", kind, group);
+    open_case(b, cls.failed ? kind : cls.data, name);
+    tide_buf_free(&cls);
     double passes = tide_rj_num(c, "passes", 0), fails = tide_rj_num(c, "fails", 0);
     if (fails <= 0) {
-        tide_rbuf_puts(b, "/>\n");
+        tide_buf_puts(b, "/>\n");
         return;
     }
-    struct tide_rbuf msg = {0};
-    tide_rbuf_printf(&msg, "%s failed: %.0f of %.0f failed (%.2f%% passed)", name, fails,
-                     passes + fails, 100.0 * passes / (passes + fails));
-    put_outcome(b, "failure", "check", msg.oom ? name : msg.data);
-    tide_rbuf_fini(&msg);
+    struct tide_buf msg = {0};
+    tide_buf_printf(&msg, "%s failed: %.0f of %.0f failed (%.2f%% passed)", name, fails,
+                    passes + fails, 100.0 * passes / (passes + fails));
+    put_outcome(b, "failure", "check", msg.failed ? name : msg.data);
+    tide_buf_free(&msg);
 }
 
-static void put_property(struct tide_rbuf *b, const char *name, const char *value)
+static void put_property(struct tide_buf *b, const char *name, const char *value)
 {
     if (value == NULL)
         return;
-    tide_rbuf_printf(b, "      <property name=\"%s\" value=\"", name);
+    tide_buf_printf(b, "      <property name=\"%s\" value=\"", name);
     put_xml(b, value);
-    tide_rbuf_puts(b, "\"/>\n");
+    tide_buf_puts(b, "\"/>\n");
 }
 
-static void put_properties(struct tide_rbuf *b, const cJSON *run)
+static void put_properties(struct tide_buf *b, const cJSON *run)
 {
     char code[24];
     snprintf(code, sizeof code, "%.0f", tide_rj_num(run, "exit_code", 0));
-    tide_rbuf_puts(b, "    <properties>\n");
+    tide_buf_puts(b, "    <properties>\n");
     put_property(b, "run.id", tide_rj_str(run, "id", NULL));
     put_property(b, "run.status", tide_rj_str(run, "status", NULL));
     put_property(b, "run.exit_code", code);
@@ -191,10 +191,10 @@ static void put_properties(struct tide_rbuf *b, const cJSON *run)
     put_property(b, "run.host", tide_rj_str(run, "host", NULL));
     put_property(b, "run.start", tide_rj_str(run, "start", NULL));
     put_property(b, "run.abort_reason", tide_rj_str(run, "abort_reason", NULL));
-    tide_rbuf_puts(b, "    </properties>\n");
+    tide_buf_puts(b, "    </properties>\n");
 }
 
-static void thresholds_suite(struct tide_rbuf *b, const cJSON *summary, double secs,
+static void thresholds_suite(struct tide_buf *b, const cJSON *summary, double secs,
                              const char *stamp)
 {
     const cJSON *arr = tide_rj_array(summary, "thresholds");
@@ -207,10 +207,10 @@ static void thresholds_suite(struct tide_rbuf *b, const cJSON *summary, double s
     {
         threshold_case(b, t);
     }
-    tide_rbuf_puts(b, "  </testsuite>\n");
+    tide_buf_puts(b, "  </testsuite>\n");
 }
 
-static void checks_suite(struct tide_rbuf *b, const cJSON *summary, double secs, const char *stamp)
+static void checks_suite(struct tide_buf *b, const cJSON *summary, double secs, const char *stamp)
 {
     const cJSON *arr = tide_rj_array(summary, "checks");
     struct suite s = {0};
@@ -221,11 +221,11 @@ static void checks_suite(struct tide_rbuf *b, const cJSON *summary, double secs,
     {
         check_case(b, c, "checks");
     }
-    tide_rbuf_puts(b, "  </testsuite>\n");
+    tide_buf_puts(b, "  </testsuite>\n");
 }
 
 /* verify(): its checks, plus a case "verify()" carrying the error it raised, if any. */
-static void verify_suite(struct tide_rbuf *b, const cJSON *summary, const char *stamp)
+static void verify_suite(struct tide_buf *b, const cJSON *summary, const char *stamp)
 {
     const cJSON *v = tide_rj_object(summary, "verify");
     const cJSON *arr = tide_rj_array(v, "checks");
@@ -246,7 +246,7 @@ static void verify_suite(struct tide_rbuf *b, const cJSON *summary, const char *
         open_case(b, "verify", "verify()");
         put_outcome(b, "error", "script", error);
     }
-    tide_rbuf_puts(b, "  </testsuite>\n");
+    tide_buf_puts(b, "  </testsuite>\n");
 }
 
 /* "2026-11-25T15:30:00" (ISO 8601 without zone, as the JUnit schemas want it), or "". */
@@ -278,15 +278,15 @@ int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *e
     all.errors = tide_rj_str(v, "error", NULL) != NULL;
     all.tests += all.errors;
 
-    struct tide_rbuf b = {0};
-    tide_rbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
+    struct tide_buf b = {0};
+    tide_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
     put_xml(&b, "tide ");
     put_xml(&b, tide_rj_str(run, "id", ""));
-    tide_rbuf_printf(&b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" time=\"%.3f\">\n",
-                     all.tests, all.failures, all.errors, secs);
+    tide_buf_printf(&b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" time=\"%.3f\">\n", all.tests,
+                    all.failures, all.errors, secs);
     thresholds_suite(&b, summary, secs, stamp);
     checks_suite(&b, summary, secs, stamp);
     verify_suite(&b, summary, stamp);
-    tide_rbuf_puts(&b, "</testsuites>\n");
-    return tide_rbuf_save(&b, path, err);
+    tide_buf_puts(&b, "</testsuites>\n");
+    return tide_report_buf_save(&b, path, err);
 }

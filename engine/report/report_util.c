@@ -1,4 +1,4 @@
-/* report_util.c: what the report renderers share (report_util.h): the output buffer, lenient
+/* report_util.c: what the report renderers share (report_util.h): saving a rendered file, lenient
  * summary reads, the schema check, times and numbers. */
 #include <math.h>
 #include <stdarg.h>
@@ -8,69 +8,14 @@
 #include "fsutil.h"
 #include "report_util.h"
 
-static void rbuf_grow(struct tide_rbuf *b, size_t need)
-{
-    if (b->oom || b->len + need + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + need + 1)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (p == NULL) {
-        b->oom = true;
-        return;
-    }
-    b->data = p;
-    b->cap = cap;
-}
-
-void tide_rbuf_add(struct tide_rbuf *b, const char *s, size_t n)
-{
-    rbuf_grow(b, n);
-    if (b->oom)
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void tide_rbuf_puts(struct tide_rbuf *b, const char *s)
-{
-    tide_rbuf_add(b, s, strlen(s));
-}
-
-void tide_rbuf_printf(struct tide_rbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    rbuf_grow(b, (size_t)n);
-    if (b->oom)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void tide_rbuf_fini(struct tide_rbuf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-int tide_rbuf_save(struct tide_rbuf *b, const char *path, struct tide_err *err)
+int tide_report_buf_save(struct tide_buf *b, const char *path, struct tide_err *err)
 {
     int rc;
-    if (b->oom)
+    if (b->failed)
         rc = tide_err_set(err, "cannot render '%s': out of memory", path);
     else
         rc = tide_fs_write_atomic(path, b->data ? b->data : "", b->len, err);
-    tide_rbuf_fini(b);
+    tide_buf_free(b);
     return rc;
 }
 

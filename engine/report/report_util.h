@@ -1,28 +1,18 @@
-/* report_util.h: what the report renderers share (engine/report*.c only): a growing output
- * buffer, lenient reads of summary fields, number formatting. */
+/* report_util.h: what the report renderers share (the report/ folder only): saving a rendered
+ * buffer (base/buf.h), lenient reads of summary fields, number formatting. */
 #ifndef TIDE_REPORT_UTIL_H
 #define TIDE_REPORT_UTIL_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cJSON.h>
+#include "buf.h"
 #include "err.h"
 #include "utf8.h" /* tide_utf8_char: the writers pass only well-formed UTF-8 on */
 
-/* Output buffer. Zero-initialize; an allocation failure is remembered in 'oom' and makes
- * every later append a no-op, so callers check once, at the end. */
-struct tide_rbuf {
-    char *data; /* NUL-terminated while not oom */
-    size_t len, cap;
-    bool oom;
-};
-void tide_rbuf_add(struct tide_rbuf *b, const char *s, size_t n);
-void tide_rbuf_puts(struct tide_rbuf *b, const char *s);
-void tide_rbuf_printf(struct tide_rbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void tide_rbuf_fini(struct tide_rbuf *b);
-/* Writes the buffer to 'path' atomically, then frees it (also on failure). */
-int tide_rbuf_save(struct tide_rbuf *b, const char *path, struct tide_err *err);
+/* Writes a rendered file to 'path' atomically, then frees the buffer (also on failure); a
+ * buffer whose allocation failed is "out of memory". */
+int tide_report_buf_save(struct tide_buf *b, const char *path, struct tide_err *err);
 
 /* Summary fields: the default when the key is absent or of another JSON type. */
 double tide_rj_num(const cJSON *obj, const char *key, double dflt);

@@ -121,7 +121,7 @@ struct conn {
     int events; /* what 'io' watches */
     char *in;
     size_t in_len, in_cap;
-    struct tide_store_buf out; /* responses; out.p[sent..limit) may be sent now */
+    struct tide_buf out; /* responses; out.p[sent..limit) may be sent now */
     size_t sent, limit;
     size_t hold_body, hold_end; /* of the held response, the last in 'out' */
     double slow_s;              /* the held response's body is spread over this */
@@ -152,9 +152,9 @@ struct tide_target {
     uint64_t live, conns_total;
     struct stat_cell cells[M_COUNT][R_COUNT];
     uint64_t total, bad;
-    struct tide_hdr *service; /* request parsed -> response fully written, µs: the truth that
-                                 latency-accuracy tests compare a client's numbers with */
-    struct tide_store_buf body, tmp; /* the body being built; scratch */
+    struct tide_hdr *service;  /* request parsed -> response fully written, µs: the truth that
+                                  latency-accuracy tests compare a client's numbers with */
+    struct tide_buf body, tmp; /* the body being built; scratch */
 };
 
 /* One request being answered. */
@@ -482,50 +482,49 @@ static void fmt_dur(int64_t us, char *buf, size_t n)
         snprintf(buf, n, "%lldus", (long long)us);
 }
 
-static void json_dur(struct tide_store_buf *b, const char *key, int64_t us)
+static void json_dur(struct tide_buf *b, const char *key, int64_t us)
 {
     char d[32];
     fmt_dur(us, d, sizeof d);
     if (us > 0)
-        tide_store_buf_printf(b, "\"%s\":\"%s\",", key, d);
+        tide_buf_printf(b, "\"%s\":\"%s\",", key, d);
     else
-        tide_store_buf_printf(b, "\"%s\":null,", key);
+        tide_buf_printf(b, "\"%s\":null,", key);
 }
 
 /* The faults in the form POST /_faults takes. */
-static void faults_json(const struct tide_target_faults *f, struct tide_store_buf *b)
+static void faults_json(const struct tide_target_faults *f, struct tide_buf *b)
 {
     char a[32], c[32];
-    tide_store_buf_str(b, "{");
+    tide_buf_puts(b, "{");
     json_dur(b, "delay", f->delay_us);
     fmt_dur(f->dist_a_us, a, sizeof a);
     fmt_dur(f->dist_b_us, c, sizeof c);
     if (f->dist == TIDE_TARGET_DIST_UNIFORM)
-        tide_store_buf_printf(b, "\"delay_dist\":\"uniform:%s:%s\",", a, c);
+        tide_buf_printf(b, "\"delay_dist\":\"uniform:%s:%s\",", a, c);
     else if (f->dist == TIDE_TARGET_DIST_EXP)
-        tide_store_buf_printf(b, "\"delay_dist\":\"exp:%s\",", a);
+        tide_buf_printf(b, "\"delay_dist\":\"exp:%s\",", a);
     else if (f->dist == TIDE_TARGET_DIST_BIMODAL)
-        tide_store_buf_printf(b, "\"delay_dist\":\"bimodal:%.6g:%s:%s\",", f->dist_p, a, c);
+        tide_buf_printf(b, "\"delay_dist\":\"bimodal:%.6g:%s:%s\",", f->dist_p, a, c);
     else
-        tide_store_buf_str(b, "\"delay_dist\":null,");
+        tide_buf_puts(b, "\"delay_dist\":null,");
     fmt_dur(f->stall_for_us, a, sizeof a);
     fmt_dur(f->stall_every_us, c, sizeof c);
     if (f->stall_every_us > 0)
-        tide_store_buf_printf(b, "\"stall\":\"%s/%s\",", a, c);
+        tide_buf_printf(b, "\"stall\":\"%s/%s\",", a, c);
     else
-        tide_store_buf_str(b, "\"stall\":null,");
-    tide_store_buf_str(b, "\"error_rate\":[");
+        tide_buf_puts(b, "\"stall\":null,");
+    tide_buf_puts(b, "\"error_rate\":[");
     for (int i = 0; i < f->n_errors; i++) {
-        tide_store_buf_printf(b, "%s\"%.6g:%d:", i ? "," : "", f->errors[i].rate,
-                              f->errors[i].status);
-        tide_store_buf_add(b, f->errors[i].route, strlen(f->errors[i].route));
-        tide_store_buf_str(b, "\"");
+        tide_buf_printf(b, "%s\"%.6g:%d:", i ? "," : "", f->errors[i].rate, f->errors[i].status);
+        tide_buf_add(b, f->errors[i].route, strlen(f->errors[i].route));
+        tide_buf_puts(b, "\"");
     }
-    tide_store_buf_printf(b, "],\"reset_rate\":%.6g,", f->reset_rate);
+    tide_buf_printf(b, "],\"reset_rate\":%.6g,", f->reset_rate);
     json_dur(b, "slow_body", f->slow_body_us);
-    tide_store_buf_printf(b, "\"malformed_rate\":%.6g,\"drop_writes\":%s,\"tenant_leak\":%s}",
-                          f->malformed_rate, f->drop_writes ? "true" : "false",
-                          f->tenant_leak ? "true" : "false");
+    tide_buf_printf(b, "\"malformed_rate\":%.6g,\"drop_writes\":%s,\"tenant_leak\":%s}",
+                    f->malformed_rate, f->drop_writes ? "true" : "false",
+                    f->tenant_leak ? "true" : "false");
 }
 
 /* One member of a POST /_faults object, as its command-line text. */
@@ -660,46 +659,44 @@ static void stats_clear(struct tide_target *t)
         tide_hdr_reset(t->service);
 }
 
-static void stats_json(struct tide_target *t, struct tide_store_buf *b)
+static void stats_json(struct tide_target *t, struct tide_buf *b)
 {
     bool first = true;
-    tide_store_buf_str(b, "{\"requests\":{");
+    tide_buf_puts(b, "{\"requests\":{");
     for (int m = 0; m < M_COUNT; m++) {
         for (int r = 0; r < R_COUNT; r++) {
             const struct stat_cell *c = &t->cells[m][r];
             if (c->n == 0)
                 continue;
-            tide_store_buf_printf(b, "%s\"%s %s\":{", first ? "" : ",", method_names[m],
-                                  route_names[r]);
+            tide_buf_printf(b, "%s\"%s %s\":{", first ? "" : ",", method_names[m], route_names[r]);
             first = false;
             for (int i = 0; i < c->n; i++) {
                 int st = c->v[i].status;
                 const char *sep = i > 0 ? "," : "";
                 unsigned long long n = (unsigned long long)c->v[i].count;
                 if (st == STATUS_RESET)
-                    tide_store_buf_printf(b, "%s\"reset\":%llu", sep, n);
+                    tide_buf_printf(b, "%s\"reset\":%llu", sep, n);
                 else if (st == STATUS_MALFORMED)
-                    tide_store_buf_printf(b, "%s\"malformed\":%llu", sep, n);
+                    tide_buf_printf(b, "%s\"malformed\":%llu", sep, n);
                 else
-                    tide_store_buf_printf(b, "%s\"%d\":%llu", sep, st, n);
+                    tide_buf_printf(b, "%s\"%d\":%llu", sep, st, n);
             }
-            tide_store_buf_str(b, "}");
+            tide_buf_puts(b, "}");
         }
     }
-    tide_store_buf_printf(b, "},\"total_requests\":%llu,\"bad_requests\":%llu,",
-                          (unsigned long long)t->total, (unsigned long long)t->bad);
-    tide_store_buf_str(b, "\"items_per_tenant\":");
+    tide_buf_printf(b, "},\"total_requests\":%llu,\"bad_requests\":%llu,",
+                    (unsigned long long)t->total, (unsigned long long)t->bad);
+    tide_buf_puts(b, "\"items_per_tenant\":");
     tide_store_tenants_json(t->store, b);
-    tide_store_buf_printf(b, ",\"connections\":{\"live\":%llu,\"total\":%llu}",
-                          (unsigned long long)t->live, (unsigned long long)t->conns_total);
+    tide_buf_printf(b, ",\"connections\":{\"live\":%llu,\"total\":%llu}",
+                    (unsigned long long)t->live, (unsigned long long)t->conns_total);
     const struct tide_hdr *h = t->service;
-    tide_store_buf_printf(b,
-                          ",\"service_ms\":{\"count\":%llu,\"p50\":%.3f,\"p95\":%.3f,"
-                          "\"p99\":%.3f,\"max\":%.3f}}",
-                          (unsigned long long)tide_hdr_count(h),
-                          (double)tide_hdr_percentile(h, 50) / 1e3,
-                          (double)tide_hdr_percentile(h, 95) / 1e3,
-                          (double)tide_hdr_percentile(h, 99) / 1e3, (double)tide_hdr_max(h) / 1e3);
+    tide_buf_printf(b,
+                    ",\"service_ms\":{\"count\":%llu,\"p50\":%.3f,\"p95\":%.3f,"
+                    "\"p99\":%.3f,\"max\":%.3f}}",
+                    (unsigned long long)tide_hdr_count(h), (double)tide_hdr_percentile(h, 50) / 1e3,
+                    (double)tide_hdr_percentile(h, 95) / 1e3,
+                    (double)tide_hdr_percentile(h, 99) / 1e3, (double)tide_hdr_max(h) / 1e3);
 }
 
 /* Routing. */
@@ -797,18 +794,18 @@ static void reply(struct call *k, int status, const char *json)
 /* An error body {"error": msg} built in t->body. */
 static void reply_error(struct call *k, int status, const char *msg)
 {
-    struct tide_store_buf *b = &k->c->t->body;
+    struct tide_buf *b = &k->c->t->body;
     k->status = status;
-    tide_store_buf_str(b, "{\"error\":");
+    tide_buf_puts(b, "{\"error\":");
     tide_store_buf_json(b, msg, strlen(msg));
-    tide_store_buf_str(b, "}");
+    tide_buf_puts(b, "}");
 }
 
 /* Writes the response into c->out; its body starts at *body_at. */
 static void respond(struct conn *c, struct call *k, size_t *body_at)
 {
-    struct tide_store_buf *out = &c->out;
-    const char *body = k->body != NULL ? k->body : c->t->body.p;
+    struct tide_buf *out = &c->out;
+    const char *body = k->body != NULL ? k->body : c->t->body.data;
     size_t n = k->body != NULL ? k->body_len : c->t->body.len;
     bool bodiless = k->status == 204 || k->status == 304;
     bool close = k->req == NULL || !k->req->keep_alive;
@@ -822,13 +819,13 @@ static void respond(struct conn *c, struct call *k, size_t *body_at)
         len += snprintf(head + len, sizeof head - (size_t)len, "Connection: close\r\n");
     else if (k->req->minor_version == 0)
         len += snprintf(head + len, sizeof head - (size_t)len, "Connection: keep-alive\r\n");
-    tide_store_buf_reserve(out, (size_t)len + k->head_len + 2 + n);
-    tide_store_buf_add(out, head, (size_t)len);
-    tide_store_buf_add(out, k->head, k->head_len);
-    tide_store_buf_add(out, "\r\n", 2);
+    tide_buf_reserve(out, (size_t)len + k->head_len + 2 + n);
+    tide_buf_add(out, head, (size_t)len);
+    tide_buf_add(out, k->head, k->head_len);
+    tide_buf_add(out, "\r\n", 2);
     *body_at = out->len;
     if (!bodiless && k->method != M_HEAD)
-        tide_store_buf_add(out, body, n);
+        tide_buf_add(out, body, n);
     if (close)
         c->closing = true;
 }
@@ -852,33 +849,33 @@ static int refuse(struct conn *c, int status, const char *msg)
 static void route_echo(struct call *k)
 {
     struct tide_target *t = k->c->t;
-    struct tide_store_buf *b = &t->body;
+    struct tide_buf *b = &t->body;
     const struct tide_http_req *req = k->req;
-    tide_store_buf_str(b, "{\"method\":");
+    tide_buf_puts(b, "{\"method\":");
     tide_store_buf_json(b, req->method.p, req->method.n);
-    tide_store_buf_str(b, ",\"path\":");
+    tide_buf_puts(b, ",\"path\":");
     tide_store_buf_json(b, req->path.p, req->path.n);
-    tide_store_buf_str(b, ",\"query\":");
+    tide_buf_puts(b, ",\"query\":");
     tide_store_buf_json(b, req->query.p, req->query.n);
-    tide_store_buf_str(b, ",\"args\":{");
+    tide_buf_puts(b, ",\"args\":{");
     struct tide_http_str rest = req->query, name, value;
     bool first = true;
     while (tide_http_pair_next(&rest, '&', &name, &value)) {
         t->tmp.len = 0;
-        tide_store_buf_reserve(&t->tmp, name.n + value.n + 1);
-        long kn = tide_http_unescape(name.p, name.n, t->tmp.p, t->tmp.cap);
-        long vn = kn >= 0
-                      ? tide_http_unescape(value.p, value.n, t->tmp.p + kn, t->tmp.cap - (size_t)kn)
-                      : -1;
+        tide_buf_reserve(&t->tmp, name.n + value.n + 1);
+        long kn = tide_http_unescape(name.p, name.n, t->tmp.data, t->tmp.cap);
+        long vn = kn >= 0 ? tide_http_unescape(value.p, value.n, t->tmp.data + kn,
+                                               t->tmp.cap - (size_t)kn)
+                          : -1;
         if (vn < 0 || t->tmp.failed)
             continue;
-        tide_store_buf_str(b, first ? "" : ",");
+        tide_buf_puts(b, first ? "" : ",");
         first = false;
-        tide_store_buf_json(b, t->tmp.p, (size_t)kn);
-        tide_store_buf_str(b, ":");
-        tide_store_buf_json(b, t->tmp.p + kn, (size_t)vn);
+        tide_store_buf_json(b, t->tmp.data, (size_t)kn);
+        tide_buf_puts(b, ":");
+        tide_store_buf_json(b, t->tmp.data + kn, (size_t)vn);
     }
-    tide_store_buf_str(b, "},\"headers\":{");
+    tide_buf_puts(b, "},\"headers\":{");
     for (size_t i = 0; i < req->n_headers; i++) {
         const struct tide_http_header *h = &req->headers[i];
         bool seen = false;
@@ -891,7 +888,7 @@ static void route_echo(struct call *k)
         for (size_t j = 0; j < h->name.n; j++) {
             char ch = h->name.p[j];
             ch = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
-            tide_store_buf_add(&t->tmp, &ch, 1);
+            tide_buf_add(&t->tmp, &ch, 1);
         }
         size_t name_len = t->tmp.len;
         for (size_t j = i; j < req->n_headers; j++) {
@@ -899,17 +896,17 @@ static void route_echo(struct call *k)
             if (o->name.n != h->name.n || strncasecmp(o->name.p, h->name.p, h->name.n) != 0)
                 continue;
             if (t->tmp.len > name_len)
-                tide_store_buf_add(&t->tmp, ", ", 2);
-            tide_store_buf_add(&t->tmp, o->value.p, o->value.n);
+                tide_buf_add(&t->tmp, ", ", 2);
+            tide_buf_add(&t->tmp, o->value.p, o->value.n);
         }
-        tide_store_buf_str(b, i > 0 ? "," : "");
-        tide_store_buf_json(b, t->tmp.p, name_len);
-        tide_store_buf_str(b, ":");
-        tide_store_buf_json(b, t->tmp.p + name_len, t->tmp.len - name_len);
+        tide_buf_puts(b, i > 0 ? "," : "");
+        tide_store_buf_json(b, t->tmp.data, name_len);
+        tide_buf_puts(b, ":");
+        tide_store_buf_json(b, t->tmp.data + name_len, t->tmp.len - name_len);
     }
-    tide_store_buf_str(b, "},\"body\":");
+    tide_buf_puts(b, "},\"body\":");
     tide_store_buf_json(b, k->in, k->in_len);
-    tide_store_buf_printf(b, ",\"body_length\":%zu}", k->in_len);
+    tide_buf_printf(b, ",\"body_length\":%zu}", k->in_len);
     k->status = 200;
 }
 
@@ -925,7 +922,7 @@ static void route_delay(struct call *k)
     }
     k->hold = (double)n / 1000.0;
     k->status = 200;
-    tide_store_buf_printf(&k->c->t->body, "{\"delay_ms\":%ld}", n);
+    tide_buf_printf(&k->c->t->body, "{\"delay_ms\":%ld}", n);
 }
 
 static void route_status(struct call *k)
@@ -936,7 +933,7 @@ static void route_status(struct call *k)
         return;
     }
     k->status = (int)n;
-    tide_store_buf_printf(&k->c->t->body, "{\"status\":%ld}", n);
+    tide_buf_printf(&k->c->t->body, "{\"status\":%ld}", n);
 }
 
 static void route_redirect(struct call *k)
@@ -948,67 +945,67 @@ static void route_redirect(struct call *k)
         reply(k, 200, "{\"redirects\":\"done\"}");
     } else {
         header(k, "Location: /redirect/%ld", n - 1);
-        tide_store_buf_printf(&k->c->t->body, "{\"location\":\"/redirect/%ld\"}", n - 1);
+        tide_buf_printf(&k->c->t->body, "{\"location\":\"/redirect/%ld\"}", n - 1);
         k->status = 302;
     }
 }
 
 static void route_cookies(struct call *k)
 {
-    struct tide_store_buf *b = &k->c->t->body;
+    struct tide_buf *b = &k->c->t->body;
     bool first = true;
-    tide_store_buf_str(b, "{\"cookies\":{");
+    tide_buf_puts(b, "{\"cookies\":{");
     for (size_t i = 0; i < k->req->n_headers; i++) {
         const struct tide_http_header *h = &k->req->headers[i];
         if (h->name.n != 6 || strncasecmp(h->name.p, "cookie", 6) != 0)
             continue;
         struct tide_http_str rest = h->value, name, value;
         while (tide_http_pair_next(&rest, ';', &name, &value)) {
-            tide_store_buf_str(b, first ? "" : ",");
+            tide_buf_puts(b, first ? "" : ",");
             first = false;
             tide_store_buf_json(b, name.p, name.n);
-            tide_store_buf_str(b, ":");
+            tide_buf_puts(b, ":");
             tide_store_buf_json(b, value.p, value.n);
         }
     }
-    tide_store_buf_str(b, "}}");
+    tide_buf_puts(b, "}}");
     k->status = 200;
 }
 
 static void route_cookies_set(struct call *k)
 {
-    struct tide_store_buf *b = &k->c->t->body;
+    struct tide_buf *b = &k->c->t->body;
     struct tide_http_str rest = k->req->query, name, value;
     bool first = true;
-    tide_store_buf_str(b, "{\"cookies\":{");
+    tide_buf_puts(b, "{\"cookies\":{");
     while (tide_http_pair_next(&rest, '&', &name, &value)) {
         if (name.n == 0 || memchr(value.p, ';', value.n) != NULL)
             continue;
         header(k, "Set-Cookie: %.*s=%.*s; Path=/", (int)name.n, name.p, (int)value.n, value.p);
-        tide_store_buf_str(b, first ? "" : ",");
+        tide_buf_puts(b, first ? "" : ",");
         first = false;
         tide_store_buf_json(b, name.p, name.n);
-        tide_store_buf_str(b, ":");
+        tide_buf_puts(b, ":");
         tide_store_buf_json(b, value.p, value.n);
     }
-    tide_store_buf_str(b, "}}");
+    tide_buf_puts(b, "}}");
     k->status = 200;
 }
 
 static void route_bytes(struct call *k)
 {
-    struct tide_store_buf *b = &k->c->t->body;
+    struct tide_buf *b = &k->c->t->body;
     long n = number(k->arg, BYTES_MAX);
     if (n < 0) {
         reply_error(k, 400, "bytes: expected /bytes/N with N from 0 to 16777216");
         return;
     }
-    if (!tide_store_buf_reserve(b, (size_t)n)) {
+    if (!tide_buf_reserve(b, (size_t)n)) {
         reply(k, 500, "{\"error\":\"out of memory\"}");
         return;
     }
     for (long i = 0; i < n; i++)
-        b->p[i] = (char)('a' + i % 26);
+        b->data[i] = (char)('a' + i % 26);
     b->len = (size_t)n;
     k->type = "application/octet-stream";
     k->status = 200;
@@ -1019,7 +1016,7 @@ static void route_bytes(struct call *k)
 static void route_api(struct call *k)
 {
     struct tide_target *t = k->c->t;
-    struct tide_store_buf *b = &t->body;
+    struct tide_buf *b = &t->body;
     const struct tide_http_req *req = k->req;
     const struct tide_http_str *tenant = tide_http_header(req, "x-tenant-id");
     const struct tide_http_str *authz = tide_http_header(req, "authorization");
@@ -1057,7 +1054,7 @@ static void route_api(struct call *k)
 static void route_control(struct call *k)
 {
     struct tide_target *t = k->c->t;
-    struct tide_store_buf *b = &t->body;
+    struct tide_buf *b = &t->body;
     struct tide_err err;
     if (k->route == R_STATS) {
         stats_json(t, b);
@@ -1157,7 +1154,7 @@ static void conn_free(struct conn *c)
         c->next->prev = c->prev;
     t->live--;
     free(c->in);
-    tide_store_buf_fini(&c->out);
+    tide_buf_free(&c->out);
     free(c);
 }
 
@@ -1166,7 +1163,7 @@ static void conn_reset(struct conn *c)
 {
     struct linger lg = {1, 0};
     if (c->sent < c->limit)
-        (void)send(c->fd, c->out.p + c->sent, c->limit - c->sent, MSG_NOSIGNAL);
+        (void)send(c->fd, c->out.data + c->sent, c->limit - c->sent, MSG_NOSIGNAL);
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     conn_free(c);
 }
@@ -1244,7 +1241,7 @@ static int dispatch(struct conn *c, const struct tide_http_req *req, const char 
     }
     if (faults && hit(t, t->faults.malformed_rate)) {
         count(t, k.method, k.route, STATUS_MALFORMED);
-        tide_store_buf_add(&c->out, malformed, sizeof malformed - 1);
+        tide_buf_add(&c->out, malformed, sizeof malformed - 1);
         c->closing = true;
         c->limit = c->out.len;
         return 1;
@@ -1254,8 +1251,8 @@ static int dispatch(struct conn *c, const struct tide_http_req *req, const char 
     else
         route(&k);
     if (t->body.failed || t->tmp.failed) {
-        tide_store_buf_fini(&t->body);
-        tide_store_buf_fini(&t->tmp);
+        tide_buf_free(&t->body);
+        tide_buf_free(&t->tmp);
         k.head_len = 0;
         reply(&k, 500, "{\"error\":\"out of memory\"}");
     }
@@ -1268,7 +1265,7 @@ static int dispatch(struct conn *c, const struct tide_http_req *req, const char 
     else
         c->limit = c->out.len;
     if (t->body.cap > BUF_KEEP)
-        tide_store_buf_fini(&t->body);
+        tide_buf_free(&t->body);
     return 1;
 }
 
@@ -1291,7 +1288,7 @@ static int wait_body(struct conn *c, const struct tide_http_req *req, size_t nee
 {
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     if (req->expect_continue && !c->continued) {
-        tide_store_buf_add(&c->out, cont, sizeof cont - 1);
+        tide_buf_add(&c->out, cont, sizeof cont - 1);
         c->limit = c->out.len;
         c->continued = true;
     }
@@ -1378,14 +1375,14 @@ static void out_compact(struct conn *c)
     size_t n = c->sent;
     if (n == 0 || n != c->limit)
         return;
-    memmove(c->out.p, c->out.p + n, c->out.len - n);
+    memmove(c->out.data, c->out.data + n, c->out.len - n);
     c->out.len -= n;
     c->limit -= n;
     c->hold_body = c->hold_body > n ? c->hold_body - n : 0;
     c->hold_end = c->hold_end > n ? c->hold_end - n : 0;
     c->sent = 0;
     if (c->out.len == 0 && c->out.cap > BUF_KEEP)
-        tide_store_buf_fini(&c->out);
+        tide_buf_free(&c->out);
 }
 
 /* Sends what may go. -1: the connection failed and 'c' was freed. */
@@ -1394,7 +1391,7 @@ static int conn_flush(struct conn *c)
     int64_t handed_us = 0; /* before the last send: the client cannot have the bytes earlier */
     while (c->sent < c->limit) {
         handed_us = now_us();
-        ssize_t n = send(c->fd, c->out.p + c->sent, c->limit - c->sent, MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, c->out.data + c->sent, c->limit - c->sent, MSG_NOSIGNAL);
         if (n > 0) {
             c->sent += (size_t)n;
             continue;
@@ -1669,8 +1666,8 @@ static void target_free(struct tide_target *t)
     tide_store_free(t->store);
     stats_clear(t);
     tide_hdr_free(t->service);
-    tide_store_buf_fini(&t->body);
-    tide_store_buf_fini(&t->tmp);
+    tide_buf_free(&t->body);
+    tide_buf_free(&t->tmp);
     free(t);
 }
 

@@ -73,64 +73,11 @@ struct tide_store {
 
 /* Output buffers. */
 
-bool tide_store_buf_reserve(struct tide_store_buf *b, size_t more)
-{
-    if (b->failed)
-        return false;
-    if (b->cap - b->len >= more)
-        return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < more)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (p == NULL) {
-        b->failed = true;
-        return false;
-    }
-    b->p = p;
-    b->cap = cap;
-    return true;
-}
-
-void tide_store_buf_add(struct tide_store_buf *b, const void *p, size_t n)
-{
-    if (n == 0 || !tide_store_buf_reserve(b, n))
-        return;
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-void tide_store_buf_str(struct tide_store_buf *b, const char *s)
-{
-    tide_store_buf_add(b, s, strlen(s));
-}
-
-void tide_store_buf_printf(struct tide_store_buf *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof tmp) {
-        tide_store_buf_add(b, tmp, (size_t)n);
-        return;
-    }
-    if (!tide_store_buf_reserve(b, (size_t)n + 1))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void tide_store_buf_json(struct tide_store_buf *b, const char *s, size_t n)
+void tide_store_buf_json(struct tide_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
-    tide_store_buf_add(b, "\"", 1);
+    tide_buf_add(b, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; i < n;) {
         unsigned char c = u[i];
@@ -143,26 +90,20 @@ void tide_store_buf_json(struct tide_store_buf *b, const char *s, size_t n)
             i += k;
             continue;
         }
-        tide_store_buf_add(b, s + run, i - run);
+        tide_buf_add(b, s + run, i - run);
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
-            tide_store_buf_add(b, esc, 2);
+            tide_buf_add(b, esc, 2);
         } else if (c < 0x20) {
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            tide_store_buf_add(b, esc, 6);
+            tide_buf_add(b, esc, 6);
         } else {
-            tide_store_buf_str(b, "\\ufffd");
+            tide_buf_puts(b, "\\ufffd");
         }
         run = ++i;
     }
-    tide_store_buf_add(b, s + run, n - run);
-    tide_store_buf_add(b, "\"", 1);
-}
-
-void tide_store_buf_fini(struct tide_store_buf *b)
-{
-    free(b->p);
-    *b = (struct tide_store_buf){0};
+    tide_buf_add(b, s + run, n - run);
+    tide_buf_add(b, "\"", 1);
 }
 
 /* Hash maps: keys are bytes that live inside the value. */
@@ -504,35 +445,35 @@ void tide_store_free(struct tide_store *s)
 
 /* Error bodies. */
 
-static int fail(struct tide_store_buf *out, int status, const char *msg)
+static int fail(struct tide_buf *out, int status, const char *msg)
 {
-    tide_store_buf_str(out, "{\"error\":");
+    tide_buf_puts(out, "{\"error\":");
     tide_store_buf_json(out, msg, strlen(msg));
-    tide_store_buf_str(out, "}");
+    tide_buf_puts(out, "}");
     return status;
 }
 
 /* An error about one field of the body ('field' NULL: the body as a whole). */
-static int field_error(struct tide_store_buf *out, int status, const char *field, const char *msg)
+static int field_error(struct tide_buf *out, int status, const char *field, const char *msg)
 {
-    tide_store_buf_str(out, "{\"error\":");
+    tide_buf_puts(out, "{\"error\":");
     tide_store_buf_json(out, msg, strlen(msg));
-    tide_store_buf_str(out, ",\"field\":");
+    tide_buf_puts(out, ",\"field\":");
     if (field != NULL)
         tide_store_buf_json(out, field, strlen(field));
     else
-        tide_store_buf_str(out, "null");
-    tide_store_buf_str(out, "}");
+        tide_buf_puts(out, "null");
+    tide_buf_puts(out, "}");
     return status;
 }
 
-static int invalid(struct tide_store_buf *out, const char *field, const char *msg)
+static int invalid(struct tide_buf *out, const char *field, const char *msg)
 {
     return field_error(out, 422, field, msg);
 }
 
 /* Parses a JSON object body; NULL after writing the 422 into 'out'. */
-static cJSON *parse_object(const char *body, size_t len, struct tide_store_buf *out)
+static cJSON *parse_object(const char *body, size_t len, struct tide_buf *out)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (root == NULL) {
@@ -577,7 +518,7 @@ static struct token *token_new(struct tide_store *s, const struct user *u, doubl
 }
 
 int tide_store_login(struct tide_store *s, const char *body, size_t len, double now,
-                     struct tide_store_buf *out)
+                     struct tide_buf *out)
 {
     cJSON *root = parse_object(body, len, out);
     if (root == NULL)
@@ -606,14 +547,14 @@ int tide_store_login(struct tide_store *s, const char *body, size_t len, double 
         else
             status = 200;
         if (status == 200) {
-            tide_store_buf_printf(out, "{\"token\":\"%s\",\"token_type\":\"Bearer\",", t->id);
-            tide_store_buf_printf(out, "\"expires_in\":%g,\"username\":", life);
+            tide_buf_printf(out, "{\"token\":\"%s\",\"token_type\":\"Bearer\",", t->id);
+            tide_buf_printf(out, "\"expires_in\":%g,\"username\":", life);
             tide_store_buf_json(out, u->name, strlen(u->name));
             if (u->tenant != NULL) {
-                tide_store_buf_str(out, ",\"tenant\":");
+                tide_buf_puts(out, ",\"tenant\":");
                 tide_store_buf_json(out, u->tenant, strlen(u->tenant));
             }
-            tide_store_buf_str(out, "}");
+            tide_buf_puts(out, "}");
         }
     }
     cJSON_Delete(root);
@@ -648,7 +589,7 @@ static bool tenant_valid(struct tide_http_str t)
 
 int tide_store_authorize(struct tide_store *s, const struct tide_http_str *authorization,
                          const struct tide_http_str *tenant, bool need_tenant, double now,
-                         struct tide_store_buf *out)
+                         struct tide_buf *out)
 {
     struct tide_http_str tok;
     if (!bearer(authorization, &tok))
@@ -699,17 +640,17 @@ static void timestamp(double now, char out[TIMESTAMP_LEN + 1])
     out[TIMESTAMP_LEN] = '\0';
 }
 
-static void render(struct tide_store_buf *out, int64_t id, const char *name, const char *desc,
+static void render(struct tide_buf *out, int64_t id, const char *name, const char *desc,
                    const char *created, const char *updated)
 {
-    tide_store_buf_printf(out, "{\"id\":%lld,\"name\":", (long long)id);
+    tide_buf_printf(out, "{\"id\":%lld,\"name\":", (long long)id);
     tide_store_buf_json(out, name, strlen(name));
-    tide_store_buf_str(out, ",\"description\":");
+    tide_buf_puts(out, ",\"description\":");
     tide_store_buf_json(out, desc, strlen(desc));
-    tide_store_buf_printf(out, ",\"created_at\":\"%s\",\"updated_at\":\"%s\"}", created, updated);
+    tide_buf_printf(out, ",\"created_at\":\"%s\",\"updated_at\":\"%s\"}", created, updated);
 }
 
-static void project_json(const struct project *p, struct tide_store_buf *out)
+static void project_json(const struct project *p, struct tide_buf *out)
 {
     render(out, p->id, p->name, p->desc, p->created, p->updated);
 }
@@ -763,7 +704,7 @@ struct fields {
 
 /* Validates name and description; 0 or 422 with the body written. */
 static int check_fields(const cJSON *root, bool name_required, struct fields *f,
-                        struct tide_store_buf *out)
+                        struct tide_buf *out)
 {
     const cJSON *desc = cJSON_GetObjectItemCaseSensitive(root, "description");
     f->name = cJSON_GetObjectItemCaseSensitive(root, "name");
@@ -802,7 +743,7 @@ static int check_fields(const cJSON *root, bool name_required, struct fields *f,
 
 /* 409 when another project of 't' has this name. */
 static int check_unique(const struct tenant *t, const char *name, const struct project *self,
-                        struct tide_store_buf *out)
+                        struct tide_buf *out)
 {
     const struct project *other = t != NULL ? map_get(&t->by_name, name, strlen(name)) : NULL;
     if (other != NULL && other != self)
@@ -825,7 +766,7 @@ static int store_project(struct tide_store *s, struct tenant *t, struct project 
 }
 
 int tide_store_create(struct tide_store *s, struct tide_http_str tenant, const char *body,
-                      size_t len, double now, bool dry, struct tide_store_buf *out, int64_t *id)
+                      size_t len, double now, bool dry, struct tide_buf *out, int64_t *id)
 {
     cJSON *root = parse_object(body, len, out);
     if (root == NULL)
@@ -872,7 +813,7 @@ int tide_store_create(struct tide_store *s, struct tide_http_str tenant, const c
 }
 
 int tide_store_get(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str id,
-                   struct tide_store_buf *out)
+                   struct tide_buf *out)
 {
     const struct project *p = project_find(s, tenant, id);
     if (p == NULL)
@@ -911,7 +852,7 @@ static int apply(struct project *p, const struct fields *f, bool partial, double
 
 int tide_store_update(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str id,
                       const char *body, size_t len, bool partial, double now, bool dry,
-                      struct tide_store_buf *out)
+                      struct tide_buf *out)
 {
     struct project *p = project_find(s, tenant, id);
     if (p == NULL)
@@ -940,7 +881,7 @@ int tide_store_update(struct tide_store *s, struct tide_http_str tenant, struct 
 }
 
 int tide_store_delete(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str id,
-                      bool dry, struct tide_store_buf *out)
+                      bool dry, struct tide_buf *out)
 {
     struct project *p = project_find(s, tenant, id);
     if (p == NULL)
@@ -957,7 +898,7 @@ int tide_store_delete(struct tide_store *s, struct tide_http_str tenant, struct 
 
 /* A positive integer query parameter, 'def' when absent, clamped to 'max'; 0 or 422. */
 static int int_param(struct tide_http_str query, const char *name, long def, long max, long *v,
-                     struct tide_store_buf *out)
+                     struct tide_buf *out)
 {
     struct tide_http_str raw;
     char msg[64];
@@ -975,19 +916,19 @@ static int int_param(struct tide_http_str query, const char *name, long def, lon
     return 0;
 }
 
-static void items_json(struct project *const *v, size_t n, struct tide_store_buf *out)
+static void items_json(struct project *const *v, size_t n, struct tide_buf *out)
 {
-    tide_store_buf_str(out, "{\"items\":[");
+    tide_buf_puts(out, "{\"items\":[");
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
-            tide_store_buf_str(out, ",");
+            tide_buf_puts(out, ",");
         project_json(v[i], out);
     }
-    tide_store_buf_str(out, "]");
+    tide_buf_puts(out, "]");
 }
 
 int tide_store_list(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str query,
-                    bool leak, struct tide_store_buf *out)
+                    bool leak, struct tide_buf *out)
 {
     long page, per_page;
     int status = int_param(query, "page", 1, 1000000000L, &page, out);
@@ -1002,8 +943,7 @@ int tide_store_list(struct tide_store *s, struct tide_http_str tenant, struct ti
     size_t n = from < total ? total - from : 0;
     n = n < (size_t)per_page ? n : (size_t)per_page;
     items_json(n > 0 ? v->v + from : NULL, n, out);
-    tide_store_buf_printf(out, ",\"page\":%ld,\"per_page\":%ld,\"total\":%zu}", page, per_page,
-                          total);
+    tide_buf_printf(out, ",\"page\":%ld,\"per_page\":%ld,\"total\":%zu}", page, per_page, total);
     return 200;
 }
 
@@ -1027,7 +967,7 @@ static bool icontains(const char *hay, size_t hn, const char *needle, size_t nn)
 }
 
 int tide_store_search(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str query,
-                      bool leak, struct tide_store_buf *out)
+                      bool leak, struct tide_buf *out)
 {
     struct tide_http_str raw;
     char q[1024];
@@ -1043,7 +983,7 @@ int tide_store_search(struct tide_store *s, struct tide_http_str tenant, struct 
     const struct tenant *t = tenant_find(s, tenant);
     const struct vec *v = leak ? &s->all : t != NULL ? &t->items : NULL;
     size_t total = 0, shown = 0;
-    tide_store_buf_str(out, "{\"items\":[");
+    tide_buf_puts(out, "{\"items\":[");
     for (size_t i = 0; v != NULL && i < v->n; i++) {
         const struct project *p = v->v[i];
         if (!icontains(p->name, p->name_len, q, (size_t)qn) &&
@@ -1053,26 +993,26 @@ int tide_store_search(struct tide_store *s, struct tide_http_str tenant, struct 
         if (shown == (size_t)limit)
             continue;
         if (shown++ > 0)
-            tide_store_buf_str(out, ",");
+            tide_buf_puts(out, ",");
         project_json(p, out);
     }
-    tide_store_buf_printf(out, "],\"total\":%zu}", total);
+    tide_buf_printf(out, "],\"total\":%zu}", total);
     return 200;
 }
 
-void tide_store_tenants_json(const struct tide_store *s, struct tide_store_buf *out)
+void tide_store_tenants_json(const struct tide_store *s, struct tide_buf *out)
 {
-    tide_store_buf_str(out, "{");
+    tide_buf_puts(out, "{");
     bool first = true;
     for (size_t i = 0; i < s->tenants.cap; i++) {
         const struct tenant *t = s->tenants.slots[i].val;
         if (t == NULL)
             continue;
         if (!first)
-            tide_store_buf_str(out, ",");
+            tide_buf_puts(out, ",");
         first = false;
         tide_store_buf_json(out, t->name, t->name_len);
-        tide_store_buf_printf(out, ":%zu", t->items.n);
+        tide_buf_printf(out, ":%zu", t->items.n);
     }
-    tide_store_buf_str(out, "}");
+    tide_buf_puts(out, "}");
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "buf.h"
 #include "err.h"
 #include "target_http.h"
 
@@ -18,24 +19,10 @@
 #define TIDE_STORE_PROJECTS   1000000 /* projects over all tenants; beyond: 507 */
 #define TIDE_STORE_TENANT_MAX 64      /* bytes in an X-Tenant-ID */
 
-/* Growable byte buffer. After a failed allocation 'failed' is set and further writes are
- * ignored, so a caller checks once at the end. */
-struct tide_store_buf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
+/* Output buffers (base/buf.h). */
 
-/* Output buffers. */
-
-bool tide_store_buf_reserve(struct tide_store_buf *b, size_t more); /* false: no memory */
-void tide_store_buf_add(struct tide_store_buf *b, const void *p, size_t n);
-void tide_store_buf_str(struct tide_store_buf *b, const char *s);
-void tide_store_buf_printf(struct tide_store_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 /* s[0..n) as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
-void tide_store_buf_json(struct tide_store_buf *b, const char *s, size_t n);
-void tide_store_buf_fini(struct tide_store_buf *b); /* frees; the struct can be reused */
+void tide_store_buf_json(struct tide_buf *b, const char *s, size_t n);
 
 /* Lifetime. */
 
@@ -53,12 +40,12 @@ void tide_store_free(struct tide_store *s); /* NULL is fine */
 /* POST /api/auth/login {"username","password"[,"ttl": seconds]} → 200 {"token",...} | 401 |
  * 422. */
 int tide_store_login(struct tide_store *s, const char *body, size_t len, double now,
-                     struct tide_store_buf *out);
+                     struct tide_buf *out);
 /* Checks 'Authorization: Bearer ...' (NULL: absent) and, when 'need_tenant', X-Tenant-ID.
  * Returns 0 when both are fine, else 401, 400 or 403 with the error body in 'out'. */
 int tide_store_authorize(struct tide_store *s, const struct tide_http_str *authorization,
                          const struct tide_http_str *tenant, bool need_tenant, double now,
-                         struct tide_store_buf *out);
+                         struct tide_buf *out);
 /* POST /api/auth/logout, after tide_store_authorize: the token stops working. 204. */
 int tide_store_logout(struct tide_store *s, const struct tide_http_str *authorization);
 
@@ -66,25 +53,25 @@ int tide_store_logout(struct tide_store *s, const struct tide_http_str *authoriz
  * usual but change nothing (the drop-writes fault). */
 
 int tide_store_create(struct tide_store *s, struct tide_http_str tenant, const char *body,
-                      size_t len, double now, bool dry, struct tide_store_buf *out, int64_t *id);
+                      size_t len, double now, bool dry, struct tide_buf *out, int64_t *id);
 int tide_store_get(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str id,
-                   struct tide_store_buf *out);
+                   struct tide_buf *out);
 /* PUT ('partial' false: name required, description reset when absent) or PATCH. */
 int tide_store_update(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str id,
                       const char *body, size_t len, bool partial, double now, bool dry,
-                      struct tide_store_buf *out);
+                      struct tide_buf *out);
 int tide_store_delete(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str id,
-                      bool dry, struct tide_store_buf *out);
+                      bool dry, struct tide_buf *out);
 /* GET /api/projects?page=&per_page= and /api/search?q=&limit=. 'leak': all tenants' items
  * (the tenant-leak fault). */
 int tide_store_list(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str query,
-                    bool leak, struct tide_store_buf *out);
+                    bool leak, struct tide_buf *out);
 int tide_store_search(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str query,
-                      bool leak, struct tide_store_buf *out);
+                      bool leak, struct tide_buf *out);
 
 /* Statistics. */
 
 /* {"tenant": number of projects, ...} */
-void tide_store_tenants_json(const struct tide_store *s, struct tide_store_buf *out);
+void tide_store_tenants_json(const struct tide_store *s, struct tide_buf *out);
 
 #endif
