@@ -1,6 +1,7 @@
 """The engine's layers depend one way (docs/architecture.md): every #include "x.h" in a layer's
 files names a header of the same layer or of a layer below it. The build enforces this through
-include paths; this check says which include broke it, and fails on a flat or cyclic engine."""
+include paths; this check says which include broke it, and fails on a flat or cyclic engine.
+It also checks that a VU's state has one writer, core/vu.c."""
 import os
 import re
 import sys
@@ -47,6 +48,17 @@ for layer in BELOW:
             elif to not in BELOW[layer]:
                 print("FAIL: engine/%s/%s:%d includes %s/%s: %s may not depend on %s"
                       % (layer, f, n, to, inc, layer, to))
+                bad += 1
+# One owner per state: a VU's state is written only by core/vu.c (docs/architecture.md).
+for layer in BELOW:
+    d = os.path.join(engine, layer)
+    for f in sorted(os.listdir(d)):
+        if not f.endswith(".c") or (layer, f) == ("core", "vu.c"):
+            continue
+        for n, line in enumerate(open(os.path.join(d, f)), 1):
+            if re.search(r"(->|\.)state\s*=\s*TIDE_VU_", line):
+                print("FAIL: engine/%s/%s:%d writes a VU's state (only core/vu.c may)"
+                      % (layer, f, n))
                 bad += 1
 print("%d passed, %d failed" % (1 if bad == 0 else 0, bad))
 sys.exit(1 if bad else 0)
