@@ -238,7 +238,7 @@ static int make_env(struct tide_vu *vu)
     return 0;
 }
 
-volatile sig_atomic_t tide_stop_requested;
+atomic_int tide_stop_requested;
 
 /* Whether the VU is past the time it must be gone by (its scenario's end plus graceful stop,
  * or its ramp-down deadline); *stopped_us: when it was asked to stop. */

@@ -6,6 +6,7 @@
 #ifndef TIDE_VU_H
 #define TIDE_VU_H
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <ev.h>
@@ -92,8 +93,9 @@ struct tide_vu {
 /* The Lua body of every VU coroutine (and of lifecycle calls); compiled once per worker. */
 extern const char tide_vu_driver_source[];
 
-/* Set from a signal handler: code running in any Lua state stops at its next count hook. */
-extern volatile sig_atomic_t tide_stop_requested;
+/* Set from a signal handler, read by every worker: code running in any Lua state stops at
+ * its next count hook. Atomic (lock-free, so signal-safe): a sig_atomic_t is not thread-safe. */
+extern atomic_int tide_stop_requested;
 
 struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s);
 void tide_vu_free(struct tide_vu *vu);

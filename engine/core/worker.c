@@ -209,13 +209,11 @@ static void *worker_main(void *arg)
     ev_timer_start(w->loop, &w->lag);
     ev_timer_init(&w->control, on_control, 0., 0.);
     w->control.data = w;
-    ev_async_start(w->loop, &w->wake); /* initialised by tide_worker_start */
     control(w);
     ev_run(w->loop, 0);
     ev_timer_stop(w->loop, &w->tick);
     ev_timer_stop(w->loop, &w->control);
     ev_timer_stop(w->loop, &w->lag);
-    ev_async_stop(w->loop, &w->wake);
     tide_vumem_detach(&w->mem); /* the VUs go before the state */
     for (int i = 0; i < w->nscheds; i++)
         tide_sched_fini(&w->scheds[i]);
@@ -256,6 +254,9 @@ int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_s
     }
     ev_async_init(&w->wake, on_wake);
     w->wake.data = w;
+    /* started here too: libev makes the async's event fd when it starts, and the coordinator
+     * writes to it (tide_worker_wake); it stops in tide_worker_join, after the thread */
+    ev_async_start(w->loop, &w->wake);
     /* signals are the coordinator's */
     sigset_t all, old;
     sigfillset(&all);
@@ -263,6 +264,7 @@ int tide_worker_start(struct tide_worker *w, int index, int count, struct tide_s
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
+        ev_async_stop(w->loop, &w->wake);
         ev_loop_destroy(w->loop);
         w->loop = NULL;
         tide_worker_release(w);
@@ -281,6 +283,7 @@ void tide_worker_join(struct tide_worker *w)
 {
     pthread_join(w->thread, NULL);
     w->reg = NULL; /* the thread is gone; what it recorded is queued in w->rec */
+    ev_async_stop(w->loop, &w->wake);
     ev_loop_destroy(w->loop);
     w->loop = NULL;
 }
