@@ -398,6 +398,18 @@ static void interrupt_all(struct tide_sched *s)
     check_finished(s);
 }
 
+/* Every arrival due by now (before the scenario's end). libev sleeps in whole milliseconds, so
+ * a timer fires up to 1 ms late: arrivals due within the next millisecond start now rather
+ * than late (lateness would be counted as latency by the coordinated-omission correction). */
+static void open_arrivals(struct tide_sched *s, int64_t start, int64_t now)
+{
+    while (s->arrival_us != INT64_MAX && start + s->arrival_us <= now + ARRIVAL_LOOKAHEAD_US &&
+           (s->end_us == 0 || start + s->arrival_us < s->end_us)) {
+        arrive(s, start + s->arrival_us);
+        next_arrival(s);
+    }
+}
+
 void tide_sched_tick(struct tide_sched *s, int64_t now)
 {
     const struct tide_scenario *sc = s->sc;
@@ -417,6 +429,10 @@ void tide_sched_tick(struct tide_sched *s, int64_t now)
         return;
     }
     if (s->end_us > 0 && now >= s->end_us) {
+        /* a late tick (a busy machine): arrivals due before the end still arrive, late, so
+         * that each is run or counted as dropped, never lost */
+        if (is_open(sc))
+            open_arrivals(s, start, now);
         end_scenario(s, now, sc->graceful_stop_us);
         return;
     }
@@ -437,14 +453,7 @@ void tide_sched_tick(struct tide_sched *s, int64_t now)
         break;
     case TIDE_EXEC_CONSTANT_ARRIVAL_RATE:
     case TIDE_EXEC_RAMPING_ARRIVAL_RATE:
-        /* libev sleeps in whole milliseconds, so a timer fires up to 1 ms late: arrivals due
-         * within the next millisecond start now rather than late (lateness would be counted
-         * as latency by the coordinated-omission correction) */
-        while (s->arrival_us != INT64_MAX && start + s->arrival_us <= now + ARRIVAL_LOOKAHEAD_US &&
-               (s->end_us == 0 || start + s->arrival_us < s->end_us)) {
-            arrive(s, start + s->arrival_us);
-            next_arrival(s);
-        }
+        open_arrivals(s, start, now);
         break;
     }
     if (is_iterations(sc))

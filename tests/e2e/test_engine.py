@@ -48,8 +48,11 @@ eps = {(e["method"], e["name"]): e["requests"] for e in s["endpoints"]}
 check_eq(eps.get(("GET", "/health")), served.get("GET /health"), "client == server per route")
 check_eq(eps.get(("GET", "/status/{id}")), 300, "ids folded in names")
 check_eq(s["aggregated"]["failures"], 0, "expected 404s are not failures")
-# keep-alive: one connection per VU (the two /_stats calls around the run are the others)
-check_eq(full["connections"]["total"] - conns_before - 1, 7, "keep-alive: one connection per VU")
+# keep-alive: at most one connection per VU (the two /_stats calls around the run are the
+# others); fewer when some VU found the 300 shared iterations taken before it started (a busy
+# machine), never more
+conns = full["connections"]["total"] - conns_before - 1
+check(1 <= conns <= 7, "keep-alive: at most one connection per VU", conns)
 
 # --- the same with several threads and per-vu-iterations ---
 script2 = write(work, "pervu.lua", """

@@ -58,6 +58,23 @@ for x in s["series"]:  # arrivals: run or dropped (a busy machine may drop some)
 check_eq(by.get("f"), 14, "7 per 2 s over 4 s = 14 arrivals")
 check(abs(by.get("r", 0) - 200) <= 2, "ramp 0->100/s over 2 s then 1 s at 100/s = 200", by)
 
+# --- a late tick at the end still accounts for every arrival ---
+# The only VU holds its worker's loop 300 ms per iteration, so the tick that ends the scenario
+# comes late, after arrivals that were due before the end: each must be run or dropped.
+late = write(work, "late.lua", """
+options = { scenarios = { l = { executor = "constant-arrival-rate", rate = 20, time_unit = "1s",
+  duration = "1s", pre_allocated_vus = 1, max_vus = 1, max_queue = 100 } } }
+function run()
+  local t = os.clock()
+  while os.clock() - t < 0.3 do end
+end
+""")
+out = os.path.join(work, "late")
+run(["run", late, "--threads", "1", "--quiet", "--out", out])
+s = summary(out)
+it, dropped = metric(s, "iterations", "count") or 0, metric(s, "dropped_iterations", "count") or 0
+check_eq(it + dropped, 20, "a loop held past the end: all 20 arrivals run or dropped")
+
 # --- dropped_iterations when VUs run out (and the bounded queue) ---
 drop = write(work, "drop.lua", """
 local http = require "tide.http"
