@@ -215,7 +215,7 @@ static int check_out(const char *v, struct tide_err *err)
     if (n > 0 && v[n] == '=')
         return tide_err_set(err,
                             "--out takes a folder; k6's -o %.*s=FILE is not supported (see "
-                            "docs/cli.md#outputs)",
+                            "docs/cli.md#the-run-folder)",
                             (int)n, v);
     return 0;
 }

@@ -191,7 +191,10 @@ end
 out = os.path.join(work, "unreach")
 r = run(["run", script5, "--host", "http://127.0.0.1:%d" % port, "--iterations", "5",
          "--quiet", "--out", out])
-check_eq(r.returncode, 0, "unreachable server is not an internal error")
+# measured, and failed by the default check "no request succeeded" (99), not an internal error
+check_eq(r.returncode, 99, "unreachable server is not an internal error")
+check("tide: failed: no request succeeded (5 of 5 failed" in r.stderr, "one line says why",
+      r.stderr[-500:])
 s = load_json(os.path.join(out, "summary.json"))
 check_eq(metric(s, "http_req_failed", "rate"), 1, "all requests failed")
 check(any("connect" in e["error"].lower() for e in s["errors"]), "failures.csv names the error",
