@@ -225,11 +225,13 @@ static int thresholds_init(struct run *r, struct tide_err *err)
     }
     if (r->max_window_s > 0)
         r->win = calloc((size_t)r->max_window_s, sizeof *r->win);
-    const char *metrics[TIDE_CLI_MAX * 4];
-    int n = 0;
-    for (int i = 0; i < r->nthr && n < (int)(sizeof metrics / sizeof *metrics); i++)
-        metrics[n++] = r->thr[i].t.key.metric;
-    tide_defaults_init(r->defaults, r->rule, metrics, n);
+    const char **metrics = calloc((size_t)(r->nthr > 0 ? r->nthr : 1), sizeof *metrics);
+    if (metrics == NULL)
+        return tide_err_set(err, "out of memory");
+    for (int i = 0; i < r->nthr; i++)
+        metrics[i] = r->thr[i].t.key.metric;
+    tide_defaults_init(r->defaults, r->rule, metrics, r->nthr); /* the user's replace them */
+    free(metrics);
     return 0;
 }
 
