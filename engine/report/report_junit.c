@@ -1,6 +1,8 @@
 /* report_junit.c: junit.xml, so a CI server shows each threshold, check and verify() check of
  * a run as a test case. Layout of Ant's JUnit XML as Jenkins and GitLab read it:
- * <testsuites> with one <testsuite> each for "thresholds", "checks" and "verify". */
+ * <testsuites> with one <testsuite> each for "run", "thresholds", "checks" and "verify".
+ * "run" makes the file agree with the exit code: a run that did not pass (failed, aborted,
+ * interrupted) always has a failure there, and so do its failed requests and script errors. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +196,100 @@ static void put_properties(struct tide_buf *b, const cJSON *run)
     tide_buf_puts(b, "    </properties>\n");
 }
 
+/* What the "run" suite judges, from the summary. */
+struct run_facts {
+    const char *status; /* "passed", "failed", "aborted", "interrupted" */
+    bool passed;
+    const char *why; /* run.reason or run.abort_reason; NULL: none recorded */
+    double reqs, failed, script_errors;
+    const char *top_error, *top_script_error;
+};
+
+static double sum_of(const cJSON *arr, const char *field)
+{
+    double n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        n += tide_rj_num(e, field, 0);
+    }
+    return n;
+}
+
+static void run_facts(const cJSON *summary, struct run_facts *f)
+{
+    const cJSON *run = tide_rj_object(summary, "run");
+    const cJSON *m = tide_rj_object(summary, "metrics");
+    f->status = tide_rj_str(run, "status", "passed");
+    f->passed = strcmp(f->status, "passed") == 0;
+    f->why = tide_rj_str(run, "reason", NULL);
+    if (f->why == NULL)
+        f->why = tide_rj_str(run, "abort_reason", NULL);
+    f->reqs = tide_rj_num(tide_rj_object(m, "http_reqs"), "count", 0);
+    f->failed = tide_rj_num(tide_rj_object(m, "http_req_failed"), "passes", 0);
+    const cJSON *errors = tide_rj_array(summary, "errors");
+    const cJSON *serrors = tide_rj_array(summary, "script_errors");
+    f->script_errors = sum_of(serrors, "count");
+    f->top_error = tide_rj_str(cJSON_GetArrayItem(errors, 0), "error", NULL);
+    f->top_script_error = tide_rj_str(cJSON_GetArrayItem(serrors, 0), "message", NULL);
+}
+
+/* Failed requests and script errors count as failures when the run did not pass; in a run
+ * that passed, its thresholds allowed them. */
+static int run_failures(const struct run_facts *f)
+{
+    if (f->passed)
+        return 0;
+    return 1 + (f->failed > 0) + (f->script_errors > 0);
+}
+
+static void status_case(struct tide_buf *b, const struct run_facts *f)
+{
+    open_case(b, "run", "status");
+    if (f->passed) {
+        tide_buf_puts(b, "/>\n");
+        return;
+    }
+    struct tide_buf msg = {0};
+    tide_buf_printf(&msg, "%s: %s", f->status, f->why != NULL ? f->why : "see the report");
+    put_outcome(b, "failure", f->status, msg.failed ? f->status : msg.data);
+    tide_buf_free(&msg);
+}
+
+static void count_case(struct tide_buf *b, const char *name, const char *type, bool failing,
+                       const char *text)
+{
+    open_case(b, "run", name);
+    if (!failing)
+        tide_buf_puts(b, "/>\n");
+    else
+        put_outcome(b, "failure", type, text);
+}
+
+static void run_suite(struct tide_buf *b, const cJSON *summary, double secs, const char *stamp)
+{
+    struct run_facts f;
+    run_facts(summary, &f);
+    struct suite s = {.tests = 3, .failures = run_failures(&f)};
+    open_suite(b, "run", &s, secs, stamp);
+    put_properties(b, tide_rj_object(summary, "run"));
+    status_case(b, &f);
+    struct tide_buf msg = {0};
+    tide_buf_printf(&msg, "%.0f of %.0f requests failed", f.failed, f.reqs);
+    if (f.top_error != NULL)
+        tide_buf_printf(&msg, "; most often: %s", f.top_error);
+    count_case(b, "failed requests", "requests", !f.passed && f.failed > 0,
+               msg.failed ? "requests failed" : msg.data);
+    tide_buf_free(&msg);
+    tide_buf_printf(&msg, "%.0f script errors", f.script_errors);
+    if (f.top_script_error != NULL)
+        tide_buf_printf(&msg, "; most often: %s", f.top_script_error);
+    count_case(b, "script errors", "script", !f.passed && f.script_errors > 0,
+               msg.failed ? "script errors" : msg.data);
+    tide_buf_free(&msg);
+    tide_buf_puts(b, "  </testsuite>\n");
+}
+
 static void thresholds_suite(struct tide_buf *b, const cJSON *summary, double secs,
                              const char *stamp)
 {
@@ -201,7 +297,6 @@ static void thresholds_suite(struct tide_buf *b, const cJSON *summary, double se
     struct suite s = {0};
     count_thresholds(arr, &s);
     open_suite(b, "thresholds", &s, secs, stamp);
-    put_properties(b, tide_rj_object(summary, "run"));
     const cJSON *t;
     cJSON_ArrayForEach(t, arr)
     {
@@ -270,7 +365,9 @@ int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *e
     double secs = tide_rj_num(run, "duration_s", 0);
     char stamp[24];
     junit_stamp(tide_rj_str(run, "start", NULL), stamp);
-    struct suite all = {0};
+    struct run_facts f;
+    run_facts(summary, &f);
+    struct suite all = {.tests = 3, .failures = run_failures(&f)};
     count_thresholds(tide_rj_array(summary, "thresholds"), &all);
     count_checks(tide_rj_array(summary, "checks"), &all);
     const cJSON *v = tide_rj_object(summary, "verify");
@@ -284,6 +381,7 @@ int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *e
     put_xml(&b, tide_rj_str(run, "id", ""));
     tide_buf_printf(&b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" time=\"%.3f\">\n", all.tests,
                     all.failures, all.errors, secs);
+    run_suite(&b, summary, secs, stamp);
     thresholds_suite(&b, summary, secs, stamp);
     checks_suite(&b, summary, secs, stamp);
     verify_suite(&b, summary, stamp);

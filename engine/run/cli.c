@@ -102,8 +102,12 @@ static bool parse_switch(const char *flag, struct tide_cli *cli)
         cli->target = true;
     else if (strcmp(flag, "--fail-on-saturation") == 0)
         cli->fail_on_saturation = true;
-    else if (strcmp(flag, "--headless") != 0 && strcmp(flag, "--autostart") != 0)
-        return false; /* the last two are Locust's; tide always runs headless */
+    else if (strcmp(flag, "--no-default-thresholds") == 0)
+        cli->no_default_thresholds = true;
+    else if (strcmp(flag, "--headless") == 0 || strcmp(flag, "--autostart") == 0)
+        cli->locust_flags = true; /* Locust's; tide always runs headless */
+    else
+        return false;
     return true;
 }
 
@@ -132,22 +136,39 @@ static int parse_size(const char *flag, const char *s, int64_t *out, struct tide
 
 static bool takes_value(const char *flag)
 {
-    static const char *const with_value[] = {"-f",           "--locustfile",
-                                             "--host",       "-H",
-                                             "--vus",        "-u",
-                                             "--users",      "-r",
-                                             "--spawn-rate", "--duration",
-                                             "-d",           "-t",
-                                             "--run-time",   "--iterations",
-                                             "-i",           "--stage",
-                                             "-s",           "--rate",
-                                             "--threads",    "--out",
-                                             "-o",           "--threshold",
-                                             "--warmup",     "--tag",
-                                             "--env",        "-e",
-                                             "--plugin",     "--csv",
-                                             "--html",       "--hook-timeout",
-                                             "--vu-memory",  NULL};
+    static const char *const with_value[] = {"-f",
+                                             "--locustfile",
+                                             "--host",
+                                             "-H",
+                                             "--vus",
+                                             "-u",
+                                             "--users",
+                                             "-r",
+                                             "--spawn-rate",
+                                             "--duration",
+                                             "-d",
+                                             "-t",
+                                             "--run-time",
+                                             "--iterations",
+                                             "-i",
+                                             "--stage",
+                                             "-s",
+                                             "--rate",
+                                             "--threads",
+                                             "--out",
+                                             "-o",
+                                             "--threshold",
+                                             "--warmup",
+                                             "--tag",
+                                             "--env",
+                                             "-e",
+                                             "--plugin",
+                                             "--csv",
+                                             "--html",
+                                             "--hook-timeout",
+                                             "--vu-memory",
+                                             "--exit-code-on-error",
+                                             NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
             return true;
@@ -186,6 +207,41 @@ static int parse_shape(const char *flag, char *v, struct tide_cli *cli, struct t
     return rc;
 }
 
+/* k6's "-o json=results.json" names an output, not a folder: refused rather than turned
+ * into a folder named "json=results.json". A '=' after a '/' is a folder's name. */
+static int check_out(const char *v, struct tide_err *err)
+{
+    size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+    if (n > 0 && v[n] == '=')
+        return tide_err_set(err,
+                            "--out takes a folder; k6's -o %.*s=FILE is not supported (see "
+                            "docs/cli.md#the-run-folder)",
+                            (int)n, v);
+    return 0;
+}
+
+/* Flags only Locust has: under them, Locust's exit rule applies (verdict.h). */
+static bool locust_only(const char *flag)
+{
+    static const char *const names[] = {"-f",
+                                        "--locustfile",
+                                        "-u",
+                                        "--users",
+                                        "-r",
+                                        "--spawn-rate",
+                                        "-t",
+                                        "--run-time",
+                                        "--csv",
+                                        "--html",
+                                        "--exit-code-on-error",
+                                        NULL};
+    for (int k = 0; names[k] != NULL; k++) {
+        if (strcmp(flag, names[k]) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* A flag with its value 'v' (writable: argv). Returns 0 or -1 with a message. */
 static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct tide_err *err)
 {
@@ -202,6 +258,7 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         rc = parse_int(flag, v, 1, 256, &n, err);
         cli->threads = (int)n;
     } else if (is(flag, "--out", "-o")) {
+        rc = check_out(v, err);
         cli->out = v;
     } else if (is(flag, "--threshold", NULL)) {
         if (cli->nthresholds == TIDE_CLI_MAX)
@@ -225,6 +282,9 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         cli->csv_prefix = v;
     } else if (is(flag, "--html", NULL)) {
         cli->html_path = v;
+    } else if (is(flag, "--exit-code-on-error", NULL)) {
+        rc = parse_int(flag, v, 0, 255, &n, err);
+        cli->exit_code_on_error = (int)n;
     } else {
         return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
     }
@@ -242,6 +302,7 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
     cli->hook_timeout_us = -1;
     cli->users = -1;
     cli->spawn_rate = -1;
+    cli->exit_code_on_error = -1;
     for (int i = 0; i < argc; i++) {
         char *arg = argv[i];
         if (arg[0] != '-' || arg[1] == '\0') {
@@ -266,11 +327,18 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
         const char *v = value_of(argc, argv, &i, inline_value);
         if (v == NULL)
             return tide_err_set(err, "%s needs a value (see 'tide help')", flag);
+        cli->locust_flags = cli->locust_flags || locust_only(flag);
         if (parse_valued(flag, (char *)v, cli, err) != 0) /* argv is writable */
             return -1;
     }
     if (cli->script == NULL)
         return tide_err_set(err, "no script given (usage: tide run SCRIPT [options])");
+    size_t len = strlen(cli->script);
+    if (len >= 3 && strcmp(cli->script + len - 3, ".py") == 0)
+        return tide_err_set(err,
+                            "%s is Python: tide scenarios are Lua; Locust's flags work as they "
+                            "are (see docs/cli.md#locust-flags)",
+                            cli->script);
     if (cli->spawn_rate > 0 && cli->users < 0)
         return tide_err_set(err, "-r/--spawn-rate needs -u/--users");
     return 0;

@@ -35,10 +35,14 @@ struct tide_cli {
     double spawn_rate; /* Locust -r */
     const char *csv_prefix;
     const char *html_path;
-    int64_t vu_memory; /* --vu-memory in bytes; 0: not given */
+    int64_t vu_memory;          /* --vu-memory in bytes; 0: not given */
+    bool no_default_thresholds; /* --no-default-thresholds */
+    bool locust_flags;          /* a flag only Locust has was used (verdict.h: Locust's rule) */
+    int exit_code_on_error;     /* Locust's --exit-code-on-error; -1: not given */
 };
 
-/* Parses argv (after "run"). Returns 0, or -1 with a one-line message. */
+/* Parses argv (after "run"). Returns 0, or -1 with a one-line message: also for a Python
+ * script (scenarios are Lua) and for k6's "--out json=FILE" (--out takes a folder). */
 int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err);
 /* True when the CLI sets the load shape (so the script's scenarios are replaced). */
 bool tide_cli_shapes_load(const struct tide_cli *cli);

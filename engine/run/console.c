@@ -177,8 +177,9 @@ void tide_console_summary(FILE *out, const cJSON *summary)
             char o[32] = "no data";
             if (cJSON_IsNumber(obs))
                 snprintf(o, sizeof o, "%g", obs->valuedouble);
-            fprintf(out, "    %s %s: %s  (observed %s)\n", ok ? "✓" : "✗", str(t, "metric"),
-                    str(t, "expression"), o);
+            bool dflt = strcmp(str(t, "source"), "default") == 0; /* verdict.h */
+            fprintf(out, "    %s %s: %s  (observed %s)%s\n", ok ? "✓" : "✗", str(t, "metric"),
+                    str(t, "expression"), o, dflt ? "  default check" : "");
         }
     }
     const cJSON *serr = cJSON_GetObjectItemCaseSensitive(summary, "script_errors");

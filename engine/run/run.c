@@ -82,6 +82,12 @@ struct run {
     int max_fds;
     struct tide_agg lag_total, cpu_total;
     int *stage_seen; /* per scenario: last schedule event logged */
+    /* the verdict: the default checks (verdict.h) and the one line that says why a run did
+     * not pass */
+    enum tide_verdict_rule rule;
+    int locust_exit;
+    struct tide_default_check defaults[TIDE_DEFAULT_COUNT];
+    char reason[700];
 };
 
 #define SATURATED_LAG_MS  10.0
@@ -219,6 +225,13 @@ static int thresholds_init(struct run *r, struct tide_err *err)
     }
     if (r->max_window_s > 0)
         r->win = calloc((size_t)r->max_window_s, sizeof *r->win);
+    const char **metrics = calloc((size_t)(r->nthr > 0 ? r->nthr : 1), sizeof *metrics);
+    if (metrics == NULL)
+        return tide_err_set(err, "out of memory");
+    for (int i = 0; i < r->nthr; i++)
+        metrics[i] = r->thr[i].t.key.metric;
+    tide_defaults_init(r->defaults, r->rule, metrics, r->nthr); /* the user's replace them */
+    free(metrics);
     return 0;
 }
 
@@ -556,6 +569,23 @@ static cJSON *thresholds_json(const struct run *r)
         cJSON_AddBoolToObject(o, "aborted", t->aborted);
         cJSON_AddItemToArray(arr, o);
     }
+    for (int i = 0; i < TIDE_DEFAULT_COUNT; i++) {
+        const struct tide_default_check *d = &r->defaults[i];
+        if (!d->active)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "metric", d->metric);
+        cJSON_AddStringToObject(o, "expression", d->expression);
+        cJSON_AddStringToObject(o, "source", "default");
+        cJSON_AddBoolToObject(o, "ok", d->ok);
+        if (isfinite(d->observed))
+            cJSON_AddNumberToObject(o, "observed", round(d->observed * 1e6) / 1e6);
+        else
+            cJSON_AddNullToObject(o, "observed");
+        cJSON_AddBoolToObject(o, "abort_on_fail", false);
+        cJSON_AddBoolToObject(o, "aborted", false);
+        cJSON_AddItemToArray(arr, o);
+    }
     return arr;
 }
 
@@ -776,6 +806,82 @@ static void end_events(struct run *r)
     tide_audit_event(&r->audit, "generator_bound", gf);
 }
 
+/* The value of tag 'key' of the series of 'metric' with the largest sum, into 'out' ("" when
+ * the metric has no series). */
+static void most_frequent(const struct tide_registry *reg, int metric, const char *key, char *out,
+                          size_t len)
+{
+    double best = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < tide_registry_size(reg); i++) {
+        const struct tide_series *se = tide_registry_at(reg, i);
+        if (se->metric != metric || se->agg.sum <= best)
+            continue;
+        char scratch[2048];
+        struct tide_tags t;
+        tide_tags_parse(se->tags, scratch, sizeof scratch, &t);
+        for (int k = 0; k < t.n; k++) {
+            if (strcmp(t.key[k], key) == 0) {
+                snprintf(out, len, "%s", t.value[k]);
+                best = se->agg.sum;
+            }
+        }
+    }
+}
+
+static double total_of(const struct run *r, int metric, bool nonzero)
+{
+    struct tide_agg a;
+    tide_registry_aggregate(r->total, metric, NULL, NULL, &a);
+    double v = nonzero ? (double)a.nonzero : a.sum;
+    tide_agg_fini(&a);
+    return v;
+}
+
+/* Judges the default checks on the run's totals; false with r->reason when one failed. */
+static bool judge_defaults(struct run *r)
+{
+    char top_error[300], top_script[300];
+    most_frequent(r->total, TIDE_M_FAILURES, "error", top_error, sizeof top_error);
+    most_frequent(r->total, TIDE_M_SCRIPT_ERRORS, "message", top_script, sizeof top_script);
+    struct tide_run_counts c = {
+        .reqs = total_of(r, TIDE_M_HTTP_REQS, false),
+        .failed = total_of(r, TIDE_M_HTTP_REQ_FAILED, true),
+        .iterations = total_of(r, TIDE_M_ITERATIONS, false),
+        .script_errors = total_of(r, TIDE_M_SCRIPT_ERRORS, false),
+        .top_error = top_error,
+        .top_script_error = top_script,
+    };
+    return tide_defaults_judge(r->defaults, r->rule, &c, r->reason, sizeof r->reason);
+}
+
+/* r->reason for a run that failed on a user threshold, verify() or saturation. */
+static void failure_reason(struct run *r, const struct tide_outcome *o)
+{
+    int failing = 0;
+    const struct thr *first = NULL;
+    for (int i = 0; i < r->nthr; i++) {
+        if (!r->thr[i].ok && failing++ == 0)
+            first = &r->thr[i];
+    }
+    if (first != NULL) {
+        char obs[40] = "no data";
+        if (isfinite(first->observed))
+            snprintf(obs, sizeof obs, "%g", first->observed);
+        char more[48] = "";
+        if (failing > 1)
+            snprintf(more, sizeof more, "; %d more thresholds failed", failing - 1);
+        snprintf(r->reason, sizeof r->reason, "threshold %s: %s not met (observed %s)%s",
+                 first->t.key.text, first->t.expr_text, obs, more);
+    } else if (o->verify_failed) {
+        snprintf(r->reason, sizeof r->reason, "verify() failed (see the verify section)");
+    } else if (o->saturated_fails) {
+        snprintf(r->reason, sizeof r->reason,
+                 "the load generator was saturated for %lld of %lld s (--fail-on-saturation)",
+                 (long long)r->saturated_s, (long long)r->health_s);
+    }
+}
+
 static int decide(struct run *r, bool interrupted, bool verify_ok, const char **status)
 {
     struct tide_outcome o = {0};
@@ -787,7 +893,23 @@ static int decide(struct run *r, bool interrupted, bool verify_ok, const char **
     o.verify_failed = !verify_ok && r->cfg.verify_fails_run;
     o.saturated_fails = r->cfg.fail_on_saturation && generator_bound(r);
     o.threshold_abort = r->threshold_abort;
-    return tide_verdict(&o, status);
+    o.defaults_failed = !judge_defaults(r);
+    o.defaults_exit = r->rule == TIDE_RULE_LOCUST ? r->locust_exit : TIDE_EXIT_THRESHOLDS;
+    int code = tide_verdict(&o, status);
+    if (interrupted)
+        snprintf(r->reason, sizeof r->reason,
+                 "interrupted by %s (the report holds the results up to then)",
+                 got_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    else if (o.aborted)
+        snprintf(r->reason, sizeof r->reason, "%s", r->shared.abort_reason);
+    else if (r->threshold_abort)
+        snprintf(r->reason, sizeof r->reason, "%s", r->threshold_abort_reason);
+    else if ((!o.thresholds_ok || o.verify_failed || o.saturated_fails) &&
+             code == TIDE_EXIT_THRESHOLDS)
+        failure_reason(r, &o); /* before a default check's reason */
+    if (code == TIDE_EXIT_OK)
+        r->reason[0] = '\0';
+    return code;
 }
 
 /* The measured duration: without the warm-up, unless that leaves nothing. */
@@ -825,6 +947,10 @@ static cJSON *run_json(const struct run *r, const char *status, int code)
     else
         cJSON_AddNullToObject(run, "abort_reason");
     cJSON_AddBoolToObject(run, "generator_bound", generator_bound(r));
+    if (r->reason[0] != '\0')
+        cJSON_AddStringToObject(run, "reason", r->reason);
+    else
+        cJSON_AddNullToObject(run, "reason");
     return run;
 }
 
@@ -939,6 +1065,10 @@ static int finish(struct run *r, bool interrupted)
     if (!r->cfg.quiet)
         printf("  %s: report in %s/ (report.html, summary.json, stats.csv, junit.xml)\n",
                code == 0 ? "passed" : status, r->dir);
+    if (r->reason[0] != '\0') {
+        fflush(stdout); /* the reason is the last line, also when both go to one terminal */
+        tide_log(TIDE_LOG_ERROR, "%s: %s", status, r->reason);
+    }
     return code;
 }
 
@@ -1090,6 +1220,13 @@ int tide_run_main(int argc, char **argv)
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         code = TIDE_EXIT_USAGE;
     } else {
+        /* Locust's rule only for a Locust user who set no threshold (verdict.h) */
+        if (cli.no_default_thresholds)
+            r->rule = TIDE_RULE_NONE;
+        else if (cli.locust_flags && r->cfg.nthresholds == 0)
+            r->rule = TIDE_RULE_LOCUST;
+        r->locust_exit =
+            cli.exit_code_on_error >= 0 ? cli.exit_code_on_error : TIDE_LOCUST_EXIT_DEFAULT;
         code = run_with(r);
     }
     free_run(r);

@@ -81,7 +81,11 @@ s = load_json(os.path.join(out, "summary.json"))
 vus = [row["vus"] for row in s["history"]]
 check(max(vus) == 10, "ramping-vus reaches 10 VUs", vus)
 check(vus[0] < 10, "ramping starts below the target", vus)
-check(vus[-1] <= 2, "ramps down at the end", vus)
+# Ramping down to 0 ends the VUs at the stage's end; were they not asked to stop, the run would
+# wait out graceful_ramp_down (30 s) and interrupt them. (The last history row is the peak of
+# a partial second, which a busy machine can shift, so it is not the measure.)
+check(s["run"]["duration_s"] < 20, "ramps down at the end: the run ends with its stages",
+      s["run"]["duration_s"])
 check_eq(metric(s, "vus_max", "max"), 10, "vus_max")
 
 # --- a VU whose vu_setup fails is not replaced over and over ---
@@ -194,7 +198,10 @@ end
 out = os.path.join(work, "unreach")
 r = run(["run", script5, "--host", "http://127.0.0.1:%d" % port, "--iterations", "5",
          "--quiet", "--out", out])
-check_eq(r.returncode, 0, "unreachable server is not an internal error")
+# measured, and failed by the default check "no request succeeded" (99), not an internal error
+check_eq(r.returncode, 99, "unreachable server is not an internal error")
+check("tide: failed: no request succeeded (5 of 5 failed" in r.stderr, "one line says why",
+      r.stderr[-500:])
 s = load_json(os.path.join(out, "summary.json"))
 check_eq(metric(s, "http_req_failed", "rate"), 1, "all requests failed")
 check(any("connect" in e["error"].lower() for e in s["errors"]), "failures.csv names the error",

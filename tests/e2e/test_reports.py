@@ -33,7 +33,10 @@ good = os.path.join(work, "good")
 r = run(["run", flow, "--host", url, "--vus", "4", "--iterations", "200", "--out", good])
 check_eq(r.returncode, 0, "passing thresholds exit 0")
 s = load_json(os.path.join(good, "summary.json"))
-check_eq([t["ok"] for t in s["thresholds"]], [True, True, True], "all thresholds ok")
+check_eq([t["ok"] for t in s["thresholds"] if t["source"] != "default"], [True, True, True],
+         "all thresholds ok")
+check_eq(sorted(t["metric"] for t in s["thresholds"] if t["source"] == "default"),
+         ["http_req_failed", "iterations", "tide_script_errors"], "the default checks are listed")
 check("✓ http_req_duration: p(95)<2000" in r.stdout, "summary lists thresholds", r.stdout[-800:])
 
 # --- one that fails: exit 99 and it says which; CLI thresholds merge with the script's ---

@@ -20,6 +20,14 @@ def report_written(out):
     return os.path.exists(os.path.join(out, "summary.json"))
 
 
+def failed_normally(r, what):
+    """A run whose every iteration raised or was stopped ends normally, failed by the default
+    checks (docs/cli.md "Default checks"): exit 99 and one line saying why, not a crash."""
+    check_eq(r.returncode, 99, what)
+    check(len([l for l in r.stderr.splitlines() if l.startswith("tide: failed: ")]) == 1,
+          what + ": one line says why", r.stderr[-400:])
+
+
 # --- error values whose __tostring raises: no PANIC anywhere ---
 top = script("top.lua", "error(%s)\nfunction run() end\n" % BAD)
 r = run(["run", top, "--iterations", "1", "--out", os.path.join(work, "top")], timeout=60)
@@ -38,7 +46,7 @@ for fn, want, n in (("run", "(error object is a table value)", 3),
                   ("function run() end\n" if fn != "run" else ""))
     out = os.path.join(work, fn)
     r = run(["run", path, "--vus", "1", "--iterations", "3", "--out", out], timeout=60)
-    check_eq(r.returncode, 0, "%s(): the run completes" % fn)
+    failed_normally(r, "%s(): the run completes" % fn)
     check("PANIC" not in r.stderr, "%s(): no panic" % fn, r.stderr[-400:])
     if check(report_written(out), "%s(): report written" % fn):
         errs = {e["message"]: e["count"] for e in load_json(os.path.join(out, "summary.json"))
@@ -70,7 +78,7 @@ for name, vus, body in cases:
     except subprocess.TimeoutExpired:
         check(False, "busy loop (%s): the run did not end" % name)
         continue
-    check_eq(r.returncode, 0, "busy loop (%s): a normal end" % name)
+    failed_normally(r, "busy loop (%s): a normal end" % name)
     lines = [l for l in r.stderr.splitlines() if "busy loop?" in l]
     check(len(lines) == 1 and "VU 1 still running" in lines[0] and "s after the stop" in lines[0],
           "busy loop (%s): one line naming the VU" % name, r.stderr[-600:])
@@ -123,7 +131,7 @@ for name, body in HOARD.items():
     except subprocess.TimeoutExpired:
         check(False, "hoarding (%s): the run did not end" % name)
         continue
-    check_eq(r.returncode, 0, "hoarding (%s): a normal end" % name)
+    failed_normally(r, "hoarding (%s): a normal end" % name)
     msg = "out of memory (Lua memory cap 8 MiB per VU)"
     check(msg in r.stderr, "hoarding (%s): says so" % name, r.stderr[-600:])
     if check(report_written(out), "hoarding (%s): report written" % name):

@@ -169,6 +169,12 @@ static inline cJSON *fx_run_section(const char *status, double exit_code)
     cJSON_AddNumberToObject(run, "exit_code", exit_code);
     cJSON_AddNullToObject(run, "abort_reason");
     cJSON_AddBoolToObject(run, "generator_bound", false);
+    if (strcmp(status, "passed") == 0)
+        cJSON_AddNullToObject(run, "reason");
+    else
+        cJSON_AddStringToObject(run, "reason",
+                                "threshold http_req_duration: p(99)<120 not met (observed "
+                                "140.992)");
     return run;
 }
 

@@ -235,15 +235,20 @@ static void test_junit_counts_match_summary(const cJSON *s, const char *dir)
     char *text = render(s, fx_path(path, sizeof path, dir, "junit.xml"));
     struct xml x;
     check_wellformed(text, &x);
-    /* 4 thresholds (1 failed), 4 checks (1 failed), 2 verify checks */
-    CHECK(x.root_tests == 10);
-    CHECK(x.root_failures == 2);
+    /* run: status, failed requests, script errors (all failed: the run failed); 4 thresholds
+     * (1 failed), 4 checks (1 failed), 2 verify checks */
+    CHECK(x.root_tests == 13);
+    CHECK(x.root_failures == 5);
     CHECK(x.root_errors == 0);
-    CHECK(text && fx_count(text, "<testsuite ") == 3);
+    CHECK(text && fx_count(text, "<testsuite ") == 4);
+    CHECK(text && strstr(text, "<testsuite name=\"run\" tests=\"3\" failures=\"3\"") != NULL);
     CHECK(text &&
           strstr(text, "<testsuite name=\"thresholds\" tests=\"4\" failures=\"1\"") != NULL);
     CHECK(text && strstr(text, "<testsuite name=\"checks\" tests=\"4\" failures=\"1\"") != NULL);
     CHECK(text && strstr(text, "<testsuite name=\"verify\" tests=\"2\" failures=\"0\"") != NULL);
+    CHECK(text &&
+          strstr(text, "<failure type=\"failed\" message=\"failed: threshold "
+                       "http_req_duration: p(99)&lt;120 not met (observed 140.992)\"") != NULL);
     CHECK(text && strstr(text, "time=\"60.000\" timestamp=\"2026-11-25T15:30:00\"") != NULL);
     /* the failure names the observed value */
     CHECK(text && strstr(text, "<testcase classname=\"http_req_duration\" name=\"p(99)&lt;120\" "
@@ -273,7 +278,7 @@ static void test_junit_escapes_hostile_text(const char *dir)
     char *text = render(s, fx_path(path, sizeof path, dir, "hostile.xml"));
     struct xml x;
     check_wellformed(text, &x);
-    CHECK(x.root_tests == 2 && x.root_failures == 1 && x.root_errors == 1);
+    CHECK(x.root_tests == 5 && x.root_failures == 1 && x.root_errors == 1);
     CHECK(text && strstr(text, "name=\"tide r&quot;1\"") != NULL);
     CHECK(text && strstr(text, "classname=\"m{name:&lt;x&gt;}\"") != NULL);
     CHECK(text && strstr(text, "failed: observed no value (the metric has no samples)") != NULL);
@@ -291,8 +296,82 @@ static void test_junit_of_empty_run(const char *dir)
     char *text = render(s, fx_path(path, sizeof path, dir, "empty.xml"));
     struct xml x;
     check_wellformed(text, &x);
-    CHECK(x.root_tests == 0);
+    CHECK(x.root_tests == 3 && x.root_failures == 0); /* the run suite's cases, passing */
     CHECK(text && strstr(text, "timestamp=") == NULL);
+    free(text);
+    cJSON_Delete(s);
+}
+
+/* A summary with the given status, reason, request and script-error counts. */
+static cJSON *status_summary(const char *status, const char *reason_key, const char *reason,
+                             double reqs, double failed, double script_errors)
+{
+    cJSON *s = cJSON_Parse("{\"schema\":\"tide.summary/1\",\"run\":{\"id\":\"r\"},"
+                           "\"metrics\":{},\"errors\":[],\"script_errors\":[],"
+                           "\"thresholds\":[],\"checks\":[],\"verify\":null}");
+    cJSON *run = cJSON_GetObjectItem(s, "run");
+    cJSON_AddStringToObject(run, "status", status);
+    if (reason != NULL)
+        cJSON_AddStringToObject(run, reason_key, reason);
+    cJSON *m = cJSON_GetObjectItem(s, "metrics");
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "http_reqs"), "count", reqs);
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "http_req_failed"), "passes", failed);
+    if (failed > 0) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "error", "HTTP 503");
+        cJSON_AddNumberToObject(e, "occurrences", failed);
+        cJSON_AddItemToArray(cJSON_GetObjectItem(s, "errors"), e);
+    }
+    if (script_errors > 0) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "message", "x.lua:3: boom");
+        cJSON_AddNumberToObject(e, "count", script_errors);
+        cJSON_AddItemToArray(cJSON_GetObjectItem(s, "script_errors"), e);
+    }
+    return s;
+}
+
+/* An aborted or interrupted run, or one failed by a default check, has failures in junit.xml,
+ * even without any threshold or check: the file agrees with the exit code. */
+static void test_junit_reflects_run_status(const char *dir)
+{
+    char path[512];
+    struct xml x;
+    cJSON *s = status_summary("aborted", "abort_reason", "tide.abort: login impossible", 10, 0, 0);
+    char *text = render(s, fx_path(path, sizeof path, dir, "aborted.xml"));
+    check_wellformed(text, &x);
+    CHECK(x.root_failures == 1);
+    CHECK(text && strstr(text, "<failure type=\"aborted\" message=\"aborted: tide.abort: login "
+                               "impossible\"") != NULL);
+    free(text);
+    cJSON_Delete(s);
+
+    s = status_summary("interrupted", "reason", "interrupted by SIGINT", 10, 2, 1);
+    text = render(s, fx_path(path, sizeof path, dir, "interrupted.xml"));
+    check_wellformed(text, &x);
+    CHECK(x.root_failures == 3);
+    CHECK(text && strstr(text, "<failure type=\"interrupted\"") != NULL);
+    CHECK(text &&
+          strstr(text, "message=\"2 of 10 requests failed; most often: HTTP 503\"") != NULL);
+    CHECK(text && strstr(text, "message=\"1 script errors; most often: x.lua:3: boom\"") != NULL);
+    free(text);
+    cJSON_Delete(s);
+
+    s = status_summary("failed", "reason", "no request succeeded (47 of 47 failed: HTTP 503)", 47,
+                       47, 0);
+    text = render(s, fx_path(path, sizeof path, dir, "failed.xml"));
+    check_wellformed(text, &x);
+    CHECK(x.root_failures == 2);
+    CHECK(text && strstr(text, "message=\"failed: no request succeeded (47 of 47 failed: HTTP "
+                               "503)\"") != NULL);
+    free(text);
+    cJSON_Delete(s);
+
+    /* a run that passed: its thresholds allowed the failed requests, nothing fails */
+    s = status_summary("passed", "reason", NULL, 100, 3, 0);
+    text = render(s, fx_path(path, sizeof path, dir, "passed.xml"));
+    check_wellformed(text, &x);
+    CHECK(x.root_tests == 3 && x.root_failures == 0);
     free(text);
     cJSON_Delete(s);
 }
@@ -301,8 +380,9 @@ static void test_junit_of_empty_run(const char *dir)
  * 'test_report_junit --schema'), skipped (exit 77) where xmllint is not installed. */
 static void test_junit_valid_against_schema(const char *dir)
 {
-    const char *files[] = {"junit.xml", "hostile.xml", "empty.xml"};
-    for (int i = 0; i < 3; i++) {
+    const char *files[] = {"junit.xml",  "hostile.xml",     "empty.xml", "aborted.xml",
+                           "failed.xml", "interrupted.xml", "passed.xml"};
+    for (int i = 0; i < 7; i++) {
         char cmd[1200];
         snprintf(cmd, sizeof cmd,
                  "out=$(xmllint --noout --schema '%s/tests/fixtures/junit.xsd' '%s/%s' 2>&1) "
@@ -332,6 +412,7 @@ int main(int argc, char **argv)
     test_junit_counts_match_summary(s, dir);
     test_junit_escapes_hostile_text(dir);
     test_junit_of_empty_run(dir);
+    test_junit_reflects_run_status(dir);
     if (schema)
         test_junit_valid_against_schema(dir);
     cJSON_Delete(s);
