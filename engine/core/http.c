@@ -68,10 +68,12 @@ static int error_code_of(CURLcode c)
     }
 }
 
-static void set_error(struct tide_http_result *res, CURLcode c)
+static void set_error(struct tide_http_result *res, CURLcode c, long status)
 {
     res->status = 0;
     res->error_code = error_code_of(c);
+    if (c == CURLE_UNSUPPORTED_PROTOCOL && status >= 300 && status < 400)
+        res->error_code = TIDE_HTTP_ERR_REDIRECT_SCHEME; /* not followed (http, https only) */
     if (res->error[0] == '\0') /* libcurl left no detail in its error buffer */
         snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(c));
     /* libcurl's generic text: one row per kind of error in the failures table */
@@ -95,11 +97,13 @@ static void read_timings(CURL *e, struct tide_http_timings *t)
 static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
 {
     struct tide_http_result *res = &t->res;
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     if (c == CURLE_OK) {
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
+        res->status = status;
         res->error[0] = '\0'; /* a recovered failure (another address) may have left text */
     } else {
-        set_error(res, c);
+        set_error(res, c, status);
     }
     read_timings(e, &res->timings);
     curl_off_t up = 0;
@@ -303,6 +307,9 @@ static CURL *easy_new(void)
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* enable the cookie engine, no file */
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, e);
+    /* a script or a server's redirect must not reach file://, dict://, gopher://... */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     return e;
 }
 
@@ -414,7 +421,7 @@ static void reset_result(struct tide_http_result *res)
 static int fail(struct tide_transfer *t, CURLcode c)
 {
     t->res.started_us = t->res.ended_us = tide_now_us();
-    set_error(&t->res, c);
+    set_error(&t->res, c, 0);
     t->res.url.len = 0;
     if (t->spec.url.data != NULL)
         tide_buf_append(&t->res.url, t->spec.url.data, t->spec.url.len);

@@ -41,6 +41,9 @@ struct tide_http_timings {
     int64_t total;      /* last byte */
 };
 
+/* error_code of a redirect to a scheme other than http or https (file://...): not followed. */
+#define TIDE_HTTP_ERR_REDIRECT_SCHEME 1410
+
 /* What came back. 'error_code' 0: a response arrived (whatever its status). */
 struct tide_http_result {
     long status;             /* 0 on a transport error */
