@@ -32,6 +32,9 @@ struct tide_transfer_state {
     CURLU *cu;                  /* the URL parsed once while it does not change */
     char *cu_url;               /* the text 'cu' holds */
     struct curl_slist *headers; /* the request's header lines */
+    int sends;                  /* requests libcurl was about to send in this transfer */
+    bool answered;              /* response bytes came since the last send */
+    bool resend_refused;        /* a hidden re-send was stopped (on_prereq) */
 };
 
 struct tide_session {
@@ -99,7 +102,15 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
     struct tide_http_result *res = &t->res;
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    if (c == CURLE_OK) {
+    if (c == CURLE_ABORTED_BY_CALLBACK && t->state->resend_refused) {
+        res->status = 0;
+        res->error_code = 1220;
+        snprintf(res->error, sizeof res->error,
+                 "connection closed without a response (reused keep-alive connection); "
+                 "not re-sent");
+        snprintf(res->error_kind, sizeof res->error_kind,
+                 "Connection closed without a response, not re-sent");
+    } else if (c == CURLE_OK) {
         res->status = status;
         res->error[0] = '\0'; /* a recovered failure (another address) may have left text */
     } else {
@@ -256,10 +267,30 @@ void tide_http_free(struct tide_http *h)
     free(h);
 }
 
+/* CURLOPT_PREREQFUNCTION: called before each request libcurl sends, redirects included.
+ * When the previous request of this transfer got no byte back, this is libcurl re-sending it
+ * on a fresh connection after a reused one failed (7.88 has no option to turn that off): the
+ * server may have acted on it (a POST twice), and tide would count one request where the
+ * server saw two. Refused: the attempt ends as a counted failure (error 1220). */
+static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    struct tide_transfer *t = clientp;
+    struct tide_transfer_state *s = t->state;
+    if (s->sends > 0 && !s->answered) {
+        s->resend_refused = true;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    s->sends++;
+    s->answered = false;
+    return CURL_PREREQFUNC_OK;
+}
+
 /* CURLOPT_WRITEFUNCTION */
 static size_t on_body(char *p, size_t size, size_t n, void *userp)
 {
     struct tide_transfer *t = userp;
+    t->state->answered = true;
     t->res.body_bytes += n;
     if (t->spec.discard_body)
         return n;
@@ -270,6 +301,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *userp)
 static size_t on_header(char *p, size_t size, size_t n, void *userp)
 {
     struct tide_transfer *t = userp;
+    t->state->answered = true;
     if (n > 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (after a redirect or 100) */
         t->res.headers.len = 0;
         t->res.body.len = 0;
@@ -310,6 +342,7 @@ static CURL *easy_new(void)
     /* a script or a server's redirect must not reach file://, dict://, gopher://... */
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
     return e;
 }
 
@@ -324,7 +357,11 @@ static CURL *easy_get(struct tide_http *h, struct tide_transfer *t)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->res.error);
     curl_easy_setopt(e, CURLOPT_SHARE, t->spec.session != NULL ? t->spec.session->share : NULL);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
     t->state->easy = e;
+    t->state->sends = 0;
+    t->state->answered = false;
+    t->state->resend_refused = false;
     return e;
 }
 

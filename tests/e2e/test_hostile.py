@@ -152,6 +152,30 @@ check("OUT token=***" in r.stdout, "handle_summary stdout: written, redacted", r
 check("ERR token=***" in r.stderr, "handle_summary stderr: written, redacted", r.stderr[-300:])
 check("s3cr3t-hostile-value" not in r.stdout + r.stderr, "handle_summary: no secret in clear")
 
+# --- 2. no hidden re-sends: a reset on a reused connection is one counted failure ---
+reset_target, reset_base = start_target("--reset-rate", "0.2", "--seed", "7")
+s = script("resend.lua", r'''
+local http = require "tide.http"
+function run()
+  http.post("/echo", "x")
+  http.get("/health")
+end
+''')
+out = os.path.join(work, "resend")
+http_json(reset_base + "/_stats/reset", method="POST")
+r = run(["run", s, "--host", reset_base, "--vus", "5", "--iterations", "150", "--quiet",
+         "--out", out], timeout=120)
+sent = http_json(reset_base + "/_stats")
+summ = summary_of(out)
+check_eq(metric(summ, "http_reqs", "count"), 300, "re-sends: tide counted every request")
+check_eq(sent["total_requests"], metric(summ, "http_reqs", "count"),
+         "re-sends: the server received exactly what tide counted")
+resets = sum(v.get("reset", 0) for v in sent["requests"].values())
+check(resets > 0, "re-sends: the fault happened", sent)
+kinds = [e["error"] for e in summ.get("errors", [])]
+check(any("not re-sent" in k for k in kinds), "re-sends: the refused re-send is named", kinds)
+stop(reset_target)
+
 stop(target)
 redir.shutdown()
 done()
