@@ -313,6 +313,14 @@ static void read_options(lua_State *L, int opts, struct tide_vu_request *r)
     if (lua_getfield(L, opts, "discard_body") != LUA_TNIL)
         sp->discard_body = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    if (lua_getfield(L, opts, "max_body") != LUA_TNIL) {
+        lua_Integer mb = luaL_checkinteger(L, -1);
+        if (mb < 0 || (lua_Unsigned)mb > TIDE_HTTP_BODY_BUDGET)
+            luaL_error(L, "tide.http: max_body must be 0 to %d bytes (got %I)",
+                       (int)TIDE_HTTP_BODY_BUDGET, mb);
+        sp->max_body = (size_t)mb;
+    }
+    lua_pop(L, 1);
     if (lua_getfield(L, opts, "tags") == LUA_TTABLE) {
         char canon[1024];
         tide_lua_tags(L, -1, canon, sizeof canon);
@@ -343,6 +351,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     sp->timeout_ms = DEFAULT_TIMEOUT_MS;
     sp->redirects = DEFAULT_REDIRECTS;
     sp->discard_body = false;
+    sp->max_body = TIDE_HTTP_MAX_BODY;
     sp->one_use = false;
     sp->insecure = config_of(L)->insecure;
     sp->session = tide_vu_share(vu);
@@ -429,6 +438,13 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, res->body.data != NULL ? res->body.data : "", res->body.len);
     lua_setfield(L, -2, "body");
+    if (res->truncated) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "truncated");
+    }
+    if (res->body.len >= ((size_t)1 << 20)) /* pay the collector for it now: the garbage of */
+        lua_gc(L, LUA_GCSTEP, (int)(res->body.len >> 10)); /* big bodies must not pile up */
+    tide_http_body_done(&r->r); /* copied: the buffer and its budget go back now */
     /* headers and timings are built when first read: most iterations never look */
     const char *h = res->headers.data != NULL ? res->headers.data : "";
     lua_pushstring(L, strncmp(h, "HTTP/2", 6) == 0     ? "HTTP/2"

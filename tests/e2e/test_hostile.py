@@ -44,6 +44,76 @@ class Redirector(http.server.BaseHTTPRequestHandler):
         pass
 
 
+# Big bodies and header floods (the target sends 16 MiB at most).
+class Hostile(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path.startswith("/big/"):
+            n = int(self.path.split("/")[2]) << 20
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            chunk = b"x" * (1 << 20)
+            try:
+                for _ in range(n >> 20):
+                    self.wfile.write(chunk)
+            except OSError:
+                pass
+            return
+        if self.path == "/hugeheader":
+            self.send_response(200)
+            self.send_header("X-Huge", "h" * (1 << 20))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # tide resets connections on purpose (truncated bodies, refused headers)
+
+
+hostile = QuietServer(("127.0.0.1", 0), Hostile)
+threading.Thread(target=hostile.serve_forever, daemon=True).start()
+hostile_base = "http://127.0.0.1:%d" % hostile.server_address[1]
+
+RSS_BOUND_MB = 256  # docs/reliability.md
+
+
+def peak_rss_run(args, timeout=120):
+    """Runs tide, sampling its peak RSS (VmHWM) until it ends; returns (exit code, stderr,
+    peak MB)."""
+    p = subprocess.Popen([TIDE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    err = []
+    t = threading.Thread(target=lambda: err.append(p.stderr.read()), daemon=True)
+    t.start()
+    peak, deadline = 0, time.time() + timeout
+    while p.poll() is None and time.time() < deadline:
+        try:
+            with open("/proc/%d/status" % p.pid) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]) // 1024)
+        except OSError:
+            pass
+        time.sleep(0.05)
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+    t.join(5)
+    return p.returncode, "".join(err), peak
+
+
 redir = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
 threading.Thread(target=redir.serve_forever, daemon=True).start()
 redir_base = "http://127.0.0.1:%d" % redir.server_address[1]
@@ -176,6 +246,109 @@ kinds = [e["error"] for e in summ.get("errors", [])]
 check(any("not re-sent" in k for k in kinds), "re-sends: the refused re-send is named", kinds)
 stop(reset_target)
 
+# --- 3. bounded memory ---
+# 10k+ distinct URLs without a name: series capped, a warning, RSS bounded, report written
+s = script("cardinality.lua", r'''
+local http = require "tide.http"
+local tide = require "tide"
+local function letters(n)
+  local s = ""
+  repeat s = s .. string.char(97 + n % 26); n = n // 26 until n == 0
+  return s
+end
+function run()
+  http.get("/users/" .. letters(tide.vu.id * 1000000 + tide.vu.iteration))
+end
+''')
+out = os.path.join(work, "cardinality")
+rc, err, peak = peak_rss_run(["run", s, "--host", base, "--vus", "10", "--iterations", "12000",
+                              "--duration", "20s", "--quiet", "--out", out])
+check_eq(rc, 0, "cardinality: the run completes")
+check(peak < RSS_BOUND_MB, "cardinality: peak RSS under %d MB" % RSS_BOUND_MB, "%d MB" % peak)
+check("more than 250 series" in err and "name" in err, "cardinality: a warning naming the cap",
+      err[-500:])
+check_eq(err.count("more than 250 series"), 1, "cardinality: warned once")
+if check(os.path.exists(os.path.join(out, "summary.json")), "cardinality: report written"):
+    summ = summary_of(out)
+    check_eq(metric(summ, "http_reqs", "count"), 12000, "cardinality: every request counted")
+    names = {e["name"] for e in summ["endpoints"]}
+    check("(other)" in names and len(names) <= 251, "cardinality: endpoints folded", len(names))
+    check(os.path.getsize(os.path.join(out, "summary.json")) < 8 << 20,
+          "cardinality: summary.json stays small")
+
+# an error message carrying an id per iteration: grouped, printed once, bounded
+s = script("errids.lua", r'''
+local tide = require "tide"
+function run()
+  error("order " .. (tide.vu.id * 100000 + tide.vu.iteration) .. " was rejected")
+end
+''')
+out = os.path.join(work, "errids")
+r = run(["run", s, "--host", base, "--vus", "4", "--iterations", "4000", "--quiet", "--out",
+         out], timeout=120)
+errs = summary_of(out)["script_errors"]
+check(len(errs) == 1, "error ids: one group", errs[:3])
+check(errs and errs[0]["message"].endswith("order N was rejected") and errs[0]["count"] == 4000,
+      "error ids: the id folded, every error counted", errs[:1])
+check(r.stderr.count("was rejected") == 1, "error ids: printed once", r.stderr[-400:])
+s = script("errwords.lua", r'''
+local tide = require "tide"
+function run()
+  local n, w = tide.vu.id * 1000 + tide.vu.iteration, ""
+  repeat w = w .. string.char(97 + n % 26); n = n // 26 until n == 0
+  error("user " .. w .. " unknown")
+end
+''')
+out = os.path.join(work, "errwords")
+r = run(["run", s, "--host", base, "--vus", "2", "--iterations", "1000", "--quiet", "--out",
+         out], timeout=120)
+errs = summary_of(out)["script_errors"]
+check(len(errs) <= 101, "distinct messages: at most 100 groups and the rest", len(errs))
+check_eq(sum(e["count"] for e in errs), 1000, "distinct messages: every error counted")
+check(any(e["message"] == "(other script errors)" for e in errs), "distinct messages: folded")
+check(r.stderr.count("unknown") <= 102, "distinct messages: stderr bounded",
+      r.stderr.count("unknown"))
+
+# a 300 MiB body: counted, kept up to 16 MiB, res.truncated; RSS bounded
+s = script("bigbody.lua", r'''
+local http = require "tide.http"
+function run()
+  local r = http.get("%s/big/300")
+  print("BIG", r.status, #r.body, tostring(r.truncated))
+  r = http.get("%s/big/2", { max_body = 1000 })
+  print("SMALL", r.status, #r.body, tostring(r.truncated))
+  r = http.get("/bytes/100")
+  print("FITS", r.status, #r.body, tostring(r.truncated))
+  local ok, e = pcall(http.get, "/bytes/1", { max_body = -1 })
+  print("BAD", ok, e)
+  r = http.get("%s/hugeheader")
+  print("HDR", r.status, r.error_code, r.error)
+end
+''' % (hostile_base, hostile_base, hostile_base))
+out = os.path.join(work, "bigbody")
+rc, err, peak = peak_rss_run(["run", s, "--host", base, "--iterations", "1", "--out", out])
+check_eq(rc, 0, "big body: the run completes")
+check(peak < RSS_BOUND_MB, "big body: peak RSS under %d MB" % RSS_BOUND_MB, "%d MB" % peak)
+check("BIG\t200\t16777216\ttrue" in err, "big body: 16 MiB kept, truncated", err[-600:])
+check("SMALL\t200\t1000\ttrue" in err, "big body: max_body per request")
+check("FITS\t200\t100\tnil" in err, "big body: a body that fits is whole")
+check("BAD\tfalse\t" in err and "max_body" in err, "big body: a bad max_body raises")
+check("HDR\t0\t" in err and "header too large" in err, "a 1 MiB header: said so", err[-600:])
+summ = summary_of(out)
+check(metric(summ, "data_received", "count") > 302 << 20,
+      "big body: every byte counted in data_received", metric(summ, "data_received", "count"))
+
+# 50 VUs fetching 16 MiB bodies: the global budget holds
+s = script("many16.lua", r'''
+local http = require "tide.http"
+function run() http.get("/bytes/16777216") end
+''')
+rc, err, peak = peak_rss_run(["run", s, "--host", base, "--vus", "50", "--iterations", "150",
+                              "--quiet", "--out", os.path.join(work, "many16")])
+check_eq(rc, 0, "50 x 16 MiB: the run completes")
+check(peak < RSS_BOUND_MB, "50 x 16 MiB: peak RSS under %d MB" % RSS_BOUND_MB, "%d MB" % peak)
+
 stop(target)
 redir.shutdown()
+hostile.shutdown()
 done()
