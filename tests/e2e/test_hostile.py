@@ -348,6 +348,48 @@ rc, err, peak = peak_rss_run(["run", s, "--host", base, "--vus", "50", "--iterat
 check_eq(rc, 0, "50 x 16 MiB: the run completes")
 check(peak < RSS_BOUND_MB, "50 x 16 MiB: peak RSS under %d MB" % RSS_BOUND_MB, "%d MB" % peak)
 
+# --- 4. nothing hangs: tide verify refuses special files and links ---
+s = script("tiny.lua", "function run() end\n")
+out = os.path.join(work, "verify")
+r = run(["run", s, "--iterations", "1", "--quiet", "--out", out], timeout=60)
+check_eq(run(["verify", out], timeout=30).returncode, 0, "verify: a clean run folder passes")
+
+
+def verify_with(name, make):
+    folder = os.path.join(work, "verify-" + name.replace("/", "_").replace(".", "_"))
+    subprocess.run(["cp", "-r", out, folder], check=True)
+    make(os.path.join(folder, name) if "/" not in name and name != ".." else folder)
+    m = load_json(os.path.join(folder, "manifest.json"))
+    m["files"][name] = "0" * 64
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        json.dump(m, f)
+    try:
+        return run(["verify", folder], timeout=20)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+r = verify_with("pipe", os.mkfifo)
+check(r is not None, "verify: a FIFO in the manifest does not hang")
+if r is not None:
+    check(r.returncode != 0 and "not a regular file" in r.stderr, "verify: the FIFO is refused",
+          r.stderr)
+r = verify_with("link", lambda p: os.symlink("/etc/hostname", p))
+check(r is not None and r.returncode != 0 and "symbolic link" in r.stderr,
+      "verify: a symlink in the manifest is refused", r and r.stderr)
+r = verify_with("../outside", lambda p: None)
+check(r is not None and r.returncode != 0 and "not a file name" in r.stderr,
+      "verify: a path out of the folder is refused", r and r.stderr)
+folder = os.path.join(work, "verify-fifo-manifest")
+os.makedirs(folder)
+os.mkfifo(os.path.join(folder, "manifest.json"))
+try:
+    r = run(["verify", folder], timeout=20)
+    check(r.returncode != 0 and "not a regular file" in r.stderr,
+          "verify: a FIFO manifest.json is refused", r.stderr)
+except subprocess.TimeoutExpired:
+    check(False, "verify: a FIFO manifest.json hangs")
+
 stop(target)
 redir.shutdown()
 hostile.shutdown()
