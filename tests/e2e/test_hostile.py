@@ -390,6 +390,39 @@ try:
 except subprocess.TimeoutExpired:
     check(False, "verify: a FIFO manifest.json hangs")
 
+# --- a second Ctrl-C right after the first: teardown's pending request does not hold it ---
+s = script("twice.lua", r'''
+local http = require "tide.http"
+local said = false
+function run()
+  if not said then print("RUNNING"); said = true end
+  http.get("/health")
+end
+function teardown() http.get("/delay?ms=60000") end
+''')
+out = os.path.join(work, "twice")
+for sig in (signal.SIGINT, signal.SIGTERM):
+    p = subprocess.Popen([TIDE, "run", s, "--host", base, "--vus", "2", "--duration", "60s",
+                          "--quiet", "--out", out], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and "RUNNING" not in (p.stderr.readline() or "RUNNING"):
+        pass
+    p.send_signal(sig)
+    time.sleep(0.02)
+    p.send_signal(sig)
+    t = time.time()
+    try:
+        p.wait(25)  # teardown's request takes 60 s: a forgotten second signal waits for it
+        check(True, "twice: ended")
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        check(False, "twice (%s): the second signal was forgotten" % sig.name)
+    p.stderr.close()
+    check_eq(p.returncode, 130, "twice (%s): exit 130" % sig.name)
+    check(os.path.exists(os.path.join(out, "summary.json")), "twice: the report is written")
+
 stop(target)
 redir.shutdown()
 hostile.shutdown()
