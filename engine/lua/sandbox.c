@@ -55,7 +55,7 @@ static bool is_under(const char *path, const char *root)
 }
 
 /* A scenario module: its real path (symlinks resolved) must stay inside 'root' (the
- * scenario folder's real path; NULL: anywhere, --allow-read) and be a regular file, opened
+ * scenario folder's real path; NULL: anywhere) and be a regular file, opened
  * without blocking (a FIFO must not hang the run). 0: read into *src; 1: not there; -1: refused
  * (message pushed). */
 static int read_scenario_module(lua_State *L, const char *dir, const char *mod, const char *root,
@@ -66,9 +66,7 @@ static int read_scenario_module(lua_State *L, const char *dir, const char *mod, 
     if (realpath(path, real) == NULL)
         return 1;
     if (root != NULL && !is_under(real, root)) {
-        lua_pushfstring(
-            L, "module '%s': %s leads outside the scenario folder (allow with --allow-read)", mod,
-            path);
+        lua_pushfstring(L, "module '%s': %s leads outside the scenario folder", mod, path);
         return -1;
     }
     int fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -168,7 +166,7 @@ static int l_require(lua_State *L)
         char dir[1024], path[1200], chunk[1300], root[PATH_MAX];
         char *src = NULL;
         const char *subdirs[] = {"", "/plugins", "/lib"};
-        bool confined = cfg != NULL && !cfg->allow_read_anywhere;
+        bool confined = cfg != NULL; /* --allow-read is for tide.data only */
         if (confined && realpath(cfg->script_dir, root) == NULL)
             return luaL_error(L, "module '%s': cannot resolve the scenario folder", name);
         for (size_t i = 0; i < 3 && src == NULL && cfg != NULL; i++) {
