@@ -45,7 +45,7 @@ struct tide_transfer_state {
 };
 
 /* Body bytes every transfer of the process holds (TIDE_HTTP_BODY_BUDGET). */
-static _Atomic size_t body_budget_used;
+static size_t body_budget_used; /* only through __atomic builtins */
 
 /* Takes up to 'n' bytes of the budget; returns how many it got (all or none). */
 static size_t budget_take(struct tide_transfer_state *s, size_t n)
@@ -576,6 +576,7 @@ void tide_http_cancel(struct tide_http *h, struct tide_transfer *t)
     curl_multi_remove_handle(h->multi, t->state->easy);
     t->active = false;
     easy_put(h, t);
+    body_clear(t); /* a cancelled body is never read: its budget goes back now */
 }
 
 void tide_http_transfer_fini(struct tide_transfer *t)

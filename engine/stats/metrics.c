@@ -419,7 +419,7 @@ static bool per_request_metric(int metric)
 
 static void warn_overflow(int metric)
 {
-    static _Atomic bool warned[MAX_METRICS];
+    static bool warned[MAX_METRICS]; /* only through __atomic builtins */
     int flag = per_request_metric(metric) ? TIDE_M_HTTP_REQS : metric;
     if (__atomic_exchange_n(&warned[flag], true, __ATOMIC_RELAXED))
         return;
