@@ -471,8 +471,8 @@ static struct tide_series *find_or_add_h(struct tide_registry *r, int metric, co
     struct tide_series *found = find_h(r, metric, tags, h, &s);
     if (found != NULL)
         return found;
+    char other[2048]; /* 'tags' may point here from now on */
     if (metric >= 0 && metric < MAX_METRICS && r->nper[metric] >= TIDE_SERIES_CAP) {
-        char other[2048];
         overflow_tags(r, metric, tags, other, sizeof other);
         if (strcmp(other, tags) != 0) { /* else: the fold itself; add it */
             warn_overflow(metric);
