@@ -194,18 +194,7 @@ void tide_data_set_root(lua_State *L, const char *base_dir, const char *allowed_
 
 /* Files. */
 
-/* __gc of the box holding a file's bytes while they are copied into Lua. */
-static int free_box(lua_State *L)
-{
-    char **box = lua_touserdata(L, 1);
-    free(*box);
-    *box = NULL;
-    return 0;
-}
-
-/* Pushes a userdata holding the file's bytes plus a NUL; returns them and their length. The
- * malloc'd bytes wait in a box with a __gc: when Lua cannot allocate the copy (its memory
- * cap), the error does not leak them. */
+/* Pushes a userdata holding the file's bytes plus a NUL; returns them and their length. */
 static char *read_file(lua_State *L, const char *path, const char *resolved, size_t *len)
 {
     struct stat st;
@@ -213,21 +202,12 @@ static char *read_file(lua_State *L, const char *path, const char *resolved, siz
         luaL_error(L, "tide.data: cannot open \"%s\": %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         luaL_error(L, "tide.data: \"%s\" is not a regular file", path);
-    char **box = lua_newuserdatauv(L, sizeof *box, 0); /* box */
-    *box = NULL;
-    if (luaL_newmetatable(L, "tide.data.box")) {
-        lua_pushcfunction(L, free_box);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    *box = tide_fs_read_all(resolved, len, NULL);
-    if (*box == NULL)
+    char *data = tide_fs_read_all(resolved, len, NULL);
+    if (data == NULL)
         luaL_error(L, "tide.data: cannot read \"%s\": %s", path, strerror(errno));
-    char *buf = lua_newuserdatauv(L, *len + 1, 0); /* box, bytes: Lua owns them from here */
-    memcpy(buf, *box, *len + 1);
-    free(*box);
-    *box = NULL;
-    lua_replace(L, -2); /* bytes */
+    char *buf = lua_newuserdatauv(L, *len + 1, 0); /* bytes: Lua owns them from here */
+    memcpy(buf, data, *len + 1);
+    free(data);
     return buf;
 }
 
