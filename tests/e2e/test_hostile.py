@@ -266,13 +266,13 @@ local function letters(n)
   return s
 end
 function run()
-  http.get("/users/" .. letters(tide.vu.id * 1000000 + tide.vu.iteration))
+  http.get("/echo/" .. letters(tide.vu.id * 1000000 + tide.vu.iteration))
 end
 ''')
 out = os.path.join(work, "cardinality")
 rc, err, peak = peak_rss_run(["run", s, "--host", base, "--vus", "10", "--iterations", "12000",
                               "--duration", "20s", "--quiet", "--out", out])
-check_eq(rc, 0, "cardinality: the run completes")
+check_eq(rc, 0, "cardinality: the run completes and passes")
 check_rss(peak, "cardinality")
 check("more than 250 series" in err and "name" in err, "cardinality: a warning naming the cap",
       err[-500:])
@@ -336,7 +336,9 @@ end
 ''' % (hostile_base, hostile_base, hostile_base))
 out = os.path.join(work, "bigbody")
 rc, err, peak = peak_rss_run(["run", s, "--host", base, "--iterations", "1", "--out", out])
-check_eq(rc, 0, "big body: the run completes")
+# one request of five fails on purpose (the header flood): a verdict with default checks may
+# fail the run (99); it must complete either way
+check(rc in (0, 99), "big body: the run completes", rc)
 check_rss(peak, "big body")
 check("BIG\t200\t16777216\ttrue" in err, "big body: 16 MiB kept, truncated", err[-600:])
 check("SMALL\t200\t1000\ttrue" in err, "big body: max_body per request")
