@@ -3,12 +3,17 @@
  * (CURLMOPT_TIMERFUNCTION); libev does the waiting. Easy handles are pooled per worker and
  * lent to a transfer while it runs, so idle VUs hold no receive buffer; connections and
  * cookies stay a VU's own because they live in its session (a CURLSH). */
+#include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <curl/curl.h>
 #include "clock.h"
 #include "http.h"
+
+/* Response header bytes kept per response; beyond, the transfer fails with its reason. */
+#define TIDE_HTTP_MAX_HEADERS ((size_t)1 << 20)
 
 _Static_assert(sizeof(((struct tide_http_result *)0)->error) >= CURL_ERROR_SIZE,
                "the result's error text is libcurl's error buffer");
@@ -32,7 +37,49 @@ struct tide_transfer_state {
     CURLU *cu;                  /* the URL parsed once while it does not change */
     char *cu_url;               /* the text 'cu' holds */
     struct curl_slist *headers; /* the request's header lines */
+    int sends;                  /* requests libcurl was about to send in this transfer */
+    bool answered;              /* response bytes came since the last send */
+    bool resend_refused;        /* a hidden re-send was stopped (on_prereq) */
+    size_t charged;             /* body bytes counted in body_budget_used */
+    bool headers_too_large;     /* on_header refused more than TIDE_HTTP_MAX_HEADERS */
 };
+
+/* Body bytes every transfer of the process holds (TIDE_HTTP_BODY_BUDGET). */
+static size_t body_budget_used; /* only through __atomic builtins */
+
+/* Takes up to 'n' bytes of the budget; returns how many it got (all or none). */
+static size_t budget_take(struct tide_transfer_state *s, size_t n)
+{
+    size_t used = __atomic_add_fetch(&body_budget_used, n, __ATOMIC_RELAXED);
+    if (used > TIDE_HTTP_BODY_BUDGET) {
+        __atomic_sub_fetch(&body_budget_used, n, __ATOMIC_RELAXED);
+        return 0;
+    }
+    s->charged += n;
+    return n;
+}
+
+static void budget_release(struct tide_transfer_state *s)
+{
+    if (s != NULL && s->charged > 0) {
+        __atomic_sub_fetch(&body_budget_used, s->charged, __ATOMIC_RELAXED);
+        s->charged = 0;
+    }
+}
+
+/* Empties the body; a large buffer is freed (an idle VU keeps no megabytes). */
+static void body_clear(struct tide_transfer *t)
+{
+    budget_release(t->state);
+    if (t->res.body.cap > ((size_t)1 << 20))
+        tide_buf_free(&t->res.body);
+    t->res.body.len = 0;
+}
+
+void tide_http_body_done(struct tide_transfer *t)
+{
+    body_clear(t);
+}
 
 struct tide_session {
     CURLSH *share;
@@ -68,10 +115,12 @@ static int error_code_of(CURLcode c)
     }
 }
 
-static void set_error(struct tide_http_result *res, CURLcode c)
+static void set_error(struct tide_http_result *res, CURLcode c, long status)
 {
     res->status = 0;
     res->error_code = error_code_of(c);
+    if (c == CURLE_UNSUPPORTED_PROTOCOL && status >= 300 && status < 400)
+        res->error_code = TIDE_HTTP_ERR_REDIRECT_SCHEME; /* not followed (http, https only) */
     if (res->error[0] == '\0') /* libcurl left no detail in its error buffer */
         snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(c));
     /* libcurl's generic text: one row per kind of error in the failures table */
@@ -95,11 +144,28 @@ static void read_timings(CURL *e, struct tide_http_timings *t)
 static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
 {
     struct tide_http_result *res = &t->res;
-    if (c == CURLE_OK) {
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    if (c == CURLE_ABORTED_BY_CALLBACK && t->state->resend_refused) {
+        res->status = 0;
+        res->error_code = 1220;
+        snprintf(res->error, sizeof res->error,
+                 "connection closed without a response (reused keep-alive connection); "
+                 "not re-sent");
+        snprintf(res->error_kind, sizeof res->error_kind,
+                 "Connection closed without a response, not re-sent");
+    } else if (t->state->headers_too_large || (c == CURLE_OUT_OF_MEMORY && t->state->sends > 0)) {
+        /* libcurl reports its own limit on a header line (100 KiB) as "Out of memory" */
+        set_error(res, c, status);
+        snprintf(res->error, sizeof res->error,
+                 "response header too large (a line over 100 KiB, or over %zu KiB in all)",
+                 TIDE_HTTP_MAX_HEADERS >> 10);
+        snprintf(res->error_kind, sizeof res->error_kind, "Response header too large");
+    } else if (c == CURLE_OK) {
+        res->status = status;
         res->error[0] = '\0'; /* a recovered failure (another address) may have left text */
     } else {
-        set_error(res, c);
+        set_error(res, c, status);
     }
     read_timings(e, &res->timings);
     curl_off_t up = 0;
@@ -178,6 +244,11 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     check_done(h);
 }
 
+static void set_malloc_threshold(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
 /* CURLMOPT_SOCKETFUNCTION */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
@@ -222,6 +293,11 @@ static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
 
 struct tide_http *tide_http_new(struct ev_loop *loop, long max_connections)
 {
+    /* Blocks of 1 MiB and more (bodies, their Lua copies) always come from mmap, so a freed
+     * one goes back to the system; glibc would otherwise raise its threshold after the first
+     * frees and keep hundreds of megabytes of freed bodies in its heaps. */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, set_malloc_threshold);
     struct tide_http *h = calloc(1, sizeof *h);
     if (h == NULL)
         return NULL;
@@ -252,24 +328,61 @@ void tide_http_free(struct tide_http *h)
     free(h);
 }
 
+/* CURLOPT_PREREQFUNCTION: called before each request libcurl sends, redirects included.
+ * When the previous request of this transfer got no byte back, this is libcurl re-sending it
+ * on a fresh connection after a reused one failed (7.88 has no option to turn that off): the
+ * server may have acted on it (a POST twice), and tide would count one request where the
+ * server saw two. Refused: the attempt ends as a counted failure (error 1220). */
+static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    struct tide_transfer *t = clientp;
+    struct tide_transfer_state *s = t->state;
+    if (s->sends > 0 && !s->answered) {
+        s->resend_refused = true;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    s->sends++;
+    s->answered = false;
+    return CURL_PREREQFUNC_OK;
+}
+
 /* CURLOPT_WRITEFUNCTION */
 static size_t on_body(char *p, size_t size, size_t n, void *userp)
 {
     struct tide_transfer *t = userp;
+    t->state->answered = true;
     t->res.body_bytes += n;
-    if (t->spec.discard_body)
+    if (t->spec.discard_body || t->res.truncated)
         return n;
-    return tide_buf_append(&t->res.body, p, n) == 0 ? n : 0;
+    size_t keep = n;
+    if (t->res.body.len + n > t->spec.max_body) {
+        keep = t->spec.max_body - t->res.body.len;
+        t->res.truncated = true;
+    }
+    if (keep > 0 && budget_take(t->state, keep) != keep) {
+        keep = 0;
+        t->res.truncated = true;
+    }
+    if (keep > 0 && tide_buf_append(&t->res.body, p, keep) != 0)
+        return 0; /* out of memory: the transfer fails (curl 23) */
+    return n;
 }
 
 /* CURLOPT_HEADERFUNCTION */
 static size_t on_header(char *p, size_t size, size_t n, void *userp)
 {
     struct tide_transfer *t = userp;
+    t->state->answered = true;
     if (n > 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (after a redirect or 100) */
         t->res.headers.len = 0;
-        t->res.body.len = 0;
+        body_clear(t);
         t->res.body_bytes = 0;
+        t->res.truncated = false;
+    }
+    if (t->res.headers.len + n > TIDE_HTTP_MAX_HEADERS) {
+        t->state->headers_too_large = true; /* the transfer fails; read_result says why */
+        return 0;
     }
     return tide_buf_append(&t->res.headers, p, n) == 0 ? n : 0;
 }
@@ -303,6 +416,10 @@ static CURL *easy_new(void)
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* enable the cookie engine, no file */
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, e);
+    /* a script or a server's redirect must not reach file://, dict://, gopher://... */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
     return e;
 }
 
@@ -317,7 +434,12 @@ static CURL *easy_get(struct tide_http *h, struct tide_transfer *t)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->res.error);
     curl_easy_setopt(e, CURLOPT_SHARE, t->spec.session != NULL ? t->spec.session->share : NULL);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
     t->state->easy = e;
+    t->state->sends = 0;
+    t->state->answered = false;
+    t->state->resend_refused = false;
+    t->state->headers_too_large = false;
     return e;
 }
 
@@ -396,8 +518,12 @@ static int configure(struct tide_transfer *t, CURL *e)
     return 0;
 }
 
-static void reset_result(struct tide_http_result *res)
+static void reset_result(struct tide_transfer *t)
 {
+    struct tide_http_result *res = &t->res;
+    if (t->state != NULL)
+        body_clear(t);
+    res->truncated = false;
     res->status = 0;
     res->error_code = 0;
     res->error[0] = '\0';
@@ -414,7 +540,7 @@ static void reset_result(struct tide_http_result *res)
 static int fail(struct tide_transfer *t, CURLcode c)
 {
     t->res.started_us = t->res.ended_us = tide_now_us();
-    set_error(&t->res, c);
+    set_error(&t->res, c, 0);
     t->res.url.len = 0;
     if (t->spec.url.data != NULL)
         tide_buf_append(&t->res.url, t->spec.url.data, t->spec.url.len);
@@ -423,7 +549,7 @@ static int fail(struct tide_transfer *t, CURLcode c)
 
 int tide_http_start(struct tide_http *h, struct tide_transfer *t)
 {
-    reset_result(&t->res);
+    reset_result(t);
     if (t->state == NULL)
         t->state = calloc(1, sizeof *t->state);
     if (t->state == NULL)
@@ -450,11 +576,13 @@ void tide_http_cancel(struct tide_http *h, struct tide_transfer *t)
     curl_multi_remove_handle(h->multi, t->state->easy);
     t->active = false;
     easy_put(h, t);
+    body_clear(t); /* a cancelled body is never read: its budget goes back now */
 }
 
 void tide_http_transfer_fini(struct tide_transfer *t)
 {
     struct tide_transfer_state *s = t->state;
+    budget_release(s);
     if (s != NULL) {
         if (s->easy != NULL)
             curl_easy_cleanup(s->easy);

@@ -26,6 +26,7 @@ struct tide_http_spec {
     long redirects;               /* redirects followed; 0: the 3xx is the response */
     bool insecure;                /* do not verify TLS certificates */
     bool discard_body;            /* count the body's bytes, keep none */
+    size_t max_body;              /* body bytes kept at most; beyond: counted, 'truncated' */
     bool one_use;                 /* a connection of its own, closed (with RST) afterwards */
     struct tide_session *session; /* NULL: nothing kept after the transfer */
 };
@@ -41,6 +42,9 @@ struct tide_http_timings {
     int64_t total;      /* last byte */
 };
 
+/* error_code of a redirect to a scheme other than http or https (file://...): not followed. */
+#define TIDE_HTTP_ERR_REDIRECT_SCHEME 1410
+
 /* What came back. 'error_code' 0: a response arrived (whatever its status). */
 struct tide_http_result {
     long status;             /* 0 on a transport error */
@@ -51,6 +55,7 @@ struct tide_http_result {
     struct tide_buf headers; /* raw header lines of the last response (after redirects) */
     struct tide_buf url;     /* the final URL, after redirects */
     size_t body_bytes;       /* received body bytes, counted even when discarded */
+    bool truncated;          /* 'body' holds fewer bytes than came (max_body or the budget) */
     double bytes_sent;       /* request lines, headers and body, over all redirects */
     struct tide_http_timings timings;
     int64_t started_us, ended_us; /* tide_now_us() at start and when it ended */
@@ -73,6 +78,15 @@ int tide_http_start(struct tide_http *h, struct tide_transfer *t);
 void tide_http_cancel(struct tide_http *h, struct tide_transfer *t);
 /* Frees what 't' holds (its buffers and transport state); it must not be active. */
 void tide_http_transfer_fini(struct tide_transfer *t);
+
+/* Response bodies kept: TIDE_HTTP_MAX_BODY per response unless the spec says otherwise, and
+ * TIDE_HTTP_BODY_BUDGET in all for the bodies the process holds at once (every worker); bytes
+ * beyond either are counted in body_bytes but not kept. */
+#define TIDE_HTTP_MAX_BODY    ((size_t)16 << 20)
+#define TIDE_HTTP_BODY_BUDGET ((size_t)64 << 20)
+/* The caller is done with 't->res.body' (copied out): its memory and its share of the budget
+ * go back at once rather than at the next request. */
+void tide_http_body_done(struct tide_transfer *t);
 
 /* A VU's connections and cookies, kept between its requests. NULL: out of memory. */
 struct tide_session *tide_http_session_new(void);

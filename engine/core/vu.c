@@ -1,4 +1,5 @@
 /* vu.c: VU coroutines: creation in a fresh _ENV, the driver loop, resume, interruption. */
+#include <ctype.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <pthread.h>
@@ -596,40 +597,102 @@ void tide_vu_tags(struct tide_vu *vu, const char *extra, char *buf, size_t len)
     tide_tags_canon(&t, buf, len);
 }
 
-/* Script errors are counted per distinct message; each message is printed once per run. */
+/* Script errors are counted per group of messages (ids folded, tide_vu_error_group); the
+ * first message of each group is printed once per run; past TIDE_VU_ERROR_GROUPS groups, new
+ * ones are counted together (one error carrying an id per iteration must not print a line and
+ * keep a summary entry per failure). */
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 static char **seen;
 static size_t nseen;
+static bool seen_full;
 
-static bool first_time(const char *msg)
+static bool hexdigit(char c)
 {
-    bool first = true;
+    return isxdigit((unsigned char)c) || c == '-';
+}
+
+/* Length of the Lua location prefix "chunk:123: " at the start of 'msg' (kept as is), or 0. */
+static size_t location_len(const char *msg)
+{
+    const char *colon = strchr(msg, ':');
+    if (colon == NULL || !isdigit((unsigned char)colon[1]))
+        return 0;
+    const char *p = colon + 1;
+    while (isdigit((unsigned char)*p))
+        p++;
+    return *p == ':' ? (size_t)(p + 1 - msg) : 0;
+}
+
+void tide_vu_error_group(const char *msg, char *out, size_t len)
+{
+    size_t o = 0, i = location_len(msg);
+    snprintf(out, len, "%.*s", (int)i, msg);
+    o = strlen(out);
+    while (msg[i] != '\0' && o + 2 < len) {
+        bool starts_word = i == 0 || !isalnum((unsigned char)msg[i - 1]);
+        size_t n = 0, digits = 0;
+        while (hexdigit(msg[i + n])) /* a hexadecimal id or a UUID: a word of its own */
+            digits += isdigit((unsigned char)msg[i + n++]) ? 1 : 0;
+        if (starts_word && n >= 8 && digits > 0 && !isalnum((unsigned char)msg[i + n])) {
+            out[o++] = 'X';
+            i += n;
+            continue;
+        }
+        for (n = 0; isdigit((unsigned char)msg[i + n]);)
+            n++;
+        if (n >= 4) { /* a number of 4 digits or more: an id, a count, a time */
+            out[o++] = 'N';
+            i += n;
+            continue;
+        }
+        out[o++] = msg[i++];
+    }
+    out[o] = '\0';
+}
+
+/* The group's name as counted; *first: the first message of its group. */
+static const char *group_of(const char *group, bool *first)
+{
+    const char *name = group;
+    *first = true;
     pthread_mutex_lock(&seen_lock);
-    for (size_t i = 0; i < nseen && first; i++)
-        first = strcmp(seen[i], msg) != 0;
-    if (first && nseen < 1000) {
+    for (size_t i = 0; i < nseen && *first; i++)
+        *first = strcmp(seen[i], group) != 0;
+    if (*first && nseen >= TIDE_VU_ERROR_GROUPS) {
+        name = TIDE_VU_ERROR_OTHER;
+        *first = !seen_full;
+        seen_full = true;
+    } else if (*first) {
         char **grown = realloc(seen, (nseen + 1) * sizeof *seen);
         if (grown != NULL) {
             seen = grown;
-            seen[nseen] = strdup(msg);
+            seen[nseen] = strdup(group);
             if (seen[nseen] != NULL)
                 nseen++;
         }
     }
     pthread_mutex_unlock(&seen_lock);
-    return first;
+    return name;
 }
 
 void tide_vu_script_error(struct tide_vu *vu, const char *msg)
 {
-    char m[300];
+    char m[300], g[300];
     snprintf(m, sizeof m, "%s", msg != NULL ? msg : "(error object is not a string)");
     tide_redact_buf(m, sizeof m);
-    if (first_time(m))
+    tide_vu_error_group(m, g, sizeof g);
+    bool first;
+    const char *name = group_of(g, &first);
+    if (first && name != g)
+        tide_log(TIDE_LOG_ERROR,
+                 "more than %d kinds of script errors: further new ones are counted as \"%s\", "
+                 "not printed (latest: %s, VU %d)",
+                 TIDE_VU_ERROR_GROUPS, TIDE_VU_ERROR_OTHER, m, vu->id);
+    else if (first)
         tide_log(TIDE_LOG_ERROR, "%s (VU %d; further occurrences are counted, not printed)", m,
                  vu->id);
     struct tide_tags t = {0};
-    tide_tags_set(&t, "message", m);
+    tide_tags_set(&t, "message", name);
     char canon[512];
     tide_tags_canon(&t, canon, sizeof canon);
     tide_registry_add(vu->w->reg, TIDE_M_SCRIPT_ERRORS, canon, 1);

@@ -135,5 +135,12 @@ struct tide_vu *tide_vu_of(lua_State *L);
 /* The tags of a sample made now by this VU, with 'extra' canonical pairs merged in. */
 void tide_vu_tags(struct tide_vu *vu, const char *extra, char *buf, size_t len);
 void tide_vu_script_error(struct tide_vu *vu, const char *msg);
+/* Script errors are grouped by message with ids folded: the "chunk:line:" prefix kept, then
+ * numbers of 4 digits or more become N and hexadecimal ids or UUIDs (8+ characters with a
+ * digit) X. At most TIDE_VU_ERROR_GROUPS groups per run; later new ones are counted as
+ * TIDE_VU_ERROR_OTHER. */
+#define TIDE_VU_ERROR_GROUPS 100
+#define TIDE_VU_ERROR_OTHER  "(other script errors)"
+void tide_vu_error_group(const char *msg, char *out, size_t len);
 
 #endif

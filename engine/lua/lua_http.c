@@ -143,12 +143,39 @@ static void read_expect(lua_State *L, int opts, struct tide_vu_request *r)
     lua_pop(L, 1);
 }
 
+/* Length of the URL's scheme ("https" in "https://h/"), 0 when it has none: then it is a
+ * path ("/search?u=http://x" has none: '://' after a '/' or '?' is not a scheme). */
+static size_t scheme_len(const char *url)
+{
+    size_t n = 0;
+    if (!isalpha((unsigned char)url[0]))
+        return 0;
+    while (isalnum((unsigned char)url[n]) || url[n] == '+' || url[n] == '-' || url[n] == '.')
+        n++;
+    return strncmp(url + n, "://", 3) == 0 ? n : 0;
+}
+
+/* Only http and https leave tide: file://, ftp://... raise (the transport refuses them too,
+ * and refuses a redirect to them with error 1410). */
+static void check_scheme(lua_State *L, const char *url, size_t n)
+{
+    if ((n == 4 && strncasecmp(url, "http", 4) == 0) ||
+        (n == 5 && strncasecmp(url, "https", 5) == 0))
+        return;
+    char scheme[32];
+    snprintf(scheme, sizeof scheme, "%.*s", (int)(n < 31 ? n : 31), url);
+    luaL_error(L, "tide.http: \"%s://\" URLs are not allowed: only http and https", scheme);
+}
+
 /* The absolute URL: relative ones go after the host; opts.query is appended encoded. */
 static void read_url(lua_State *L, const char *url, int opts, struct tide_buf *out)
 {
     const struct tide_config *cfg = config_of(L);
     out->len = 0;
-    if (strstr(url, "://") == NULL) {
+    size_t sn = scheme_len(url);
+    if (sn > 0)
+        check_scheme(L, url, sn);
+    if (sn == 0) {
         if (cfg->host == NULL || cfg->host[0] == '\0')
             luaL_error(L, "tide.http: relative URL \"%s\" needs a host (--host or options.host)",
                        url);
@@ -208,6 +235,49 @@ static const char *read_body(lua_State *L, int opts, struct tide_http_spec *sp)
     return NULL;
 }
 
+/* RFC 7230 tchar: what a header name is made of. */
+static bool is_tchar(unsigned char c)
+{
+    return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* 'name' printable in an error message: control bytes as \xNN, cut at 64 bytes. */
+static void printable_name(const char *name, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && i < 64 && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c >= 0x7f)
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02X", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
+/* A name that is not a token, or a value with CR, LF or NUL (a request split in two, or
+ * cut short), raises naming the header; the value is never printed (it may be a secret). */
+static void check_header(lua_State *L, const char *name, size_t nl, const char *value, size_t vl)
+{
+    char shown[400];
+    bool name_ok = nl > 0;
+    for (size_t i = 0; i < nl && name_ok; i++)
+        name_ok = is_tchar((unsigned char)name[i]);
+    printable_name(name, nl, shown, sizeof shown);
+    if (!name_ok)
+        luaL_error(L,
+                   "tide.http: header name \"%s\" is not valid (letters, digits and "
+                   "!#$%%&'*+-.^_`|~ only)",
+                   shown);
+    for (size_t i = 0; i < vl; i++) {
+        if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0')
+            luaL_error(L, "tide.http: header \"%s\": the value contains %s (not allowed)", shown,
+                       value[i] == '\r'   ? "CR"
+                       : value[i] == '\n' ? "LF"
+                                          : "a NUL byte");
+    }
+}
+
 /* opts.headers (string keys), then the body's Content-Type unless one was given. */
 static void read_headers(lua_State *L, int opts, struct tide_http_spec *sp, const char *ctype)
 {
@@ -215,8 +285,11 @@ static void read_headers(lua_State *L, int opts, struct tide_http_spec *sp, cons
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
             if (lua_type(L, -2) == LUA_TSTRING) {
-                const char *v = luaL_tolstring(L, -1, NULL); /* headers, k, v, vstr */
-                add_header(&sp->headers, lua_tostring(L, -3), v);
+                size_t nl, vl;
+                const char *v = luaL_tolstring(L, -1, &vl); /* headers, k, v, vstr */
+                const char *k = lua_tolstring(L, -3, &nl);
+                check_header(L, k, nl, v, vl);
+                add_header(&sp->headers, k, v);
                 lua_pop(L, 1);
             }
             lua_pop(L, 1);
@@ -239,6 +312,14 @@ static void read_options(lua_State *L, int opts, struct tide_vu_request *r)
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "discard_body") != LUA_TNIL)
         sp->discard_body = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "max_body") != LUA_TNIL) {
+        lua_Integer mb = luaL_checkinteger(L, -1);
+        if (mb < 0 || (lua_Unsigned)mb > TIDE_HTTP_BODY_BUDGET)
+            luaL_error(L, "tide.http: max_body must be 0 to %d bytes (got %I)",
+                       (int)TIDE_HTTP_BODY_BUDGET, mb);
+        sp->max_body = (size_t)mb;
+    }
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "tags") == LUA_TTABLE) {
         char canon[1024];
@@ -270,6 +351,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     sp->timeout_ms = DEFAULT_TIMEOUT_MS;
     sp->redirects = DEFAULT_REDIRECTS;
     sp->discard_body = false;
+    sp->max_body = TIDE_HTTP_MAX_BODY;
     sp->one_use = false;
     sp->insecure = config_of(L)->insecure;
     sp->session = tide_vu_share(vu);
@@ -356,6 +438,13 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, res->body.data != NULL ? res->body.data : "", res->body.len);
     lua_setfield(L, -2, "body");
+    if (res->truncated) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "truncated");
+    }
+    if (res->body.len >= ((size_t)1 << 20)) /* pay the collector for it now: the garbage of */
+        lua_gc(L, LUA_GCSTEP, (int)(res->body.len >> 10)); /* big bodies must not pile up */
+    tide_http_body_done(&r->r); /* copied: the buffer and its budget go back now */
     /* headers and timings are built when first read: most iterations never look */
     const char *h = res->headers.data != NULL ? res->headers.data : "";
     lua_pushstring(L, strncmp(h, "HTTP/2", 6) == 0     ? "HTTP/2"

@@ -1,10 +1,14 @@
 /* sandbox.c: the scenario's environment and module loader. */
+#include <fcntl.h>
 #include <lauxlib.h>
+#include <limits.h>
 #include <lualib.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "embedded.h"
 #include "fsutil.h"
 #include "log.h"
@@ -23,8 +27,8 @@ static const char *const base_allowed[] = {
 static const char *const libs_allowed[] = {"string", "table", "math", "utf8", "coroutine", NULL};
 static const char *const os_allowed[] = {"time", "clock", "date", "difftime", NULL};
 
-/* Reads a file below 'dir' named 'mod' (dots become slashes) + ".lua"; malloc'd or NULL. */
-static char *read_module(const char *dir, const char *mod, char *path, size_t pathlen)
+/* The path of module 'mod' below 'dir': dots become slashes, ".lua" appended. */
+static void module_path(const char *dir, const char *mod, char *path, size_t pathlen)
 {
     char rel[512];
     snprintf(rel, sizeof rel, "%s", mod);
@@ -32,8 +36,50 @@ static char *read_module(const char *dir, const char *mod, char *path, size_t pa
         if (*p == '.')
             *p = '/';
     }
-    snprintf(path, pathlen, "%s/%s.lua", dir, rel);
+    int n = snprintf(path, pathlen, "%s/%s.lua", dir, rel);
+    if (n < 0 || (size_t)n >= pathlen)
+        path[0] = '\0'; /* too long: not found */
+}
+
+/* Reads a file below 'dir' named 'mod' (dots become slashes) + ".lua"; malloc'd or NULL. */
+static char *read_module(const char *dir, const char *mod, char *path, size_t pathlen)
+{
+    module_path(dir, mod, path, pathlen);
     return tide_fs_read_all(path, NULL, NULL);
+}
+
+static bool is_under(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/' || n == 1);
+}
+
+/* A scenario module: its real path (symlinks resolved) must stay inside 'root' (the
+ * scenario folder's real path; NULL: anywhere) and be a regular file, opened
+ * without blocking (a FIFO must not hang the run). 0: read into *src; 1: not there; -1: refused
+ * (message pushed). */
+static int read_scenario_module(lua_State *L, const char *dir, const char *mod, const char *root,
+                                char *path, size_t pathlen, char **src)
+{
+    char real[PATH_MAX];
+    module_path(dir, mod, path, pathlen);
+    if (realpath(path, real) == NULL)
+        return 1;
+    if (root != NULL && !is_under(real, root)) {
+        lua_pushfstring(L, "module '%s': %s leads outside the scenario folder", mod, path);
+        return -1;
+    }
+    int fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        lua_pushfstring(L, "module '%s': %s is not a regular file", mod, path);
+        return -1;
+    }
+    close(fd);
+    *src = tide_fs_read_all(real, NULL, NULL);
+    return *src != NULL ? 0 : 1;
 }
 
 /* Runs the chunk on top of the stack with the base env as _ENV (modules are shared by the
@@ -117,12 +163,17 @@ static int l_require(lua_State *L)
         lua_pop(L, 1);
         if (strstr(name, "..") != NULL || name[0] == '/' || name[0] == '.')
             return luaL_error(L, "module '%s' not found (bad name)", name);
-        char dir[1024], path[1200], chunk[1300];
+        char dir[1024], path[1200], chunk[1300], root[PATH_MAX];
         char *src = NULL;
         const char *subdirs[] = {"", "/plugins", "/lib"};
+        bool confined = cfg != NULL; /* --allow-read is for tide.data only */
+        if (confined && realpath(cfg->script_dir, root) == NULL)
+            return luaL_error(L, "module '%s': cannot resolve the scenario folder", name);
         for (size_t i = 0; i < 3 && src == NULL && cfg != NULL; i++) {
             snprintf(dir, sizeof dir, "%s%s", cfg->script_dir, subdirs[i]);
-            src = read_module(dir, name, path, sizeof path);
+            if (read_scenario_module(L, dir, name, confined ? root : NULL, path, sizeof path,
+                                     &src) < 0)
+                return lua_error(L);
         }
         if (src == NULL)
             return luaL_error(L,

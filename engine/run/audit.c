@@ -1,6 +1,7 @@
 /* audit.c: hash-chained events and the manifest. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,8 +87,37 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Regular files of dir other than manifest.json and hidden ones, sorted; NULL-terminated. */
-static char **list_files(const char *dir)
+/* Largest manifest.json and events.jsonl tide verify reads (they are read whole). */
+#define MANIFEST_MAX ((off_t)16 << 20)
+#define EVENTS_MAX   ((off_t)256 << 20)
+
+/* 'name' in 'dir' is a regular file of at most 'max' bytes (-1: any), not a symlink: opened
+ * without blocking and checked on the opened file, so a FIFO or a device named in a manifest
+ * cannot hang tide verify, nor a link lead out of the folder. */
+static int check_regular(const char *dir, const char *name, off_t max, struct tide_err *err)
+{
+    if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, "..") == 0 ||
+        strcmp(name, ".") == 0)
+        return tide_err_set(err, "\"%s\": not a file name of the run folder", name);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return tide_err_set(err, "%s: %s", name,
+                            errno == ELOOP ? "a symbolic link (refused)" : strerror(errno));
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        rc = tide_err_set(err, "%s: not a regular file (refused)", name);
+    else if (max >= 0 && st.st_size > max)
+        rc = tide_err_set(err, "%s: larger than %lld MiB (refused)", name, (long long)(max >> 20));
+    close(fd);
+    return rc;
+}
+
+/* Files of dir other than manifest.json and hidden ones, sorted; NULL-terminated. Regular
+ * files only, or (all) every entry but folders, links and FIFOs included (lstat). */
+static char **list_files(const char *dir, bool all)
 {
     DIR *d = opendir(dir);
     if (d == NULL)
@@ -101,7 +131,7 @@ static char **list_files(const char *dir)
         char path[4096];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        if (lstat(path, &st) != 0 || S_ISDIR(st.st_mode) || (!all && !S_ISREG(st.st_mode)))
             continue;
         char **g = realloc(names, (n + 2) * sizeof *g);
         if (g == NULL)
@@ -128,7 +158,7 @@ static void free_list(char **names)
 
 int tide_manifest_write(const char *dir, cJSON *facts, struct tide_err *err)
 {
-    char **names = list_files(dir);
+    char **names = list_files(dir, false);
     if (names == NULL) {
         cJSON_Delete(facts);
         return tide_err_set(err, "cannot list %s: %s", dir, strerror(errno));
@@ -158,6 +188,8 @@ static int verify_chain(const char *dir, struct tide_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/events.jsonl", dir);
+    if (check_regular(dir, "events.jsonl", EVENTS_MAX, err) != 0)
+        return -1;
     size_t len;
     char *text = tide_fs_read_all(path, &len, err);
     if (text == NULL)
@@ -193,6 +225,8 @@ int tide_audit_verify_dir(const char *dir, struct tide_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
+    if (check_regular(dir, "manifest.json", MANIFEST_MAX, err) != 0)
+        return -1;
     size_t len;
     char *text = tide_fs_read_all(path, &len, err);
     if (text == NULL)
@@ -210,7 +244,7 @@ int tide_audit_verify_dir(const char *dir, struct tide_err *err)
     {
         char fp[4096], hex[65];
         snprintf(fp, sizeof fp, "%s/%s", dir, f->string);
-        if (tide_fs_sha256_file(fp, hex, err) != 0) {
+        if (check_regular(dir, f->string, -1, err) != 0 || tide_fs_sha256_file(fp, hex, err) != 0) {
             rc = -1;
             break;
         }
@@ -219,7 +253,7 @@ int tide_audit_verify_dir(const char *dir, struct tide_err *err)
             break;
         }
     }
-    char **names = rc == 0 ? list_files(dir) : NULL;
+    char **names = rc == 0 ? list_files(dir, true) : NULL;
     for (size_t i = 0; names != NULL && names[i] != NULL && rc == 0; i++) {
         if (cJSON_GetObjectItemCaseSensitive(files, names[i]) == NULL)
             rc = tide_err_set(err, "%s: not in the manifest (added after the run)", names[i]);

@@ -213,12 +213,10 @@ void tide_outputs_handle_summary(const char *dir, const cJSON *files)
                      f->string);
             continue;
         }
-        if (strcmp(f->string, "stdout") == 0) {
-            fputs(f->valuestring, stdout);
-            continue;
-        }
-        if (strcmp(f->string, "stderr") == 0) {
-            fputs(f->valuestring, stderr);
+        if (strcmp(f->string, "stdout") == 0 || strcmp(f->string, "stderr") == 0) {
+            char *text = tide_redact(f->valuestring); /* as every other output */
+            fputs(text != NULL ? text : "", f->string[3] == 'o' ? stdout : stderr);
+            free(text);
             continue;
         }
         if (strstr(f->string, "..") != NULL) {

@@ -148,11 +148,13 @@ static cJSON *generator_json(const struct run *r)
     return g;
 }
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, nsignals;
 
 static void on_signal(int sig)
 {
     got_signal = sig;
+    if (nsignals < 2)
+        nsignals++; /* handlers do not nest (sa_mask): no lost update */
     tide_stop_requested = 1;
 }
 
@@ -1048,7 +1050,12 @@ static int seal_folder(struct run *r, int write_failed, const char *status, int 
 
 static int finish(struct run *r, bool interrupted)
 {
-    tide_stop_requested = 0; /* teardown and reports run; a second Ctrl-C stops them */
+    /* teardown and reports run; a second Ctrl-C stops them, also one that came while the VUs
+     * were stopping (it must not be forgotten here: teardown would wait on its requests) */
+    tide_stop_requested = nsignals >= 2;
+    if (nsignals >= 2)
+        tide_log(TIDE_LOG_WARN, "interrupted twice: teardown() and hooks are stopped at once; "
+                                "writing the report");
     bool verify_ok;
     cJSON *verify = end_calls(r, interrupted, &verify_ok);
     thresholds_eval(r, true);
@@ -1100,6 +1107,9 @@ static int prepare(struct run *r)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT); /* one handler at a time: nsignals counts right */
+    sigaddset(&sa.sa_mask, SIGTERM);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     return 0;

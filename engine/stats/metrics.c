@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "log.h"
 #include "metrics.h"
 
-#define MAX_METRICS 1024
+#define MAX_METRICS    1024
+/* Series a metric may have beyond TIDE_SERIES_CAP when folded by name only (other tags kept). */
+#define OVERFLOW_SLACK 64
 
 struct def {
     char name[129];
@@ -337,7 +340,8 @@ cJSON *tide_agg_to_json(const struct tide_agg *a, enum tide_contains contains, b
 struct tide_registry {
     struct tide_series *series;
     size_t n, cap;
-    uint32_t *slots; /* index+1 into series; 0 = empty */
+    uint32_t nper[MAX_METRICS]; /* series per metric */
+    uint32_t *slots;            /* index+1 into series; 0 = empty */
     size_t nslots;
 };
 
@@ -404,16 +408,80 @@ static int grow_slots(struct tide_registry *r)
     return 0;
 }
 
-static struct tide_series *find_or_add_h(struct tide_registry *r, int metric, const char *tags,
-                                         uint64_t taghash)
+/* The metrics every HTTP request records under the same tags: they overflow together, so one
+ * warning covers them all. */
+static bool per_request_metric(int metric)
 {
-    uint64_t h = mix(metric, taghash);
+    return metric <= TIDE_M_HTTP_REQ_FAILED || metric == TIDE_M_DATA_SENT ||
+           metric == TIDE_M_DATA_RECEIVED || metric == TIDE_M_HTTP_REQ_DURATION_UNCORRECTED ||
+           metric == TIDE_M_FAILURES || metric == TIDE_M_CONTENT_BYTES;
+}
+
+static void warn_overflow(int metric)
+{
+    static bool warned[MAX_METRICS]; /* only through __atomic builtins */
+    int flag = per_request_metric(metric) ? TIDE_M_HTTP_REQS : metric;
+    if (__atomic_exchange_n(&warned[flag], true, __ATOMIC_RELAXED))
+        return;
+    tide_log(TIDE_LOG_WARN,
+             "metric %s has more than %d series (distinct tag sets): further ones are counted "
+             "under name=\"%s\"; give such requests a name (http.get(url, { name = "
+             "\"/users/{id}\" })) or fewer distinct tag values",
+             tide_metric_name(metric), TIDE_SERIES_CAP, TIDE_SERIES_OTHER);
+}
+
+/* The tags an overflowing sample is counted under: its own with 'name' set to "(other)" and no
+ * 'url' (keeps method, status, scenario... for thresholds) while the metric has room for
+ * OVERFLOW_SLACK more; else the one catch-all set name="(other)". */
+static void overflow_tags(const struct tide_registry *r, int metric, const char *tags, char *out,
+                          size_t len)
+{
+    char scratch[2048];
+    struct tide_tags t, kept = {0};
+    tide_tags_parse(tags, scratch, sizeof scratch, &t);
+    for (int i = 0; i < t.n; i++) {
+        if (strcmp(t.key[i], "url") != 0 && strcmp(t.key[i], "name") != 0)
+            tide_tags_set(&kept, t.key[i], t.value[i]);
+    }
+    if (r->nper[metric] >= TIDE_SERIES_CAP + OVERFLOW_SLACK)
+        kept.n = 0; /* the other tags vary too: the catch-all */
+    tide_tags_set(&kept, "name", TIDE_SERIES_OTHER);
+    tide_tags_canon(&kept, out, len);
+}
+
+static struct tide_series *find_h(const struct tide_registry *r, int metric, const char *tags,
+                                  uint64_t h, size_t *slot)
+{
     size_t s = h & (r->nslots - 1);
     while (r->slots[s] != 0) {
         struct tide_series *se = &r->series[r->slots[s] - 1];
         if (se->hash == h && se->metric == metric && strcmp(se->tags, tags) == 0)
             return se;
         s = (s + 1) & (r->nslots - 1);
+    }
+    *slot = s;
+    return NULL;
+}
+
+static struct tide_series *find_or_add_h(struct tide_registry *r, int metric, const char *tags,
+                                         uint64_t taghash)
+{
+    uint64_t h = mix(metric, taghash);
+    size_t s;
+    struct tide_series *found = find_h(r, metric, tags, h, &s);
+    if (found != NULL)
+        return found;
+    char other[2048]; /* 'tags' may point here from now on */
+    if (metric >= 0 && metric < MAX_METRICS && r->nper[metric] >= TIDE_SERIES_CAP) {
+        overflow_tags(r, metric, tags, other, sizeof other);
+        if (strcmp(other, tags) != 0) { /* else: the fold itself; add it */
+            warn_overflow(metric);
+            tags = other;
+            h = mix(metric, tide_tags_hash(tags));
+            found = find_h(r, metric, tags, h, &s);
+            if (found != NULL)
+                return found;
+        }
     }
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 32;
@@ -432,6 +500,7 @@ static struct tide_series *find_or_add_h(struct tide_registry *r, int metric, co
     tide_agg_init(&se->agg, tide_metric_type_of(metric));
     r->slots[s] = (uint32_t)(r->n + 1);
     r->n++;
+    r->nper[metric]++;
     if (r->n * 2 > r->nslots && grow_slots(r) != 0)
         return NULL;
     return &r->series[r->n - 1];
@@ -498,6 +567,7 @@ void tide_registry_reset(struct tide_registry *r)
     for (size_t i = 0; i < r->n; i++) {
         struct tide_series *s = &r->series[i];
         if (s->agg.count == 0) { /* idle for a whole interval: let it go */
+            r->nper[s->metric]--;
             free(s->tags);
             tide_agg_fini(&s->agg);
             continue;

@@ -77,6 +77,13 @@ struct tide_series {
     struct tide_agg agg; /* agg.hdr is owned (trend) */
 };
 
+/* A registry keeps at most TIDE_SERIES_CAP series per metric (10k distinct URLs without a
+ * 'name' must not cost gigabytes): samples of further tag sets are counted under the same tags
+ * with name="(other)" (and no url), or, past a small slack, under name="(other)" alone. A
+ * warning, once, names the metric and the cap. Totals stay exact. */
+#define TIDE_SERIES_CAP   250
+#define TIDE_SERIES_OTHER "(other)"
+
 struct tide_registry; /* opaque */
 struct tide_registry *tide_registry_new(void);
 void tide_registry_free(struct tide_registry *r);

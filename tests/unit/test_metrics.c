@@ -259,8 +259,65 @@ static void test_agg_json(void)
     cJSON_Delete(j);
 }
 
+/* Distinct tag sets past the cap are counted under name="(other)": totals stay exact and the
+ * series stay bounded whatever the number of URLs. */
+static void test_series_cap(void)
+{
+    struct tide_registry *r = tide_registry_new();
+    char tags[256];
+    int n = TIDE_SERIES_CAP * 5;
+    for (int i = 0; i < n; i++) {
+        snprintf(tags, sizeof tags, "method\x1fGET\x1ename\x1f/users/u%d\x1estatus\x1f%d", i,
+                 i % 2 ? 200 : 404);
+        tide_registry_add(r, TIDE_M_HTTP_REQS, tags, 1);
+        tide_registry_add(r, TIDE_M_HTTP_REQ_DURATION, tags, 2.5);
+    }
+    size_t reqs = 0, durs = 0;
+    for (size_t i = 0; i < tide_registry_size(r); i++) {
+        const struct tide_series *se = tide_registry_at(r, i);
+        reqs += se->metric == TIDE_M_HTTP_REQS;
+        durs += se->metric == TIDE_M_HTTP_REQ_DURATION;
+    }
+    CHECK(reqs <= TIDE_SERIES_CAP + 2 && reqs >= TIDE_SERIES_CAP);
+    CHECK(durs == reqs);
+    struct tide_agg a;
+    tide_registry_aggregate(r, TIDE_M_HTTP_REQS, NULL, NULL, &a);
+    CHECK(a.sum == n); /* nothing lost */
+    tide_agg_fini(&a);
+    /* the fold keeps the other tags: the 404s stay apart from the 200s */
+    const struct tide_series *other404 = NULL;
+    for (size_t i = 0; i < tide_registry_size(r); i++) {
+        const struct tide_series *se = tide_registry_at(r, i);
+        if (se->metric == TIDE_M_HTTP_REQS &&
+            strcmp(se->tags, "method\x1fGET\x1ename\x1f(other)\x1estatus\x1f"
+                             "404") == 0)
+            other404 = se;
+    }
+    CHECK(other404 != NULL && other404->agg.sum == n / 2 - TIDE_SERIES_CAP / 2);
+    /* merged into another registry: still bounded */
+    struct tide_registry *total = tide_registry_new();
+    tide_registry_merge(total, r);
+    tide_registry_merge(total, r);
+    CHECK(tide_registry_size(total) == tide_registry_size(r));
+    tide_registry_aggregate(total, TIDE_M_HTTP_REQS, NULL, NULL, &a);
+    CHECK(a.sum == 2.0 * n);
+    tide_agg_fini(&a);
+    /* other tags varying too: past the slack, one catch-all */
+    for (int i = 0; i < n; i++) {
+        snprintf(tags, sizeof tags, "name\x1f/x/%d\x1esession\x1f%d", i, i);
+        tide_registry_add(r, TIDE_M_CHECKS, tags, 1);
+    }
+    size_t checks = 0;
+    for (size_t i = 0; i < tide_registry_size(r); i++)
+        checks += tide_registry_at(r, i)->metric == TIDE_M_CHECKS;
+    CHECK(checks <= TIDE_SERIES_CAP + 65);
+    tide_registry_free(total);
+    tide_registry_free(r);
+}
+
 int main(void)
 {
+    test_series_cap();
     test_builtins_have_fixed_ids();
     test_register_and_lookup();
     test_tags_canonical();
