@@ -216,12 +216,7 @@ reset()
 deadline = time.time() + 60  # until the load has started (a hang guard, not a speed)
 while time.time() < deadline and stats()["total_requests"] < 10 and p.poll() is None:
     time.sleep(0.1)
-p.send_signal(signal.SIGINT)
-try:
-    so, se = p.communicate(timeout=30)
-except subprocess.TimeoutExpired:
-    p.kill()
-    so, se = p.communicate()
+so, se = signal_and_wait(p)
 check_eq(p.returncode, 130, "SIGINT exit code")
 check("http_reqs" in so, "summary still printed", so[-500:])
 s = load_json(os.path.join(out, "summary.json"))

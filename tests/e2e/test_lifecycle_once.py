@@ -134,12 +134,7 @@ while "SETUP-STARTED" not in line and time.time() < deadline:
     line = p.stderr.readline()
     if line == "" and p.poll() is not None:
         break
-p.send_signal(signal.SIGINT)
-try:
-    so, se = p.communicate(timeout=30)
-except subprocess.TimeoutExpired:
-    p.kill()
-    so, se = p.communicate()
+so, se = signal_and_wait(p)
 check_eq(p.returncode, 130, "Ctrl-C during a sleeping setup(): exit 130 without waiting")
 check("interrupted during setup()" in se, "interrupted setup reported", se[-400:])
 

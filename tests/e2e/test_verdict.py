@@ -214,12 +214,7 @@ deadline = time.time() + 30  # until the run folder exists (a hang guard, not a 
 while time.time() < deadline and not os.path.exists(os.path.join(out, "events.jsonl")):
     time.sleep(0.05)
 time.sleep(0.3)
-p.send_signal(signal.SIGINT)
-try:
-    so, se = p.communicate(timeout=30)
-except subprocess.TimeoutExpired:
-    p.kill()
-    so, se = p.communicate()
+so, se = signal_and_wait(p)
 check_eq(p.returncode, 130, "SIGINT: exit 130")
 check(se.rstrip().splitlines()[-1].startswith("tide: interrupted: interrupted by SIGINT"),
       "the last line says why (interrupted)", se[-300:])

@@ -73,6 +73,17 @@ def stop(p):
             p.wait()
 
 
+def signal_and_wait(p, sig=signal.SIGINT, timeout=30):
+    """Sends 'sig' to a running tide (as Ctrl-C would) and waits for it to end, at most
+    'timeout' s (then it is killed, so a test never hangs); returns (stdout, stderr)."""
+    p.send_signal(sig)
+    try:
+        return p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.communicate()
+
+
 def run(args, timeout=120, cwd=None, env=None, input=None):
     """Runs tide with args; returns CompletedProcess (stdout/stderr as text)."""
     e = dict(os.environ)
