@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cJSON.h>
 #include "log.h"
+#include "privacy.h"
 
 #define LOG_LINE_MAX 2047 /* bytes of one message printed */
 
@@ -76,7 +77,8 @@ static bool mark_secrets(const char *s, bool *hide)
     return any;
 }
 
-char *tide_redact(const char *s)
+/* Secrets only: the first step of tide_redact. */
+static char *redact_secrets(const char *s)
 {
     if (s == NULL)
         s = "";
@@ -109,6 +111,16 @@ char *tide_redact(const char *s)
     return out;
 }
 
+char *tide_redact(const char *s)
+{
+    char *r = redact_secrets(s);
+    if (r == NULL || !tide_privacy_may_match(r))
+        return r;
+    char *f = tide_privacy_filter(r);
+    free(r);
+    return f;
+}
+
 /* A full buffer was probably cut by its writer: a secret cut there is no longer found whole,
  * so a tail that starts a secret (its first bytes, up to all but one) is hidden as well. */
 static void hide_cut_secret(char *buf, size_t len)
@@ -135,25 +147,34 @@ static void hide_cut_secret(char *buf, size_t len)
 
 void tide_redact_buf(char *buf, size_t len)
 {
-    if (len == 0 || !have_secrets())
+    if (len == 0)
         return;
-    bool full = strnlen(buf, len) + 1 >= len;
-    char *r = tide_redact(buf);
-    if (r == NULL)
-        return;
-    snprintf(buf, len, "%s", r);
-    free(r);
-    if (full)
-        hide_cut_secret(buf, len);
+    if (have_secrets()) {
+        bool full = strnlen(buf, len) + 1 >= len;
+        char *r = redact_secrets(buf);
+        if (r == NULL)
+            return;
+        snprintf(buf, len, "%s", r);
+        free(r);
+        if (full)
+            hide_cut_secret(buf, len);
+    }
+    tide_privacy_filter_buf(buf, len); /* after: a cut pseudonym hides as much as a whole one */
 }
 
 void tide_redact_json(cJSON *j)
 {
-    if (j == NULL || !have_secrets())
+    if (j == NULL || (!have_secrets() && !tide_privacy_enabled()))
         return;
     for (cJSON *c = j; c != NULL; c = c->next) {
         if (cJSON_IsString(c) && c->valuestring != NULL) {
             char *r = tide_redact(c->valuestring);
+            if (r != NULL && c->string != NULL) {
+                /* {"password": "..."}: the name says what the value is, whatever it is */
+                char *f = tide_privacy_filter_value(c->string, r);
+                free(r);
+                r = f;
+            }
             if (r != NULL && strcmp(r, c->valuestring) != 0)
                 cJSON_SetValuestring(c, r);
             free(r);
