@@ -1,6 +1,7 @@
 /* log.c: terminal messages and secret redaction. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char **secrets;
 static size_t nsecrets;
 static bool quiet;
+static atomic_size_t nsecrets_seen; /* nsecrets, for a test without the lock */
 
 void tide_log_set_quiet(bool q)
 {
@@ -36,7 +38,7 @@ void tide_secret_add(const char *value)
         secrets = grown;
         secrets[nsecrets] = strdup(value);
         if (secrets[nsecrets] != NULL)
-            nsecrets++;
+            atomic_store(&nsecrets_seen, ++nsecrets);
     }
     pthread_mutex_unlock(&lock);
 }
@@ -49,15 +51,29 @@ void tide_secrets_clear(void)
     free(secrets);
     secrets = NULL;
     nsecrets = 0;
+    atomic_store(&nsecrets_seen, 0);
     pthread_mutex_unlock(&lock);
 }
 
 static bool have_secrets(void)
 {
-    pthread_mutex_lock(&lock);
-    bool any = nsecrets > 0;
-    pthread_mutex_unlock(&lock);
-    return any;
+    return atomic_load(&nsecrets_seen) > 0;
+}
+
+bool tide_redact_changes(const char *s)
+{
+    if (s == NULL)
+        return false;
+    if (have_secrets()) {
+        pthread_mutex_lock(&lock);
+        bool hit = false;
+        for (size_t i = 0; i < nsecrets && !hit; i++)
+            hit = strstr(s, secrets[i]) != NULL;
+        pthread_mutex_unlock(&lock);
+        if (hit)
+            return true;
+    }
+    return tide_privacy_may_match(s);
 }
 
 /* Marks in 'hide' every byte of s inside an occurrence of a secret, overlapping occurrences
