@@ -1,8 +1,13 @@
 /* allowhosts.c: the --allow-hosts list and its checks (allowhosts.h). */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include "allowhosts.h"
 
 #define MAX_HOSTS 64
@@ -10,12 +15,16 @@
 static char *hosts[MAX_HOSTS];
 static int nhosts;
 static char *given;
+#define MAX_ADDRS 256
+static struct sockaddr_storage addrs[MAX_ADDRS]; /* of the listed hosts */
+static int naddrs;
 
 static void clear(void)
 {
     for (int i = 0; i < nhosts; i++)
         free(hosts[i]);
     nhosts = 0;
+    naddrs = 0;
     free(given);
     given = NULL;
 }
@@ -35,6 +44,21 @@ static void normalise(const char *s, size_t n, char *out, size_t len)
     out[o] = '\0';
 }
 
+/* The addresses of a listed name (an address is its own); none for "*." entries. */
+static void add_addresses(const char *host)
+{
+    if (host[0] == '*')
+        return;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0)
+        return;
+    for (struct addrinfo *a = res; a != NULL && naddrs < MAX_ADDRS; a = a->ai_next)
+        if (a->ai_addrlen <= sizeof addrs[0])
+            memcpy(&addrs[naddrs++], a->ai_addr, a->ai_addrlen);
+    freeaddrinfo(res);
+}
+
 int tide_allow_hosts_set(const char *list, struct tide_err *err)
 {
     clear();
@@ -52,7 +76,7 @@ int tide_allow_hosts_set(const char *list, struct tide_err *err)
                                 list);
         }
         char *colon = strchr(h, ':');
-        if (colon != NULL && colon == strrchr(h, ':'))
+        if (colon != NULL && colon == strrchr(h, ':') && strpbrk(h, "/@?# ") == NULL)
             *colon = '\0'; /* host:port: any port of the host */
         if (strpbrk(h, "/@?# ") != NULL) {
             clear();
@@ -70,6 +94,7 @@ int tide_allow_hosts_set(const char *list, struct tide_err *err)
             clear();
             return tide_err_set(err, "out of memory");
         }
+        add_addresses(hosts[nhosts]);
         nhosts++;
         if (p[n] == '\0')
             break;
@@ -136,4 +161,33 @@ bool tide_allow_hosts_url_host(const char *url, char *out, size_t len)
     }
     normalise(p, n, out, len);
     return out[0] != '\0';
+}
+
+bool tide_allow_hosts_permits_addr(const struct sockaddr *sa)
+{
+    if (nhosts == 0)
+        return true;
+    for (int i = 0; i < naddrs; i++) {
+        const struct sockaddr *a = (const struct sockaddr *)&addrs[i];
+        if (a->sa_family != sa->sa_family)
+            continue;
+        if (sa->sa_family == AF_INET &&
+            memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                   &((const struct sockaddr_in *)sa)->sin_addr, sizeof(struct in_addr)) == 0)
+            return true;
+        if (sa->sa_family == AF_INET6 &&
+            memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                   &((const struct sockaddr_in6 *)sa)->sin6_addr, sizeof(struct in6_addr)) == 0)
+            return true;
+    }
+    return false;
+}
+
+void tide_allow_hosts_addr_text(const struct sockaddr *sa, char *out, size_t len)
+{
+    const void *a = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (len == 0 || inet_ntop(sa->sa_family, a, out, (socklen_t)len) == NULL)
+        snprintf(out, len, "%s", "(an address off the list)");
 }

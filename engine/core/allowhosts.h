@@ -5,6 +5,7 @@
 #ifndef TIDE_ALLOWHOSTS_H
 #define TIDE_ALLOWHOSTS_H
 #include <stdbool.h>
+#include <stddef.h>
 #include "err.h"
 
 /* error_code of a request refused by --allow-hosts. */
@@ -20,6 +21,12 @@ bool tide_allow_hosts_permits(const char *host);
 /* The host of an absolute http(s) URL into 'out' (lower case, no brackets, no port, no
  * userinfo); false when there is none. */
 bool tide_allow_hosts_url_host(const char *url, char *out, size_t len);
+/* Whether a connection to this address may be opened: it is an address of a listed host
+ * (names are resolved when the list is set; "*." entries have no address). */
+struct sockaddr;
+bool tide_allow_hosts_permits_addr(const struct sockaddr *sa);
+/* The address as text ("127.0.0.2"), for messages. */
+void tide_allow_hosts_addr_text(const struct sockaddr *sa, char *out, size_t len);
 /* The list as given ("" when none), for messages and the manifest. */
 const char *tide_allow_hosts_list(void);
 

@@ -160,22 +160,37 @@ static void host_refused(struct tide_http_result *res, const char *host)
                  host, tide_allow_hosts_list(), TIDE_HTTP_ERR_HOST_NOT_ALLOWED);
 }
 
-/* CURLOPT_OPENSOCKETFUNCTION, with --allow-hosts only: the last check before a connection,
- * where a redirect's target is known (libcurl has made it the effective URL). */
+/* --allow-hosts, before anything leaves: the request's own host is checked by name when it
+ * starts (tide_http_start sets refused_host; the lookup is then stopped before it begins),
+ * and every connection a redirect opens by address (the hosts on the list, resolved once). */
+static struct tide_transfer *transfer_of(CURL *e)
+{
+    struct tide_transfer *t = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
+    return t;
+}
+
+/* CURLOPT_RESOLVER_START_FUNCTION */
+static int on_resolver_start(void *resolver_state, void *reserved, void *clientp)
+{
+    (void)resolver_state;
+    (void)reserved;
+    struct tide_transfer *t = transfer_of(clientp);
+    return t != NULL && t->state->refused_host[0] != '\0' ? 1 : 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION */
 static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
-    CURL *e = clientp;
-    struct tide_transfer *t = NULL;
-    char *url = NULL;
-    char host[128];
-    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
-    curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
-    if (t != NULL && url != NULL && tide_allow_hosts_url_host(url, host, sizeof host) &&
-        !tide_allow_hosts_permits(host)) {
-        snprintf(t->state->refused_host, sizeof t->state->refused_host, "%s", host);
-        return CURL_SOCKET_BAD;
-    }
     (void)purpose;
+    struct tide_transfer *t = transfer_of(clientp);
+    if (t != NULL && t->state->refused_host[0] != '\0')
+        return CURL_SOCKET_BAD;
+    if (t != NULL && t->state->sends > 0 && !tide_allow_hosts_permits_addr(&addr->addr)) {
+        tide_allow_hosts_addr_text(&addr->addr, t->state->refused_host,
+                                   sizeof t->state->refused_host);
+        return CURL_SOCKET_BAD; /* a redirect off the list */
+    }
     return socket(addr->family, addr->socktype, addr->protocol);
 }
 
@@ -464,6 +479,8 @@ static CURL *easy_new(void)
     if (tide_allow_hosts_active()) {
         curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
         curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, e);
+        curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, on_resolver_start);
+        curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, e);
     }
     return e;
 }
@@ -600,16 +617,12 @@ int tide_http_start(struct tide_http *h, struct tide_transfer *t)
         t->state = calloc(1, sizeof *t->state);
     if (t->state == NULL)
         return fail(t, CURLE_OUT_OF_MEMORY);
-    char host[128];
-    if (tide_allow_hosts_active() && t->spec.url.data != NULL &&
-        tide_allow_hosts_url_host(t->spec.url.data, host, sizeof host) &&
-        !tide_allow_hosts_permits(host)) { /* refused before anything: no lookup, no connect */
-        t->res.started_us = t->res.ended_us = tide_now_us();
-        host_refused(&t->res, host);
-        tide_buf_append(&t->res.url, t->spec.url.data, t->spec.url.len);
-        return -1;
-    }
     CURL *e = easy_get(h, t);
+    char host[128];
+    if (e != NULL && tide_allow_hosts_active() && t->spec.url.data != NULL &&
+        tide_allow_hosts_url_host(t->spec.url.data, host, sizeof host) &&
+        !tide_allow_hosts_permits(host)) /* ends in the callbacks: no lookup, no connection */
+        snprintf(t->state->refused_host, sizeof t->state->refused_host, "%s", host);
     if (e == NULL || configure(t, e) != 0) {
         if (e != NULL)
             easy_put(h, t);
