@@ -175,6 +175,27 @@ def main():
     t.check(s["metrics"].get("http_reqs", {}).get("count", 0) >= 9, "the requests ran",
             str(s["metrics"].get("http_reqs")))
 
+    # sampled error bodies: filtered, capped, a few per kind of error
+    samples = json.loads(texts.get("error_samples.json", "[]"))
+    t.check(len(samples) >= 2, "error bodies sampled (404s and 500s)", str(samples)[:300])
+    for c in samples:
+        t.check(len(c["samples"]) <= 3, "at most 3 samples of %s" % c["name"])
+        t.check(all(len(x.encode()) <= 512 for x in c["samples"]), "samples of 512 bytes at most")
+    echo = [c for c in samples if c["name"] == "/echo"]
+    t.check(echo and "[jwt:" in echo[0]["samples"][0] and "[iban:" in echo[0]["samples"][0],
+            "the echoed body is kept with its values pseudonymised", str(echo)[:400])
+    t.check(echo and echo[0]["count"] == 3, "every failure of the kind is counted")
+
+    # --no-samples: none kept
+    d3 = os.path.join(tmp, "nosamples")
+    script = t.write(tmp, "scenario-nosamples.lua", scenario("nil"))
+    p3 = t.run(["run", script, "--host", base, "--out", d3, "--threads", "1", "--no-samples",
+                "--quiet"], env={"API_KEY": API_KEY}, timeout=120)
+    t.check(os.path.exists(os.path.join(d3, "summary.json")), "the --no-samples run ran",
+            p3.stderr[-800:])
+    t.check(not os.path.exists(os.path.join(d3, "error_samples.json")),
+            "--no-samples: no error_samples.json")
+
     # options.privacy = false: the same data shows (the filter is what hid it), secrets do not
     d2, p2 = run_once(tmp, base, "false")
     texts2 = everything(d2, p2)
