@@ -36,6 +36,9 @@ RUNTIME_TOKEN = "rt-9fQ2xL7mB4nC8vD1"  # handed out by /login, marked with tide.
 ECHO = "mail %s jwt %s card %s iban %s phone %s" % (EMAIL, JWT, CARD_SPACED, IBAN, PHONE)
 
 
+HOOK_PAYLOADS = []  # what the scenario's hook sent out: the payload tide gave it
+
+
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
@@ -60,7 +63,11 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, "ok")
 
     def do_POST(self):
-        if self.path == "/login":
+        if self.path == "/hook":
+            n = int(self.headers.get("Content-Length", "0"))
+            HOOK_PAYLOADS.append(self.rfile.read(n).decode("utf-8", "replace"))
+            self.reply(200, "")
+        elif self.path == "/login":
             self.reply(200, json.dumps({"token": RUNTIME_TOKEN}),
                        [("Authorization", "Bearer " + JWT)])
         else:
@@ -74,6 +81,9 @@ local tide = require "tide"
 options = { vus = 1, iterations = 3, privacy = PRIVACY }
 
 local key = tide.env("API_KEY")
+
+-- a hook that sends its payload elsewhere: what it gets must be clean already
+tide.hooks.on("test_start", function(info) http.post("/hook", { json = info }) end)
 
 function run()
   local token = http.post("/login").json().token
@@ -140,6 +150,11 @@ def main():
             p.stderr[-2000:])
     texts = everything(d, p)
     t.check(len(texts) > 4, "the run folder has files", str(sorted(texts)))
+    t.check(len(HOOK_PAYLOADS) >= 1, "the hook sent its payload", str(HOOK_PAYLOADS)[:200])
+    t.check(all("***@127.0.0.1" in x and HOST_PW[:6] not in x and "admin" not in x
+                for x in HOOK_PAYLOADS), "hook payloads carry the redacted host",
+            str(HOOK_PAYLOADS)[:400])
+    texts["hook payloads"] = "\n".join(HOOK_PAYLOADS)
 
     # secrets: the value and every 6-character piece of it
     for name, secret in (("tide.env", API_KEY), ("--host userinfo", HOST_PW),
