@@ -5,7 +5,8 @@ in response bodies, headers and error bodies, and hands out a token at /login. T
 requests URLs with e-mails in their path, logs the echoed values, names checks after them,
 marks the login token secret with tide.secret, raises errors quoting them (one after 275 bytes
 of padding: the old cut-before-redaction leak), and the host carries a password in its userinfo.
-Then every file of the run folder and the process output are searched: no value, and for the
+Then every file of the run folder, the process output and the payload a hook posted to the
+server are searched: no value, and for the
 secrets no 6-character piece of one, may appear; equal values get equal pseudonyms, different
 ones different pseudonyms. A second run with options.privacy = false shows the detectors are
 what hides the personal data (they do appear then), and that secrets are still redacted.
