@@ -144,11 +144,13 @@ def main():
         print("note: strace not installed; the connect() audit is left out")
     else:
         log = os.path.join(tmp, "strace.log")
+        env = dict(os.environ)  # LeakSanitizer cannot run under ptrace (the ASan pass)
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
         p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect", "-o", log,
                             os.path.abspath(t.TIDE), "run", script, "--host", host,
                             "--allow-hosts", "127.0.0.1", "--out", os.path.join(tmp, "traced2"),
                             "--threads", "1", "--quiet"],
-                           capture_output=True, text=True, timeout=180)
+                           capture_output=True, text=True, timeout=180, env=env)
         if p.returncode not in (0, 99) and "ptrace" in p.stderr:
             print("note: strace cannot trace here (%s); the connect() audit is left out"
                   % p.stderr.strip()[:200])
