@@ -220,6 +220,16 @@ def main():
                          ("tide.secret", RUNTIME_TOKEN)):
         hits = [piece for piece in pieces(secret) if found(texts2, piece)]
         t.check(not hits, "privacy = false: still no piece of the %s secret" % name, str(hits))
+    # a bad options.privacy stops the run at start: one line, exit 2
+    for bad, want in (('{ drop = { "([" } }', "options.privacy.drop[1]"),
+                      ('{ dorp = {} }', "unknown key 'dorp'"),
+                      ('"yes"', "options.privacy must be false or a table")):
+        script = t.write(tmp, "bad.lua", 'options = { privacy = %s }\nfunction run() end\n' % bad)
+        r = t.run(["run", script, "--host", base, "--out", os.path.join(tmp, "bad")], timeout=60)
+        t.check_eq(r.returncode, 2, "exit 2 for options.privacy = %s" % bad)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        t.check(len(lines) == 1 and lines[0].startswith("tide: ") and want in lines[0],
+                "one clear line for options.privacy = %s" % bad, r.stderr[-500:])
     srv.shutdown()
     t.done()
 
