@@ -198,7 +198,13 @@ static int l_group_push(lua_State *L)
     size_t len = strlen(vu->group);
     if (strstr(name, "::") != NULL)
         return luaL_argerror(L, 1, "a group name cannot contain '::'");
+    char *red = NULL;
+    if (tide_redact_changes(name)) { /* a name built from data: redacted before the cut */
+        red = tide_redact(name);
+        name = red != NULL ? red : "(group name hidden: out of memory)";
+    }
     snprintf(vu->group + len, sizeof vu->group - len, "::%s", name);
+    free(red);
     lua_pushinteger(L, (lua_Integer)len);
     return 1;
 }
