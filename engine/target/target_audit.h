@@ -11,7 +11,7 @@
 #include "buf.h"
 #include "target_http.h"
 
-#define TIDE_AUDIT_CAP      100000 /* records kept; about 13 MB at most */
+#define TIDE_AUDIT_CAP      100000 /* records kept; 17 MB at most (168 bytes each) */
 #define TIDE_AUDIT_PAGE     100    /* records per answer by default */
 #define TIDE_AUDIT_PAGE_MAX 1000   /* and at most */
 #define TIDE_AUDIT_TENANT   64     /* bytes of a tenant name kept */

@@ -1266,6 +1266,8 @@ static int profile_create(struct tide_store *s, const cJSON *body, const char *p
         return st;
     if (map_get(&s->users, name, strlen(name)) != NULL)
         return field_error(out, 409, "username", "a user with this name already exists");
+    if (s->users.n >= TIDE_STORE_USERS)
+        return fail(out, 507, "store is full");
     char bound[TIDE_STORE_TENANT_MAX + 1];
     memcpy(bound, tenant.p, tenant.n);
     bound[tenant.n] = '\0';

@@ -19,6 +19,7 @@
 #define TIDE_STORE_PROJECTS   1000000 /* projects over all tenants; beyond: 507 */
 #define TIDE_STORE_TENANT_MAX 64      /* bytes in an X-Tenant-ID */
 #define TIDE_STORE_RATE       5       /* GET /api/limited: requests per token per second */
+#define TIDE_STORE_USERS      100000  /* users in all; beyond, creating one is 507 */
 
 /* Output buffers (base/buf.h). */
 

@@ -41,6 +41,7 @@ ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstu
 AUDIT_CAP = 100000  # records kept, the oldest go first (as in tide target)
 AUDIT_PAGE, AUDIT_PAGE_MAX = 100, 1000
 RATE = 5  # GET /api/limited: requests per token per second
+USERS_MAX = 100000  # users in all, as in tide target
 SINCE_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,3})?Z")
 
 app = Flask(__name__)
@@ -471,6 +472,8 @@ def create_profile(body, tenant, password=None):
         return None, err
     if name in users:
         return None, error(409, "a user with this name already exists", "username")
+    if len(users) >= USERS_MAX:
+        return None, error(507, "store is full")
     return add_user(name, password, tenant, fields["role"] or "member", fields["email"],
                     fields["full_name"]), None
 
