@@ -346,6 +346,17 @@ static char *trim(char *s)
     return s;
 }
 
+/* Puts "<where>: " before err's message ("%s:%d" with path and n, or "%s: item %d"), from a
+ * copy: the message is also the output. */
+static int prefix_err(struct tide_err *err, bool item, const char *path, int n)
+{
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    if (item)
+        return tide_err_set(err, "%s: item %d: %s", path, n, msg);
+    return tide_err_set(err, "%s:%d: %s", path, n, msg);
+}
+
 static int users_csv(struct tide_store *s, const char *path, char *text, struct tide_err *err)
 {
     int line = 0;
@@ -371,7 +382,7 @@ static int users_csv(struct tide_store *s, const char *path, char *text, struct 
             return tide_err_set(err, "%s:%d: expected 'username,password[,tenant[,role]]'", path,
                                 line);
         if (add_user(s, f[0], f[1], n >= 3 ? f[2] : NULL, n == 4 ? f[3] : NULL, err) < 0)
-            return tide_err_set(err, "%s:%d: %s", path, line, err->msg);
+            return prefix_err(err, false, path, line);
     }
     if (s->users.n == 0)
         return tide_err_set(err, "%s: no users in it", path);
@@ -405,7 +416,7 @@ static int users_json(struct tide_store *s, const char *path, const char *text,
         if (add_user(s, name->valuestring, pw->valuestring,
                      cJSON_IsString(tenant) ? tenant->valuestring : NULL,
                      cJSON_IsString(role) ? role->valuestring : NULL, err) < 0) {
-            tide_err_set(err, "%s: item %d: %s", path, i, err->msg);
+            prefix_err(err, true, path, i);
             goto out;
         }
         i++;

@@ -2,6 +2,7 @@
  * roles on the project routes, users, export, erasure with its receipt, import, the audit log
  * (and its cap, on the module directly), the rate-limited route, and each fault that breaks
  * one of these promises, as a client sees them. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -440,6 +441,47 @@ static void test_target_audit_cap(void)
     tide_audit_free(a);
 }
 
+/* A users file's fourth column (or "role") makes members; a bad role is refused at start. */
+static void test_target_users_file_roles(void)
+{
+    char path[] = "/tmp/tide-roles-XXXXXX";
+    int fd = mkstemp(path);
+    const char csv[] = "username,password,tenant,role\nmia,mia-pw,t1,member\nmax,max-pw,,admin\n";
+    CHECK(fd >= 0 && write(fd, csv, sizeof csv - 1) == (ssize_t)(sizeof csv - 1));
+    close(fd);
+    struct tide_target_opts o;
+    struct tide_err err = {{0}};
+    tide_target_opts_init(&o);
+    o.users_file = path;
+    struct tide_target *t = tide_target_start(&o, &err);
+    CHECK(t != NULL);
+    if (t != NULL) {
+        char saved[64];
+        snprintf(saved, sizeof saved, "%s", base);
+        snprintf(base, sizeof base, "http://127.0.0.1:%d", tide_target_port(t));
+        CHECK(req("POST", "/api/auth/login", NULL, NULL,
+                  "{\"username\":\"mia\",\"password\":\"mia-pw\"}") == 200);
+        CHECK_STR(str("role"), "member");
+        char *mia = strdup(str("token"));
+        CHECK(req("GET", "/api/audit", mia, "t1", NULL) == 403);
+        CHECK(req("POST", "/api/auth/login", NULL, NULL,
+                  "{\"username\":\"max\",\"password\":\"max-pw\"}") == 200);
+        CHECK_STR(str("role"), "admin");
+        free(mia);
+        tide_target_stop(t);
+        snprintf(base, sizeof base, "%s", saved);
+    }
+    const char bad[] = "zed,zed-pw,t1,root\n";
+    fd = open(path, O_WRONLY | O_TRUNC);
+    CHECK(fd >= 0 && write(fd, bad, sizeof bad - 1) == (ssize_t)(sizeof bad - 1));
+    close(fd);
+    CHECK(tide_target_start(&o, &err) == NULL);
+    char expect[160];
+    snprintf(expect, sizeof expect, "%s:1: role 'root': expected admin or member", path);
+    CHECK_STR(err.msg, expect);
+    unlink(path);
+}
+
 int main(void)
 {
     struct tide_target_opts o;
@@ -460,6 +502,7 @@ int main(void)
     test_target_audit_log(admin);
     test_target_rate_limit(admin);
     test_target_user_faults_shown();
+    test_target_users_file_roles();
     free(admin);
     curl_easy_cleanup(H);
     free(R.body);
