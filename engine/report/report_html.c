@@ -1,7 +1,7 @@
 /* report_html.c: report.html, one self-contained page: the template, styles, uPlot and the
- * page script are compiled in (engine/report_assets.cmake), the summary goes in as JSON.
- * Untrusted text (error messages carry server responses) is HTML-escaped here and reaches
- * the page script as JSON with '<' escaped; a Content-Security-Policy lets only the two
+ * page script are compiled in (engine/report/report_assets.cmake, uPlot from npm), the summary goes
+ * in as JSON. Untrusted text (error messages carry server responses) is HTML-escaped here and
+ * reaches the page script as JSON with '<' escaped; a Content-Security-Policy lets only the two
  * embedded scripts run (by their sha256) and forbids every network request. */
 #include <stdio.h>
 #include <string.h>
@@ -121,7 +121,7 @@ struct page {
     const cJSON *summary;
     const char *status; /* one of 'statuses', or "unknown" */
     const char *verdict;
-    const struct tide_embedded *uplot_js, *uplot_css, *report_js, *report_css;
+    const struct tide_embedded *uplot_js, *uplot_css, *uplot_license, *report_js, *report_css;
 };
 
 static int put_csp(struct tide_buf *b, const struct page *pg)
@@ -182,6 +182,8 @@ static int put_slot(struct tide_buf *b, const char *name, size_t n, const struct
         return put_data(b, pg->summary);
     else if (SLOT("uplot_css"))
         tide_buf_add(b, pg->uplot_css->data, pg->uplot_css->len);
+    else if (SLOT("uplot_license"))
+        put_html(b, pg->uplot_license->data); /* escaped: no "-->" can end the comment */
     else if (SLOT("report_css"))
         tide_buf_add(b, pg->report_css->data, pg->report_css->len);
     else if (SLOT("uplot_js"))
@@ -227,7 +229,7 @@ int tide_report_html(const cJSON *summary, const char *path, struct tide_err *er
 {
     if (tide_report_check_schema(summary, err) != 0)
         return -1;
-    struct page pg = {summary, "unknown", "Unknown", NULL, NULL, NULL, NULL};
+    struct page pg = {summary, "unknown", "Unknown", NULL, NULL, NULL, NULL, NULL};
     const char *status = tide_rj_str(tide_rj_object(summary, "run"), "status", "");
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
         if (strcmp(status, statuses[i]) == 0) {
@@ -238,9 +240,11 @@ int tide_report_html(const cJSON *summary, const char *path, struct tide_err *er
     const struct tide_embedded *tpl = asset("report.html", err);
     pg.uplot_js = asset("uPlot.iife.min.js", err);
     pg.uplot_css = asset("uPlot.min.css", err);
+    pg.uplot_license = asset("uPlot.LICENSE", err);
     pg.report_js = asset("report.js", err);
     pg.report_css = asset("report.css", err);
-    if (!tpl || !pg.uplot_js || !pg.uplot_css || !pg.report_js || !pg.report_css)
+    if (!tpl || !pg.uplot_js || !pg.uplot_css || !pg.uplot_license || !pg.report_js ||
+        !pg.report_css)
         return -1;
     struct tide_buf b = {0};
     if (render(&b, tpl, &pg, err) != 0) {

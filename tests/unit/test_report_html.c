@@ -115,6 +115,9 @@ static void test_assets_cannot_close_their_script(void)
     }
     CHECK(tide_embedded_find(tide_report_assets, "report.html") != NULL);
     CHECK(tide_embedded_find(tide_report_assets, "uPlot.iife.min.js") != NULL);
+    /* uPlot comes from npm (engine/report/npm) with its licence, which the page carries */
+    const struct tide_embedded *lic = tide_embedded_find(tide_report_assets, "uPlot.LICENSE");
+    CHECK(lic != NULL && strstr(lic->data, "MIT License") != NULL);
 }
 
 static void test_html_data_is_escaped(const char *html, const cJSON *s)
@@ -208,6 +211,8 @@ int main(void)
         test_html_is_self_contained(html);
         test_html_data_is_escaped(html, s);
         test_html_is_deterministic(s, dir, html);
+        CHECK(strstr(html, "<!-- uPlot (embedded below) is under this licence:") != NULL);
+        CHECK(strstr(html, "Permission is hereby granted") != NULL);
     }
     test_assets_cannot_close_their_script();
     test_html_header_is_escaped(dir);
