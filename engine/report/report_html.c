@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include "embedded.h"
 #include "report.h"
+#include "report_downsample.h"
 #include "report_util.h"
 
 extern const struct tide_embedded tide_report_assets[]; /* engine/report_assets.cmake */
@@ -78,6 +79,18 @@ static cJSON *page_data(const cJSON *summary)
         }
     }
     strip_histograms(data);
+    /* Long runs: the charts get a min/max envelope; the page says so ("history_buckets") */
+    int per = 0;
+    cJSON *thin = tide_history_downsample(cJSON_GetObjectItemCaseSensitive(data, "history"),
+                                          TIDE_REPORT_CHART_ROWS, &per);
+    if (thin != NULL) {
+        cJSON *info = cJSON_CreateObject();
+        cJSON_AddNumberToObject(
+            info, "rows", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(data, "history")));
+        cJSON_AddNumberToObject(info, "bucket_rows", per);
+        cJSON_ReplaceItemInObjectCaseSensitive(data, "history", thin);
+        cJSON_AddItemToObject(data, "history_buckets", info);
+    }
     return data;
 }
 

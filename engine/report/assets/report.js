@@ -299,6 +299,13 @@
       s.appendChild(h("div", { class: "card chart" }, h("div", { class: "empty", text: "No per-second history in this summary." })));
       return;
     }
+    var hb = S.history_buckets;
+    if (hb && num(hb.rows) !== null) {
+      /* a long run: the C renderer kept each bucket's minimum and maximum (report_downsample.h) */
+      s.appendChild(h("p", { class: "muted", id: "downsampled",
+        text: fmtInt(hb.rows) + " seconds drawn as the minimum and maximum of every " + fmtInt(hb.bucket_rows) +
+              "-second span; summary.json and stats_history.csv have every second." }));
+    }
     var grid = h("div", { class: "charts" });
     s.appendChild(grid);
     var boxes = [];
