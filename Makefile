@@ -11,6 +11,8 @@ DEPS      := gcc make cmake pkg-config liblua5.4-dev libcurl4-openssl-dev libev-
 # npm fetches the report's chart library at build time (engine/report/npm, pinned with its hash).
 DEPS      += nodejs@node npm@npm
 TEST_DEPS := python3 python3-flask chromium nodejs@node npm@npm libxml2-utils
+# the --stream json test validates every line against docs/stream-json.schema.json
+TEST_DEPS += python3-jsonschema
 
 .PHONY: all build demo test test-fast deps test-deps clean bench
 

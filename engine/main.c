@@ -37,6 +37,8 @@ static const char run_options[] =
     "  --rate R               open model: R iterations per second (with --duration)\n"
     "  --threads N            worker threads (default: one per core)\n"
     "  --out DIR              run folder (default report/<date>-<scenario>)\n"
+    "  --stream json=FILE     also write one JSON line per metric and tag set per second\n"
+    "                         (json=- for stdout; docs/streams.md)\n"
     "  --threshold 'M: EXPR'  add a threshold, e.g. 'http_req_duration: p(95)<300'\n"
     "  --no-default-thresholds  no default checks (a run fails by default when no request\n"
     "                         succeeded, over 10% of requests or iterations failed, or no\n"

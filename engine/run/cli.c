@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "stream.h"
 #include "duration.h"
 
 static int parse_int(const char *flag, const char *s, long min, long max, long *out,
@@ -136,6 +137,8 @@ static int parse_size(const char *flag, const char *s, int64_t *out, struct tide
 
 static bool takes_value(const char *flag)
 {
+    if (strcmp(flag, "--stream") == 0) /* stream.h */
+        return true;
     static const char *const with_value[] = {"-f",
                                              "--locustfile",
                                              "--host",
@@ -214,8 +217,8 @@ static int check_out(const char *v, struct tide_err *err)
     size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
     if (n > 0 && v[n] == '=')
         return tide_err_set(err,
-                            "--out takes a folder; k6's -o %.*s=FILE is not supported (see "
-                            "docs/cli.md#the-run-folder)",
+                            "--out takes a folder; k6's -o %.*s=FILE is not supported: use "
+                            "--stream json=FILE for a metrics stream (docs/streams.md)",
                             (int)n, v);
     return 0;
 }
@@ -282,6 +285,11 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         cli->csv_prefix = v;
     } else if (is(flag, "--html", NULL)) {
         cli->html_path = v;
+    } else if (is(flag, "--stream", NULL)) {
+        if (cli->nstreams == TIDE_CLI_MAX)
+            return tide_err_set(err, "--stream: at most %d", TIDE_CLI_MAX);
+        rc = tide_stream_check_spec(v, err);
+        cli->streams[cli->nstreams++] = v;
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;

@@ -27,6 +27,7 @@
 #include "target.h"
 #include "threshold.h"
 #include "verdict.h"
+#include "stream.h"
 #include "vu.h"
 #include "worker.h"
 
@@ -88,6 +89,10 @@ struct run {
     int locust_exit;
     struct tide_default_check defaults[TIDE_DEFAULT_COUNT];
     char reason[700];
+    /* --stream outputs (stream.h): fed by finalize(), closed by finish() */
+    const char *stream_specs[TIDE_CLI_MAX];
+    struct tide_stream *streams[TIDE_CLI_MAX];
+    int nstreams;
 };
 
 #define SATURATED_LAG_MS  10.0
@@ -431,6 +436,8 @@ static void finalize(struct run *r, int64_t idx)
                                           r->start_wall_us + (idx + 1) * 1000000, r->vus_now);
     if (warm)
         cJSON_AddBoolToObject(row, "warmup", 1);
+    for (int i = 0; i < r->nstreams; i++)
+        tide_stream_second(r->streams[i], reg, r->start_wall_us + (idx + 1) * 1000000, warm);
     char *text = cJSON_PrintUnformatted(row);
     if (text != NULL) {
         if (r->history.len > 0)
@@ -612,6 +619,8 @@ static void free_run(struct run *r)
     tide_agg_fini(&r->lag_total);
     tide_agg_fini(&r->cpu_total);
     tide_buf_free(&r->history);
+    for (int i = 0; i < r->nstreams; i++)
+        tide_stream_close(r->streams[i]);
     cJSON_Delete(r->last_row);
     cJSON_Delete(r->setup_data);
     free(r->setup_text);
@@ -1048,6 +1057,14 @@ static int seal_folder(struct run *r, int write_failed, const char *status, int 
     return 0;
 }
 
+static void close_streams(struct run *r)
+{
+    for (int i = 0; i < r->nstreams; i++) {
+        tide_stream_close(r->streams[i]); /* logs its own problems */
+        r->streams[i] = NULL;
+    }
+}
+
 static int finish(struct run *r, bool interrupted)
 {
     /* teardown and reports run; a second Ctrl-C stops them, also one that came while the VUs
@@ -1065,6 +1082,7 @@ static int finish(struct run *r, bool interrupted)
     cJSON *s = summary_doc(r, status, code, verify);
     int write_failed = write_folder(r, s);
     cJSON_Delete(s);
+    close_streams(r); /* every second is in: written and flushed, also after Ctrl-C */
     if (seal_folder(r, write_failed, status, code) != 0) {
         tide_log(TIDE_LOG_ERROR, "the run folder %s is incomplete", r->dir);
         return code == TIDE_EXIT_OK ? TIDE_EXIT_INTERNAL : code;
@@ -1081,6 +1099,21 @@ static int finish(struct run *r, bool interrupted)
 
 /* --- the start of the run --- */
 
+/* --stream outputs, before anything is sent: a file that cannot be created stops the run. */
+static int open_streams(struct run *r)
+{
+    for (int i = 0; i < r->nstreams; i++) {
+        struct tide_err err = {{0}};
+        if ((r->streams[i] = tide_stream_open(r->stream_specs[i], &err)) == NULL) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            return -1;
+        }
+        if (tide_stream_uses_stdout(r->stream_specs[i]))
+            r->cfg.quiet = true; /* stdout carries the stream alone; messages stay on stderr */
+    }
+    return 0;
+}
+
 /* Everything before setup(): thresholds, the in-process target, limits, shared state,
  * signals. Returns 0 or an exit code. */
 static int prepare(struct run *r)
@@ -1091,6 +1124,8 @@ static int prepare(struct run *r)
         return TIDE_EXIT_USAGE;
     }
     tide_log_set_quiet(r->cfg.quiet);
+    if (open_streams(r) != 0)
+        return TIDE_EXIT_USAGE;
     if (r->cfg.target_inprocess && start_target(r, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "target: %s", err.msg);
         return TIDE_EXIT_INTERNAL;
@@ -1237,6 +1272,8 @@ int tide_run_main(int argc, char **argv)
             r->rule = TIDE_RULE_LOCUST;
         r->locust_exit =
             cli.exit_code_on_error >= 0 ? cli.exit_code_on_error : TIDE_LOCUST_EXIT_DEFAULT;
+        r->nstreams = cli.nstreams;
+        memcpy(r->stream_specs, cli.streams, sizeof r->stream_specs);
         code = run_with(r);
     }
     free_run(r);
