@@ -64,6 +64,27 @@ static void strip_histograms(cJSON *j)
     }
 }
 
+/* Requests per (method, name, status) from the summary's http_reqs series: the page's
+ * status-code breakdown. The series are capped per metric (metrics.h), so this is bounded. */
+static cJSON *status_codes(const cJSON *summary)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *se;
+    cJSON_ArrayForEach(se, tide_rj_array(summary, "series"))
+    {
+        if (strcmp(tide_rj_str(se, "metric", ""), "http_reqs") != 0)
+            continue;
+        const cJSON *tags = tide_rj_object(se, "tags");
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "method", tide_rj_str(tags, "method", ""));
+        cJSON_AddStringToObject(row, "name", tide_rj_str(tags, "name", ""));
+        cJSON_AddStringToObject(row, "status", tide_rj_str(tags, "status", ""));
+        cJSON_AddNumberToObject(row, "count", tide_rj_num(se, "count", 0));
+        cJSON_AddItemToArray(out, row);
+    }
+    return out;
+}
+
 static cJSON *page_data(const cJSON *summary)
 {
     cJSON *data = cJSON_CreateObject();
@@ -79,6 +100,8 @@ static cJSON *page_data(const cJSON *summary)
         }
     }
     strip_histograms(data);
+    if (data != NULL)
+        cJSON_AddItemToObject(data, "status_codes", status_codes(summary));
     /* Long runs: the charts get a min/max envelope; the page says so ("history_buckets") */
     int per = 0;
     cJSON *thin = tide_history_downsample(cJSON_GetObjectItemCaseSensitive(data, "history"),

@@ -76,6 +76,9 @@ try {
     const i = charts.latency.labels.findIndex((l) => /95/.test(l));
     check(i >= 0 && charts.latency.maxOf[i] === SPIKE_P95, `the p95 spike survives (${charts.latency.maxOf[i]})`);
   }
+  // Request phases: the synthetic summary has all six.
+  const phases = await page.$$eval("#phases .phase", (ps) => ps.map((p) => p.dataset.phase));
+  check(phases.length === 6, `six phase bars (${phases})`);
   const note = await page.textContent("#downsampled").catch(() => "");
   check(/28,800 seconds/.test(note || ""), `the page says the charts are thinned (${note})`);
   check(errors.length === 0, `no console errors (${errors.join(" | ")})`);

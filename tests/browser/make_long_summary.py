@@ -51,6 +51,14 @@ def main():
             "total": {"reqs": total, "fails": 0, "med": round(p50, 3), "avg": round(p50 * 1.2, 3),
                       "min": 1.0, "max": 900.0, "avg_content_size": 1500.0}})
     s["history"] = history
+    # the six request phases (k6's names), as the engine's summary has them
+    for i, phase in enumerate(["blocked", "connecting", "tls_handshaking", "sending", "waiting",
+                               "receiving"]):
+        avg = [0.4, 0.3, 1.2, 0.05, 18.0, 0.6][i]
+        s["metrics"]["http_req_" + phase] = {
+            "type": "trend", "contains": "time", "count": total, "avg": avg, "min": 0,
+            "med": avg * 0.8, "max": avg * 20, "p90": avg * 1.5, "p95": avg * 2,
+            "p99": avg * 4, "p99.9": avg * 10}
     run = s.setdefault("run", {})
     run["start"] = history[0]["time"]
     run["end"] = (start + datetime.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -144,6 +144,17 @@ static void test_html_data_is_escaped(const char *html, const cJSON *s)
     }
     CHECK(found == 1);
     CHECK(strstr(data ? data : "", "\"buckets\"") == NULL);
+    /* the status-code breakdown adds up to the requests; the search endpoint's 17 HTTP 500s */
+    double sum = 0, search500 = 0;
+    cJSON_ArrayForEach(e, tide_rj_array(back, "status_codes"))
+    {
+        sum += tide_rj_num(e, "count", 0);
+        if (strcmp(tide_rj_str(e, "name", ""), "/api/search?q={term}") == 0 &&
+            strcmp(tide_rj_str(e, "status", ""), "500") == 0)
+            search500 += tide_rj_num(e, "count", 0);
+    }
+    CHECK(sum == tide_rj_num(tide_rj_object(s, "aggregated"), "requests", -1));
+    CHECK(search500 == 17);
     CHECK(cJSON_GetObjectItem(back, "options") == NULL);
     cJSON_Delete(back);
     free(data);
