@@ -39,6 +39,8 @@ static const char run_options[] =
     "  --out DIR              run folder (default report/<date>-<scenario>)\n"
     "  --stream json=FILE     also write one JSON line per metric and tag set per second\n"
     "                         (json=- for stdout; docs/streams.md)\n"
+    "  --dashboard [ADDR]     serve a live page of the run (default 127.0.0.1, a free port;\n"
+    "                         the URL is printed at start; docs/reports.md#live-dashboard)\n"
     "  --threshold 'M: EXPR'  add a threshold, e.g. 'http_req_duration: p(95)<300'\n"
     "  --no-default-thresholds  no default checks (a run fails by default when no request\n"
     "                         succeeded, over 10% of requests or iterations failed, or no\n"

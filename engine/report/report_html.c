@@ -13,8 +13,10 @@
 
 extern const struct tide_embedded tide_report_assets[]; /* engine/report_assets.cmake */
 
-static const char *const statuses[] = {"passed", "failed", "aborted", "interrupted", "error"};
-static const char *const verdicts[] = {"Passed", "Failed", "Aborted", "Interrupted", "Error"};
+static const char *const statuses[] = {"passed",      "failed", "aborted",
+                                       "interrupted", "error",  "running"};
+static const char *const verdicts[] = {"Passed",      "Failed", "Aborted",
+                                       "Interrupted", "Error",  "Running"};
 
 /* Top-level summary keys the page shows; "options" and "series" stay out (size, secrets). */
 static const char *const page_keys[] = {
@@ -85,7 +87,7 @@ static cJSON *status_codes(const cJSON *summary)
     return out;
 }
 
-static cJSON *page_data(const cJSON *summary)
+static cJSON *page_data(const cJSON *summary, bool live)
 {
     cJSON *data = cJSON_CreateObject();
     for (size_t i = 0; data != NULL && i < sizeof page_keys / sizeof page_keys[0]; i++) {
@@ -102,6 +104,8 @@ static cJSON *page_data(const cJSON *summary)
     strip_histograms(data);
     if (data != NULL)
         cJSON_AddItemToObject(data, "status_codes", status_codes(summary));
+    if (data != NULL && live) /* the live dashboard (run/dashboard.h): updates from /events */
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(data, "live"), "events", "/events");
     /* Long runs: the charts get a min/max envelope; the page says so ("history_buckets") */
     int per = 0;
     cJSON *thin = tide_history_downsample(cJSON_GetObjectItemCaseSensitive(data, "history"),
@@ -119,9 +123,9 @@ static cJSON *page_data(const cJSON *summary)
 
 /* JSON inside <script type="application/json">: '<', '>' and '&' only occur in strings, where
  * \u escapes keep the meaning and make "</script>" and "<!--" impossible. */
-static int put_data(struct tide_buf *b, const cJSON *summary)
+static int put_data(struct tide_buf *b, const cJSON *summary, bool live)
 {
-    cJSON *data = page_data(summary);
+    cJSON *data = page_data(summary, live);
     char *text = data ? cJSON_PrintUnformatted(data) : NULL;
     cJSON_Delete(data);
     if (text == NULL)
@@ -158,6 +162,7 @@ struct page {
     const char *status; /* one of 'statuses', or "unknown" */
     const char *verdict;
     const struct tide_embedded *uplot_js, *uplot_css, *uplot_license, *report_js, *report_css;
+    bool live; /* the dashboard's page: may connect to its own server for /events */
 };
 
 static int put_csp(struct tide_buf *b, const struct page *pg)
@@ -165,6 +170,8 @@ static int put_csp(struct tide_buf *b, const struct page *pg)
     tide_buf_puts(b, "default-src 'none'; script-src");
     if (put_script_hash(b, pg->uplot_js) != 0 || put_script_hash(b, pg->report_js) != 0)
         return -1;
+    if (pg->live)
+        tide_buf_puts(b, "; connect-src 'self'");
     tide_buf_puts(b, "; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
                      "form-action 'none'");
     return 0;
@@ -215,7 +222,7 @@ static int put_slot(struct tide_buf *b, const char *name, size_t n, const struct
     else if (SLOT("verdict"))
         tide_buf_puts(b, pg->verdict);
     else if (SLOT("data"))
-        return put_data(b, pg->summary);
+        return put_data(b, pg->summary, pg->live);
     else if (SLOT("uplot_css"))
         tide_buf_add(b, pg->uplot_css->data, pg->uplot_css->len);
     else if (SLOT("uplot_license"))
@@ -261,11 +268,19 @@ static const struct tide_embedded *asset(const char *name, struct tide_err *err)
     return a;
 }
 
-int tide_report_html(const cJSON *summary, const char *path, struct tide_err *err)
+char *tide_report_page_json(const cJSON *summary)
+{
+    cJSON *data = page_data(summary, false);
+    char *text = data ? cJSON_PrintUnformatted(data) : NULL;
+    cJSON_Delete(data);
+    return text;
+}
+
+int tide_report_html_text(const cJSON *summary, bool live, struct tide_buf *b, struct tide_err *err)
 {
     if (tide_report_check_schema(summary, err) != 0)
         return -1;
-    struct page pg = {summary, "unknown", "Unknown", NULL, NULL, NULL, NULL, NULL};
+    struct page pg = {summary, "unknown", "Unknown", NULL, NULL, NULL, NULL, NULL, live};
     const char *status = tide_rj_str(tide_rj_object(summary, "run"), "status", "");
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
         if (strcmp(status, statuses[i]) == 0) {
@@ -282,8 +297,13 @@ int tide_report_html(const cJSON *summary, const char *path, struct tide_err *er
     if (!tpl || !pg.uplot_js || !pg.uplot_css || !pg.uplot_license || !pg.report_js ||
         !pg.report_css)
         return -1;
+    return render(b, tpl, &pg, err);
+}
+
+int tide_report_html(const cJSON *summary, const char *path, struct tide_err *err)
+{
     struct tide_buf b = {0};
-    if (render(&b, tpl, &pg, err) != 0) {
+    if (tide_report_html_text(summary, false, &b, err) != 0) {
         tide_buf_free(&b);
         return -1;
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "dashboard.h"
 #include "stream.h"
 #include "duration.h"
 
@@ -327,6 +328,17 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             inline_value = eq + 1;
         } else {
             snprintf(flag, sizeof flag, "%s", arg);
+        }
+        if (strcmp(flag, "--dashboard") == 0) { /* its address is optional (dashboard.h) */
+            if (inline_value != NULL)
+                cli->dashboard = inline_value;
+            else if (i + 1 < argc && tide_dashboard_is_addr(argv[i + 1]))
+                cli->dashboard = argv[++i];
+            else
+                cli->dashboard = TIDE_DASHBOARD_DEFAULT;
+            if (tide_dashboard_check_addr(cli->dashboard, err) != 0)
+                return -1;
+            continue;
         }
         if (parse_switch(flag, cli))
             continue;

@@ -40,6 +40,7 @@ struct tide_cli {
     bool locust_flags;          /* a flag only Locust has was used (verdict.h: Locust's rule) */
     int exit_code_on_error;     /* Locust's --exit-code-on-error; -1: not given */
     const char *streams[TIDE_CLI_MAX]; /* --stream KIND=TARGET (stream.h) */
+    const char *dashboard;             /* --dashboard [ADDR] (dashboard.h); NULL: none */
     int nstreams;
 };
 

@@ -21,3 +21,11 @@ set_tests_properties(browser.long_report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 
   LABELS "browser;no-asan")
 # Both browser tests may run 'npm ci' in tests/browser on first use: never at once.
 set_tests_properties(browser.report browser.long_report PROPERTIES RESOURCE_LOCK tide-browser-npm)
+
+# The live dashboard (tests/browser/dashboard.test.mjs): 'tide run --dashboard' against the
+# built-in target; the page loads during the run, updates, shows the final verdict.
+add_test(NAME browser.dashboard
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/dashboard_run.sh $<TARGET_FILE:tide>
+          ${CMAKE_SOURCE_DIR}/scenarios/demo.lua ${CMAKE_CURRENT_BINARY_DIR}/browser-dashboard)
+set_tests_properties(browser.dashboard PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+  LABELS "browser;no-asan" RESOURCE_LOCK tide-browser-npm)

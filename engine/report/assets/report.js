@@ -4,13 +4,18 @@
 (function () {
   "use strict";
 
-  var S = JSON.parse(document.getElementById("tide-data").textContent);
+  var INITIAL = JSON.parse(document.getElementById("tide-data").textContent);
+  window.tideReport = { charts: {}, ready: false, updates: 0, final: false };
+
+  /* The whole page from one summary: called once for a report, and again for every update
+   * of the live dashboard (S.live), after the previous page's charts are destroyed. */
+  function page(S) {
   var app = document.getElementById("app");
   var run = S.run || {};
   var metrics = S.metrics || {};
   var history = Array.isArray(S.history) ? S.history : [];
   var charts = {};
-  window.tideReport = { charts: charts, ready: false };
+  window.tideReport.charts = charts;
 
   /* Time axis steps, in seconds: history rows are one second apart. */
   var TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
@@ -398,8 +403,12 @@
         if (el && el.clientWidth) charts[id].setSize({ width: el.clientWidth, height: 260 });
       });
     };
-    var pending = null;
-    window.addEventListener("resize", function () { clearTimeout(pending); pending = setTimeout(resize, 100); });
+    if (!window.tideReport.onResize) { /* once, also when the live page is rebuilt */
+      var pending = null;
+      window.tideReport.onResize = function () { clearTimeout(pending); pending = setTimeout(function () { window.tideReport.resize(); }, 100); };
+      window.addEventListener("resize", window.tideReport.onResize);
+    }
+    window.tideReport.resize = resize;
   }
 
   /* ---- tables ---- */
@@ -598,5 +607,51 @@
   errorsSection();
   metricsSection();
   generatorSection();
+  }
+
+  var VERDICTS = { passed: "Passed", failed: "Failed", aborted: "Aborted", interrupted: "Interrupted",
+                   error: "Error", running: "Running" };
+
+  /* Live dashboard: the summary so far every second ("tick") and the final one ("final") from
+   * the run's own server; history rows arrive once each and are kept here. */
+  function live(S0) {
+    if (!S0.live || typeof EventSource !== "function") return;
+    var rows = Array.isArray(S0.history) ? S0.history.slice() : [];
+    var es = new EventSource(S0.live.events);
+    function update(ev, final) {
+      var m = JSON.parse(ev.data);
+      rows = rows.concat(Array.isArray(m.rows) ? m.rows : []);
+      var S = m.summary || {};
+      if (!(final && Array.isArray(S.history))) S.history = rows; /* the final summary has its own */
+      Object.keys(window.tideReport.charts).forEach(function (id) { window.tideReport.charts[id].destroy(); });
+      var scroll = window.scrollY;
+      document.getElementById("app").textContent = "";
+      page(S);
+      window.scrollTo(0, scroll);
+      if (S.run && S.run.id) document.querySelector(".top h1").textContent = S.run.id;
+      if (S.run) document.querySelector(".top .sub").textContent = [S.run.scenario_file, S.run.host].filter(Boolean).join(" \u00b7 ");
+      var status = (S.run && S.run.status) || "running";
+      var v = document.querySelector(".verdict");
+      v.className = "verdict verdict-" + (VERDICTS[status] ? status : "unknown");
+      v.textContent = VERDICTS[status] || "Unknown";
+      window.tideReport.updates++;
+      if (final) {
+        window.tideReport.final = true;
+        es.close();
+        var foot = document.querySelector(".foot");
+        foot.textContent = "";
+        var a = document.createElement("a");
+        a.href = "/report.html";
+        a.textContent = "The final report";
+        foot.appendChild(a);
+        foot.appendChild(document.createTextNode(" (also in the run folder, report.html)"));
+      }
+    }
+    es.addEventListener("tick", function (ev) { update(ev, false); });
+    es.addEventListener("final", function (ev) { update(ev, true); });
+  }
+
+  page(INITIAL);
   window.tideReport.ready = true;
+  live(INITIAL);
 })();
