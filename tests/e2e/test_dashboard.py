@@ -92,6 +92,10 @@ if url:
     check_eq(status(path="nope"), 404, "unknown path")
     check_eq(status(path="report.html"), 404, "no final report before the end")
     check_eq(status(headers={"Host": "attacker.example:80"}), 421, "a foreign Host is refused")
+    with urllib.request.urlopen(url + "events", timeout=30) as r:  # the run is under way
+        for raw in r:
+            if raw.startswith(b"event: tick"):
+                break
     so, se = signal_and_wait(p)
     check_eq(p.returncode, 130, "Ctrl-C ends a dashboard run like any other")
 else:
