@@ -106,6 +106,8 @@ static bool parse_switch(const char *flag, struct tide_cli *cli)
         cli->fail_on_saturation = true;
     else if (strcmp(flag, "--no-default-thresholds") == 0)
         cli->no_default_thresholds = true;
+    else if (strcmp(flag, "--no-samples") == 0)
+        cli->no_samples = true;
     else if (strcmp(flag, "--headless") == 0 || strcmp(flag, "--autostart") == 0)
         cli->locust_flags = true; /* Locust's; tide always runs headless */
     else
@@ -143,6 +145,7 @@ static bool takes_value(const char *flag)
     static const char *const with_value[] = {"-f",
                                              "--locustfile",
                                              "--host",
+                                             "--allow-hosts",
                                              "-H",
                                              "--vus",
                                              "-u",
@@ -291,6 +294,8 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
             return tide_err_set(err, "--stream: at most %d", TIDE_CLI_MAX);
         rc = tide_stream_check_spec(v, err);
         cli->streams[cli->nstreams++] = v;
+    } else if (is(flag, "--allow-hosts", NULL)) {
+        cli->allow_hosts = v;
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;
