@@ -27,6 +27,9 @@
 #include "target.h"
 #include "threshold.h"
 #include "verdict.h"
+#include "dashboard.h"
+#include "fsutil.h"
+#include "stream.h"
 #include "vu.h"
 #include "worker.h"
 
@@ -88,6 +91,14 @@ struct run {
     int locust_exit;
     struct tide_default_check defaults[TIDE_DEFAULT_COUNT];
     char reason[700];
+    /* --stream outputs (stream.h): fed by finalize(), closed by finish() */
+    const char *stream_specs[TIDE_CLI_MAX];
+    struct tide_stream *streams[TIDE_CLI_MAX];
+    int nstreams;
+    /* --dashboard (dashboard.h): fed once a second by drive(), the final report by finish() */
+    const char *dashboard_addr;
+    struct tide_dashboard *dash;
+    size_t dash_rows_off; /* bytes of 'history' already handed to it */
 };
 
 #define SATURATED_LAG_MS  10.0
@@ -431,6 +442,8 @@ static void finalize(struct run *r, int64_t idx)
                                           r->start_wall_us + (idx + 1) * 1000000, r->vus_now);
     if (warm)
         cJSON_AddBoolToObject(row, "warmup", 1);
+    for (int i = 0; i < r->nstreams; i++)
+        tide_stream_second(r->streams[i], reg, r->start_wall_us + (idx + 1) * 1000000, warm);
     char *text = cJSON_PrintUnformatted(row);
     if (text != NULL) {
         if (r->history.len > 0)
@@ -612,6 +625,9 @@ static void free_run(struct run *r)
     tide_agg_fini(&r->lag_total);
     tide_agg_fini(&r->cpu_total);
     tide_buf_free(&r->history);
+    for (int i = 0; i < r->nstreams; i++)
+        tide_stream_close(r->streams[i]);
+    tide_dashboard_stop(r->dash, 0);
     cJSON_Delete(r->last_row);
     cJSON_Delete(r->setup_data);
     free(r->setup_text);
@@ -669,6 +685,46 @@ static void stop_workers(struct run *r)
         tide_worker_release(&r->workers[w]);
 }
 
+static cJSON *summary_doc(const struct run *r, const char *status, int code, cJSON *verify);
+
+/* The dashboard's second: the summary so far (without the history, which the page keeps)
+ * and the rows added since the last tick, both redacted. */
+static void dashboard_tick(struct run *r)
+{
+    if (r->dash == NULL)
+        return;
+    int64_t end = r->end_us, end_wall = r->end_wall_us;
+    struct tide_buf history = r->history;
+    r->end_us = tide_now_us(); /* rates over the time so far */
+    r->end_wall_us = tide_wall_us();
+    r->history = (struct tide_buf){0};
+    cJSON *s = summary_doc(r, "running", 0, NULL);
+    r->history = history;
+    r->end_us = end;
+    r->end_wall_us = end_wall;
+    tide_redact_json(s);
+    char *page = tide_report_page_json(s);
+    cJSON_Delete(s);
+    struct tide_buf rows = {0};
+    size_t from = r->dash_rows_off;
+    tide_buf_append(&rows, "[", 1);
+    if (from < r->history.len) {
+        from += r->history.data[from] == ',';
+        tide_buf_append(&rows, r->history.data + from, r->history.len - from);
+    }
+    tide_buf_append(&rows, "]", 1);
+    r->dash_rows_off = r->history.len;
+    cJSON *rj = rows.data != NULL ? cJSON_Parse(rows.data) : NULL;
+    tide_redact_json(rj);
+    char *rows_text = rj != NULL ? cJSON_PrintUnformatted(rj) : NULL;
+    if (page != NULL)
+        tide_dashboard_tick(r->dash, page, rows_text != NULL ? rows_text : "[]");
+    cJSON_Delete(rj);
+    tide_buf_free(&rows);
+    free(rows_text);
+    free(page);
+}
+
 /* Drives the workers until they end; returns true when interrupted by a signal. */
 static bool drive(struct run *r)
 {
@@ -710,6 +766,7 @@ static bool drive(struct run *r)
             sample_vus(r);
             collect(r, false);
             progress(r);
+            dashboard_tick(r);
             next_tick += 1000000;
             if (next_tick < now)
                 next_tick = now + 1000000;
@@ -1048,6 +1105,39 @@ static int seal_folder(struct run *r, int write_failed, const char *status, int 
     return 0;
 }
 
+/* The dashboard's last event: the final summary and report.html as written in the folder;
+ * open pages get up to 3 s to receive it before the server stops. */
+static void dashboard_final(struct run *r)
+{
+    if (r->dash == NULL)
+        return;
+    char path[4200];
+    struct tide_err err = {{0}};
+    size_t slen = 0, hlen = 0;
+    snprintf(path, sizeof path, "%s/summary.json", r->dir);
+    char *stext = tide_fs_read_all(path, &slen, &err);
+    snprintf(path, sizeof path, "%s/report.html", r->dir);
+    char *html = tide_fs_read_all(path, &hlen, &err);
+    cJSON *s = stext != NULL ? cJSON_Parse(stext) : NULL;
+    char *page = s != NULL ? tide_report_page_json(s) : NULL;
+    if (page != NULL)
+        tide_dashboard_final(r->dash, page, "[]", html, hlen);
+    tide_dashboard_stop(r->dash, 3000);
+    r->dash = NULL;
+    cJSON_Delete(s);
+    free(stext);
+    free(html);
+    free(page);
+}
+
+static void close_streams(struct run *r)
+{
+    for (int i = 0; i < r->nstreams; i++) {
+        tide_stream_close(r->streams[i]); /* logs its own problems */
+        r->streams[i] = NULL;
+    }
+}
+
 static int finish(struct run *r, bool interrupted)
 {
     /* teardown and reports run; a second Ctrl-C stops them, also one that came while the VUs
@@ -1065,6 +1155,8 @@ static int finish(struct run *r, bool interrupted)
     cJSON *s = summary_doc(r, status, code, verify);
     int write_failed = write_folder(r, s);
     cJSON_Delete(s);
+    close_streams(r); /* every second is in: written and flushed, also after Ctrl-C */
+    dashboard_final(r);
     if (seal_folder(r, write_failed, status, code) != 0) {
         tide_log(TIDE_LOG_ERROR, "the run folder %s is incomplete", r->dir);
         return code == TIDE_EXIT_OK ? TIDE_EXIT_INTERNAL : code;
@@ -1081,6 +1173,45 @@ static int finish(struct run *r, bool interrupted)
 
 /* --- the start of the run --- */
 
+/* --dashboard: the live page (its data arrive by /events) and the server, before anything is
+ * sent; an address that cannot be bound stops the run. */
+static int open_dashboard(struct run *r)
+{
+    if (r->dashboard_addr == NULL)
+        return 0;
+    struct tide_err err = {{0}};
+    cJSON *s = cJSON_Parse("{\"schema\":\"tide.summary/1\",\"run\":{\"status\":\"running\"}}");
+    cJSON_AddStringToObject(cJSON_GetObjectItem(s, "run"), "scenario_file", r->cfg.script_path);
+    struct tide_buf page = {0};
+    int rc = tide_report_html_text(s, true, &page, &err);
+    cJSON_Delete(s);
+    if (rc == 0)
+        r->dash = tide_dashboard_start(r->dashboard_addr, page.data, page.len, &err);
+    tide_buf_free(&page);
+    if (r->dash == NULL) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        return -1;
+    }
+    tide_log(TIDE_LOG_INFO, "dashboard: %s (read-only, for the length of the run)",
+             tide_dashboard_url(r->dash));
+    return 0;
+}
+
+/* --stream outputs, before anything is sent: a file that cannot be created stops the run. */
+static int open_streams(struct run *r)
+{
+    for (int i = 0; i < r->nstreams; i++) {
+        struct tide_err err = {{0}};
+        if ((r->streams[i] = tide_stream_open(r->stream_specs[i], &err)) == NULL) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            return -1;
+        }
+        if (tide_stream_uses_stdout(r->stream_specs[i]))
+            r->cfg.quiet = true; /* stdout carries the stream alone; messages stay on stderr */
+    }
+    return 0;
+}
+
 /* Everything before setup(): thresholds, the in-process target, limits, shared state,
  * signals. Returns 0 or an exit code. */
 static int prepare(struct run *r)
@@ -1091,6 +1222,10 @@ static int prepare(struct run *r)
         return TIDE_EXIT_USAGE;
     }
     tide_log_set_quiet(r->cfg.quiet);
+    if (open_streams(r) != 0)
+        return TIDE_EXIT_USAGE;
+    if (open_dashboard(r) != 0)
+        return TIDE_EXIT_USAGE;
     if (r->cfg.target_inprocess && start_target(r, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "target: %s", err.msg);
         return TIDE_EXIT_INTERNAL;
@@ -1237,6 +1372,9 @@ int tide_run_main(int argc, char **argv)
             r->rule = TIDE_RULE_LOCUST;
         r->locust_exit =
             cli.exit_code_on_error >= 0 ? cli.exit_code_on_error : TIDE_LOCUST_EXIT_DEFAULT;
+        r->nstreams = cli.nstreams;
+        r->dashboard_addr = cli.dashboard;
+        memcpy(r->stream_specs, cli.streams, sizeof r->stream_specs);
         code = run_with(r);
     }
     free_run(r);
