@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
+#include "lua_runfiles.h"
 #include "lua_tide.h"
 #include "luaerr.h"
 #include "metrics.h"
@@ -340,6 +341,7 @@ static const luaL_Reg core_funcs[] = {
 int luaopen_tide_core(lua_State *L)
 {
     luaL_newlib(L, core_funcs);
+    tide_runfiles_register(L); /* run_files, run_read, hook_current */
     return 1;
 }
 
