@@ -108,7 +108,34 @@ static int add_plugin(struct tide_config *cfg, const char *path, struct tide_err
     return 0;
 }
 
-/* The names in options.plugins (a table { name = opts }) at 'env'.options. */
+/* Whether a package named 'name' is set up already in L (tide.plugins._loaded). */
+static bool is_loaded(lua_State *L, const char *name)
+{
+    int top = lua_gettop(L);
+    bool yes = false;
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.loaded");
+    if (lua_istable(L, -1) && lua_getfield(L, -1, "tide.plugins") == LUA_TTABLE &&
+        lua_getfield(L, -1, "_loaded") == LUA_TTABLE)
+        yes = lua_getfield(L, -1, name) == LUA_TTABLE;
+    lua_settop(L, top);
+    return yes;
+}
+
+static int exec_last(lua_State *L, int env, struct tide_config *cfg, int from, struct tide_err *err)
+{
+    for (int i = from; i < cfg->nplugins; i++) {
+        if (tide_plugin_exec(L, env, cfg->plugins[i]) != 0) {
+            char msg[1024];
+            tide_err_set(err, "plugin %s", tide_lua_errtext(L, -1, msg, sizeof msg));
+            lua_pop(L, 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The names in options.plugins (a table { name = opts }) at 'env'.options that no --plugin
+ * set up already: found by name and run. */
 static int option_plugins(lua_State *L, int env, struct tide_config *cfg, struct tide_err *err)
 {
     int top = lua_gettop(L);
@@ -119,11 +146,14 @@ static int option_plugins(lua_State *L, int env, struct tide_config *cfg, struct
             lua_pushnil(L);
             while (rc == 0 && lua_next(L, -2) != 0) {
                 char path[PATH_MAX];
+                int from = cfg->nplugins;
                 if (lua_type(L, -2) != LUA_TSTRING)
                     rc = tide_err_set(err, "options.plugins: expected { name = options }");
+                else if (is_loaded(L, lua_tostring(L, -2)))
+                    ;
                 else if (tide_plugins_resolve(lua_tostring(L, -2), cfg->script_dir, path,
                                               sizeof path, err) != 0 ||
-                         add_plugin(cfg, path, err) != 0)
+                         add_plugin(cfg, path, err) != 0 || exec_last(L, env, cfg, from, err) != 0)
                     rc = -1;
                 lua_pop(L, 1);
             }
@@ -187,16 +217,8 @@ int tide_plugins_load(lua_State *L, int env, const struct tide_cli *cli, struct 
             add_plugin(cfg, path, err) != 0)
             return -1;
     }
-    if (option_plugins(L, env, cfg, err) != 0)
+    if (exec_last(L, env, cfg, 0, err) != 0 || option_plugins(L, env, cfg, err) != 0)
         return -1;
-    for (int i = 0; i < cfg->nplugins; i++) {
-        if (tide_plugin_exec(L, env, cfg->plugins[i]) != 0) {
-            char msg[1024];
-            tide_err_set(err, "plugin %s", tide_lua_errtext(L, -1, msg, sizeof msg));
-            lua_pop(L, 1);
-            return -1;
-        }
-    }
     record_loaded(L, env, cfg);
     return 0;
 }

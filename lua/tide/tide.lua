@@ -174,6 +174,10 @@ M.run_files = {
 }
 M.report = { read = M.run_files.read, files = M.run_files.list }
 
+--- One message to a collector: tide.net.send("tcp://host:port" | "udp://host:port", data).
+-- Hooks only (e.g. syslog to a SIEM); raises when it cannot be delivered.
+M.net = { send = function(url, data) return core.net_send(url, data) end }
+
 M.plugins = require "tide.plugins"
 M.plugins._bind(M)
 

@@ -150,7 +150,7 @@ out = os.path.join(work, "files")
 p = subprocess.Popen([TIDE, "run", s, "--quiet", "--out", out], stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE, text=True)
 deadline = time.time() + 20
-while not os.path.exists(os.path.join(out, "events.jsonl")) and time.time() < deadline:
+while not os.path.isdir(out) and time.time() < deadline:
     time.sleep(0.05)
 os.symlink(os.path.abspath(outside), os.path.join(out, "leak.txt"))
 so, se = p.communicate(timeout=60)
