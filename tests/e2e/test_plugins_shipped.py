@@ -225,5 +225,36 @@ check(re.search(r"ipfs_sync: run folder \S+ added as bafyFAKE0", r.stderr), "the
       r.stderr[-300:])
 ipfs.stop()
 
+
+# --- shop_checkout: the sector pack's scenario, checks, metrics and verify() ---
+shop_target, shop_url = start_target()
+out = os.path.join(work, "shop")
+r = run(["run", os.path.join(PLUGINS, "shop_checkout", "scenario.lua"), "--host", shop_url,
+         "--duration", "3s", "--quiet", "--out", out], env=env)
+check_eq(r.returncode, 0, "shop_checkout pack passes against the built-in API")
+sj = load_json(os.path.join(out, "summary.json"))
+placed = metric(sj, "shop_orders", "count")
+check(placed and placed > 0, "orders placed", placed)
+vc = {c["name"]: c for c in sj["verify"]["checks"]}
+check(vc.get("every order placed is stored once", {}).get("fails") == 0 and
+      vc.get("stored orders have consistent totals", {}).get("fails") == 0,
+      "verify(): the server holds every order, consistent", vc)
+check(("checks{step:confirm}", "rate>0.99") in {(t["metric"], t["expression"])
+                                                 for t in sj["thresholds"]},
+      "the pack's threshold is honoured")
+stored = http_json(shop_url + "/_stats")["items_per_tenant"].get("shop")
+check_eq(stored, placed, "the server's count equals the orders placed")
+# a server that drops writes: verify() catches it, the run fails
+drop_target, drop_url = start_target("--drop-writes")
+r = run(["run", os.path.join(PLUGINS, "shop_checkout", "scenario.lua"), "--host", drop_url,
+         "--duration", "2s", "--quiet", "--out", os.path.join(work, "shopdrop")], env=env)
+check_eq(r.returncode, 99, "dropped orders fail the run")
+sj = load_json(os.path.join(work, "shopdrop", "summary.json"))
+vc = {c["name"]: c for c in sj["verify"]["checks"]}
+check(vc.get("every order placed is stored once", {}).get("fails") == 1,
+      "verify() names the missing orders", vc)
+stop(drop_target)
+stop(shop_target)
+
 stop(target)
 done()
