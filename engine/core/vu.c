@@ -208,8 +208,23 @@ static int env_failed(struct tide_vu *vu, const char *prefix)
     return -1;
 }
 
-/* Runs the scenario's top level and the --plugin files in the env on top of L. */
+/* Runs the scenario's top level and the --plugin files in the env on top of L. A load VU's
+ * environment is marked while they run (registry "tide.vu_env"): hooks registered there are
+ * checked but not kept, since only the lifecycle environment runs them. */
+static int run_top_level_in(struct tide_vu *vu);
+
 static int run_top_level(struct tide_vu *vu)
+{
+    lua_State *L = vu->w->L;
+    lua_pushboolean(L, vu->call_fn == NULL);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tide.vu_env");
+    int rc = run_top_level_in(vu);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tide.vu_env");
+    return rc;
+}
+
+static int run_top_level_in(struct tide_vu *vu)
 {
     lua_State *L = vu->w->L;
     if (luaL_loadbufferx(L, vu->w->chunk, vu->w->chunk_len, vu->w->cfg->script_name, "b") !=

@@ -169,9 +169,18 @@ bool tide_runfiles_current_hook(lua_State *L, char *name, size_t len, bool *requ
     return have;
 }
 
+/* core.in_vu_env(): true while a load VU's environment runs its top level and plugins. */
+static int l_in_vu_env(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.vu_env");
+    lua_pushboolean(L, lua_toboolean(L, -1));
+    return 1;
+}
+
 void tide_runfiles_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
+        {"in_vu_env", l_in_vu_env},
         {"run_files", l_run_files},
         {"run_read", l_run_read},
         {"hook_current", l_hook_current},
