@@ -61,6 +61,7 @@ void tide_config_free(struct tide_config *c)
     for (int i = 0; i < c->nthresholds; i++) {
         free(c->thresholds[i].key);
         free(c->thresholds[i].expr);
+        free(c->thresholds[i].plugin);
     }
     free(c->thresholds);
     free_kvs(c->env, c->nenv);

@@ -56,6 +56,7 @@ struct tide_threshold_spec {
     bool abort_on_fail;
     int64_t delay_abort_eval_us;
     bool from_cli;
+    char *plugin; /* the plugin package that added it (api.threshold), or NULL */
 };
 
 /* A plugin package that loaded: as the manifest and summary.json list it. */

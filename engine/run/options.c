@@ -449,7 +449,7 @@ static int add_threshold(struct tide_config *cfg, const char *key, const char *e
         return -1;
     cfg->thresholds = g;
     g[cfg->nthresholds] =
-        (struct tide_threshold_spec){strdup(key), strdup(expr), abort, delay, cli};
+        (struct tide_threshold_spec){strdup(key), strdup(expr), abort, delay, cli, NULL};
     cfg->nthresholds++;
     return 0;
 }
@@ -491,6 +491,8 @@ static int read_threshold_list(lua_State *L, const char *key, struct tide_config
             if (rc == 0)
                 rc = add_threshold(cfg, key, expr, abort, delay, false);
             free(expr);
+            if (rc == 0 && field(L, -1, "plugin", NULL) == LUA_TSTRING) /* api.threshold */
+                cfg->thresholds[cfg->nthresholds - 1].plugin = strdup(lua_tostring(L, -1));
         } else {
             rc = tide_err_set(err,
                               "options.thresholds[\"%s\"][%d]: expected a string or "

@@ -35,8 +35,9 @@
 struct thr {
     struct tide_threshold t;
     bool from_cli;
-    bool ok;      /* final verdict */
-    bool failing; /* as of the last evaluation */
+    const char *plugin; /* the plugin that added it (cfg's string), or NULL */
+    bool ok;            /* final verdict */
+    bool failing;       /* as of the last evaluation */
     bool window_failed;
     double observed;
     bool aborted; /* this one stopped the run */
@@ -237,6 +238,7 @@ static int thresholds_init(struct run *r, struct tide_err *err)
         const struct tide_threshold_spec *sp = &r->cfg.thresholds[i];
         struct thr *t = &r->thr[i];
         t->from_cli = sp->from_cli;
+        t->plugin = sp->plugin;
         t->ok = true;
         if (tide_threshold_parse(sp->key, sp->expr, &t->t, err) != 0)
             return -1;
@@ -681,7 +683,9 @@ static cJSON *thresholds_json(const struct run *r)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "metric", t->t.key.text);
         cJSON_AddStringToObject(o, "expression", t->t.expr_text);
-        cJSON_AddStringToObject(o, "source", t->from_cli ? "cli" : "script");
+        cJSON_AddStringToObject(o, "source", t->from_cli ? "cli" : t->plugin ? "plugin" : "script");
+        if (t->plugin != NULL)
+            cJSON_AddStringToObject(o, "plugin", t->plugin);
         cJSON_AddBoolToObject(o, "ok", t->ok);
         if (isfinite(t->observed))
             cJSON_AddNumberToObject(o, "observed", t->observed);

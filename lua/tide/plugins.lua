@@ -112,13 +112,12 @@ function M._setup(p, path, env)
       local list = o.thresholds[metric]
       if type(list) == "string" then list = { list } end
       list = list or {}
+      local t = { threshold = expression }
       if type(extra) == "table" then
-        local t = { threshold = expression }
         for k, v in pairs(extra) do t[k] = v end
-        list[#list + 1] = t
-      else
-        list[#list + 1] = expression
       end
+      t.plugin = pname -- summary.json: "source": "plugin", "plugin": pname
+      list[#list + 1] = t
       o.thresholds[metric] = list
     end,
     --- Adds a step to verify(): fn(data, summary) runs after the scenario's verify().
