@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "audit.h"
 #include "log.h"
+#include "plugins.h"
 #include "report.h"
 #include "run.h"
 #include "target.h"
@@ -20,6 +21,7 @@ static const char usage[] =
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
     "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
+    "  tide plugins [SCENARIO]     list the plugins found by name, and whether each loads\n"
     "  tide version | help\n"
     "\n";
 
@@ -50,7 +52,8 @@ static const char run_options[] =
     "  --vu-memory SIZE       Lua memory per VU, e.g. 64MB\n"
     "  --tag K=V              tag every sample\n"
     "  --env K=V              value for tide.env(K) (treated as a secret)\n"
-    "  --plugin FILE          a Lua file run after the scenario's top level (e.g. hooks)\n"
+    "  --plugin NAME|PATH     a plugin (a Lua file, a folder with plugin.lua, or a name found\n"
+    "                         by `tide plugins`), set up after the scenario's top level\n"
     "  --target               start the built-in API in-process and use it as host\n"
     "  --insecure             do not verify TLS certificates\n"
     "  --allow-read           let tide.data read files outside the scenario's folder\n"
@@ -142,6 +145,8 @@ int main(int argc, char **argv)
         rc = tide_compare_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "verify") == 0)
         rc = verify_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "plugins") == 0)
+        rc = tide_plugins_main(argc - 2, argv + 2);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {

@@ -7,6 +7,8 @@
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
+#include "lua_net.h"
+#include "lua_runfiles.h"
 #include "lua_tide.h"
 #include "luaerr.h"
 #include "metrics.h"
@@ -366,6 +368,8 @@ static const luaL_Reg core_funcs[] = {
 int luaopen_tide_core(lua_State *L)
 {
     luaL_newlib(L, core_funcs);
+    tide_runfiles_register(L); /* run_files, run_read, hook_current */
+    tide_net_register(L);      /* net_send */
     return 1;
 }
 

@@ -20,8 +20,9 @@ static const char *const verdicts[] = {"Passed",      "Failed", "Aborted",
 
 /* Top-level summary keys the page shows; "options" and "series" stay out (size, secrets). */
 static const char *const page_keys[] = {
-    "schema",     "tool",   "run",    "metrics",       "endpoints", "aggregated", "checks",
-    "thresholds", "verify", "errors", "script_errors", "history",   "generator"};
+    "schema",    "tool",       "run",     "metrics",        "endpoints",     "aggregated",
+    "checks",    "thresholds", "verify",  "errors",         "script_errors", "history",
+    "generator", "hooks",      "plugins", "plugin_sections"};
 
 /* Text and attribute escaping; invalid UTF-8 becomes U+FFFD. */
 static void put_html(struct tide_buf *b, const char *s)

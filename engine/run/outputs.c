@@ -12,6 +12,7 @@
 #include "log.h"
 #include "errsamples.h"
 #include "outputs.h"
+#include "plugins.h"
 #include "report.h"
 
 /* The folder of 'path' exists and is writable; 'what' names the flag in the message. */
@@ -239,6 +240,12 @@ void tide_outputs_handle_summary(const char *dir, const cJSON *files)
     }
 }
 
+/* The manifest's "plugins": each loaded plugin package with its version and sha256. */
+static void manifest_plugins(const struct tide_config *cfg, cJSON *facts)
+{
+    cJSON_AddItemToObject(facts, "plugins", tide_plugins_json(cfg));
+}
+
 int tide_outputs_manifest(const struct tide_config *cfg, const char *dir, int64_t start_wall_us,
                           int64_t end_wall_us, int exit_code, struct tide_err *err)
 {
@@ -257,5 +264,6 @@ int tide_outputs_manifest(const struct tide_config *cfg, const char *dir, int64_
     tide_wall_format(end_wall_us, ts, sizeof ts);
     cJSON_AddStringToObject(facts, "end", ts);
     cJSON_AddNumberToObject(facts, "exit_code", exit_code);
+    manifest_plugins(cfg, facts);
     return tide_manifest_write(dir, facts, err);
 }

@@ -1,7 +1,7 @@
 """Every `tide` command shown in README.md and docs/*.md runs, so the docs cannot rot.
 
 Commands are taken from the fenced code blocks. Each runs in a scratch folder that has the
-repository's scenarios/ and examples/ and a build/tide, against the built-in API started by
+repository's scenarios/, examples/ and plugins/ and a build/tide, against the built-in API started by
 this test on a free loopback port. Only what a machine here cannot do as printed is changed,
 and always the same way:
   - hosts (localhost:5000, 127.0.0.1:8080, staging.example.com) become the local target,
@@ -115,7 +115,7 @@ def prepare(scratch):
     os.makedirs(os.path.join(scratch, "build"), exist_ok=True)
     os.symlink(os.path.abspath(t.TIDE), os.path.join(scratch, "build", "tide"))
     # real folders of links: a file the test writes stays in the scratch folder
-    for d in ("scenarios", "examples"):
+    for d in ("scenarios", "examples", "plugins"):
         for root, dirs, files in os.walk(os.path.join(t.SRC, d)):
             rel = os.path.relpath(root, t.SRC)
             os.makedirs(os.path.join(scratch, rel), exist_ok=True)

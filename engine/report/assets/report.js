@@ -195,6 +195,11 @@
     if (run.status === "interrupted") notes.push(["warn", "Run interrupted by a signal: the results cover the time until then."]);
     if (run.generator_bound) notes.push(["warn", "The load generator itself was saturated (CPU or event-loop lag): latencies may include client-side delay."]);
     if (S.verify && S.verify.error) notes.push(["fail", "verify() raised an error: " + S.verify.error]);
+    var hookFails = S.hooks && Array.isArray(S.hooks.failures) ? S.hooks.failures : [];
+    hookFails.forEach(function (f) {
+      notes.push([f.required ? "fail" : "warn", (f.required ? "Required hook " : "Warning: hook ") +
+        f.hook + " (" + f.event + ") failed: " + f.error]);
+    });
     notes.forEach(function (n) {
       app.appendChild(h("div", { class: "notice " + n[0], role: "note", text: n[1] }));
     });
@@ -582,6 +587,36 @@
     ], rows));
   }
 
+  // Plugins: the loaded packages and each section a plugin added (api.summary).
+  function pluginsSection() {
+    var list = Array.isArray(S.plugins) ? S.plugins : [];
+    var secs = Array.isArray(S.plugin_sections) ? S.plugin_sections : [];
+    if (!list.length && !secs.length) return;
+    var s = section("Plugins", list.length);
+    if (list.length) {
+      var dl = h("dl", { class: "facts card" });
+      list.forEach(function (p) {
+        dl.appendChild(h("div", null, h("dt", { text: p.name + " " + p.version }),
+          h("dd", { text: "sha256 " + String(p.sha256).slice(0, 16) + "…" })));
+      });
+      s.appendChild(dl);
+    }
+    secs.forEach(function (sec) {
+      s.appendChild(h("h3", { text: sec.title + " (" + sec.plugin + ")" }));
+      if (sec.error) s.appendChild(h("div", { class: "notice warn", text: sec.error }));
+      var rows = sec.rows || {};
+      var dl2 = h("dl", { class: "facts card plugin-section" });
+      var pairs = Array.isArray(rows) ? rows.map(function (r) { return Array.isArray(r) ? r : [String(r), ""]; })
+        : Object.keys(rows).map(function (k) { return [k, rows[k]]; });
+      pairs.forEach(function (kv) {
+        var v = kv[1];
+        dl2.appendChild(h("div", null, h("dt", { text: String(kv[0]) }),
+          h("dd", { text: typeof v === "object" ? JSON.stringify(v) : String(v) })));
+      });
+      s.appendChild(dl2);
+    });
+  }
+
   function generatorSection() {
     var g = S.generator;
     if (!g) return;
@@ -606,6 +641,7 @@
   verifySection();
   errorsSection();
   metricsSection();
+  pluginsSection();
   generatorSection();
   }
 
