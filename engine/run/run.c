@@ -110,7 +110,7 @@ struct run {
     const char *dashboard_addr;
     struct tide_dashboard *dash;
     size_t dash_rows_off; /* bytes of 'history' already handed to it */
-    cJSON *sections; /* the plugins' summary sections (NULL: none) */
+    cJSON *sections;      /* the plugins' summary sections (NULL: none) */
 };
 
 #define SATURATED_LAG_MS  10.0
