@@ -1355,6 +1355,12 @@ static int finish(struct run *r, bool interrupted)
     burst_fire(r, &r->errors_burst, "error_burst", "errors", last_s, true);
     bool verify_ok;
     cJSON *verify = end_calls(r, interrupted, &verify_ok);
+    if (got_signal && !interrupted) {
+        /* Ctrl-C during teardown() or verify(): the user stopped the run, so it ends as
+         * interrupted (130); a verify() cut short is no verdict on the system under test */
+        interrupted = true;
+        verify_ok = true;
+    }
     thresholds_eval(r, true);
     end_events(r);
     const char *status;

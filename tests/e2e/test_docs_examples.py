@@ -182,8 +182,30 @@ def run_one(doc, cmd, expect, lua, line, urls, scratch, last):
                 where, "interrupted after %d s, but no report written" % RUN_SECONDS)
         return rc
     ok = (0, 99) if argv[:1] == ["compare"] else (0,)  # compare's verdict depends on the data
+    if rc == 99 and only_latency_failed(argv, scratch):
+        print("latency thresholds missed on this machine (its verdict, not the docs'): " + where)
+        return rc
     t.check(rc in ok, where, "exit %d\n%s" % (rc, out[-2000:]))
     return rc
+
+
+TIMING = ("http_req_duration", "http_req_waiting", "http_req_connecting", "http_req_sending",
+          "http_req_receiving", "http_req_blocked", "http_req_tls_handshaking",
+          "iteration_duration", "group_duration")
+
+
+def only_latency_failed(argv, scratch):
+    """A run whose only failed thresholds are on timings: a busy machine may miss a latency
+    goal the docs set for a real server, and no test here asserts a speed (bench/ does)."""
+    out = argv[argv.index("--out") + 1] if "--out" in argv else os.path.join("report", "latest")
+    try:
+        s = t.load_json(os.path.join(scratch, out, "summary.json"))
+    except (OSError, ValueError):
+        return False
+    failed = [x for x in s.get("thresholds") or [] if not x.get("ok")]
+    verify = s.get("verify")
+    return bool(failed) and all(x["metric"].split("{")[0] in TIMING for x in failed) and \
+        (verify is None or verify.get("ok", True))
 
 
 def run_bounded(argv, cwd, env):
