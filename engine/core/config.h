@@ -71,6 +71,7 @@ struct tide_config {
     int64_t warmup_us;
     bool quiet;
     char *out_dir;    /* NULL: report/<id> */
+    char *sign_key;   /* --sign: the manifest is signed with this OpenSSH key; NULL: not */
     char *csv_prefix; /* Locust --csv */
     char *html_path;  /* Locust --html */
     bool verify_fails_run;

@@ -136,39 +136,23 @@ static int parse_size(const char *flag, const char *s, int64_t *out, struct tide
 
 static bool takes_value(const char *flag)
 {
-    static const char *const with_value[] = {"-f",
-                                             "--locustfile",
-                                             "--host",
-                                             "-H",
-                                             "--vus",
-                                             "-u",
-                                             "--users",
-                                             "-r",
-                                             "--spawn-rate",
-                                             "--duration",
-                                             "-d",
-                                             "-t",
-                                             "--run-time",
-                                             "--iterations",
-                                             "-i",
-                                             "--stage",
-                                             "-s",
-                                             "--rate",
-                                             "--threads",
-                                             "--out",
-                                             "-o",
-                                             "--threshold",
-                                             "--warmup",
-                                             "--tag",
-                                             "--env",
-                                             "-e",
-                                             "--plugin",
-                                             "--csv",
-                                             "--html",
-                                             "--hook-timeout",
-                                             "--vu-memory",
-                                             "--exit-code-on-error",
-                                             NULL};
+    static const char *const with_value[] = {"-f",           "--locustfile",
+                                             "--host",       "-H",
+                                             "--vus",        "-u",
+                                             "--users",      "-r",
+                                             "--spawn-rate", "--duration",
+                                             "-d",           "-t",
+                                             "--run-time",   "--iterations",
+                                             "-i",           "--stage",
+                                             "-s",           "--rate",
+                                             "--threads",    "--out",
+                                             "-o",           "--threshold",
+                                             "--warmup",     "--tag",
+                                             "--env",        "-e",
+                                             "--plugin",     "--csv",
+                                             "--html",       "--hook-timeout",
+                                             "--vu-memory",  "--exit-code-on-error",
+                                             "--sign",       NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
             return true;
@@ -257,6 +241,8 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
     } else if (is(flag, "--threads", NULL)) {
         rc = parse_int(flag, v, 1, 256, &n, err);
         cli->threads = (int)n;
+    } else if (is(flag, "--sign", NULL)) {
+        cli->sign_key = v; /* checked when the manifest is signed, and up front in run.c */
     } else if (is(flag, "--out", "-o")) {
         rc = check_out(v, err);
         cli->out = v;

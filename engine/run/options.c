@@ -734,6 +734,7 @@ static void apply_cli_settings(const struct tide_cli *cli, struct tide_config *c
     cfg->insecure = cfg->insecure || cli->insecure;
     cfg->quiet = cli->quiet;
     cfg->out_dir = dupstr(cli->out);
+    cfg->sign_key = dupstr(cli->sign_key);
     cfg->csv_prefix = dupstr(cli->csv_prefix);
     cfg->html_path = dupstr(cli->html_path);
     cfg->fail_on_saturation = cli->fail_on_saturation;
