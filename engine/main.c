@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "audit_cmd.h"
 #include "ledger.h"
+#include "purge.h"
 #include "log.h"
 #include "report.h"
 #include "run.h"
@@ -24,6 +25,9 @@ static const char usage[] =
     "                              (--allowed-signers FILE: and its signature)\n"
     "  tide sign DIR --key KEY     sign a run's manifest (OpenSSH Ed25519 key, ssh-keygen -Y)\n"
     "  tide audit [DIR]            print the access ledger of the runs in DIR (report)\n"
+    "  tide purge RUN|--older-than AGE|--scenario NAME|--tag K=V [--dry-run] [--key KEY]\n"
+    "                              erase runs, with an erasure receipt (docs/sovereignty.md)\n"
+    "  tide verify-receipt FILE    check an erasure receipt (--allowed-signers FILE)\n"
     "  tide version | help\n"
     "\n";
 
@@ -129,6 +133,10 @@ int main(int argc, char **argv)
         rc = tide_verify_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "sign") == 0)
         rc = tide_sign_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "purge") == 0)
+        rc = tide_purge_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "verify-receipt") == 0)
+        rc = tide_verify_receipt_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "audit") == 0)
         rc = tide_audit_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)

@@ -634,6 +634,7 @@ static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, str
         opt_duration(L, opts, "options", "teardown_timeout", "teardownTimeout",
                      &cfg->teardown_timeout_us, err) != 0 ||
         opt_duration(L, opts, "options", "hook_timeout", NULL, &cfg->hook_timeout_us, err) != 0 ||
+        opt_duration(L, opts, "options", "retention", NULL, &cfg->retention_us, err) != 0 ||
         opt_bool(L, opts, "insecure", &cfg->insecure) != 0 ||
         opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
         read_stages(L, opts, "options", &t->top, err) != 0 ||

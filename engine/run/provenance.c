@@ -8,6 +8,7 @@
 #include "log.h"
 #include "operator.h"
 #include "provenance.h"
+#include "purge.h"
 #include "sign.h"
 
 /* scheme://host[:port] of a URL, without userinfo, path or query. */
@@ -87,5 +88,13 @@ int tide_provenance_seal(const struct tide_config *cfg, const char *dir, int exi
         cJSON_AddBoolToObject(extra, "signed", true);
     if (tide_ledger_append_json(runs, "run", id, result, extra, &err) != 0)
         tide_log(TIDE_LOG_WARN, "%s", err.msg);
+    if (cfg->retention_us > 0) { /* options.retention: erase the expired runs beside this one */
+        int n = tide_purge_expired(runs, cfg->retention_us, id, &err);
+        if (n < 0)
+            tide_log(TIDE_LOG_ERROR, "retention: %s", err.msg);
+        else if (n > 0)
+            tide_log(TIDE_LOG_INFO, "retention: %d expired run(s) erased, receipts in %s/.receipts",
+                     n, runs);
+    }
     return rc;
 }

@@ -10,7 +10,8 @@
 /* Adds to the manifest's facts: operator, build, plugins and every module and data file read
  * (with sha256), target hosts, the privacy setting. */
 void tide_provenance_add(cJSON *facts, const struct tide_config *cfg);
-/* After manifest.json is written: signs it when cfg->sign_key, appends the ledger record.
+/* After manifest.json is written: signs it when cfg->sign_key, appends the ledger record, and
+ * applies options.retention to the runs beside it (purge.h).
  * Problems are logged; returns -1 when the signature could not be written. */
 int tide_provenance_seal(const struct tide_config *cfg, const char *dir, int exit_code);
 
