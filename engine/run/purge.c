@@ -23,8 +23,10 @@
 #include "run.h"
 #include "sign.h"
 
-#define RECEIPTS ".receipts"
-#define EXPORTS  ".exports.jsonl"
+#define RECEIPTS         ".receipts"
+#define EXPORTS          ".exports.jsonl"
+/* Files up to this size are also searched for the run id by the re-scan. */
+#define SCAN_CONTENT_MAX ((off_t)64 << 20)
 
 /* What selects runs; every given filter must match. */
 struct selection {
@@ -247,8 +249,9 @@ static void repoint_latest(const char *runs, const char *id)
 }
 
 /* The re-scan: every entry of 'runs' (but the ledger and receipts) that names 'id', links to
- * it, or holds one of the erased files' bytes. Matches inside another run's folder are that
- * run's own identical files (e.g. an empty failures.csv) and listed apart. */
+ * it, holds one of the erased files' bytes, or mentions 'id' (files up to 64 MiB). Matches inside
+ * another run's folder are that run's own identical files (e.g. an empty failures.csv) and listed
+ * apart. */
 static const cJSON *scan_files;
 static const char *scan_id, *scan_runs;
 static cJSON *scan_left, *scan_same;
@@ -300,8 +303,15 @@ static int scan_one(const char *path, const struct stat *st, int flag, struct FT
         if (strcmp(hex, sha) == 0) {
             cJSON_AddItemToArray(inside_other_run(path) ? scan_same : scan_left,
                                  cJSON_CreateString(path));
-            break;
+            return FTW_CONTINUE;
         }
+    }
+    if (st->st_size <= SCAN_CONTENT_MAX) { /* a copy or an index line naming the run */
+        size_t len = 0;
+        char *text = tide_fs_read_all(path, &len, NULL);
+        if (text != NULL && memmem(text, len, scan_id, strlen(scan_id)) != NULL)
+            cJSON_AddItemToArray(scan_left, cJSON_CreateString(path));
+        free(text);
     }
     return FTW_CONTINUE;
 }
