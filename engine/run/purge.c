@@ -249,7 +249,9 @@ static void repoint_latest(const char *runs, const char *id)
 }
 
 /* The re-scan: every entry of 'runs' (but the ledger and receipts) that names 'id', links to
- * it, holds one of the erased files' bytes, or mentions 'id' (files up to 64 MiB). Matches inside
+ * it, holds one of the erased files' bytes, or, outside other runs' folders, mentions 'id'
+ * (files up to 64 MiB). Names are the id or the id and an extension, not any name holding it
+ * (a run "old" must not match "thresholds.csv"). Matches inside
  * another run's folder are that run's own identical files (e.g. an empty failures.csv) and listed
  * apart. */
 static const cJSON *scan_files;
@@ -267,6 +269,13 @@ static bool inside_other_run(const char *path)
     return path[n + 1 + strlen(id)] == '/' && is_run(scan_runs, id);
 }
 
+/* A name that is the run's: the id itself, or the id and an extension ("ID.json"). */
+static bool names_run(const char *name)
+{
+    size_t n = strlen(scan_id);
+    return strncmp(name, scan_id, n) == 0 && (name[n] == '\0' || name[n] == '.');
+}
+
 static int scan_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     const char *name = path + ftw->base;
@@ -275,19 +284,24 @@ static int scan_one(const char *path, const struct stat *st, int flag, struct FT
     if (ftw->level == 0)
         return FTW_CONTINUE;
     scan_entries++;
-    if (strstr(name, scan_id) != NULL) {
+    if (names_run(name)) {
         cJSON_AddItemToArray(scan_left, cJSON_CreateString(path));
         return FTW_CONTINUE;
     }
     if (flag == FTW_SL) {
         char target[PATH_MAX];
         ssize_t n = readlink(path, target, sizeof target - 1);
-        if (n >= 0 && (target[n] = '\0', strstr(target, scan_id) != NULL))
-            cJSON_AddItemToArray(scan_left, cJSON_CreateString(path));
+        if (n >= 0) {
+            target[n] = '\0';
+            const char *base = strrchr(target, '/');
+            if (names_run(base != NULL ? base + 1 : target))
+                cJSON_AddItemToArray(scan_left, cJSON_CreateString(path));
+        }
         return FTW_CONTINUE;
     }
     if (flag != FTW_F || !S_ISREG(st->st_mode))
         return FTW_CONTINUE;
+    bool other_run = inside_other_run(path);
     const cJSON *f;
     bool hashed = false;
     char hex[65];
@@ -301,12 +315,12 @@ static int scan_one(const char *path, const struct stat *st, int flag, struct FT
             break;
         hashed = true;
         if (strcmp(hex, sha) == 0) {
-            cJSON_AddItemToArray(inside_other_run(path) ? scan_same : scan_left,
-                                 cJSON_CreateString(path));
+            cJSON_AddItemToArray(other_run ? scan_same : scan_left, cJSON_CreateString(path));
             return FTW_CONTINUE;
         }
     }
-    if (st->st_size <= SCAN_CONTENT_MAX) { /* a copy or an index line naming the run */
+    /* a stray file (not another run's own) that mentions the run: a copy, an index line */
+    if (!other_run && st->st_size <= SCAN_CONTENT_MAX) {
         size_t len = 0;
         char *text = tide_fs_read_all(path, &len, NULL);
         if (text != NULL && memmem(text, len, scan_id, strlen(scan_id)) != NULL)
