@@ -236,6 +236,7 @@ int tide_manifest_write(const char *dir, cJSON *facts, struct tide_err *err)
         cJSON_AddStringToObject(ev, "head", info.head);
     }
     if (rc == 0) {
+        tide_redact_json(facts); /* options, host, paths: as the events redact them */
         char *text = cJSON_Print(facts);
         char path[4096];
         snprintf(path, sizeof path, "%s/manifest.json", dir);

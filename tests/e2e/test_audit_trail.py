@@ -219,6 +219,20 @@ r = verify(first, "--allowed-signers", allowed)
 check(r.returncode == 0 and "signed by ops@example.com" in r.stdout,
       "tide verify accepts a signature made by ssh-keygen -Y sign", r.stdout + r.stderr)
 
+# a signature for another namespace (e.g. git's) is not a tide signature; garbage is refused
+sig = os.path.join(first, "manifest.json.sig")
+good = open(sig).read()
+os.unlink(sig)
+subprocess.run(["ssh-keygen", "-Y", "sign", "-q", "-f", key, "-n", "git",
+                os.path.join(first, "manifest.json")], check=True, capture_output=True)
+r = verify(first, "--allowed-signers", allowed)
+check(r.returncode == 99 and 'namespace "git"' in r.stderr, "a signature for namespace git is refused",
+      r.stderr)
+open(sig, "w").write("-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----\n")
+r = verify(first, "--allowed-signers", allowed)
+check(r.returncode == 99 and "malformed" in r.stderr, "a truncated signature is refused", r.stderr)
+open(sig, "w").write(good)
+
 # a one-byte change breaks both
 text = open(mpath, "rb").read()
 i = text.index(b'"exit_code":') + len(b'"exit_code":')
