@@ -253,6 +253,14 @@ check(r.returncode == 2 and "encrypted" in r.stderr and not os.path.exists(os.pa
 r = run(["sign", first, "--key", os.path.join(work, "users.csv")], cwd=work)
 check(r.returncode == 2 and "not an OpenSSH private key" in r.stderr, "sign with a non-key: exit 2", r.stderr)
 
+fifo = os.path.join(work, "key.fifo")
+os.mkfifo(fifo)
+r = run(["sign", first, "--key", fifo], cwd=work, timeout=20)
+check(r.returncode == 2 and "not a regular file" in r.stderr, "sign with a FIFO as key: refused, no hang",
+      r.stderr)
+r = verify(first, "--allowed-signers", fifo)
+check(r.returncode == 99 and "not a regular file" in r.stderr, "a FIFO as allowed signers: refused", r.stderr)
+
 # --- 4. the access ledger ---
 r = run(["report", first], cwd=work)
 run(["compare", first, signed], cwd=work)
