@@ -92,9 +92,25 @@ int tide_verify_main(int argc, char **argv)
     return rc;
 }
 
+static bool help(int argc, char **argv, const char *text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(text, stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
 int tide_sign_main(int argc, char **argv)
 {
     const char *dir = NULL, *key = NULL;
+    if (help(argc, argv,
+             "usage: tide sign DIR --key KEY\n\nSigns DIR/manifest.json with an unencrypted "
+             "OpenSSH Ed25519 key (manifest.json.sig,\nssh-keygen -Y verify -n tide checks it). "
+             "See docs/sovereignty.md.\n"))
+        return TIDE_EXIT_OK;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
             key = argv[++i];
@@ -135,6 +151,11 @@ int tide_sign_main(int argc, char **argv)
 
 int tide_audit_main(int argc, char **argv)
 {
+    if (help(argc, argv,
+             "usage: tide audit [DIR]\n\nPrints the access ledger (DIR/.ledger.jsonl, DIR "
+             "default report) and checks its hash\nchain: exit 99 naming the first broken "
+             "line. See docs/sovereignty.md.\n"))
+        return TIDE_EXIT_OK;
     if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
         fprintf(stderr, "tide: usage: tide audit [DIR]   (DIR: the runs folder, default report)\n");
         return TIDE_EXIT_USAGE;

@@ -487,7 +487,12 @@ int tide_purge_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
-        if (strcmp(a, "--dry-run") == 0) {
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(purge_usage, stdout);
+            puts("\nErases runs (every file, the latest link, export index lines), re-scans, and\n"
+                 "writes an erasure receipt into RUNS/.receipts/. See docs/sovereignty.md.");
+            return TIDE_EXIT_OK;
+        } else if (strcmp(a, "--dry-run") == 0) {
             s.dry_run = true;
         } else if (strcmp(a, "--runs") == 0 && more) {
             s.runs = argv[++i];
@@ -558,6 +563,11 @@ int tide_verify_receipt_main(int argc, char **argv)
 {
     const char *file = NULL, *allowed = NULL;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            puts("usage: tide verify-receipt FILE [--allowed-signers FILE]\n\nChecks an erasure "
+                 "receipt's signature and re-scans its runs folder. See docs/sovereignty.md.");
+            return TIDE_EXIT_OK;
+        }
         if (strcmp(argv[i], "--allowed-signers") == 0 && i + 1 < argc)
             allowed = argv[++i];
         else if (argv[i][0] != '-' && file == NULL)
