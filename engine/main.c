@@ -58,6 +58,8 @@ static const char run_options[] =
     "  --target               start the built-in API in-process and use it as host\n"
     "  --insecure             do not verify TLS certificates\n"
     "  --allow-read           let tide.data read files outside the scenario's folder\n"
+    "  --allow-hosts LIST     refuse requests to hosts outside LIST (comma-separated)\n"
+    "  --no-samples           keep no sampled error bodies (error_samples.json)\n"
     "  --fail-on-saturation   fail (99) when the load generator itself was saturated\n"
     "  --quiet                no progress line and no summary\n"
     "  --sign KEY             sign manifest.json with an OpenSSH Ed25519 key (manifest.json.sig)\n"

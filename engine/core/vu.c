@@ -679,8 +679,10 @@ static const char *group_of(const char *group, bool *first)
 void tide_vu_script_error(struct tide_vu *vu, const char *msg)
 {
     char m[300], g[300];
-    snprintf(m, sizeof m, "%s", msg != NULL ? msg : "(error object is not a string)");
-    tide_redact_buf(m, sizeof m);
+    /* redacted whole, then cut: a secret across the cut would otherwise be printed in part */
+    char *red = tide_redact(msg != NULL ? msg : "(error object is not a string)");
+    snprintf(m, sizeof m, "%s", red != NULL ? red : "(error text hidden: out of memory)");
+    free(red);
     tide_vu_error_group(m, g, sizeof g);
     bool first;
     const char *name = group_of(g, &first);

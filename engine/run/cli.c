@@ -104,6 +104,8 @@ static bool parse_switch(const char *flag, struct tide_cli *cli)
         cli->fail_on_saturation = true;
     else if (strcmp(flag, "--no-default-thresholds") == 0)
         cli->no_default_thresholds = true;
+    else if (strcmp(flag, "--no-samples") == 0)
+        cli->no_samples = true;
     else if (strcmp(flag, "--headless") == 0 || strcmp(flag, "--autostart") == 0)
         cli->locust_flags = true; /* Locust's; tide always runs headless */
     else
@@ -136,23 +138,41 @@ static int parse_size(const char *flag, const char *s, int64_t *out, struct tide
 
 static bool takes_value(const char *flag)
 {
-    static const char *const with_value[] = {"-f",           "--locustfile",
-                                             "--host",       "-H",
-                                             "--vus",        "-u",
-                                             "--users",      "-r",
-                                             "--spawn-rate", "--duration",
-                                             "-d",           "-t",
-                                             "--run-time",   "--iterations",
-                                             "-i",           "--stage",
-                                             "-s",           "--rate",
-                                             "--threads",    "--out",
-                                             "-o",           "--threshold",
-                                             "--warmup",     "--tag",
-                                             "--env",        "-e",
-                                             "--plugin",     "--csv",
-                                             "--html",       "--hook-timeout",
-                                             "--vu-memory",  "--exit-code-on-error",
-                                             "--sign",       NULL};
+    static const char *const with_value[] = {"-f",
+                                             "--locustfile",
+                                             "--host",
+                                             "--allow-hosts",
+                                             "-H",
+                                             "--vus",
+                                             "-u",
+                                             "--users",
+                                             "-r",
+                                             "--spawn-rate",
+                                             "--duration",
+                                             "-d",
+                                             "-t",
+                                             "--run-time",
+                                             "--iterations",
+                                             "-i",
+                                             "--stage",
+                                             "-s",
+                                             "--rate",
+                                             "--threads",
+                                             "--out",
+                                             "-o",
+                                             "--threshold",
+                                             "--warmup",
+                                             "--tag",
+                                             "--env",
+                                             "-e",
+                                             "--plugin",
+                                             "--csv",
+                                             "--html",
+                                             "--hook-timeout",
+                                             "--vu-memory",
+                                             "--exit-code-on-error",
+                                             "--sign",
+                                             NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
             return true;
@@ -268,6 +288,8 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         cli->csv_prefix = v;
     } else if (is(flag, "--html", NULL)) {
         cli->html_path = v;
+    } else if (is(flag, "--allow-hosts", NULL)) {
+        cli->allow_hosts = v;
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;

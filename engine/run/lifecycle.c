@@ -50,8 +50,12 @@ void tide_lifecycle_hook(struct tide_lifecycle *lc, struct tide_audit *audit, co
     bool ran = false;
     struct tide_err err = {{0}};
     int64_t t0 = tide_now_us();
-    int rc = tide_worker_call(&lc->w, fname, arg, NULL, lc->cfg->hook_timeout_us, &res, &ran, NULL,
-                              &err);
+    /* a hook may send its payload anywhere: it gets the redacted, privacy-filtered copy */
+    cJSON *clean = arg != NULL ? cJSON_Duplicate(arg, true) : NULL;
+    tide_redact_json(clean);
+    int rc = tide_worker_call(&lc->w, fname, clean, NULL, lc->cfg->hook_timeout_us, &res, &ran,
+                              NULL, &err);
+    cJSON_Delete(clean);
     cJSON_Delete(res);
     if (rc == 0 && !ran)
         return; /* no handler for this event */

@@ -12,6 +12,7 @@
 #include "luaerr.h"
 #include "fsutil.h"
 #include "options.h"
+#include "privacy_options.h"
 #include "sandbox.h"
 #include "threshold.h"
 
@@ -766,9 +767,12 @@ int tide_options_build_keep(const struct tide_cli *cli, struct tide_config *cfg,
         goto out;
     env = lua_gettop(L) - 1;
     opts = lua_gettop(L);
-    if (read_top_options(L, opts, cfg, &t, err) != 0)
+    if (read_top_options(L, opts, cfg, &t, err) != 0 ||
+        tide_privacy_options_read(L, opts, err) != 0)
         goto out;
     apply_cli_shape(cli, cfg, &t);
+    if (tide_privacy_options_apply(cli, cfg, err) != 0)
+        goto out;
     if (build_scenarios(L, opts, cli, cfg, &t, err) != 0 || exec_defined(L, env, cfg, err) != 0 ||
         add_cli_thresholds(cli, cfg, err) != 0)
         goto out;

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "fsutil.h"
 #include "log.h"
+#include "errsamples.h"
 #include "outputs.h"
 #include "report.h"
 
@@ -170,6 +171,16 @@ int tide_outputs_write(const struct tide_config *cfg, const char *dir, cJSON *su
     if (clean == NULL || tide_fs_write_atomic(path, clean, strlen(clean), &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", clean ? err.msg : "out of memory");
         rc = -1;
+    }
+    cJSON *samples = tide_errsamples_json(); /* error_samples.json: what servers said */
+    if (samples != NULL) {
+        tide_redact_json(samples);
+        char *text = cJSON_Print(samples);
+        snprintf(path, sizeof path, "%s/error_samples.json", dir);
+        if (text == NULL || tide_fs_write_atomic(path, text, strlen(text), &err) != 0)
+            tide_log(TIDE_LOG_ERROR, "%s", text ? err.msg : "out of memory");
+        free(text);
+        cJSON_Delete(samples);
     }
     /* the renderers read the redacted document, like `tide report` will */
     *doc = clean != NULL ? cJSON_Parse(clean) : NULL;

@@ -1,5 +1,6 @@
 /* provenance.c: the manifest's who/what/with-what facts, signing and the ledger record. */
 #include <curl/curl.h>
+#include <stdlib.h>
 #include <string.h>
 #include "audit.h"
 #include "fsutil.h"
@@ -7,6 +8,7 @@
 #include "loaded.h"
 #include "log.h"
 #include "operator.h"
+#include "privacy.h"
 #include "provenance.h"
 #include "purge.h"
 #include "sign.h"
@@ -31,13 +33,18 @@ static void url_origin(const char *url, char *out, size_t len)
     curl_url_cleanup(u);
 }
 
-/* The privacy setting as resolved for this run; the privacy filter's options extend it. */
+/* The privacy settings as resolved for this run (base/privacy.h describes them). */
 static cJSON *privacy_json(const struct tide_config *cfg)
 {
     (void)cfg;
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddBoolToObject(p, "enabled", true);
-    cJSON_AddStringToObject(p, "secrets", "redacted");
+    char *text = tide_privacy_describe(); /* on/off, detectors, rules, samples */
+    cJSON *p = text != NULL ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!cJSON_IsObject(p)) {
+        cJSON_Delete(p);
+        p = cJSON_CreateObject();
+        cJSON_AddBoolToObject(p, "enabled", tide_privacy_enabled());
+    }
     return p;
 }
 

@@ -72,6 +72,10 @@ function M.abort(msg) raise("abort", msg or "tide.abort() called", 2) end
 -- Values read here are secrets: tide redacts them from every log and report.
 M.env = core.env
 
+--- Marks a value known only at run time (a token from a login) as a secret: from now on it
+-- is redacted from every log, file and report, in every VU. Returns the value.
+M.secret = core.secret
+
 --- Facts about the running VU: id (1-based; 0 in setup/teardown), iteration (0-based), scenario.
 M.vu = setmetatable({}, {
   __index = function(_, k)

@@ -75,7 +75,7 @@ check(read.get("users.csv", {}).get("kind") == "data" and
       read["users.csv"]["sha256"] == sha(os.path.join(work, "users.csv")),
       "manifest: the data file with its sha256", m["files_read"])
 check_eq(m["targets"], [url], "manifest: target hosts")
-check(m["privacy"]["enabled"] is True, "manifest: privacy setting")
+check(m["privacy"]["enabled"] is True, "manifest: privacy setting", m["privacy"])
 events = [json.loads(l) for l in open(os.path.join(first, "events.jsonl"))]
 check_eq(m["events"]["count"], len(events), "manifest: events count")
 check_eq(m["exit_code"], 0, "manifest: exit code")

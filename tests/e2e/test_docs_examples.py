@@ -38,6 +38,7 @@ SKIP_PREFIXES = ("make ", "tide demo", "tide target")
 # names the test that runs it as printed, so the skip is visible and the command still runs.
 OWN_TEST = {
     # "tide export run --ipfs": "e2e.test_export_ipfs",
+    "tide run scenarios/dweb.lua": "e2e.test_scenarios_dweb",
 }
 # Placeholder hosts in the docs and the folder every README/docs command assumes.
 HOST_RE = re.compile(r"https?://(localhost:5000|127\.0\.0\.1:8080)")

@@ -48,3 +48,7 @@ foreach(t e2e.test_threads e2e.test_engine)
   endif()
 endforeach()
 include(${CMAKE_SOURCE_DIR}/tests/browser/tests.cmake OPTIONAL)
+# The dweb test may first install js-ipfs with npm ci (minutes on a busy machine).
+if(TEST e2e.test_scenarios_dweb)
+  set_tests_properties(e2e.test_scenarios_dweb PROPERTIES TIMEOUT 1500 LABELS "e2e;no-asan")
+endif()
