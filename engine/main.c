@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "audit.h"
+#include "audit_cmd.h"
+#include "ledger.h"
+#include "purge.h"
 #include "log.h"
 #include "plugins.h"
 #include "report.h"
@@ -21,6 +23,12 @@ static const char usage[] =
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
     "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
+    "                              (--allowed-signers FILE: and its signature)\n"
+    "  tide sign DIR --key KEY     sign a run's manifest (OpenSSH Ed25519 key, ssh-keygen -Y)\n"
+    "  tide audit [DIR]            print the access ledger of the runs in DIR (report)\n"
+    "  tide purge RUN|--older-than AGE|--scenario NAME|--tag K=V [--dry-run] [--key KEY]\n"
+    "                              erase runs, with an erasure receipt (docs/sovereignty.md)\n"
+    "  tide verify-receipt FILE    check an erasure receipt (--allowed-signers FILE)\n"
     "  tide plugins [SCENARIO]     list the plugins found by name, and whether each loads\n"
     "  tide version | help\n"
     "\n";
@@ -61,6 +69,7 @@ static const char run_options[] =
     "  --no-samples           keep no sampled error bodies (error_samples.json)\n"
     "  --fail-on-saturation   fail (99) when the load generator itself was saturated\n"
     "  --quiet                no progress line and no summary\n"
+    "  --sign KEY             sign manifest.json with an OpenSSH Ed25519 key (manifest.json.sig)\n"
     "  Locust aliases: -f FILE, -u USERS, -r SPAWN_RATE, -t/--run-time D, -H/--host URL,\n"
     "                  --headless, --csv PREFIX, --html FILE, --exit-code-on-error N\n"
     "                  (with these and no threshold, any failure exits 1, or N)\n"
@@ -70,10 +79,13 @@ static const char run_options[] =
     "            130 interrupted (report still written). See docs/cli.md#exit-codes.\n";
 
 static const char verify_usage[] =
-    "usage: tide verify DIR\n"
+    "usage: tide verify DIR [--allowed-signers FILE]\n"
     "\n"
-    "Checks a run folder: every file's SHA-256 against manifest.json and the hash chain of\n"
-    "audit.jsonl. Exit 0 intact, 99 changed or incomplete, 2 not a run folder.\n";
+    "Checks a run folder: every file's SHA-256 against manifest.json, that nothing was added,\n"
+    "the hash chain of events.jsonl and its head and count in the manifest, the manifest\n"
+    "against the ledger's record of the run, and manifest.json.sig when present (with\n"
+    "--allowed-signers: required, and its key must be listed). Exit 0 intact, 99 changed,\n"
+    "incomplete or badly signed, 2 not a run folder.\n";
 
 static bool wants_help(int argc, char **argv)
 {
@@ -82,27 +94,6 @@ static bool wants_help(int argc, char **argv)
             return true;
     }
     return false;
-}
-
-/* argv[0] is the command name, as for the other subcommands. */
-static int verify_main(int argc, char **argv)
-{
-    struct stat st;
-    if (argc != 2) {
-        fprintf(stderr, "tide: usage: tide verify DIR\n");
-        return TIDE_EXIT_USAGE;
-    }
-    if (stat(argv[1], &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "tide: verify: %s is not a run folder\n", argv[1]);
-        return TIDE_EXIT_USAGE;
-    }
-    struct tide_err err = {{0}};
-    if (tide_audit_verify_dir(argv[1], &err) != 0) {
-        fprintf(stderr, "tide: verify %s: %s\n", argv[1], err.msg);
-        return TIDE_EXIT_THRESHOLDS;
-    }
-    printf("%s: manifest hashes and audit chain intact\n", argv[1]);
-    return TIDE_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -139,12 +130,24 @@ int main(int argc, char **argv)
         rc = tide_demo_main(argc - 2, argv + 2);
     else if (strcmp(cmd, "target") == 0)
         rc = tide_target_main(argc - 1, argv + 1);
-    else if (strcmp(cmd, "report") == 0)
+    else if (strcmp(cmd, "report") == 0) {
         rc = tide_report_main(argc - 1, argv + 1);
-    else if (strcmp(cmd, "compare") == 0)
+        for (int i = 2; i < argc; i++) /* the access ledger beside the run (ledger.h) */
+            tide_ledger_note(argv[i], "report", rc);
+    } else if (strcmp(cmd, "compare") == 0) {
         rc = tide_compare_main(argc - 1, argv + 1);
-    else if (strcmp(cmd, "verify") == 0)
-        rc = verify_main(argc - 1, argv + 1);
+        for (int i = 2; i < argc; i++)
+            tide_ledger_note(argv[i], "compare", rc);
+    } else if (strcmp(cmd, "verify") == 0)
+        rc = tide_verify_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "sign") == 0)
+        rc = tide_sign_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "purge") == 0)
+        rc = tide_purge_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "verify-receipt") == 0)
+        rc = tide_verify_receipt_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "audit") == 0)
+        rc = tide_audit_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "plugins") == 0)
         rc = tide_plugins_main(argc - 2, argv + 2);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)

@@ -48,6 +48,7 @@ void tide_config_free(struct tide_config *c)
     free(c->script_name);
     free(c->host);
     free(c->out_dir);
+    free(c->sign_key);
     free(c->csv_prefix);
     free(c->html_path);
     for (int i = 0; i < c->nscenarios; i++) {

@@ -77,9 +77,11 @@ struct tide_config {
     int threads;
     int64_t warmup_us;
     bool quiet;
-    char *out_dir;    /* NULL: report/<id> */
-    char *csv_prefix; /* Locust --csv */
-    char *html_path;  /* Locust --html */
+    char *out_dir;        /* NULL: report/<id> */
+    int64_t retention_us; /* options.retention: runs beside this one older than it are purged */
+    char *sign_key;       /* --sign: the manifest is signed with this OpenSSH key; NULL: not */
+    char *csv_prefix;     /* Locust --csv */
+    char *html_path;      /* Locust --html */
     bool verify_fails_run;
     bool fail_on_saturation;
     int64_t vu_memory; /* Lua bytes per VU (--vu-memory); 0: TIDE_VU_MEMORY_DEFAULT */

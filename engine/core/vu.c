@@ -432,7 +432,8 @@ static void capture_call_result(struct tide_vu *vu, int nres)
     int base = lua_gettop(co) - nres;
     const char *what =
         nres > 0 && lua_type(co, base + 1) == LUA_TSTRING ? lua_tostring(co, base + 1) : NULL;
-    if (what == NULL || strcmp(what, "missing") == 0) {
+    w->call_missing = what == NULL || strcmp(what, "missing") == 0;
+    if (w->call_missing) {
         w->call_ok = true;
         w->call_result = NULL;
         return;

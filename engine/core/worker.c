@@ -421,7 +421,7 @@ static int call_outcome(struct tide_worker *w, int64_t limit_us, bool late, cJSO
     }
     *result = w->call_result;
     w->call_result = NULL;
-    *ran = true;
+    *ran = !w->call_missing; /* no such function or hook: nothing ran (no audit event) */
     return 0;
 }
 

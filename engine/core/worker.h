@@ -81,6 +81,7 @@ struct tide_worker {
     struct tide_vu *call_vu; /* the one lifecycle VU: its _ENV is kept across calls */
     cJSON *call_result;
     bool call_ok;
+    bool call_missing; /* the function or hook was not defined */
     char call_error[1024];
     bool call_aborted;        /* the lifecycle function called tide.abort() */
     int64_t call_deadline_us; /* the running call stops after this (0: no limit); read by

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <lauxlib.h>
 #include "fsutil.h"
+#include "loaded.h"
 #include "lua_data.h"
 #include "lua_json.h"
 
@@ -206,7 +207,8 @@ static char *read_file(lua_State *L, const char *path, const char *resolved, siz
     h->text = tide_fs_read_all(resolved, len, NULL);
     if (h->text == NULL)
         luaL_error(L, "tide.data: cannot read \"%s\": %s", path, strerror(errno));
-    char *buf = lua_newuserdatauv(L, *len + 1, 0); /* holder, bytes */
+    tide_loaded_add("data", resolved, h->text, *len); /* for the manifest */
+    char *buf = lua_newuserdatauv(L, *len + 1, 0);    /* holder, bytes */
     memcpy(buf, h->text, *len + 1);
     tide_json_holder_clear(h);
     lua_remove(L, -2); /* bytes */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "embedded.h"
 #include "fsutil.h"
+#include "loaded.h"
 #include "log.h"
 #include "lua_data.h"
 #include "lua_http.h"
@@ -78,7 +79,10 @@ static int read_scenario_module(lua_State *L, const char *dir, const char *mod, 
         return -1;
     }
     close(fd);
-    *src = tide_fs_read_all(real, NULL, NULL);
+    size_t len = 0;
+    *src = tide_fs_read_all(real, &len, NULL);
+    if (*src != NULL)
+        tide_loaded_add("module", real, *src, len); /* for the manifest */
     return *src != NULL ? 0 : 1;
 }
 

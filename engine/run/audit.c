@@ -1,6 +1,7 @@
 /* audit.c: hash-chained events and the manifest. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -116,8 +117,8 @@ static int check_regular(const char *dir, const char *name, off_t max, struct ti
 }
 
 /* Files of dir other than manifest.json and hidden ones, sorted; NULL-terminated. Regular
- * files only, or (all) every entry but folders, links and FIFOs included (lstat). */
-static char **list_files(const char *dir, bool all)
+ * files only: what the manifest lists. */
+static char **list_files(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d == NULL)
@@ -131,7 +132,7 @@ static char **list_files(const char *dir, bool all)
         char path[4096];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (lstat(path, &st) != 0 || S_ISDIR(st.st_mode) || (!all && !S_ISREG(st.st_mode)))
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         char **g = realloc(names, (n + 2) * sizeof *g);
         if (g == NULL)
@@ -156,36 +157,9 @@ static void free_list(char **names)
     free(names);
 }
 
-int tide_manifest_write(const char *dir, cJSON *facts, struct tide_err *err)
-{
-    char **names = list_files(dir, false);
-    if (names == NULL) {
-        cJSON_Delete(facts);
-        return tide_err_set(err, "cannot list %s: %s", dir, strerror(errno));
-    }
-    tide_redact_json(facts); /* the host's userinfo, options quoting a secret */
-    cJSON *files = cJSON_AddObjectToObject(facts, "files");
-    int rc = 0;
-    for (size_t i = 0; names[i] != NULL && rc == 0; i++) {
-        char path[4096], hex[65];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        rc = tide_fs_sha256_file(path, hex, err);
-        if (rc == 0)
-            cJSON_AddStringToObject(files, names[i], hex);
-    }
-    free_list(names);
-    if (rc == 0) {
-        char *text = cJSON_Print(facts);
-        char path[4096];
-        snprintf(path, sizeof path, "%s/manifest.json", dir);
-        rc = tide_fs_write_atomic(path, text, strlen(text), err);
-        free(text);
-    }
-    cJSON_Delete(facts);
-    return rc;
-}
-
-static int verify_chain(const char *dir, struct tide_err *err)
+/* Walks the events chain of dir/events.jsonl: 0 when every "prev" is the sha256 of the line
+ * before; fills 'info' (count, head, the last event's type and exit code). */
+static int walk_chain(const char *dir, struct tide_verify_info *info, struct tide_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/events.jsonl", dir);
@@ -212,6 +186,16 @@ static int verify_chain(const char *dir, struct tide_err *err)
                               "events.jsonl line %ld: the hash chain is broken (edited or "
                               "reordered)",
                               lineno);
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(e, "type"));
+        snprintf(info->last_type, sizeof info->last_type, "%s", type != NULL ? type : "");
+        const cJSON *code = cJSON_GetObjectItem(e, "exit_code");
+        info->last_exit_code = cJSON_IsNumber(code) ? code->valueint : -1;
+        if (lineno == 1) {
+            const char *sf = cJSON_GetStringValue(cJSON_GetObjectItem(e, "scenario_file"));
+            const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(e, "host"));
+            snprintf(info->start_scenario, sizeof info->start_scenario, "%s", sf ? sf : "");
+            snprintf(info->start_host, sizeof info->start_host, "%s", host ? host : "");
+        }
         cJSON_Delete(e);
         tide_sha256_hex(line, strlen(line), prev);
         if (nl == NULL)
@@ -219,11 +203,119 @@ static int verify_chain(const char *dir, struct tide_err *err)
         line = nl + 1;
     }
     free(text);
+    info->events = lineno;
+    memcpy(info->head, prev, sizeof prev);
     return rc;
 }
 
-int tide_audit_verify_dir(const char *dir, struct tide_err *err)
+int tide_manifest_write(const char *dir, cJSON *facts, struct tide_err *err)
 {
+    char **names = list_files(dir);
+    if (names == NULL) {
+        cJSON_Delete(facts);
+        return tide_err_set(err, "cannot list %s: %s", dir, strerror(errno));
+    }
+    cJSON *files = cJSON_AddObjectToObject(facts, "files");
+    int rc = 0;
+    bool has_events = false;
+    for (size_t i = 0; names[i] != NULL && rc == 0; i++) {
+        char path[4096], hex[65];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        rc = tide_fs_sha256_file(path, hex, err);
+        if (rc == 0)
+            cJSON_AddStringToObject(files, names[i], hex);
+        has_events |= strcmp(names[i], "events.jsonl") == 0;
+    }
+    free_list(names);
+    struct tide_verify_info info;
+    memset(&info, 0, sizeof info);
+    if (rc == 0 && has_events && (rc = walk_chain(dir, &info, err)) == 0) {
+        /* the chain's head and length: cutting the tail and re-hashing the file is seen */
+        cJSON *ev = cJSON_AddObjectToObject(facts, "events");
+        cJSON_AddNumberToObject(ev, "count", (double)info.events);
+        cJSON_AddStringToObject(ev, "head", info.head);
+    }
+    if (rc == 0) {
+        tide_redact_json(facts); /* options, host, paths: as the events redact them */
+        char *text = cJSON_Print(facts);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/manifest.json", dir);
+        rc = tide_fs_write_atomic(path, text, strlen(text), err);
+        free(text);
+    }
+    cJSON_Delete(facts);
+    return rc;
+}
+
+/* Every entry of dir is listed in the manifest ('files'), but manifest.json and its signature:
+ * an added file, hidden file, link, FIFO or subfolder is named. lstat only: nothing is opened. */
+static int check_no_extra(const char *dir, const cJSON *files, struct tide_err *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return tide_err_set(err, "cannot list %s: %s", dir, strerror(errno));
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "manifest.json") == 0 ||
+            strcmp(n, "manifest.json.sig") == 0 ||
+            cJSON_GetObjectItemCaseSensitive(files, n) != NULL)
+            continue;
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, n);
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            rc = tide_err_set(err, "%s/: a subfolder not in the manifest (added after the run)", n);
+        else
+            rc = tide_err_set(err, "%s: not in the manifest (added after the run)", n);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* The manifest's facts agree with the events chain: its recorded head and count (a cut tail),
+ * the end event's exit code, the start event's scenario and host (an edited field). */
+static int check_facts(const cJSON *m, const struct tide_verify_info *info, struct tide_err *err)
+{
+    const cJSON *ev = cJSON_GetObjectItem(m, "events");
+    const cJSON *count = cJSON_GetObjectItem(ev, "count");
+    const char *head = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "head"));
+    if (!cJSON_IsNumber(count) || head == NULL)
+        return tide_err_set(err, "manifest.json: field events (chain head and count) missing");
+    if ((long)count->valuedouble != info->events)
+        return tide_err_set(err,
+                            "events.jsonl: %ld events, the manifest recorded %ld (events "
+                            "removed or added)",
+                            info->events, (long)count->valuedouble);
+    if (strcmp(head, info->head) != 0)
+        return tide_err_set(err, "events.jsonl: the chain's head differs from the manifest's "
+                                 "events.head (events rewritten)");
+    if (strcmp(info->last_type, "end") != 0)
+        return tide_err_set(err, "events.jsonl: the last event is \"%s\", not \"end\" (cut)",
+                            info->last_type);
+    const cJSON *code = cJSON_GetObjectItem(m, "exit_code");
+    if (!cJSON_IsNumber(code) || code->valueint != info->last_exit_code)
+        return tide_err_set(err,
+                            "manifest.json: field exit_code differs from the end event's (%d) "
+                            "(edited)",
+                            info->last_exit_code);
+    const char *sf = cJSON_GetStringValue(cJSON_GetObjectItem(m, "scenario_file"));
+    if (info->start_scenario[0] != '\0' && (sf == NULL || strcmp(sf, info->start_scenario) != 0))
+        return tide_err_set(err, "manifest.json: field scenario_file differs from the start "
+                                 "event's (edited)");
+    const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(m, "host"));
+    if (info->start_scenario[0] != '\0' && (host == NULL || strcmp(host, info->start_host) != 0))
+        return tide_err_set(err, "manifest.json: field host differs from the start event's "
+                                 "(edited)");
+    return 0;
+}
+
+int tide_audit_verify_dir(const char *dir, struct tide_verify_info *out, struct tide_err *err)
+{
+    struct tide_verify_info local;
+    struct tide_verify_info *info = out != NULL ? out : &local;
+    memset(info, 0, sizeof *info);
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     if (check_regular(dir, "manifest.json", MANIFEST_MAX, err) != 0)
@@ -232,6 +324,7 @@ int tide_audit_verify_dir(const char *dir, struct tide_err *err)
     char *text = tide_fs_read_all(path, &len, err);
     if (text == NULL)
         return -1;
+    tide_sha256_hex(text, len, info->manifest_sha256);
     cJSON *m = cJSON_Parse(text);
     free(text);
     const cJSON *files = m != NULL ? cJSON_GetObjectItem(m, "files") : NULL;
@@ -254,14 +347,14 @@ int tide_audit_verify_dir(const char *dir, struct tide_err *err)
             break;
         }
     }
-    char **names = rc == 0 ? list_files(dir, true) : NULL;
-    for (size_t i = 0; names != NULL && names[i] != NULL && rc == 0; i++) {
-        if (cJSON_GetObjectItemCaseSensitive(files, names[i]) == NULL)
-            rc = tide_err_set(err, "%s: not in the manifest (added after the run)", names[i]);
-    }
-    free_list(names);
-    cJSON_Delete(m);
     if (rc == 0)
-        rc = verify_chain(dir, err);
+        rc = check_no_extra(dir, files, err);
+    if (rc == 0 && cJSON_GetObjectItemCaseSensitive(files, "events.jsonl") == NULL)
+        rc = tide_err_set(err, "manifest.json: events.jsonl is not listed (removed)");
+    if (rc == 0)
+        rc = walk_chain(dir, info, err);
+    if (rc == 0)
+        rc = check_facts(m, info, err);
+    cJSON_Delete(m);
     return rc;
 }

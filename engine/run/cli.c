@@ -175,6 +175,7 @@ static bool takes_value(const char *flag)
                                              "--hook-timeout",
                                              "--vu-memory",
                                              "--exit-code-on-error",
+                                             "--sign",
                                              NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
@@ -264,6 +265,8 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
     } else if (is(flag, "--threads", NULL)) {
         rc = parse_int(flag, v, 1, 256, &n, err);
         cli->threads = (int)n;
+    } else if (is(flag, "--sign", NULL)) {
+        cli->sign_key = v; /* checked when the manifest is signed, and up front in run.c */
     } else if (is(flag, "--out", "-o")) {
         rc = check_out(v, err);
         cli->out = v;

@@ -44,6 +44,7 @@ struct tide_cli {
     const char *streams[TIDE_CLI_MAX]; /* --stream KIND=TARGET (stream.h) */
     const char *dashboard;             /* --dashboard [ADDR] (dashboard.h); NULL: none */
     int nstreams;
+    const char *sign_key;       /* --sign KEY: OpenSSH Ed25519 key signing the manifest */
 };
 
 /* Parses argv (after "run"). Returns 0, or -1 with a one-line message: also for a Python

@@ -642,6 +642,7 @@ static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, str
         opt_duration(L, opts, "options", "teardown_timeout", "teardownTimeout",
                      &cfg->teardown_timeout_us, err) != 0 ||
         opt_duration(L, opts, "options", "hook_timeout", NULL, &cfg->hook_timeout_us, err) != 0 ||
+        opt_duration(L, opts, "options", "retention", NULL, &cfg->retention_us, err) != 0 ||
         opt_bool(L, opts, "insecure", &cfg->insecure) != 0 ||
         opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
         read_stages(L, opts, "options", &t->top, err) != 0 ||
@@ -742,6 +743,7 @@ static void apply_cli_settings(const struct tide_cli *cli, struct tide_config *c
     cfg->insecure = cfg->insecure || cli->insecure;
     cfg->quiet = cli->quiet;
     cfg->out_dir = dupstr(cli->out);
+    cfg->sign_key = dupstr(cli->sign_key);
     cfg->csv_prefix = dupstr(cli->csv_prefix);
     cfg->html_path = dupstr(cli->html_path);
     cfg->fail_on_saturation = cli->fail_on_saturation;

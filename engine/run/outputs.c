@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
+#include "provenance.h"
 #include "clock.h"
 #include "fsutil.h"
 #include "log.h"
@@ -265,5 +266,6 @@ int tide_outputs_manifest(const struct tide_config *cfg, const char *dir, int64_
     cJSON_AddStringToObject(facts, "end", ts);
     cJSON_AddNumberToObject(facts, "exit_code", exit_code);
     manifest_plugins(cfg, facts);
+    tide_provenance_add(facts, cfg); /* who, with what, against what */
     return tide_manifest_write(dir, facts, err);
 }

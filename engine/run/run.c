@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
+#include "provenance.h"
+#include "sign.h"
 #include "cli.h"
 #include "embedded.h"
 #include "clock.h"
@@ -1295,6 +1297,8 @@ static int seal_folder(struct run *r, int write_failed, const char *status, int 
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         write_failed = -1;
     }
+    if (write_failed == 0 && tide_provenance_seal(&r->cfg, r->dir, code) != 0)
+        write_failed = -1; /* --sign failed: the run is not what was asked */
     tide_outputs_point_latest(&r->cfg, r->id);
     if (write_failed != 0)
         return -1;
@@ -1438,7 +1442,8 @@ static int open_streams(struct run *r)
 static int prepare(struct run *r)
 {
     struct tide_err err = {{0}};
-    if (thresholds_init(r, &err) != 0 || tide_outputs_check_extra(&r->cfg, &err) != 0) {
+    if (thresholds_init(r, &err) != 0 || tide_outputs_check_extra(&r->cfg, &err) != 0 ||
+        (r->cfg.sign_key != NULL && tide_sign_check_key(r->cfg.sign_key, &err) != 0)) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         return TIDE_EXIT_USAGE;
     }

@@ -1,7 +1,9 @@
 /* Unit tests of run/audit.c: events.jsonl is a hash chain (each line carries the sha256 of the
  * line before it, the first one 64 zeros), secrets are redacted in it, and a run folder with a
  * manifest verifies until anything changes: an edited event, a dropped last event, a modified or
- * added file, or an event edited by someone who also re-hashed the manifest (the chain). */
+ * added file, hidden file, subfolder or FIFO, an event edited by someone who also re-hashed the
+ * manifest (the chain), the tail cut and the hash fixed (the recorded count), the whole chain
+ * recomputed (the recorded head), the manifest's exit_code edited (the end event). */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,11 +49,13 @@ static void write_run(void)
     tide_audit_event(&a, "stage", f);
     f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "status", "passed");
+    cJSON_AddNumberToObject(f, "exit_code", 0);
     tide_audit_event(&a, "end", f);
     CHECK(tide_audit_close(&a, &err) == 0);
     put("summary.json", "{\"schema\":\"tide.summary/1\"}\n");
     cJSON *facts = cJSON_CreateObject();
     cJSON_AddStringToObject(facts, "tool", "tide");
+    cJSON_AddNumberToObject(facts, "exit_code", 0);
     CHECK(tide_manifest_write(dir, facts, &err) == 0);
 }
 
@@ -108,7 +112,7 @@ static void test_secrets_are_redacted(void)
 static void test_intact_folder_verifies(void)
 {
     struct tide_err err = {{0}};
-    int rc = tide_audit_verify_dir(dir, &err);
+    int rc = tide_audit_verify_dir(dir, NULL, &err);
     CHECK(rc == 0);
     if (rc != 0)
         fprintf(stderr, "  %s\n", err.msg);
@@ -121,10 +125,13 @@ static void test_intact_folder_verifies(void)
 /* Runs 'tamper' on a fresh run folder; verify must fail with a message containing 'want'. */
 static void expect_broken(void (*tamper)(void), const char *want)
 {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'/* '%s'/.hidden", dir, dir); /* a fresh folder */
+    CHECK(system(cmd) == 0);
     write_run();
     tamper();
     struct tide_err err = {{0}};
-    CHECK(tide_audit_verify_dir(dir, &err) == -1);
+    CHECK(tide_audit_verify_dir(dir, NULL, &err) == -1);
     CHECK(strstr(err.msg, want) != NULL);
     if (strstr(err.msg, want) == NULL)
         fprintf(stderr, "  '%s' does not say '%s'\n", err.msg, want);
@@ -159,14 +166,92 @@ static void add_a_file(void)
     put("extra.txt", "added later\n");
 }
 
-/* An edited event with the manifest re-hashed to match: only the chain can tell. */
+/* A forger's manifest: the file hashes of the folder as it is now (and 'field' set to 'value'
+ * when not NULL), the events' recorded head and count kept from the original. */
+static void rehash_manifest(const char *field, double value)
+{
+    char *text = slurp("manifest.json");
+    cJSON *m = cJSON_Parse(text);
+    free(text);
+    cJSON *files = cJSON_GetObjectItem(m, "files");
+    cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        char path[700], hex[65];
+        struct tide_err err = {{0}};
+        path_of(path, sizeof path, f->string);
+        if (tide_fs_sha256_file(path, hex, &err) == 0)
+            cJSON_SetValuestring(f, hex);
+    }
+    if (field != NULL)
+        cJSON_SetNumberValue(cJSON_GetObjectItem(m, field), value);
+    text = cJSON_Print(m);
+    put("manifest.json", text);
+    free(text);
+    cJSON_Delete(m);
+}
+
+/* An edited event with the manifest re-hashed to match: the chain tells. */
 static void edit_an_event_and_the_manifest(void)
 {
     edit_an_event();
-    cJSON *facts = cJSON_CreateObject();
-    cJSON_AddStringToObject(facts, "tool", "tide");
-    struct tide_err err = {{0}};
-    CHECK(tide_manifest_write(dir, facts, &err) == 0);
+    rehash_manifest(NULL, 0);
+}
+
+/* The tail cut and the file's hash fixed in the manifest: the recorded count tells. */
+static void drop_the_tail_and_fix_the_hash(void)
+{
+    drop_the_last_event();
+    rehash_manifest(NULL, 0);
+}
+
+/* An event edited, the whole chain recomputed, the file's hash fixed: the recorded head tells. */
+static void recompute_the_chain(void)
+{
+    char *text = slurp("events.jsonl");
+    char out[8192] = "", prev[65];
+    memset(prev, '0', 64);
+    prev[64] = '\0';
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        cJSON *e = cJSON_Parse(line);
+        cJSON_SetValuestring(cJSON_GetObjectItem(e, "prev"), prev);
+        cJSON *t = cJSON_GetObjectItem(e, "target");
+        if (t != NULL)
+            cJSON_SetNumberValue(t, 5);
+        char *l = cJSON_PrintUnformatted(e);
+        tide_sha256_hex(l, strlen(l), prev);
+        strcat(out, l);
+        strcat(out, "\n");
+        free(l);
+        cJSON_Delete(e);
+    }
+    free(text);
+    put("events.jsonl", out);
+    rehash_manifest(NULL, 0);
+}
+
+static void edit_the_exit_code(void)
+{
+    rehash_manifest("exit_code", 99);
+}
+
+static void add_a_hidden_file(void)
+{
+    put(".hidden", "x\n");
+}
+
+static void add_a_subfolder(void)
+{
+    char path[700];
+    path_of(path, sizeof path, "sub");
+    CHECK(mkdir(path, 0755) == 0);
+}
+
+static void add_a_fifo(void)
+{
+    char path[700];
+    path_of(path, sizeof path, "pipe");
+    CHECK(mkfifo(path, 0644) == 0);
 }
 
 int main(void)
@@ -187,6 +272,13 @@ int main(void)
     expect_broken(modify_the_summary, "summary.json: sha256 differs from the manifest");
     expect_broken(add_a_file, "extra.txt: not in the manifest");
     expect_broken(edit_an_event_and_the_manifest, "events.jsonl line 3: the hash chain is broken");
+    expect_broken(drop_the_tail_and_fix_the_hash,
+                  "events.jsonl: 2 events, the manifest recorded 3");
+    expect_broken(recompute_the_chain, "events.jsonl: the chain's head differs");
+    expect_broken(edit_the_exit_code, "manifest.json: field exit_code differs");
+    expect_broken(add_a_hidden_file, ".hidden: not in the manifest");
+    expect_broken(add_a_subfolder, "sub/: a subfolder not in the manifest");
+    expect_broken(add_a_fifo, "pipe: not in the manifest");
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
