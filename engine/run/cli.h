@@ -39,6 +39,12 @@ struct tide_cli {
     bool no_default_thresholds; /* --no-default-thresholds */
     bool locust_flags;          /* a flag only Locust has was used (verdict.h: Locust's rule) */
     int exit_code_on_error;     /* Locust's --exit-code-on-error; -1: not given */
+    /* a test split over processes (docs/distributed.md) */
+    const char *segment;    /* --segment I/N (1-based) */
+    int segments;           /* --segments N (with JOB_COMPLETION_INDEX); 0: not given */
+    const char *start_at;   /* --start-at TIME */
+    const char *phase;      /* --phase setup|run|teardown */
+    const char *setup_data; /* --setup-data FILE */
 };
 
 /* Parses argv (after "run"). Returns 0, or -1 with a one-line message: also for a Python
