@@ -235,7 +235,7 @@ static void adjust(struct tide_sched *s, int64_t target, int64_t now)
 }
 
 /* Open model: when arrival k is due, µs after the scenario start. */
-static int64_t arrival_due(const struct tide_scenario *sc, int64_t k)
+int64_t tide_arrival_due(const struct tide_scenario *sc, int64_t k)
 {
     double unit = (double)(sc->time_unit_us > 0 ? sc->time_unit_us : 1000000);
     if (sc->executor == TIDE_EXEC_CONSTANT_ARRIVAL_RATE) {
@@ -278,7 +278,7 @@ static void next_arrival(struct tide_sched *s)
         return;
     }
     s->next_arrival += open_workers(s);
-    s->arrival_us = arrival_due(sc, tide_segment_arrival(segment_of(s), s->next_arrival));
+    s->arrival_us = tide_arrival_due(sc, tide_segment_arrival(segment_of(s), s->next_arrival));
 }
 
 static void record_dropped(struct tide_sched *s, double n)
@@ -372,7 +372,7 @@ static void open_start(struct tide_sched *s)
     s->next_arrival = s->w->index; /* the segment's own arrival numbers (segment.h) */
     s->arrival_us = s->sc->poisson
                         ? 0
-                        : arrival_due(s->sc, tide_segment_arrival(segment_of(s), s->next_arrival));
+                        : tide_arrival_due(s->sc, tide_segment_arrival(segment_of(s), s->next_arrival));
     int64_t pre = open_share(s, s->sc->pre_allocated_vus);
     if (pre == 0 && s->w->index == 0)
         pre = 1; /* a segment with no pre-allocated VU of its own still needs one */
