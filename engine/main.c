@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "audit.h"
 #include "log.h"
+#include "merge.h"
 #include "report.h"
 #include "run.h"
 #include "target.h"
@@ -20,6 +21,7 @@ static const char usage[] =
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
     "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
+    "  tide merge DIR... --out DIR one run folder from a split test's segments (tide merge -h)\n"
     "  tide version | help\n"
     "\n";
 
@@ -52,6 +54,14 @@ static const char run_options[] =
     "  --allow-read           let tide.data read files outside the scenario's folder\n"
     "  --fail-on-saturation   fail (99) when the load generator itself was saturated\n"
     "  --quiet                no progress line and no summary\n"
+    "  split tests (docs/distributed.md):\n"
+    "  --segment I/N          run the I-th (1-based) of N equal shares of every scenario\n"
+    "  --segments N           N shares, I from JOB_COMPLETION_INDEX (0-based; Kubernetes)\n"
+    "  --start-at TIME        start at TIME: RFC 3339, epoch seconds or now+2s (exit 2 when\n"
+    "                         already more than 1 s past)\n"
+    "  --phase P              setup: setup() alone, data to --setup-data FILE; teardown:\n"
+    "                         teardown() alone with that data; run: neither\n"
+    "  --setup-data FILE      setup()'s data for a segment (then no setup() or teardown())\n"
     "  Locust aliases: -f FILE, -u USERS, -r SPAWN_RATE, -t/--run-time D, -H/--host URL,\n"
     "                  --headless, --csv PREFIX, --html FILE, --exit-code-on-error N\n"
     "                  (with these and no threshold, any failure exits 1, or N)\n"
@@ -136,6 +146,8 @@ int main(int argc, char **argv)
         rc = tide_compare_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "verify") == 0)
         rc = verify_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "merge") == 0)
+        rc = tide_merge_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {

@@ -370,9 +370,10 @@ static void open_start(struct tide_sched *s)
     if (s->queue == NULL)
         s->qcap = 0;
     s->next_arrival = s->w->index; /* the segment's own arrival numbers (segment.h) */
-    s->arrival_us = s->sc->poisson
-                        ? 0
-                        : tide_arrival_due(s->sc, tide_segment_arrival(segment_of(s), s->next_arrival));
+    s->arrival_us =
+        s->sc->poisson
+            ? 0
+            : tide_arrival_due(s->sc, tide_segment_arrival(segment_of(s), s->next_arrival));
     int64_t pre = open_share(s, s->sc->pre_allocated_vus);
     if (pre == 0 && s->w->index == 0)
         pre = 1; /* a segment with no pre-allocated VU of its own still needs one */

@@ -111,8 +111,7 @@ static int bad_arrivals(const struct tide_scenario *sc, int64_t duration, int n)
         }
         if (sum != whole || hi - lo > 1) {
             fprintf(stderr, "  n=%d end=%lld µs: whole %lld, segments %lld (%lld..%lld)\n", n,
-                    (long long)end, (long long)whole, (long long)sum, (long long)lo,
-                    (long long)hi);
+                    (long long)end, (long long)whole, (long long)sum, (long long)lo, (long long)hi);
             bad++;
         }
     }
