@@ -419,14 +419,15 @@ static void segment_slice(lua_State *L, const char *path)
         seg = (struct tide_segment){cfg->segment_index, cfg->segment_count};
     int64_t first, n;
     tide_segment_slice(seg, (int64_t)lua_rawlen(L, -1), &first, &n);
-    lua_createtable(L, (int)n, 0); /* list, real, slice */
+    lua_getmetatable(L, -2);       /* list, real, mt */
+    int mt = lua_gettop(L);
+    lua_createtable(L, (int)n, 0); /* list, real, mt, slice */
     for (int64_t i = 1; i <= n; i++) {
-        lua_rawgeti(L, -2, (lua_Integer)(first + i));
+        lua_rawgeti(L, -3, (lua_Integer)(first + i));
         lua_rawseti(L, -2, (lua_Integer)i);
     }
-    lua_getmetatable(L, -3); /* list, real, slice, mt */
-    make_proxy(L, lua_gettop(L));
-    lua_replace(L, -4); /* proxy of slice, real, mt */
+    make_proxy(L, mt);  /* list, real, mt, proxy */
+    lua_replace(L, -4); /* proxy, real, mt */
     lua_pop(L, 2);
 }
 
