@@ -419,7 +419,7 @@ static void segment_slice(lua_State *L, const char *path)
         seg = (struct tide_segment){cfg->segment_index, cfg->segment_count};
     int64_t first, n;
     tide_segment_slice(seg, (int64_t)lua_rawlen(L, -1), &first, &n);
-    lua_getmetatable(L, -2);       /* list, real, mt */
+    lua_getmetatable(L, -2); /* list, real, mt */
     int mt = lua_gettop(L);
     lua_createtable(L, (int)n, 0); /* list, real, mt, slice */
     for (int64_t i = 1; i <= n; i++) {

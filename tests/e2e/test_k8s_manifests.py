@@ -162,6 +162,28 @@ def main():
                stats.get("POST /api/auth/logout", {}).get("200", 0), 1, "teardown() once")
     t.stop(target)
 
+    # the CI matrix: one job per segment, all of them merged by the gating job
+    ci = os.path.join(t.SRC, "examples", "ci", "github-actions-matrix.yml")
+    r = subprocess.run(["node", "-e", "const fs=require('fs');process.stdout.write(JSON.stringify("
+                        "require('yaml').parse(fs.readFileSync(process.argv[1],'utf8'))))", ci],
+                       cwd=HERE, capture_output=True, text=True, timeout=60)
+    t.check_eq(r.returncode, 0, "CI workflow parses (%s)" % r.stderr.strip())
+    wf = json.loads(r.stdout or "{}")
+    jobs = wf.get("jobs", {})
+    matrix = jobs.get("segment", {}).get("strategy", {}).get("matrix", {}).get("segment", [])
+    k = len(matrix)
+    seg_run = " ".join(st.get("run", "") for st in jobs.get("segment", {}).get("steps", []))
+    merge_run = " ".join(st.get("run", "") for st in jobs.get("merge", {}).get("steps", []))
+    t.check(k >= 2 and matrix == list(range(1, k + 1)), "CI matrix lists segments 1..N", matrix)
+    t.check("--segment ${{ matrix.segment }}/%d" % k in seg_run, "CI segment job runs I/N",
+            seg_run)
+    t.check(all("artifacts/segment-%d" % i in merge_run for i in matrix) and
+            "tide merge" in merge_run, "CI merge job merges every segment", merge_run)
+    t.check_eq(jobs.get("merge", {}).get("needs"), "segment", "CI merge waits for the segments")
+    t.check("--phase setup" in " ".join(st.get("run", "") for st in
+                                        jobs.get("setup", {}).get("steps", [])),
+            "CI setup job runs setup() once")
+
     # the image's runtime packages provide every library tide links
     with open(os.path.join(EXAMPLES, "Containerfile")) as f:
         containerfile = f.read()
