@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "audit.h"
 #include "log.h"
+#include "k8s.h"
 #include "merge.h"
 #include "report.h"
 #include "run.h"
@@ -22,6 +23,7 @@ static const char usage[] =
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
     "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
     "  tide merge DIR... --out DIR one run folder from a split test's segments (tide merge -h)\n"
+    "  tide k8s manifest SCENARIO --segments N --image IMG   Kubernetes Jobs of a split test\n"
     "  tide version | help\n"
     "\n";
 
@@ -148,6 +150,8 @@ int main(int argc, char **argv)
         rc = verify_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "merge") == 0)
         rc = tide_merge_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "k8s") == 0)
+        rc = tide_k8s_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {

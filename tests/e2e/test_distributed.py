@@ -223,6 +223,9 @@ def main():
     r = t.run(["merge", *dirs, "--out", os.path.join(tmp, "merged-win"), "--quiet",
                "--threshold", "http_reqs: count>=0 over 1s"])
     t.check_eq(r.returncode, 0, "a windowed threshold that holds passes the merge")
+    r = t.run(["merge", *dirs, "--out", os.path.join(tmp, "merged-win2"), "--quiet",
+               "--threshold", "http_reqs: count<1 over 1s"])
+    t.check_eq(r.returncode, 99, "a windowed threshold that fails on a merged second fails")
 
     # refusals: one line each
     def refused(args, code, words, what):

@@ -59,22 +59,10 @@ def job_script(doc):
     return " ".join(c.get("args", [])), {e["name"]: e.get("value", "") for e in c.get("env", [])}
 
 
-def main():
-    npm_ready()
-    files = sorted(os.path.join(EXAMPLES, f) for f in os.listdir(EXAMPLES)
-                   if f.endswith(".yaml"))
-    t.check(len(files) >= 5, "example manifests found", files)
-    r = validate(files)
-    t.check_eq(r.returncode, 0, "manifests validate (%s)" % r.stderr.strip())
-    docs = {d["doc"]["metadata"]["name"]: d["doc"] for d in json.loads(r.stdout or "[]")}
-
-    tmp = t.tmpdir()
-    broken = t.write(tmp, "broken.yaml", BROKEN_JOB)
-    r = validate([broken])
-    t.check(r.returncode != 0 and "backoffLimit" in r.stderr, "a broken Job fails validation",
-            r.stderr)
-
-    seg = docs.get("tide-segments", {})
+def exercise(docs, P, tmp):
+    """Checks the shapes of one set of manifests (objects named P-...), then runs its Jobs'
+    commands against a local target."""
+    seg = docs.get(P + "-segments", {})
     spec = seg.get("spec", {})
     script, _ = job_script(seg) if seg else ("", {})
     m = re.search(r"--segments (\d+)", script)
@@ -91,26 +79,26 @@ def main():
         t.check_eq(d["spec"].get("backoffLimit"), 0, name + ": backoffLimit")
         vols = {v["name"]: v for v in pod.get("volumes", [])}
         t.check_eq(vols.get("results", {}).get("persistentVolumeClaim", {}).get("claimName"),
-                   docs.get("tide-results", {}).get("metadata", {}).get("name"),
+                   docs.get(P + "-results", {}).get("metadata", {}).get("name"),
                    name + ": mounts the PVC of pvc.yaml")
-        t.check_eq(vols.get("scenario", {}).get("configMap", {}).get("name"), "tide-scenario",
+        t.check_eq(vols.get("scenario", {}).get("configMap", {}).get("name"), P + "-scenario",
                    name + ": mounts the scenario ConfigMap")
-    merge_script, _ = job_script(docs["tide-merge"])
+    merge_script, _ = job_script(docs[P + "-merge"])
     folders = re.findall(r"/results/segment-(\d+)", merge_script)
     t.check_eq(sorted(int(x) for x in folders), list(range(n)),
                "merge Job merges segment-0 .. segment-N-1")
-    t.check("scenario.lua" in docs["tide-scenario"]["data"], "ConfigMap holds scenario.lua")
+    t.check("scenario.lua" in docs[P + "-scenario"]["data"], "ConfigMap holds scenario.lua")
 
     # the Jobs' commands, as written, against a local target
     target, url = t.start_target()
-    scen = os.path.join(tmp, "scenario")
-    results = os.path.join(tmp, "results")
+    scen = os.path.join(tmp, P, "scenario")
+    results = os.path.join(tmp, P, "results")
     os.makedirs(scen)
     os.makedirs(results)
-    lua = docs["tide-scenario"]["data"]["scenario.lua"]
+    lua = docs[P + "-scenario"]["data"]["scenario.lua"]
     lua = lua.replace('duration = "2m"', 'duration = "2s"').replace("rate = 300", "rate = 20")
     t.write(scen, "scenario.lua", lua)
-    bindir = os.path.join(tmp, "bin")
+    bindir = os.path.join(tmp, P, "bin")
     os.makedirs(bindir)
     os.symlink(os.path.abspath(t.TIDE), os.path.join(bindir, "tide"))
 
@@ -128,13 +116,13 @@ def main():
         return subprocess.run(["/bin/sh", "-c", text], capture_output=True, text=True, env=e,
                               timeout=180)
 
-    r = run_job("tide-setup")
+    r = run_job(P + "-setup")
     t.check_eq(r.returncode, 0, "setup Job's command (%s)" % r.stderr.strip()[-300:])
     with open(os.path.join(results, "start-at"), "w") as f:
         f.write("%d\n" % (int(__import__("time").time()) + 3))  # 60 s ahead is for a cluster
     procs = []
     for i in range(n):
-        text, env = job_script(docs["tide-segments"])
+        text, env = job_script(docs[P + "-segments"])
         text = local_paths(text)
         e = dict(os.environ)
         e.update(env)
@@ -150,7 +138,7 @@ def main():
             p.kill()
             _, err = p.communicate()
         t.check_eq(p.returncode, 0, "segment pod %d's command (%s)" % (i, err.strip()[-300:]))
-    r = run_job("tide-merge")
+    r = run_job(P + "-merge")
     t.check_eq(r.returncode, 0, "merge Job's command (%s)" % r.stderr.strip()[-300:])
     s = t.load_json(os.path.join(results, "merged", "summary.json"))
     stats = t.http_json(url + "/_stats")["requests"]
@@ -161,6 +149,52 @@ def main():
     t.check_eq(stats.get("POST /api/auth/logout", {}).get("204", 0) +
                stats.get("POST /api/auth/logout", {}).get("200", 0), 1, "teardown() once")
     t.stop(target)
+
+
+
+def main():
+    npm_ready()
+    files = sorted(os.path.join(EXAMPLES, f) for f in os.listdir(EXAMPLES)
+                   if f.endswith(".yaml"))
+    t.check(len(files) >= 5, "example manifests found", files)
+    r = validate(files)
+    t.check_eq(r.returncode, 0, "manifests validate (%s)" % r.stderr.strip())
+    docs = {d["doc"]["metadata"]["name"]: d["doc"] for d in json.loads(r.stdout or "[]")}
+
+    tmp = t.tmpdir()
+    broken = t.write(tmp, "broken.yaml", BROKEN_JOB)
+    r = validate([broken])
+    t.check(r.returncode != 0 and "backoffLimit" in r.stderr, "a broken Job fails validation",
+            r.stderr)
+
+    exercise(docs, "tide", tmp)
+
+    # tide k8s manifest: the same shapes, generated for N = 4 and another name
+    lua = docs["tide-scenario"]["data"]["scenario.lua"]
+    scen_file = t.write(tmp, "generated.lua", lua)
+    r = t.run(["k8s", "manifest", scen_file, "--segments", "4", "--image",
+               "registry.example.com/tide:0.1", "--name", "gen", "--host",
+               "http://svc.example:8080"])
+    t.check_eq(r.returncode, 0, "tide k8s manifest exit code (%s)" % r.stderr.strip())
+    gen = t.write(tmp, "generated.yaml", r.stdout)
+    v = validate([gen])
+    t.check_eq(v.returncode, 0, "generated manifests validate (%s)" % v.stderr.strip())
+    gdocs = {d["doc"]["metadata"]["name"]: d["doc"] for d in json.loads(v.stdout or "[]")}
+    t.check_eq(sorted(gdocs), ["gen-merge", "gen-results", "gen-scenario", "gen-segments",
+                               "gen-setup"], "generated objects")
+    t.check_eq(gdocs.get("gen-scenario", {}).get("data", {}).get("scenario.lua"), lua,
+               "the generated ConfigMap holds the scenario verbatim")
+    if len(gdocs) == 5:
+        exercise(gdocs, "gen", tmp)
+    for args, what in ((["--segments", "0", "--image", "x"], "--segments 0"),
+                       (["--segments", "2", "--image", "x", "--name", "Bad_Name"], "a bad name"),
+                       (["--segments", "2"], "no image")):
+        r = t.run(["k8s", "manifest", scen_file, *args])
+        t.check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and
+                r.stdout == "", "tide k8s manifest refuses " + what, r.stderr)
+    r = t.run(["k8s", "manifest", os.path.join(tmp, "missing.lua"), "--segments", "2",
+               "--image", "x"])
+    t.check_eq(r.returncode, 2, "tide k8s manifest: a missing scenario")
 
     # the CI matrix: one job per segment, all of them merged by the gating job
     ci = os.path.join(t.SRC, "examples", "ci", "github-actions-matrix.yml")
