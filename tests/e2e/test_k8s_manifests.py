@@ -225,7 +225,7 @@ def main():
     if shutil.which("objdump") and shutil.which("dpkg"):
         od = subprocess.run(["objdump", "-p", t.TIDE], capture_output=True, text=True).stdout
         for lib in re.findall(r"NEEDED\s+(\S+)", od):
-            if lib.startswith(("libc.so", "libm.so")):
+            if lib.startswith(("libc.so", "libm.so", "libasan", "libubsan", "libtsan")):
                 continue
             path = subprocess.run(["sh", "-c", "ldconfig -p | grep -m1 '%s ' | sed 's/.*=> //'"
                                    % lib], capture_output=True, text=True).stdout.strip()
