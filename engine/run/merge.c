@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "audit.h"
 #include "clock.h"
 #include "console.h"
@@ -172,6 +173,9 @@ static int load_segment(struct seg *s)
 {
     struct tide_err err = {{0}};
     char path[4200];
+    struct stat st;
+    if (stat(s->dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return refuse("%s is not a run folder (a segment that did not run?)", s->dir);
     if (tide_audit_verify_dir(s->dir, &err) != 0) {
         fprintf(stderr, "tide: merge: %s is not intact: %s\n", s->dir, err.msg);
         return TIDE_EXIT_THRESHOLDS;

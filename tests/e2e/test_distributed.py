@@ -90,7 +90,7 @@ def rank_bucket(buckets, p):
 
 def segment_runs(tmp, url, script, setup_file, extra=()):
     """Starts the N segments at one instant 2 s ahead; returns their folders."""
-    start_at = "%.3f" % (time.time() + 2.5)
+    start_at = "%.3f" % (time.time() + 4)
     procs, dirs = [], []
     for i in range(1, N + 1):
         out = os.path.join(tmp, "seg%d" % i)
@@ -236,6 +236,8 @@ def main():
                 r.stderr)
 
     refused(dirs[:2], 2, ["missing", "3/3"], "missing segment")
+    refused([dirs[0], dirs[1], os.path.join(tmp, "never-ran")], 2, ["not a run folder"],
+            "a segment folder that does not exist")
     refused([dirs[0], dirs[0], dirs[1], dirs[2]], 2, ["overlapping", "1/3"], "overlapping")
     other = t.write(tmp, "other.lua", SCRIPT.replace("iterations = 200", "iterations = 20"))
     r = t.run(["run", other, "--host", url, "--segment", "3/3", "--setup-data", setup_file,

@@ -154,7 +154,7 @@ def main():
         r = sh(t.TIDE, "run", script, "--host", host, "--phase", "setup", "--setup-data",
                setup_file, ns=SEG_NS[0], check=False)
         t.check_eq(r.returncode, 0, "setup phase from host 1 (%s)" % r.stderr.strip())
-        start_at = "%.3f" % (time.time() + 2.5)
+        start_at = "%.3f" % (time.time() + 4)
         runs, dirs = [], []
         for i, ns in enumerate(SEG_NS, 1):
             out = os.path.join(tmp, "seg%d" % i)

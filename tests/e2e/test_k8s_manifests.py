@@ -119,7 +119,7 @@ def exercise(docs, P, tmp):
     r = run_job(P + "-setup")
     t.check_eq(r.returncode, 0, "setup Job's command (%s)" % r.stderr.strip()[-300:])
     with open(os.path.join(results, "start-at"), "w") as f:
-        f.write("%d\n" % (int(__import__("time").time()) + 3))  # 60 s ahead is for a cluster
+        f.write("%.3f\n" % (__import__("time").time() + 6))  # 60 s ahead is for a cluster
     procs = []
     for i in range(n):
         text, env = job_script(docs[P + "-segments"])
