@@ -123,7 +123,9 @@ int tide_registry_from_json(struct tide_registry *dst, const cJSON *j, bool (*sk
     const cJSON *o;
     cJSON_ArrayForEach(o, j)
     {
-        if (!cJSON_IsObject(o) || series_from_json(dst, o, skip, err) != 0)
+        if (!cJSON_IsObject(o))
+            return tide_err_set(err, "a series is not an object");
+        if (series_from_json(dst, o, skip, err) != 0)
             return -1;
     }
     return 0;
