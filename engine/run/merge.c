@@ -834,6 +834,13 @@ static int merge_run(struct merge *m)
                  "the segments started %.0f ms apart, over 1%% of the %.1f s test: merged seconds "
                  "mix moments that far apart (start them with --start-at)",
                  (double)spread_us(m) / 1000, duration);
+    for (int i = 0; i < m->nsegs; i++) {
+        const char *st = str_at(m->segs[i].summary, "run", "status");
+        if (st != NULL && strcmp(st, "passed") != 0 && strcmp(st, "failed") != 0)
+            tide_log(TIDE_LOG_WARN,
+                     "segment %s ended %s: the merged test lacks part of that segment's share",
+                     m->segs[i].dir, st);
+    }
     thresholds_final(m);
     const char *status;
     int code = decide(m, &status);
