@@ -758,6 +758,16 @@ static int write_folder(struct merge *m, const char *status, int code)
     cJSON *f = cJSON_CreateObject();
     cJSON_AddItemToObject(f, "segments", segments_json(m));
     tide_audit_event(&audit, "merge", f);
+    for (int i = 0; i < m->nthr; i++) { /* as a run's threshold_crossed, judged on the whole */
+        if (m->thr[i].ok)
+            continue;
+        cJSON *tf = cJSON_CreateObject();
+        cJSON_AddStringToObject(tf, "metric", m->thr[i].t.key.text);
+        cJSON_AddStringToObject(tf, "expression", m->thr[i].t.expr_text);
+        if (isfinite(m->thr[i].observed))
+            cJSON_AddNumberToObject(tf, "observed", m->thr[i].observed);
+        tide_audit_event(&audit, "threshold_crossed", tf);
+    }
     struct tide_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cJSON *s = summary_doc(m, id, status, code);

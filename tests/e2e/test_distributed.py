@@ -217,6 +217,10 @@ def main():
     t.check_eq(r.returncode, 99, "a threshold failing on the whole fails the merge")
     for seg in segs:
         t.check(seg["metrics"]["iterations"]["count"] < 200, "it holds in each segment")
+    events = [json.loads(x) for x in open(os.path.join(tmp, "merged-th", "events.jsonl"))]
+    t.check(any(e.get("type") == "threshold_crossed" and e.get("metric") == "iterations"
+                for e in events), "merged events.jsonl records the failed threshold",
+            [e.get("type") for e in events])
     th = t.load_json(os.path.join(tmp, "merged-th", "summary.json"))["thresholds"]
     t.check(any(x["metric"] == "iterations" and not x["ok"] and x["observed"] == 245
                 for x in th), "merged threshold observed on the whole", th)
