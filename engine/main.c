@@ -10,6 +10,8 @@
 #include "purge.h"
 #include "log.h"
 #include "plugins.h"
+#include "k8s.h"
+#include "merge.h"
 #include "report.h"
 #include "run.h"
 #include "target.h"
@@ -30,6 +32,8 @@ static const char usage[] =
     "                              erase runs, with an erasure receipt (docs/sovereignty.md)\n"
     "  tide verify-receipt FILE    check an erasure receipt (--allowed-signers FILE)\n"
     "  tide plugins [SCENARIO]     list the plugins found by name, and whether each loads\n"
+    "  tide merge DIR... --out DIR one run folder from a split test's segments (tide merge -h)\n"
+    "  tide k8s manifest SCENARIO --segments N --image IMG   Kubernetes Jobs of a split test\n"
     "  tide version | help\n"
     "\n";
 
@@ -70,6 +74,14 @@ static const char run_options[] =
     "  --fail-on-saturation   fail (99) when the load generator itself was saturated\n"
     "  --quiet                no progress line and no summary\n"
     "  --sign KEY             sign manifest.json with an OpenSSH Ed25519 key (manifest.json.sig)\n"
+    "  split tests (docs/distributed.md):\n"
+    "  --segment I/N          run the I-th (1-based) of N equal shares of every scenario\n"
+    "  --segments N           N shares, I from JOB_COMPLETION_INDEX (0-based; Kubernetes)\n"
+    "  --start-at TIME        start at TIME: RFC 3339, epoch seconds or now+2s (exit 2 when\n"
+    "                         already more than 1 s past)\n"
+    "  --phase P              setup: setup() alone, data to --setup-data FILE; teardown:\n"
+    "                         teardown() alone with that data; run: neither\n"
+    "  --setup-data FILE      setup()'s data for a segment (then no setup() or teardown())\n"
     "  Locust aliases: -f FILE, -u USERS, -r SPAWN_RATE, -t/--run-time D, -H/--host URL,\n"
     "                  --headless, --csv PREFIX, --html FILE, --exit-code-on-error N\n"
     "                  (with these and no threshold, any failure exits 1, or N)\n"
@@ -150,6 +162,10 @@ int main(int argc, char **argv)
         rc = tide_audit_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "plugins") == 0)
         rc = tide_plugins_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "merge") == 0)
+        rc = tide_merge_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "k8s") == 0)
+        rc = tide_k8s_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {

@@ -102,6 +102,9 @@ struct tide_config {
     /* time limits of the lifecycle calls (0: none): setup(); each of teardown(), verify() and
      * handle_summary(); each hook event's handlers */
     int64_t setup_timeout_us, teardown_timeout_us, hook_timeout_us;
+    /* --segment I/N (segment.h): this process runs share segment_index (0-based) of
+     * segment_count; count 0 or 1: the whole test */
+    int segment_index, segment_count;
 };
 
 void tide_config_free(struct tide_config *c);

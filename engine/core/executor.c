@@ -8,12 +8,29 @@
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
+#include "segment.h"
 #include "vu.h"
 #include "worker.h"
 
 #define ARRIVAL_LOOKAHEAD_US 1000
 
 static int open_workers(const struct tide_sched *s);
+
+/* This process's segment of the test (segment.h): every total is split over the segments
+ * first, then over the workers. */
+static struct tide_segment segment_of(const struct tide_sched *s)
+{
+    const struct tide_config *c = s->w->cfg;
+    if (c->segment_count <= 1)
+        return TIDE_SEGMENT_WHOLE;
+    return (struct tide_segment){c->segment_index, c->segment_count};
+}
+
+/* The segment's share of a whole-test total. */
+static int64_t seg_total(const struct tide_sched *s, int64_t total)
+{
+    return tide_segment_share(segment_of(s), total);
+}
 
 int64_t tide_share(int64_t total, int w, int n)
 {
@@ -178,7 +195,7 @@ static void deactivate(struct tide_sched *s, struct tide_vu *vu, int64_t now)
 /* Closed model: make the number of active VUs equal this worker's share of 'target'. */
 static void adjust(struct tide_sched *s, int64_t target, int64_t now)
 {
-    int64_t share = tide_share(target, s->w->index, s->w->count);
+    int64_t share = tide_share(seg_total(s, target), s->w->index, s->w->count);
     /* counts are fixed first: a VU may finish (and leave 'running') while it is started */
     int64_t need = share - s->running - s->dead;
     for (int i = 0; i < s->nvus && need > 0; i++) {
@@ -218,7 +235,7 @@ static void adjust(struct tide_sched *s, int64_t target, int64_t now)
 }
 
 /* Open model: when arrival k is due, µs after the scenario start. */
-static int64_t arrival_due(const struct tide_scenario *sc, int64_t k)
+int64_t tide_arrival_due(const struct tide_scenario *sc, int64_t k)
 {
     double unit = (double)(sc->time_unit_us > 0 ? sc->time_unit_us : 1000000);
     if (sc->executor == TIDE_EXEC_CONSTANT_ARRIVAL_RATE) {
@@ -252,7 +269,7 @@ static void next_arrival(struct tide_sched *s)
     const struct tide_scenario *sc = s->sc;
     if (sc->poisson && sc->executor == TIDE_EXEC_CONSTANT_ARRIVAL_RATE && sc->rate > 0) {
         /* each worker runs its own Poisson process at rate/n; their sum is Poisson at rate */
-        double mean = (double)sc->time_unit_us / sc->rate * open_workers(s);
+        double mean = (double)sc->time_unit_us / sc->rate * open_workers(s) * segment_of(s).count;
         s->rng ^= s->rng << 13; /* xorshift64: seeded per run and worker */
         s->rng ^= s->rng >> 7;
         s->rng ^= s->rng << 17;
@@ -261,7 +278,7 @@ static void next_arrival(struct tide_sched *s)
         return;
     }
     s->next_arrival += open_workers(s);
-    s->arrival_us = arrival_due(sc, s->next_arrival);
+    s->arrival_us = tide_arrival_due(sc, tide_segment_arrival(segment_of(s), s->next_arrival));
 }
 
 static void record_dropped(struct tide_sched *s, double n)
@@ -269,25 +286,33 @@ static void record_dropped(struct tide_sched *s, double n)
     tide_registry_add(s->w->reg, TIDE_M_DROPPED_ITERATIONS, s->tags, n);
 }
 
-/* Open model: arrivals go round-robin to the workers that can hold a VU (with max_vus below
- * the thread count, some workers get none and must get no arrivals either). */
-static int open_workers(const struct tide_sched *s)
+/* The segment's max_vus: at least one, so that a segment always has a VU for its arrivals
+ * (with max_vus below the number of segments, the segments together hold a few more). */
+static int64_t segment_max_vus(const struct tide_sched *s)
 {
     int64_t m =
         s->sc->max_vus > s->sc->pre_allocated_vus ? s->sc->max_vus : s->sc->pre_allocated_vus;
-    return m < s->w->count ? (int)(m > 0 ? m : 1) : s->w->count;
+    m = seg_total(s, m);
+    return m > 0 ? m : 1;
 }
 
+/* Open model: the segment's arrivals go round-robin to the workers that can hold a VU (with
+ * max_vus below the thread count, some workers get none and must get no arrivals either). */
+static int open_workers(const struct tide_sched *s)
+{
+    int64_t m = segment_max_vus(s);
+    return m < s->w->count ? (int)m : s->w->count;
+}
+
+/* This worker's share of a whole-test total: the segment's share, split over the workers. */
 static int64_t open_share(const struct tide_sched *s, int64_t total)
 {
-    return tide_share(total, s->w->index, open_workers(s));
+    return tide_share(seg_total(s, total), s->w->index, open_workers(s));
 }
 
 static int64_t max_vus_share(const struct tide_sched *s)
 {
-    int64_t m =
-        s->sc->max_vus > s->sc->pre_allocated_vus ? s->sc->max_vus : s->sc->pre_allocated_vus;
-    return open_share(s, m);
+    return tide_share(segment_max_vus(s), s->w->index, open_workers(s));
 }
 
 /* Starts a new open-model VU; it takes queued arrivals once its vu_setup is done. */
@@ -344,9 +369,14 @@ static void open_start(struct tide_sched *s)
         s->queue = calloc((size_t)s->qcap, sizeof *s->queue);
     if (s->queue == NULL)
         s->qcap = 0;
-    s->next_arrival = s->w->index;
-    s->arrival_us = s->sc->poisson ? 0 : arrival_due(s->sc, s->next_arrival);
+    s->next_arrival = s->w->index; /* the segment's own arrival numbers (segment.h) */
+    s->arrival_us =
+        s->sc->poisson
+            ? 0
+            : tide_arrival_due(s->sc, tide_segment_arrival(segment_of(s), s->next_arrival));
     int64_t pre = open_share(s, s->sc->pre_allocated_vus);
+    if (pre == 0 && s->w->index == 0)
+        pre = 1; /* a segment with no pre-allocated VU of its own still needs one */
     for (int64_t i = 0; i < pre; i++)
         start_open_vu(s);
 }
@@ -493,7 +523,7 @@ int tide_sched_next(struct tide_sched *s, struct tide_vu *vu)
     if (sc->executor == TIDE_EXEC_PER_VU_ITERATIONS && vu->iteration >= sc->iterations)
         return 0;
     if (sc->executor == TIDE_EXEC_SHARED_ITERATIONS &&
-        atomic_fetch_add(&s->w->shared->shared_iters[s->index], 1) >= sc->iterations)
+        atomic_fetch_add(&s->w->shared->shared_iters[s->index], 1) >= seg_total(s, sc->iterations))
         return 0;
     return 1;
 }

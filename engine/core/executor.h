@@ -42,6 +42,10 @@ int64_t tide_share(int64_t total, int w, int n);
 /* Target VUs of a ramping-vus scenario 't' µs after its start. */
 double tide_ramp_target(const struct tide_scenario *s, int64_t t);
 
+/* Open model: when arrival k of the whole test is due, µs after the scenario start
+ * (INT64_MAX: never). */
+int64_t tide_arrival_due(const struct tide_scenario *sc, int64_t k);
+
 int tide_sched_init(struct tide_sched *s, struct tide_worker *w, int index);
 void tide_sched_fini(struct tide_sched *s);
 /* Called often from the worker loop: starts, parks, stops and interrupts VUs. */

@@ -14,10 +14,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <lauxlib.h>
+#include "config.h"
 #include "fsutil.h"
 #include "loaded.h"
 #include "lua_data.h"
 #include "lua_json.h"
+#include "segment.h"
 
 static char config_key; /* registry: { base = dir, root = dir } */
 static char cache_key;  /* registry: cache key -> loaded value */
@@ -397,7 +399,41 @@ static void push_csv(lua_State *L, struct csv *c, bool header)
     make_proxy(L, arr_mt); /* ..., proxy of rows */
 }
 
-static void csv_options(lua_State *L, int idx, bool *header, char *sep)
+/* partition = "segment": the caller wants this segment's slice (segment.h). */
+static bool partition_option(lua_State *L, const char *fn)
+{
+    if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "segment") != 0)
+        luaL_error(L, "tide.data.%s: partition must be \"segment\"", fn);
+    return true;
+}
+
+/* Replaces the read-only list on top by the current segment's contiguous slice of it (the
+ * whole list when the test is not split), read-only too. */
+static void segment_slice(lua_State *L, const char *path)
+{
+    if (lua_rawgetp(L, -1, &proxy_key) != LUA_TTABLE) /* list, real */
+        luaL_error(L, "tide.data: \"%s\": partition = \"segment\" needs a list", path);
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.config");
+    const struct tide_config *cfg = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    struct tide_segment seg = TIDE_SEGMENT_WHOLE;
+    if (cfg != NULL && cfg->segment_count > 1)
+        seg = (struct tide_segment){cfg->segment_index, cfg->segment_count};
+    int64_t first, n;
+    tide_segment_slice(seg, (int64_t)lua_rawlen(L, -1), &first, &n);
+    lua_getmetatable(L, -2); /* list, real, mt */
+    int mt = lua_gettop(L);
+    lua_createtable(L, (int)n, 0); /* list, real, mt, slice */
+    for (int64_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, -3, (lua_Integer)(first + i));
+        lua_rawseti(L, -2, (lua_Integer)i);
+    }
+    make_proxy(L, mt);  /* list, real, mt, proxy */
+    lua_replace(L, -4); /* proxy, real, mt */
+    lua_pop(L, 2);
+}
+
+static void csv_options(lua_State *L, int idx, bool *header, char *sep, bool *partition)
 {
     if (lua_isnoneornil(L, idx))
         return;
@@ -408,7 +444,9 @@ static void csv_options(lua_State *L, int idx, bool *header, char *sep)
             luaL_error(L, "tide.data.csv: options are named (use header or separator)");
         const char *k = lua_tostring(L, -2);
         size_t len = 0;
-        if (strcmp(k, "header") == 0 && lua_isboolean(L, -1)) {
+        if (strcmp(k, "partition") == 0) {
+            *partition = partition_option(L, "csv");
+        } else if (strcmp(k, "header") == 0 && lua_isboolean(L, -1)) {
             *header = lua_toboolean(L, -1);
         } else if (strcmp(k, "separator") == 0 && lua_type(L, -1) == LUA_TSTRING) {
             const char *s = lua_tolstring(L, -1, &len);
@@ -420,7 +458,8 @@ static void csv_options(lua_State *L, int idx, bool *header, char *sep)
             luaL_error(L, "tide.data.csv: option '%s' must be a %s", k,
                        k[0] == 'h' ? "boolean" : "string");
         } else {
-            luaL_error(L, "tide.data.csv: unknown option '%s' (use header or separator)", k);
+            luaL_error(L, "tide.data.csv: unknown option '%s' (use header, separator or partition)",
+                       k);
         }
         lua_pop(L, 1);
     }
@@ -431,18 +470,24 @@ static int l_csv(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     bool header = true;
     char sep = ',';
-    csv_options(L, 2, &header, &sep);
+    bool partition = false;
+    csv_options(L, 2, &header, &sep, &partition);
     char resolved[PATH_MAX];
     resolve(L, path, resolved);
     lua_settop(L, 1);
     lua_pushfstring(L, "csv\n%d\n%c\n%s", (int)header, sep, resolved); /* path, key */
-    if (cache_get(L))
+    if (cache_get(L)) {
+        if (partition)
+            segment_slice(L, path);
         return 1;
+    }
     size_t len;
     char *buf = read_file(L, path, resolved, &len); /* path, key, bytes */
     struct csv c = {buf, buf + len, sep, 1, path};
     push_csv(L, &c, header); /* path, key, bytes, ..., rows */
     cache_set(L, 2);
+    if (partition)
+        segment_slice(L, path);
     return 1;
 }
 
@@ -489,15 +534,36 @@ static int json_error(lua_State *L, const char *path, const char *buf, const cha
     return luaL_error(L, "tide.data: \"%s\": invalid JSON at line %d, column %d", path, line, col);
 }
 
+/* json(path [, { partition = "segment" }]) */
+static bool json_partition(lua_State *L)
+{
+    if (lua_isnoneornil(L, 2))
+        return false;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    bool partition = false;
+    lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "partition") != 0)
+            luaL_error(L, "tide.data.json: the only option is partition");
+        partition = partition_option(L, "json");
+        lua_pop(L, 1);
+    }
+    return partition;
+}
+
 static int l_json(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
+    bool partition = json_partition(L);
     char resolved[PATH_MAX];
     resolve(L, path, resolved);
     lua_settop(L, 1);
     lua_pushfstring(L, "json\n%s", resolved); /* path, key */
-    if (cache_get(L))
+    if (cache_get(L)) {
+        if (partition)
+            segment_slice(L, path);
         return 1;
+    }
     size_t len;
     const char *buf = read_file(L, path, resolved, &len); /* path, key, bytes */
     const char *nul = memchr(buf, '\0', len);
@@ -510,10 +576,15 @@ static int l_json(lua_State *L)
         return json_error(L, path, buf, end != NULL ? end : buf);
     push_proxy_mt(L, path, false);
     push_proxy_mt(L, path, true); /* path, key, bytes, holder, obj mt, arr mt */
-    push_frozen(L, *tree, 5, 6);  /* ..., value */
+    bool list = cJSON_IsArray(*tree);
+    push_frozen(L, *tree, 5, 6); /* ..., value */
     cJSON_Delete(*tree);
     *tree = NULL;
     cache_set(L, 2);
+    if (partition && !list)
+        return luaL_error(L, "tide.data: \"%s\": partition = \"segment\" needs a list", path);
+    if (partition)
+        segment_slice(L, path);
     return 1;
 }
 

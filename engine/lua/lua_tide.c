@@ -12,6 +12,7 @@
 #include "lua_tide.h"
 #include "luaerr.h"
 #include "metrics.h"
+#include "segment.h"
 #include "vu.h"
 #include "worker.h"
 
@@ -173,6 +174,36 @@ static int l_vu_id(lua_State *L)
     struct tide_vu *vu = *(struct tide_vu **)lua_getextraspace(L);
     lua_pushinteger(L, vu != NULL && vu->call_fn == NULL ? vu->id : 0);
     return 1;
+}
+
+static const struct tide_config *config_of(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.config");
+    const struct tide_config *cfg = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return cfg;
+}
+
+/* tide.vu.id_in_test: unique across the segments of a test (segment.h); 0 outside VUs. */
+static int l_vu_id_in_test(lua_State *L)
+{
+    struct tide_vu *vu = *(struct tide_vu **)lua_getextraspace(L);
+    const struct tide_config *cfg = config_of(L);
+    struct tide_segment seg = TIDE_SEGMENT_WHOLE;
+    if (cfg != NULL && cfg->segment_count > 1)
+        seg = (struct tide_segment){cfg->segment_index, cfg->segment_count};
+    lua_pushinteger(L, vu != NULL && vu->call_fn == NULL ? tide_segment_vu_id(seg, vu->id) : 0);
+    return 1;
+}
+
+/* segment() -> I, N: this process's segment (1-based), 1, 1 for a whole test. */
+static int l_segment(lua_State *L)
+{
+    const struct tide_config *cfg = config_of(L);
+    bool split = cfg != NULL && cfg->segment_count > 1;
+    lua_pushinteger(L, split ? cfg->segment_index + 1 : 1);
+    lua_pushinteger(L, split ? cfg->segment_count : 1);
+    return 2;
 }
 
 static int l_vu_iteration(lua_State *L)
@@ -353,6 +384,8 @@ static const luaL_Reg core_funcs[] = {
     {"vu_error", l_vu_error},
     {"sleep", l_sleep},
     {"vu_id", l_vu_id},
+    {"vu_id_in_test", l_vu_id_in_test},
+    {"segment", l_segment},
     {"vu_iteration", l_vu_iteration},
     {"vu_scenario", l_vu_scenario},
     {"group_push", l_group_push},

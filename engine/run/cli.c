@@ -176,6 +176,11 @@ static bool takes_value(const char *flag)
                                              "--vu-memory",
                                              "--exit-code-on-error",
                                              "--sign",
+                                             "--segment",
+                                             "--segments",
+                                             "--start-at",
+                                             "--phase",
+                                             "--setup-data",
                                              NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
@@ -250,10 +255,37 @@ static bool locust_only(const char *flag)
     return false;
 }
 
+/* The flags of a test split over processes; 1 when 'flag' is not one of them. */
+static int parse_distributed(const char *flag, char *v, struct tide_cli *cli, struct tide_err *err)
+{
+    long n = 0;
+    int rc = 0;
+    if (is(flag, "--segment", NULL)) {
+        cli->segment = v;
+    } else if (is(flag, "--segments", NULL)) {
+        rc = parse_int(flag, v, 1, 10000, &n, err);
+        cli->segments = (int)n;
+    } else if (is(flag, "--start-at", NULL)) {
+        cli->start_at = v;
+    } else if (is(flag, "--phase", NULL)) {
+        if (strcmp(v, "setup") != 0 && strcmp(v, "run") != 0 && strcmp(v, "teardown") != 0)
+            return tide_err_set(err, "--phase \"%s\": expected setup, run or teardown", v);
+        cli->phase = v;
+    } else if (is(flag, "--setup-data", NULL)) {
+        cli->setup_data = v;
+    } else {
+        return 1;
+    }
+    return rc;
+}
+
 /* A flag with its value 'v' (writable: argv). Returns 0 or -1 with a message. */
 static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct tide_err *err)
 {
     int rc = parse_shape(flag, v, cli, err);
+    if (rc != 1)
+        return rc;
+    rc = parse_distributed(flag, v, cli, err);
     if (rc != 1)
         return rc;
     rc = 0;
@@ -369,5 +401,8 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
                             cli->script);
     if (cli->spawn_rate > 0 && cli->users < 0)
         return tide_err_set(err, "-r/--spawn-rate needs -u/--users");
+    if (cli->phase != NULL && strcmp(cli->phase, "teardown") == 0 && cli->setup_data == NULL)
+        return tide_err_set(err, "--phase teardown needs --setup-data FILE (written by --phase "
+                                 "setup)");
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "distributed.h"
 #include "duration.h"
 #include "luaerr.h"
 #include "fsutil.h"
@@ -781,6 +782,8 @@ int tide_options_build_keep(const struct tide_cli *cli, struct tide_config *cfg,
         add_cli_thresholds(cli, cfg, err) != 0)
         goto out;
     apply_cli_settings(cli, cfg, &t);
+    if (tide_distributed_segment(cli, cfg, err) != 0) /* --segment: docs/distributed.md */
+        goto out;
     rc = 0;
 out:
     free(t.top.stages);

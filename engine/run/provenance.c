@@ -55,7 +55,7 @@ void tide_provenance_add(cJSON *facts, const struct tide_config *cfg)
     cJSON_AddStringToObject(build, "version", TIDE_VERSION);
     cJSON_AddStringToObject(build, "git", TIDE_GIT);
     cJSON_AddStringToObject(build, "curl", curl_version());
-    cJSON *plugins = cJSON_AddArrayToObject(facts, "plugins");
+    cJSON *plugins = cJSON_AddArrayToObject(facts, "plugin_files");
     for (int i = 0; i < cfg->nplugins; i++) {
         cJSON *p = cJSON_CreateObject();
         char hex[65];

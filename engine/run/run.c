@@ -17,6 +17,7 @@
 #include "embedded.h"
 #include "clock.h"
 #include "console.h"
+#include "distributed.h"
 #include "fsutil.h"
 #include "lifecycle.h"
 #include "lua_runfiles.h"
@@ -27,6 +28,7 @@
 #include "report.h"
 #include "run.h"
 #include "sandbox.h"
+#include "regjson.h"
 #include "summary.h"
 #include "target.h"
 #include "threshold.h"
@@ -113,6 +115,14 @@ struct run {
     struct tide_dashboard *dash;
     size_t dash_rows_off; /* bytes of 'history' already handed to it */
     cJSON *sections;      /* the plugins' summary sections (NULL: none) */
+    /* a test split over processes (distributed.h) */
+    const char *phase;           /* --phase setup|run|teardown; NULL: all of them */
+    const char *setup_data_path; /* --setup-data FILE */
+    bool start_at;               /* --start-at given */
+    int64_t start_at_wall_us;    /* its instant */
+    int64_t start_skew_us;       /* how late the start was (negative: early) */
+    bool segment;                /* --segment/--segments given: seconds.jsonl for tide merge */
+    FILE *seconds;               /* seconds.jsonl */
 };
 
 #define SATURATED_LAG_MS  10.0
@@ -549,6 +559,31 @@ static void schedule_events(struct run *r, int64_t elapsed_us)
 
 /* --- merging intervals --- */
 
+/* seconds.jsonl: one line per second with that second's whole registry, so that tide merge
+ * rebuilds the seconds of a split test exactly (regjson.h). */
+static void write_second(struct run *r, const struct tide_registry *reg, int64_t idx, bool warm)
+{
+    if (r->seconds == NULL)
+        return;
+    cJSON *line = cJSON_CreateObject();
+    char ts[40];
+    tide_wall_format(r->start_wall_us + (idx + 1) * 1000000, ts, sizeof ts);
+    cJSON_AddNumberToObject(line, "second", (double)(idx + 1));
+    cJSON_AddStringToObject(line, "time", ts);
+    cJSON_AddNumberToObject(line, "time_us", (double)(r->start_wall_us + (idx + 1) * 1000000));
+    cJSON_AddBoolToObject(line, "warmup", warm);
+    cJSON_AddItemToObject(line, "series", tide_registry_to_json(reg));
+    tide_redact_json(line);
+    char *text = cJSON_PrintUnformatted(line);
+    cJSON_Delete(line);
+    if (text == NULL || fprintf(r->seconds, "%s\n", text) < 0) {
+        tide_log(TIDE_LOG_ERROR, "seconds.jsonl: cannot write; tide merge will refuse this folder");
+        fclose(r->seconds);
+        r->seconds = NULL;
+    }
+    free(text);
+}
+
 static void finalize(struct run *r, int64_t idx)
 {
     struct tide_registry *reg = r->pend[idx].reg;
@@ -560,6 +595,7 @@ static void finalize(struct run *r, int64_t idx)
     health_second(r, reg, idx);
     errors_event(r, reg, idx);
     burst_second(r, reg, idx);
+    write_second(r, reg, idx, warm);
     if (!warm)
         tide_registry_merge(r->total, reg);
     cJSON *row = tide_summary_history_row(reg, r->total, idx,
@@ -756,6 +792,8 @@ static void free_run(struct run *r)
     for (int i = 0; i < r->nstreams; i++)
         tide_stream_close(r->streams[i]);
     tide_dashboard_stop(r->dash, 0);
+    if (r->seconds != NULL)
+        fclose(r->seconds);
     cJSON_Delete(r->last_row);
     cJSON_Delete(r->setup_data);
     cJSON_Delete(r->sections);
@@ -961,15 +999,17 @@ static cJSON *end_calls(struct run *r, bool interrupted, bool *verify_ok)
     struct tide_err err = {{0}};
     bool ran;
     cJSON *res = NULL;
-    int rc = tide_lifecycle_call(&r->life, "teardown", r->setup_data, NULL, &res, &ran, NULL, &err);
+    int rc = 0;
+    if (r->phase == NULL) /* a segment's teardown runs once, in --phase teardown */
+        rc = tide_lifecycle_call(&r->life, "teardown", r->setup_data, NULL, &res, &ran, NULL, &err);
     if (rc == TIDE_CALL_STOPPED)
         tide_log(TIDE_LOG_ERROR, "teardown(): %s", err.msg);
     else if (rc != 0)
         tide_log(TIDE_LOG_ERROR, "teardown() failed: %s", err.msg);
     cJSON_Delete(res);
     *verify_ok = true;
-    if (interrupted || atomic_load(&r->shared.aborted))
-        return NULL;
+    if (interrupted || atomic_load(&r->shared.aborted) || r->segment)
+        return NULL; /* a segment's share is not the test: verify() would judge a part */
     return run_verify(r, verify_ok);
 }
 
@@ -1170,6 +1210,28 @@ static void extension_json(const struct run *r, cJSON *s)
     cJSON_AddBoolToObject(h, "required_failed", r->life.required_failed);
 }
 
+/* summary.json's run.segment, run.start_at, run.start_skew_ms (docs/distributed.md). */
+static void add_distributed_json(const struct run *r, cJSON *run)
+{
+    if (r->cfg.segment_count > 1 || r->segment) {
+        char seg[32];
+        snprintf(seg, sizeof seg, "%d/%d", r->cfg.segment_index + 1,
+                 r->cfg.segment_count > 0 ? r->cfg.segment_count : 1);
+        cJSON_AddStringToObject(run, "segment", seg);
+    } else {
+        cJSON_AddNullToObject(run, "segment");
+    }
+    if (r->start_at) {
+        char ts[40];
+        tide_wall_format(r->start_at_wall_us, ts, sizeof ts);
+        cJSON_AddStringToObject(run, "start_at", ts);
+        cJSON_AddNumberToObject(run, "start_skew_ms", round((double)r->start_skew_us) / 1000);
+    } else {
+        cJSON_AddNullToObject(run, "start_at");
+        cJSON_AddNullToObject(run, "start_skew_ms");
+    }
+}
+
 /* summary.json (not yet redacted); takes 'verify' (NULL: verify did not run). */
 static cJSON *summary_doc(const struct run *r, const char *status, int code, cJSON *verify)
 {
@@ -1179,7 +1241,9 @@ static cJSON *summary_doc(const struct run *r, const char *status, int code, cJS
     cJSON_AddStringToObject(tool, "name", "tide");
     cJSON_AddStringToObject(tool, "version", TIDE_VERSION);
     cJSON_AddStringToObject(tool, "git", TIDE_GIT);
-    cJSON_AddItemToObject(s, "run", run_json(r, status, code));
+    cJSON *run = run_json(r, status, code);
+    add_distributed_json(r, run);
+    cJSON_AddItemToObject(s, "run", run);
     cJSON_AddItemToObject(s, "options", tide_outputs_options_json(&r->cfg));
     tide_summary_add_metrics(s, r->total, measured_seconds(r));
     cJSON_AddItemToObject(s, "thresholds", thresholds_json(r));
@@ -1288,6 +1352,11 @@ static int seal_folder(struct run *r, int write_failed, const char *status, int 
     cJSON_AddStringToObject(f, "status", status);
     cJSON_AddNumberToObject(f, "exit_code", code);
     tide_audit_event(&r->audit, "end", f);
+    if (r->seconds != NULL && fclose(r->seconds) != 0) {
+        tide_log(TIDE_LOG_ERROR, "seconds.jsonl: cannot write");
+        write_failed = -1;
+    }
+    r->seconds = NULL;
     if (tide_audit_close(&r->audit, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         write_failed = -1;
@@ -1484,8 +1553,16 @@ static int run_setup(struct run *r)
     bool ran;
     int rc = tide_lifecycle_open(&r->life, &r->shared, r->probe, &err);
     r->probe = NULL; /* taken */
-    if (rc == 0)
+    bool given = r->setup_data_path != NULL && strcmp(r->phase, "setup") != 0;
+    if (rc == 0 && given) { /* setup() ran once, in --phase setup */
+        r->setup_data = tide_setup_data_read(r->setup_data_path, &err);
+        if (r->setup_data == NULL) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            return TIDE_EXIT_USAGE;
+        }
+    } else if (rc == 0 && (r->phase == NULL || strcmp(r->phase, "setup") == 0)) {
         rc = tide_lifecycle_call(&r->life, "setup", NULL, NULL, &r->setup_data, &ran, NULL, &err);
+    }
     if (rc == TIDE_CALL_ABORTED) {
         tide_log(TIDE_LOG_ERROR, "setup() called tide.abort(): %s", err.msg);
         return TIDE_EXIT_ABORTED;
@@ -1507,6 +1584,18 @@ static int run_setup(struct run *r)
     return 0;
 }
 
+static int open_seconds(struct run *r)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/seconds.jsonl", r->dir);
+    r->seconds = fopen(path, "w");
+    if (r->seconds == NULL) {
+        tide_log(TIDE_LOG_ERROR, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* The run folder and its audit log, the start event and the test_start hook. */
 static int open_folder(struct run *r)
 {
@@ -1518,6 +1607,8 @@ static int open_folder(struct run *r)
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
         return TIDE_EXIT_INTERNAL;
     }
+    if (r->segment && open_seconds(r) != 0)
+        return TIDE_EXIT_INTERNAL;
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "scenario_file", r->cfg.script_path);
     cJSON_AddStringToObject(f, "host", r->cfg.host != NULL ? r->cfg.host : "");
@@ -1537,6 +1628,51 @@ static int open_folder(struct run *r)
     return 0;
 }
 
+/* --start-at: the first VU starts at that instant (workers are up 20 ms before), or at once
+ * when it is past; the skew is what summary.json records. Run time (the history's seconds)
+ * counts from the start, so the segments' seconds line up by wall clock. */
+static void start_at_instant(struct run *r)
+{
+    int64_t now_mono = tide_now_us(), now_wall = tide_wall_us();
+    int64_t ahead = r->start_at_wall_us - now_wall;
+    if (ahead > 20000)
+        r->shared.start_us = now_mono + ahead;
+    r->start_skew_us = now_wall + (r->shared.start_us - now_mono) - r->start_at_wall_us;
+    r->start_wall_us = r->start_at_wall_us + r->start_skew_us;
+    if (r->start_skew_us > TIDE_START_AT_TOLERANCE_US)
+        tide_log(TIDE_LOG_WARN, "started %.0f ms after --start-at (tolerance %.0f ms)",
+                 (double)r->start_skew_us / 1000, (double)TIDE_START_AT_TOLERANCE_US / 1000);
+}
+
+/* Waits for --start-at, less the workers' start-up; false when interrupted. */
+static bool wait_start_at(struct run *r)
+{
+    for (;;) {
+        int64_t left = r->start_at_wall_us - 20000 - tide_wall_us();
+        if (left <= 0)
+            return true;
+        if (got_signal)
+            return false;
+        struct timespec ts = {0, (long)(left > 100000 ? 100000 : left) * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Refuses a --start-at already past by more than a second: the other segments started
+ * without this one. */
+static int check_start_at(struct run *r)
+{
+    int64_t late = tide_wall_us() - r->start_at_wall_us;
+    if (late > TIDE_START_AT_REFUSE_US) {
+        tide_log(TIDE_LOG_ERROR,
+                 "--start-at is %.1f s past: the other segments started without "
+                 "this one (give a later time)",
+                 (double)late / 1e6);
+        return TIDE_EXIT_USAGE;
+    }
+    return 0;
+}
+
 static void start_workers(struct run *r)
 {
     struct tide_err err = {{0}};
@@ -1547,6 +1683,8 @@ static void start_workers(struct run *r)
         r->delivered[w] = -1;
     r->start_us = tide_now_us();
     r->shared.start_us = r->start_us + 20000; /* workers are up before the first VU starts */
+    if (r->start_at)
+        start_at_instant(r);
     r->start_us = r->shared.start_us;
     int started = 0;
     for (int w = 0; w < r->nworkers; w++) {
@@ -1560,15 +1698,56 @@ static void start_workers(struct run *r)
     r->nworkers = started;
 }
 
+/* --phase setup: setup() alone, its data to --setup-data FILE (or setup-data.json);
+ * --phase teardown: teardown() alone with the data of FILE. */
+static int run_phase(struct run *r)
+{
+    struct tide_err err = {{0}};
+    if (strcmp(r->phase, "setup") == 0) {
+        const char *path = r->setup_data_path != NULL ? r->setup_data_path : "setup-data.json";
+        if (tide_setup_data_write(path, r->setup_data, &err) != 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            return TIDE_EXIT_INTERNAL;
+        }
+        if (!r->cfg.quiet)
+            printf("setup() done: its data is in %s (give it to each segment with --setup-data "
+                   "%s)\n",
+                   path, path);
+        return TIDE_EXIT_OK;
+    }
+    bool ran = false;
+    cJSON *res = NULL;
+    int rc = tide_lifecycle_call(&r->life, "teardown", r->setup_data, NULL, &res, &ran, NULL, &err);
+    cJSON_Delete(res);
+    if (rc != 0) {
+        tide_log(TIDE_LOG_ERROR,
+                 rc == TIDE_CALL_STOPPED ? "teardown(): %s" : "teardown() failed: %s", err.msg);
+        return TIDE_EXIT_USAGE;
+    }
+    if (!r->cfg.quiet)
+        printf("teardown() %s\n", ran ? "done" : "is not defined: nothing to do");
+    return TIDE_EXIT_OK;
+}
+
 static int run_with(struct run *r)
 {
     int code = prepare(r);
     if (code == 0)
         code = run_setup(r);
+    if (code == 0 && r->phase != NULL && strcmp(r->phase, "run") != 0)
+        return run_phase(r); /* --phase setup or teardown: no load, no run folder */
+    if (code == 0 && r->start_at)
+        code = check_start_at(r);
     if (code == 0)
         code = open_folder(r);
     if (code != 0)
         return code;
+    if (r->start_at && !wait_start_at(r)) {
+        tide_log(TIDE_LOG_WARN, "interrupted before --start-at; nothing was measured");
+        code = TIDE_EXIT_INTERRUPTED;
+        seal_folder(r, 0, "interrupted", code);
+        return code;
+    }
     start_workers(r);
     bool interrupted = drive(r);
     for (int w = 0; w < r->nworkers; w++) {
@@ -1579,6 +1758,25 @@ static int run_with(struct run *r)
     r->shared.setup_json = NULL;
     return code;
 }
+/* The flags of a split test (distributed.h); 0 or an exit code. */
+static int distributed_flags(struct run *r, const struct tide_cli *cli)
+{
+    struct tide_err err = {{0}};
+    r->phase = cli->phase;
+    r->setup_data_path = cli->setup_data;
+    if (r->phase == NULL && r->setup_data_path != NULL)
+        r->phase = "run"; /* the data of a setup phase: no setup() or teardown() here */
+    r->segment = cli->segment != NULL || r->cfg.segment_count > 1;
+    if (cli->start_at != NULL) {
+        if (tide_start_at_parse(cli->start_at, tide_wall_us(), &r->start_at_wall_us, &err) != 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            return TIDE_EXIT_USAGE;
+        }
+        r->start_at = true;
+    }
+    return 0;
+}
+
 int tide_run_main(int argc, char **argv)
 {
     struct tide_cli cli;
@@ -1605,7 +1803,17 @@ int tide_run_main(int argc, char **argv)
         r->nstreams = cli.nstreams;
         r->dashboard_addr = cli.dashboard;
         memcpy(r->stream_specs, cli.streams, sizeof r->stream_specs);
-        code = run_with(r);
+        code = distributed_flags(r, &cli);
+        if (code == 0)
+            code = run_with(r);
+        if (code == TIDE_EXIT_THRESHOLDS && r->segment) {
+            /* a segment's share is not the test: tide merge gives the verdict */
+            tide_log(TIDE_LOG_INFO,
+                     "segment %d/%d: exit 0; its thresholds are judged on the whole "
+                     "test by tide merge",
+                     r->cfg.segment_index + 1, r->cfg.segment_count);
+            code = TIDE_EXIT_OK;
+        }
     }
     free_run(r);
     free(r);

@@ -540,6 +540,18 @@ int tide_registry_merge(struct tide_registry *dst, const struct tide_registry *s
     return 0;
 }
 
+int tide_registry_merge_agg(struct tide_registry *dst, int metric, const char *tags,
+                            const struct tide_agg *a)
+{
+    if (a->count == 0)
+        return 0;
+    struct tide_series *d = find_or_add(dst, metric, tags);
+    if (d == NULL)
+        return -1;
+    tide_agg_merge(&d->agg, a);
+    return 0;
+}
+
 /* Puts every series back into the (cleared) slot table, e.g. after some were dropped. */
 static void rehash(struct tide_registry *r)
 {

@@ -95,6 +95,9 @@ void tide_registry_add_h(struct tide_registry *r, int metric, const char *tags, 
                          double value);
 /* Adds everything in src into dst (exact); series of src without samples are skipped. */
 int tide_registry_merge(struct tide_registry *dst, const struct tide_registry *src);
+/* Adds the aggregate 'a' to the series (metric, tags) of dst (exact; a read-back series). */
+int tide_registry_merge_agg(struct tide_registry *dst, int metric, const char *tags,
+                            const struct tide_agg *a);
 /* Empties r for reuse, keeping its allocations: series that had samples stay (aggregates
  * zeroed, histograms kept), so the next interval records without allocating; series that had
  * none since the last reset are dropped, so tag sets seen once do not pile up. */

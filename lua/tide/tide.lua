@@ -80,12 +80,25 @@ M.secret = core.secret
 M.vu = setmetatable({}, {
   __index = function(_, k)
     if k == "id" then return core.vu_id() end
+    if k == "id_in_test" then return core.vu_id_in_test() end
     if k == "iteration" then return core.vu_iteration() end
     if k == "scenario" then return core.vu_scenario() end
     if k == "group" then return core.group() end
     return nil
   end,
   __newindex = function() error("tide.vu is read-only", 2) end,
+})
+
+--- This process's segment of a split test (--segment I/N): index (1-based) and count; 1 and 1
+-- when the test is not split.
+M.segment = setmetatable({}, {
+  __index = function(_, k)
+    local i, n = core.segment()
+    if k == "index" then return i end
+    if k == "count" then return n end
+    return nil
+  end,
+  __newindex = function() error("tide.segment is read-only", 2) end,
 })
 
 local function logger(level)

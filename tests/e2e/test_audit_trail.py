@@ -65,8 +65,8 @@ first = latest()
 m = load_json(os.path.join(first, "manifest.json"))
 check(m["operator"]["user"] != "" and m["operator"]["host"] != "", "manifest: operator", m["operator"])
 check(m["build"]["version"] and m["build"]["git"], "manifest: build")
-check_eq([p["path"] for p in m["plugins"]], ["plug.lua"], "manifest: the plugin")
-check_eq(m["plugins"][0]["sha256"], sha(os.path.join(work, "plug.lua")), "manifest: plugin sha256")
+check_eq([os.path.realpath(p["path"]) for p in m["plugin_files"]], [os.path.realpath(os.path.join(work, "plug.lua"))], "manifest: the plugin file")
+check_eq(m["plugin_files"][0]["sha256"], sha(os.path.join(work, "plug.lua")), "manifest: plugin sha256")
 read = {os.path.basename(f["path"]): f for f in m["files_read"]}
 check(read.get("helper.lua", {}).get("kind") == "module" and
       read["helper.lua"]["sha256"] == sha(os.path.join(work, "helper.lua")),

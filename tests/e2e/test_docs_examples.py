@@ -31,7 +31,7 @@ import sys
 
 import tidetest as t
 
-TIDE_CMD = r"^([A-Z_]+=\S+ )*(build/)?tide ([a-z][a-z-]*|-f)\b"  # every tide command
+TIDE_CMD = r"^([A-Z_]+=\S+ )*(build/)?tide ([a-z][a-z0-9-]*|-f)\b"  # every tide command
 RUN_SECONDS = 4  # then Ctrl-C: the docs show full-length tests
 SKIP_PREFIXES = ("make ", "tide demo", "tide target")
 # Commands that need a service this test does not start (an IPFS node, an S3 server...): each

@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "../check.h"
+#include "config.h"
 #include "lua_data.h"
 #include "lua_json.h"
 
@@ -112,7 +113,8 @@ static void test_data_csv_rejects_malformed(void)
         "fails('tide.data: \"junk.csv\" line 2: unexpected \\'x\\' after a closing quote',\n"
         "  data.csv, 'junk.csv')\n"
         "fails('tide.data: \"dup.csv\" line 1: duplicate column \"a\"', data.csv, 'dup.csv')\n"
-        "fails('tide.data.csv: unknown option \\'seperator\\' (use header or separator)',\n"
+        "fails('tide.data.csv: unknown option \\'seperator\\' (use header, separator or '\n"
+        "  .. 'partition)',\n"
         "  data.csv, 'dup.csv', {seperator = ';'})\n"
         "fails('tide.data.csv: separator must be one character other than a quote or a line '\n"
         "  .. 'break', data.csv, 'dup.csv', {separator = ';;'})\n"
@@ -122,6 +124,47 @@ static void test_data_csv_rejects_malformed(void)
         "  'dup.csv', {';'})\n"
         "assert(not pcall(data.csv))\n"
         "assert(not pcall(data.csv, 'dup.csv', 5))\n");
+    lua_close(L);
+}
+
+/* partition = "segment": each segment of a split test (config's segment) gets its own
+ * contiguous slice; the slices of 10 rows over 3 segments are 1-4, 5-7, 8-10; a whole test
+ * gets every row; a bad partition value or a non-list is refused. */
+static void test_data_partition(void)
+{
+    write_file("scen/ten.csv", "id\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n");
+    write_file("scen/list.json", "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]");
+    write_file("scen/obj.json", "{\"a\": 1}");
+    static const char *const want[] = {"1,2,3,4", "5,6,7", "8,9,10"};
+    for (int seg = 0; seg < 3; seg++) {
+        struct tide_config cfg = {0};
+        cfg.segment_index = seg;
+        cfg.segment_count = 3;
+        lua_State *L = new_state(scen, scen);
+        lua_pushlightuserdata(L, &cfg);
+        lua_setfield(L, LUA_REGISTRYINDEX, "tide.config");
+        char code[1200];
+        snprintf(code, sizeof code,
+                 PRELUDE "local rows = data.csv('ten.csv', {partition = 'segment'})\n"
+                         "local ids = {}\n"
+                         "for i = 1, #rows do ids[i] = rows[i].id end\n"
+                         "assert(table.concat(ids, ',') == '%s', table.concat(ids, ','))\n"
+                         "assert(#data.csv('ten.csv') == 10)\n"
+                         "local l = data.json('list.json', {partition = 'segment'})\n"
+                         "local v = {}\n"
+                         "for i = 1, #l do v[i] = tostring(math.tointeger(l[i])) end\n"
+                         "assert(table.concat(v, ',') == '%s', table.concat(v, ','))\n"
+                         "assert(not pcall(function() rows[1] = 1 end))\n"
+                         "fails('tide.data.csv: partition must be \"segment\"', data.csv, "
+                         "'ten.csv', {partition = 'rows'})\n"
+                         "fails('partition = \"segment\" needs a list', data.json, 'obj.json', "
+                         "{partition = 'segment'})\n",
+                 want[seg], want[seg]);
+        RUN(L, code);
+        lua_close(L);
+    }
+    lua_State *L = new_state(scen, scen); /* no segment: the whole list */
+    RUN(L, PRELUDE "assert(#data.csv('ten.csv', {partition = 'segment'}) == 10)\n");
     lua_close(L);
 }
 
@@ -359,6 +402,7 @@ int main(void)
     test_data_csv_quoting();
     test_data_csv_rejects_malformed();
     test_data_is_read_only();
+    test_data_partition();
     test_data_iterates();
     test_data_is_loaded_once();
     test_data_sandbox();
