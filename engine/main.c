@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "audit.h"
+#include "export_cmd.h"
 #include "log.h"
 #include "report.h"
 #include "run.h"
@@ -20,6 +21,10 @@ static const char usage[] =
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
     "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
+    "  tide export DIR --car FILE | --ipfs [URL]   the folder as IPFS content (tide export "
+    "--help)\n"
+    "  tide import FILE.car DIR    a run folder back from a CAR, then verified\n"
+    "  tide verify FILE.car | DIR --cid CID   a CAR's blocks / a folder against its CID\n"
     "  tide version | help\n"
     "\n";
 
@@ -64,7 +69,10 @@ static const char verify_usage[] =
     "usage: tide verify DIR\n"
     "\n"
     "Checks a run folder: every file's SHA-256 against manifest.json and the hash chain of\n"
-    "audit.jsonl. Exit 0 intact, 99 changed or incomplete, 2 not a run folder.\n";
+    "audit.jsonl. Exit 0 intact, 99 changed or incomplete, 2 not a run folder.\n"
+    "\n"
+    "  tide verify FILE.car      every block's hash and every link of a CAR (docs/export.md)\n"
+    "  tide verify DIR --cid CID  the folder's UnixFS CID equals CID (and its manifest holds)\n";
 
 static bool wants_help(int argc, char **argv)
 {
@@ -79,6 +87,8 @@ static bool wants_help(int argc, char **argv)
 static int verify_main(int argc, char **argv)
 {
     struct stat st;
+    if (tide_verify_is_export(argc, argv))
+        return tide_verify_export_main(argc, argv);
     if (argc != 2) {
         fprintf(stderr, "tide: usage: tide verify DIR\n");
         return TIDE_EXIT_USAGE;
@@ -118,6 +128,10 @@ int main(int argc, char **argv)
         }
         return TIDE_EXIT_OK;
     }
+    if (strcmp(cmd, "export") == 0 && wants_help(argc - 2, argv + 2)) {
+        tide_export_usage();
+        return TIDE_EXIT_OK;
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("tide %s (%s) %s\n", TIDE_VERSION, TIDE_GIT, curl_version());
         return TIDE_EXIT_OK;
@@ -136,6 +150,10 @@ int main(int argc, char **argv)
         rc = tide_compare_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "verify") == 0)
         rc = verify_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "export") == 0)
+        rc = tide_export_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "import") == 0)
+        rc = tide_import_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {
