@@ -439,6 +439,11 @@ int tide_import_main(int argc, char **argv)
         fprintf(stderr, "tide: usage: tide import FILE.car DIR\n");
         return TIDE_EXIT_USAGE;
     }
+    struct stat st;
+    if (stat(argv[2], &st) == 0 && (!S_ISDIR(st.st_mode) || rmdir(argv[2]) != 0)) {
+        fprintf(stderr, "tide: import: %s exists and is not an empty folder\n", argv[2]);
+        return TIDE_EXIT_USAGE;
+    }
     struct tide_car car;
     struct tide_err err = {{0}};
     int rc = check_car(argv[1], &car, "import");
