@@ -48,3 +48,8 @@ foreach(t e2e.test_threads e2e.test_engine)
   endif()
 endforeach()
 include(${CMAKE_SOURCE_DIR}/tests/browser/tests.cmake OPTIONAL)
+# The IPFS export test may first install its npm packages (npm ci: minutes on a slow link), then
+# starts a js-ipfs node; each step is bounded inside the test.
+if(TEST e2e.test_export_ipfs)
+  set_tests_properties(e2e.test_export_ipfs PROPERTIES TIMEOUT 2400 LABELS "e2e;no-asan")
+endif()
