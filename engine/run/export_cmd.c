@@ -447,7 +447,10 @@ int tide_import_main(int argc, char **argv)
     struct tide_car car;
     struct tide_err err = {{0}};
     int rc = check_car(argv[1], &car, "import");
-    if (rc == TIDE_EXIT_OK && tide_car_unpack(&car, argv[2], &err) != 0) {
+    if (rc == TIDE_EXIT_OK && tide_fs_mkdirs(argv[2], &err) != 0) { /* parents too */
+        fprintf(stderr, "tide: import: %s\n", err.msg);
+        rc = TIDE_EXIT_INTERNAL;
+    } else if (rc == TIDE_EXIT_OK && tide_car_unpack(&car, argv[2], &err) != 0) {
         fprintf(stderr, "tide: import %s: %s\n", argv[1], err.msg);
         rc = TIDE_EXIT_THRESHOLDS;
     }
