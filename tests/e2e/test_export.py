@@ -81,6 +81,13 @@ r = run(["verify", back])
 check_eq(r.returncode, 0, "tide verify DIR on the imported folder: " + r.stderr)
 r = run(["verify", back, "--cid", cid])
 check_eq(r.returncode, 0, "verify DIR --cid CID: " + r.stderr)
+# Portable: in its new place, with an empty environment, the imported folder verifies, its
+# report re-renders (byte-identical: the CID still holds).
+from tidetest import TIDE
+for args in (["verify", "r1"], ["report", "r1"], ["verify", "r1", "--cid", cid]):
+    p = subprocess.run(["env", "-i", os.path.abspath(TIDE), *args], cwd=os.path.dirname(back),
+                       capture_output=True, text=True, timeout=60)
+    check_eq(p.returncode, 0, "env -i tide %s in another folder: %s" % (" ".join(args), p.stderr))
 r = run(["import", car, back])
 check_eq(r.returncode, 2, "import into a folder that is not empty is refused (2)")
 check(r.stderr.count("\n") == 1 and "not an empty folder" in r.stderr,
