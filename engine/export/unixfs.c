@@ -256,7 +256,7 @@ static int build_dir(struct tide_dag *dag, const char *path, int depth, uint32_t
     uint32_t *kids = rc == 0 ? malloc((n ? n : 1) * sizeof *kids) : NULL;
     if (rc == 0 && kids == NULL)
         rc = tide_err_set(err, "out of memory listing %s", path);
-    if (rc == 0)
+    if (rc == 0 && n > 1)
         qsort(names, n, sizeof *names, by_name_bytes);
     size_t estimate = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
