@@ -76,34 +76,40 @@ static int ensure_car(struct export_ctx *c, struct tide_err *err)
 {
     if (c->car_path[0] != '\0')
         return 0;
-    FILE *f;
-    if (c->args->car != NULL) {
-        snprintf(c->car_path, sizeof c->car_path, "%s", c->args->car);
-        f = fopen(c->car_path, "wb");
-    } else {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(c->car_path, sizeof c->car_path, "%s/tide-export-XXXXXX.car",
+    /* --car FILE is written next to FILE, then renamed over it: FILE holds a whole CAR or
+     * what it held before, never a part of one. Without --car, a temporary file. */
+    char path[PATH_MAX];
+    const char *tmp = getenv("TMPDIR");
+    if (c->args->car != NULL)
+        snprintf(path, sizeof path, "%s.partial-XXXXXX", c->args->car);
+    else
+        snprintf(path, sizeof path, "%s/tide-export-XXXXXX",
                  tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-        int fd = mkstemps(c->car_path, 4);
-        f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-        c->car_is_temp = fd >= 0;
-    }
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (f == NULL) {
         int saved = errno;
-        char shown[PATH_MAX];
-        snprintf(shown, sizeof shown, "%s", c->car_path);
-        c->car_path[0] = '\0';
-        return tide_err_set(err, "cannot write %s: %s", shown, strerror(saved));
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
+        return tide_err_set(err, "cannot write %s: %s", c->args->car ? c->args->car : path,
+                            strerror(saved));
     }
     uint64_t bytes = 0;
     int rc = tide_car_write(&c->dag, f, &bytes, err);
+    if (rc == 0 && fsync(fileno(f)) != 0)
+        rc = tide_err_set(err, "cannot write %s: %s", path, strerror(errno));
     if (fclose(f) != 0 && rc == 0)
-        rc = tide_err_set(err, "cannot write %s: %s", c->car_path, strerror(errno));
+        rc = tide_err_set(err, "cannot write %s: %s", path, strerror(errno));
+    if (rc == 0 && c->args->car != NULL && rename(path, c->args->car) != 0)
+        rc = tide_err_set(err, "cannot write %s: %s", c->args->car, strerror(errno));
     if (rc != 0) {
-        unlink(c->car_path);
-        c->car_path[0] = '\0';
+        unlink(path);
         return -1;
     }
+    c->car_is_temp = c->args->car == NULL;
+    snprintf(c->car_path, sizeof c->car_path, "%s", c->car_is_temp ? path : c->args->car);
     if (!c->car_is_temp)
         tide_log(TIDE_LOG_INFO, "wrote %s (%zu blocks in the DAG, %llu bytes)", c->car_path,
                  c->dag.n, (unsigned long long)bytes);

@@ -146,6 +146,19 @@ r = run(["export", "--help"])
 check(r.returncode == 0 and "--car FILE" in r.stdout and "--ipfs [URL]" in r.stdout,
       "tide export --help lists the destinations", r.stdout)
 
+# A CAR that cannot be written: exit 1, one line, no partial file left, nothing recorded.
+r = run(["export", folder, "--car", os.path.join(tmp, "missing-dir", "x.car")])
+check_eq(r.returncode, 1, "a CAR in a folder that does not exist: exit 1")
+check("cannot write" in r.stderr and r.stderr.count("\n") == 1, "one line says why", r.stderr)
+check(not os.path.exists(os.path.join(tmp, "missing-dir")), "nothing made for it")
+# A symbolic link in a folder: refused by name (tide does not follow links out of a folder).
+linked = os.path.join(tmp, "linked")
+os.makedirs(linked)
+os.symlink("/etc/passwd", os.path.join(linked, "passwd"))
+r = run(["verify", linked, "--cid", cid])
+check(r.returncode != 0 and "passwd" in r.stderr and "links" in r.stderr,
+      "a symbolic link is refused, named", r.stderr)
+
 # --ipfs to a port where nothing listens: exit 1, one line, nothing recorded.
 import socket
 s = socket.socket()
