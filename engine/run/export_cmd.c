@@ -38,7 +38,7 @@ static const struct export_flag {
     {"--car", "FILE", NULL, offsetof(struct export_args, car),
      "write the folder as a CARv1 file (outside the folder)"},
     {"--ipfs", "URL", TIDE_IPFS_DEFAULT_URL, offsetof(struct export_args, ipfs),
-     "import it into the IPFS node whose RPC API is at URL, pinned (default " TIDE_IPFS_DEFAULT_URL
+     "push it to the IPFS node whose RPC API is at URL, pinned\n(default " TIDE_IPFS_DEFAULT_URL
      "; only the URL given is contacted)"},
 };
 
@@ -178,7 +178,10 @@ void tide_export_usage(void)
         const struct export_flag *f = &export_flags[i];
         char left[64];
         snprintf(left, sizeof left, f->default_value ? "%s [%s]" : "%s %s", f->name, f->metavar);
-        printf("  %-18s %s\n", left, f->help);
+        printf("  %-18s ", left);
+        for (const char *h = f->help; *h != '\0'; h++) /* continuation lines under the first */
+            *h == '\n' ? printf("\n%21s", "") : putchar(*h);
+        putchar('\n');
     }
     printf("\nexit codes: 0 exported; 99 the folder failed its check or a destination holds\n"
            "            other content; 2 bad usage; 1 the destination failed.\n");
