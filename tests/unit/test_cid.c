@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "../check.h"
+#include "buf.h"
 #include "car.h"
 #include "cid.h"
+#include "dagpb.h"
 #include "fsutil.h"
 #include "unixfs.h"
 #include "unpack.h"
@@ -187,6 +189,53 @@ static void test_car(void)
     tide_dag_free(&dag);
 }
 
+static void put_block(FILE *f, const struct tide_cid *cid, const void *data, size_t len)
+{
+    uint8_t head[10 + TIDE_CID_BYTES];
+    size_t n = tide_varint_put(head, TIDE_CID_BYTES + len);
+    tide_cid_to_bytes(cid, head + n);
+    fwrite(head, 1, n + TIDE_CID_BYTES, f);
+    fwrite(data, 1, len, f);
+}
+
+/* A well-formed CAR whose folder names an entry "../evil": every hash is right, so only the
+ * name check stands between it and a file written outside the target folder. */
+static void test_hostile_names(void)
+{
+    struct tide_cid leaf, dir;
+    tide_cid_of(TIDE_CODEC_RAW, "x", 1, &leaf);
+    struct tide_buf data = {0}, node = {0};
+    tide_unixfs_encode(&data, TIDE_UNIXFS_DIRECTORY, 0, NULL, 0);
+    struct tide_pb_link link = {
+        .cid = leaf, .name = (const uint8_t *)"../evil", .name_len = 7, .tsize = 1};
+    tide_pb_encode(&node, &link, 1, (const uint8_t *)data.data, data.len);
+    tide_cid_of(TIDE_CODEC_DAG_PB, node.data, node.len, &dir);
+    char car_path[512], out[512], evil[512];
+    snprintf(car_path, sizeof car_path, "%s/evil.car", tmp);
+    snprintf(out, sizeof out, "%s/evil-out", tmp);
+    snprintf(evil, sizeof evil, "%s/evil", tmp);
+    FILE *f = fopen(car_path, "wb");
+    uint8_t header[64] = {0xa2, 0x65, 'r', 'o', 'o', 't', 's', 0x81, 0xd8, 42, 0x58, 37, 0x00};
+    tide_cid_to_bytes(&dir, header + 13);
+    memcpy(header + 13 + TIDE_CID_BYTES, "\x67version\x01", 9);
+    uint8_t hlen = 13 + TIDE_CID_BYTES + 9;
+    fwrite(&hlen, 1, 1, f);
+    fwrite(header, 1, hlen, f);
+    put_block(f, &dir, node.data, node.len);
+    put_block(f, &leaf, "x", 1);
+    fclose(f);
+    tide_buf_free(&data);
+    tide_buf_free(&node);
+    struct tide_car car;
+    struct tide_err err = {{0}};
+    CHECK(tide_car_open(car_path, &car, &err) == 0); /* hashes and links are fine */
+    CHECK(tide_car_check_complete(&car, &err) == 0);
+    CHECK(tide_car_unpack(&car, out, &err) != 0);
+    CHECK(strstr(err.msg, "not a plain file name") != NULL);
+    CHECK(access(evil, F_OK) != 0); /* nothing outside */
+    tide_car_close(&car);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(tmp) != NULL);
@@ -195,6 +244,7 @@ int main(void)
     test_golden();
     test_two_levels();
     test_car();
+    test_hostile_names();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     CHECK(system(cmd) == 0);
