@@ -128,7 +128,8 @@ int main(int argc, char **argv)
         }
         return TIDE_EXIT_OK;
     }
-    if (strcmp(cmd, "export") == 0 && wants_help(argc - 2, argv + 2)) {
+    if ((strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0) &&
+        wants_help(argc - 2, argv + 2)) {
         tide_export_usage();
         return TIDE_EXIT_OK;
     }

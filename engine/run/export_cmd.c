@@ -184,7 +184,10 @@ void tide_export_usage(void)
         putchar('\n');
     }
     printf("\nexit codes: 0 exported; 99 the folder failed its check or a destination holds\n"
-           "            other content; 2 bad usage; 1 the destination failed.\n");
+           "            other content; 2 bad usage; 1 the destination failed.\n\n"
+           "usage: tide import FILE.car DIR   the folder back from a CAR (DIR new or empty),\n"
+           "                                  checked against the CAR's root and as a run\n"
+           "       tide verify FILE.car | DIR --cid CID   (see docs/export.md)\n");
 }
 
 static int parse_args(int argc, char **argv, struct export_args *a)

@@ -145,6 +145,8 @@ check_eq(len(open(os.path.join(runs, ".exports.jsonl")).readlines()), 2, "still 
 r = run(["export", "--help"])
 check(r.returncode == 0 and "--car FILE" in r.stdout and "--ipfs [URL]" in r.stdout,
       "tide export --help lists the destinations", r.stdout)
+r = run(["import", "--help"])
+check(r.returncode == 0 and "tide import FILE.car DIR" in r.stdout, "tide import --help", r.stdout)
 
 # A CAR that cannot be written: exit 1, one line, no partial file left, nothing recorded.
 r = run(["export", folder, "--car", os.path.join(tmp, "missing-dir", "x.car")])
