@@ -8,7 +8,11 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Build dependencies, and what the test suite needs on top (real servers, a browser).
 DEPS      := gcc make cmake pkg-config liblua5.4-dev libcurl4-openssl-dev libev-dev \
              libcjson-dev libssl-dev
-TEST_DEPS := python3 python3-flask chromium nodejs@node npm@npm libxml2-utils
+TEST_DEPS := python3 python3-flask chromium nodejs@node npm@npm libxml2-utils strace@strace iproute2@ip
+# npm fetches the report's chart library at build time (engine/report/npm, pinned with its hash).
+DEPS      += nodejs@node npm@npm
+# the --stream json test validates every line against docs/stream-json.schema.json
+TEST_DEPS += python3-jsonschema
 
 .PHONY: all build demo test test-fast deps test-deps clean bench
 
@@ -41,7 +45,7 @@ test: test-deps
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS) -LE no-asan
 	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DTIDE_WERROR=ON -DTIDE_TSAN=ON
-	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide test_recorder
+	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide test_recorder test_stream
 	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j$(JOBS) -L tsan
 

@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "export_cmd.h"
 #include "log.h"
+#include "plugins.h"
 #include "report.h"
 #include "run.h"
 #include "target.h"
@@ -25,6 +26,7 @@ static const char usage[] =
     "--help)\n"
     "  tide import FILE.car DIR    a run folder back from a CAR, then verified\n"
     "  tide verify FILE.car | DIR --cid CID   a CAR's blocks / a folder against its CID\n"
+    "  tide plugins [SCENARIO]     list the plugins found by name, and whether each loads\n"
     "  tide version | help\n"
     "\n";
 
@@ -42,6 +44,10 @@ static const char run_options[] =
     "  --rate R               open model: R iterations per second (with --duration)\n"
     "  --threads N            worker threads (default: one per core)\n"
     "  --out DIR              run folder (default report/<date>-<scenario>)\n"
+    "  --stream json=FILE     also write one JSON line per metric and tag set per second\n"
+    "                         (json=- for stdout; docs/streams.md)\n"
+    "  --dashboard [ADDR]     serve a live page of the run (default 127.0.0.1, a free port;\n"
+    "                         the URL is printed at start; docs/reports.md#live-dashboard)\n"
     "  --threshold 'M: EXPR'  add a threshold, e.g. 'http_req_duration: p(95)<300'\n"
     "  --no-default-thresholds  no default checks (a run fails by default when no request\n"
     "                         succeeded, over 10% of requests or iterations failed, or no\n"
@@ -51,10 +57,13 @@ static const char run_options[] =
     "  --vu-memory SIZE       Lua memory per VU, e.g. 64MB\n"
     "  --tag K=V              tag every sample\n"
     "  --env K=V              value for tide.env(K) (treated as a secret)\n"
-    "  --plugin FILE          a Lua file run after the scenario's top level (e.g. hooks)\n"
+    "  --plugin NAME|PATH     a plugin (a Lua file, a folder with plugin.lua, or a name found\n"
+    "                         by `tide plugins`), set up after the scenario's top level\n"
     "  --target               start the built-in API in-process and use it as host\n"
     "  --insecure             do not verify TLS certificates\n"
     "  --allow-read           let tide.data read files outside the scenario's folder\n"
+    "  --allow-hosts LIST     refuse requests to hosts outside LIST (comma-separated)\n"
+    "  --no-samples           keep no sampled error bodies (error_samples.json)\n"
     "  --fail-on-saturation   fail (99) when the load generator itself was saturated\n"
     "  --quiet                no progress line and no summary\n"
     "  Locust aliases: -f FILE, -u USERS, -r SPAWN_RATE, -t/--run-time D, -H/--host URL,\n"
@@ -155,6 +164,8 @@ int main(int argc, char **argv)
         rc = tide_export_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "import") == 0)
         rc = tide_import_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "plugins") == 0)
+        rc = tide_plugins_main(argc - 2, argv + 2);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {

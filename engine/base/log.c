@@ -1,11 +1,13 @@
 /* log.c: terminal messages and secret redaction. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cJSON.h>
 #include "log.h"
+#include "privacy.h"
 
 #define LOG_LINE_MAX 2047 /* bytes of one message printed */
 
@@ -13,6 +15,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char **secrets;
 static size_t nsecrets;
 static bool quiet;
+static atomic_size_t nsecrets_seen; /* nsecrets, for a test without the lock */
 
 void tide_log_set_quiet(bool q)
 {
@@ -35,7 +38,7 @@ void tide_secret_add(const char *value)
         secrets = grown;
         secrets[nsecrets] = strdup(value);
         if (secrets[nsecrets] != NULL)
-            nsecrets++;
+            atomic_store(&nsecrets_seen, ++nsecrets);
     }
     pthread_mutex_unlock(&lock);
 }
@@ -48,15 +51,29 @@ void tide_secrets_clear(void)
     free(secrets);
     secrets = NULL;
     nsecrets = 0;
+    atomic_store(&nsecrets_seen, 0);
     pthread_mutex_unlock(&lock);
 }
 
 static bool have_secrets(void)
 {
-    pthread_mutex_lock(&lock);
-    bool any = nsecrets > 0;
-    pthread_mutex_unlock(&lock);
-    return any;
+    return atomic_load(&nsecrets_seen) > 0;
+}
+
+bool tide_redact_changes(const char *s)
+{
+    if (s == NULL)
+        return false;
+    if (have_secrets()) {
+        pthread_mutex_lock(&lock);
+        bool hit = false;
+        for (size_t i = 0; i < nsecrets && !hit; i++)
+            hit = strstr(s, secrets[i]) != NULL;
+        pthread_mutex_unlock(&lock);
+        if (hit)
+            return true;
+    }
+    return tide_privacy_may_match(s);
 }
 
 /* Marks in 'hide' every byte of s inside an occurrence of a secret, overlapping occurrences
@@ -76,7 +93,8 @@ static bool mark_secrets(const char *s, bool *hide)
     return any;
 }
 
-char *tide_redact(const char *s)
+/* Secrets only: the first step of tide_redact. */
+static char *redact_secrets(const char *s)
 {
     if (s == NULL)
         s = "";
@@ -109,6 +127,16 @@ char *tide_redact(const char *s)
     return out;
 }
 
+char *tide_redact(const char *s)
+{
+    char *r = redact_secrets(s);
+    if (r == NULL || !tide_privacy_may_match(r))
+        return r;
+    char *f = tide_privacy_filter(r);
+    free(r);
+    return f;
+}
+
 /* A full buffer was probably cut by its writer: a secret cut there is no longer found whole,
  * so a tail that starts a secret (its first bytes, up to all but one) is hidden as well. */
 static void hide_cut_secret(char *buf, size_t len)
@@ -135,25 +163,34 @@ static void hide_cut_secret(char *buf, size_t len)
 
 void tide_redact_buf(char *buf, size_t len)
 {
-    if (len == 0 || !have_secrets())
+    if (len == 0)
         return;
-    bool full = strnlen(buf, len) + 1 >= len;
-    char *r = tide_redact(buf);
-    if (r == NULL)
-        return;
-    snprintf(buf, len, "%s", r);
-    free(r);
-    if (full)
-        hide_cut_secret(buf, len);
+    if (have_secrets()) {
+        bool full = strnlen(buf, len) + 1 >= len;
+        char *r = redact_secrets(buf);
+        if (r == NULL)
+            return;
+        snprintf(buf, len, "%s", r);
+        free(r);
+        if (full)
+            hide_cut_secret(buf, len);
+    }
+    tide_privacy_filter_buf(buf, len); /* after: a cut pseudonym hides as much as a whole one */
 }
 
 void tide_redact_json(cJSON *j)
 {
-    if (j == NULL || !have_secrets())
+    if (j == NULL || (!have_secrets() && !tide_privacy_enabled()))
         return;
     for (cJSON *c = j; c != NULL; c = c->next) {
         if (cJSON_IsString(c) && c->valuestring != NULL) {
             char *r = tide_redact(c->valuestring);
+            if (r != NULL && c->string != NULL) {
+                /* {"password": "..."}: the name says what the value is, whatever it is */
+                char *f = tide_privacy_filter_value(c->string, r);
+                free(r);
+                r = f;
+            }
             if (r != NULL && strcmp(r, c->valuestring) != 0)
                 cJSON_SetValuestring(c, r);
             free(r);

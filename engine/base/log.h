@@ -1,6 +1,7 @@
 /* log.h: messages to the terminal, and the redaction of secrets from everything tide writes.
- * Values registered as secrets (read through tide.env, or marked by option) are replaced by
- * "***" in every message, event, report and summary. Thread-safe. */
+ * Values registered as secrets (read through tide.env, marked by tide.secret, the userinfo of
+ * --host) are replaced by "***" in every message, event, report and summary; the privacy
+ * filter (privacy.h) then hides personal data and credentials. Thread-safe. */
 #ifndef TIDE_LOG_H
 #define TIDE_LOG_H
 #include <stdbool.h>
@@ -23,6 +24,9 @@ char *tide_redact(const char *s);
  * a secret is replaced by "***" too, so a secret cut at the edge does not leak its start.
  * Better still, redact before cutting (tide_redact, then copy). */
 void tide_redact_buf(char *buf, size_t len);
+/* Whether tide_redact(s) may differ from s: a cheap test (no allocation) for hot paths that
+ * redact only when needed. */
+bool tide_redact_changes(const char *s);
 void tide_secrets_clear(void);
 /* Redacts every string (values and keys) of a JSON tree in place; numbers and structure are
  * untouched, so the document stays valid whatever the secrets look like. */

@@ -61,6 +61,7 @@ void tide_config_free(struct tide_config *c)
     for (int i = 0; i < c->nthresholds; i++) {
         free(c->thresholds[i].key);
         free(c->thresholds[i].expr);
+        free(c->thresholds[i].plugin);
     }
     free(c->thresholds);
     free_kvs(c->env, c->nenv);
@@ -68,5 +69,11 @@ void tide_config_free(struct tide_config *c)
     for (int i = 0; i < c->nplugins; i++)
         free(c->plugins[i]);
     free(c->plugins);
+    for (int i = 0; i < c->nplugin_info; i++) {
+        free(c->plugin_info[i].name);
+        free(c->plugin_info[i].version);
+        free(c->plugin_info[i].path);
+    }
+    free(c->plugin_info);
     memset(c, 0, sizeof *c);
 }

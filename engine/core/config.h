@@ -56,6 +56,13 @@ struct tide_threshold_spec {
     bool abort_on_fail;
     int64_t delay_abort_eval_us;
     bool from_cli;
+    char *plugin; /* the plugin package that added it (api.threshold), or NULL */
+};
+
+/* A plugin package that loaded: as the manifest and summary.json list it. */
+struct tide_plugin_info {
+    char *name, *version, *path;
+    char sha256[65];
 };
 
 struct tide_config {
@@ -85,8 +92,10 @@ struct tide_config {
     int nenv;
     struct tide_kv *tags; /* --tag K=V, on every sample */
     int ntags;
-    char **plugins;
+    char **plugins; /* resolved plugin files, run after the top level in every environment */
     int nplugins;
+    struct tide_plugin_info *plugin_info; /* the packages among them (plugins.h) */
+    int nplugin_info;
     bool target_inprocess; /* --target: start the built-in API */
     /* time limits of the lifecycle calls (0: none): setup(); each of teardown(), verify() and
      * handle_summary(); each hook event's handlers */

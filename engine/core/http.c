@@ -5,12 +5,15 @@
  * cookies stay a VU's own because they live in its session (a CURLSH). */
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <curl/curl.h>
+#include "allowhosts.h"
 #include "clock.h"
 #include "http.h"
+#include "log.h"
 
 /* Response header bytes kept per response; beyond, the transfer fails with its reason. */
 #define TIDE_HTTP_MAX_HEADERS ((size_t)1 << 20)
@@ -42,6 +45,7 @@ struct tide_transfer_state {
     bool resend_refused;        /* a hidden re-send was stopped (on_prereq) */
     size_t charged;             /* body bytes counted in body_budget_used */
     bool headers_too_large;     /* on_header refused more than TIDE_HTTP_MAX_HEADERS */
+    char refused_host[128];     /* --allow-hosts refused a connection to it (a redirect) */
 };
 
 /* Body bytes every transfer of the process holds (TIDE_HTTP_BODY_BUDGET). */
@@ -140,13 +144,65 @@ static void read_timings(CURL *e, struct tide_http_timings *t)
     *t = (struct tide_http_timings){dns, conn, app, pre, start, total};
 }
 
+/* --allow-hosts: a request to 'host' was refused before any connection to it. */
+static void host_refused(struct tide_http_result *res, const char *host)
+{
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    res->status = 0;
+    res->error_code = TIDE_HTTP_ERR_HOST_NOT_ALLOWED;
+    snprintf(res->error, sizeof res->error,
+             "host %.100s is not in --allow-hosts: request refused, nothing sent", host);
+    snprintf(res->error_kind, sizeof res->error_kind, "Host not in --allow-hosts (refused)");
+    if (!atomic_flag_test_and_set(&said)) /* the first violation, once per process */
+        tide_log(TIDE_LOG_ERROR,
+                 "request to host %.100s refused: not in --allow-hosts (%s); such requests "
+                 "fail with error %d, nothing is sent",
+                 host, tide_allow_hosts_list(), TIDE_HTTP_ERR_HOST_NOT_ALLOWED);
+}
+
+/* --allow-hosts, before anything leaves: the request's own host is checked by name when it
+ * starts (tide_http_start sets refused_host; the lookup is then stopped before it begins),
+ * and every connection a redirect opens by address (the hosts on the list, resolved once). */
+static struct tide_transfer *transfer_of(CURL *e)
+{
+    struct tide_transfer *t = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
+    return t;
+}
+
+/* CURLOPT_RESOLVER_START_FUNCTION */
+static int on_resolver_start(void *resolver_state, void *reserved, void *clientp)
+{
+    (void)resolver_state;
+    (void)reserved;
+    struct tide_transfer *t = transfer_of(clientp);
+    return t != NULL && t->state->refused_host[0] != '\0' ? 1 : 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION */
+static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)purpose;
+    struct tide_transfer *t = transfer_of(clientp);
+    if (t != NULL && t->state->refused_host[0] != '\0')
+        return CURL_SOCKET_BAD;
+    if (t != NULL && t->state->sends > 0 && !tide_allow_hosts_permits_addr(&addr->addr)) {
+        tide_allow_hosts_addr_text(&addr->addr, t->state->refused_host,
+                                   sizeof t->state->refused_host);
+        return CURL_SOCKET_BAD; /* a redirect off the list */
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
+
 /* Everything the result needs from the handle, read before it goes back to the pool. */
 static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
 {
     struct tide_http_result *res = &t->res;
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    if (c == CURLE_ABORTED_BY_CALLBACK && t->state->resend_refused) {
+    if (t->state->refused_host[0] != '\0') {
+        host_refused(res, t->state->refused_host);
+    } else if (c == CURLE_ABORTED_BY_CALLBACK && t->state->resend_refused) {
         res->status = 0;
         res->error_code = 1220;
         snprintf(res->error, sizeof res->error,
@@ -420,6 +476,12 @@ static CURL *easy_new(void)
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    if (tide_allow_hosts_active()) {
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, e);
+        curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, on_resolver_start);
+        curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, e);
+    }
     return e;
 }
 
@@ -440,6 +502,7 @@ static CURL *easy_get(struct tide_http *h, struct tide_transfer *t)
     t->state->answered = false;
     t->state->resend_refused = false;
     t->state->headers_too_large = false;
+    t->state->refused_host[0] = '\0';
     return e;
 }
 
@@ -555,6 +618,11 @@ int tide_http_start(struct tide_http *h, struct tide_transfer *t)
     if (t->state == NULL)
         return fail(t, CURLE_OUT_OF_MEMORY);
     CURL *e = easy_get(h, t);
+    char host[128];
+    if (e != NULL && tide_allow_hosts_active() && t->spec.url.data != NULL &&
+        tide_allow_hosts_url_host(t->spec.url.data, host, sizeof host) &&
+        !tide_allow_hosts_permits(host)) /* ends in the callbacks: no lookup, no connection */
+        snprintf(t->state->refused_host, sizeof t->state->refused_host, "%s", host);
     if (e == NULL || configure(t, e) != 0) {
         if (e != NULL)
             easy_put(h, t);

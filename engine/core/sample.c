@@ -1,6 +1,7 @@
 /* sample.c: from a finished transfer to the worker's registry. Built-in metrics are recorded
  * by id (TIDE_M_*), every one of a request's samples under the same hashed tag set. */
 #include <stdio.h>
+#include "errsamples.h"
 #include "log.h"
 #include "sample.h"
 #include "vu.h"
@@ -85,6 +86,8 @@ static void record_failure(struct tide_registry *reg, const struct tide_vu_reque
     tide_tags_set(&ft, "error", errtext);
     tide_tags_canon(&ft, canon, sizeof canon);
     tide_registry_add(reg, TIDE_M_FAILURES, canon, 1);
+    if (res->error_code == 0) /* what the server said, a few times per kind of error */
+        tide_errsamples_offer(r->r.spec.method, r->name, errtext, res->body.data, res->body.len);
 }
 
 void tide_sample_record(struct tide_registry *reg, const char *tags,

@@ -31,11 +31,19 @@ const char tide_vu_driver_source[] =
     "  if mode == 'hook' then\n"
     "    local list = env.require('tide').hooks._handlers[exec]\n"
     "    if not list then return 'missing' end\n"
+    "    local failed = {}\n"
     "    for i = 1, #list do\n"
-    "      local ok, err = pcall(list[i], data)\n"
-    "      if not ok then return 'called', false, err end\n"
+    "      local h = list[i]\n"
+    "      core.hook_current(h.name, h.required)\n"
+    "      local ok, res = pcall(h.fn, data)\n"
+    "      if not ok or res == false then\n"
+    "        failed[#failed + 1] = { hook = h.name, required = h.required,\n"
+    "          error = ok and 'returned false' or tostring(res) }\n"
+    "      end\n"
     "    end\n"
-    "    return 'called', true\n"
+    "    core.hook_current(nil)\n"
+    "    if #failed == 0 then return 'called', true end\n"
+    "    return 'called', true, failed\n"
     "  end\n"
     "  if mode == 'call' then\n"
     "    local f = env[exec]\n"
@@ -200,8 +208,23 @@ static int env_failed(struct tide_vu *vu, const char *prefix)
     return -1;
 }
 
-/* Runs the scenario's top level and the --plugin files in the env on top of L. */
+/* Runs the scenario's top level and the --plugin files in the env on top of L. A load VU's
+ * environment is marked while they run (registry "tide.vu_env"): hooks registered there are
+ * checked but not kept, since only the lifecycle environment runs them. */
+static int run_top_level_in(struct tide_vu *vu);
+
 static int run_top_level(struct tide_vu *vu)
+{
+    lua_State *L = vu->w->L;
+    lua_pushboolean(L, vu->call_fn == NULL);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tide.vu_env");
+    int rc = run_top_level_in(vu);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tide.vu_env");
+    return rc;
+}
+
+static int run_top_level_in(struct tide_vu *vu)
 {
     lua_State *L = vu->w->L;
     if (luaL_loadbufferx(L, vu->w->chunk, vu->w->chunk_len, vu->w->cfg->script_name, "b") !=
@@ -210,12 +233,40 @@ static int run_top_level(struct tide_vu *vu)
         return env_failed(vu, "");
     /* --plugin files run in the same environment, after the scenario's top level */
     for (int i = 0; i < vu->w->cfg->nplugins; i++) {
-        const char *path = vu->w->cfg->plugins[i];
-        if (luaL_loadfilex(L, path, "t") != LUA_OK ||
-            (lua_pushvalue(L, -2), lua_setupvalue(L, -2, 1), lua_pcall(L, 0, 0, 0)) != LUA_OK)
+        if (tide_plugin_exec(L, -1, vu->w->cfg->plugins[i]) != 0)
             return env_failed(vu, "plugin ");
     }
     return 0;
+}
+
+int tide_plugin_exec(lua_State *L, int env, const char *path)
+{
+    env = lua_absindex(L, env);
+    if (luaL_loadfilex(L, path, "t") != LUA_OK)
+        return -1;
+    lua_pushvalue(L, env);
+    lua_setupvalue(L, -2, 1);
+    if (lua_pcall(L, 0, 1, 0) != LUA_OK)
+        return -1;
+    if (!lua_istable(L, -1)) { /* a plain file: its top level registered what it needs */
+        lua_pop(L, 1);
+        return 0;
+    }
+    /* a package: require("tide").plugins._setup(plugin, path, env) */
+    lua_getfield(L, env, "require"); /* plugin, require */
+    lua_pushliteral(L, "tide");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        lua_remove(L, -2);
+        return -1;
+    }
+    lua_getfield(L, -1, "plugins"); /* plugin, tide, plugins */
+    lua_getfield(L, -1, "_setup");  /* plugin, tide, plugins, _setup */
+    lua_replace(L, -3);             /* plugin, _setup, plugins */
+    lua_pop(L, 1);                  /* plugin, _setup */
+    lua_insert(L, -2);              /* _setup, plugin */
+    lua_pushstring(L, path);
+    lua_pushvalue(L, env);
+    return lua_pcall(L, 3, 0, 0) == LUA_OK ? 0 : -1;
 }
 
 /* Builds the VU's _ENV and runs the scenario's top level in it. Leaves nothing on L. */
@@ -678,8 +729,10 @@ static const char *group_of(const char *group, bool *first)
 void tide_vu_script_error(struct tide_vu *vu, const char *msg)
 {
     char m[300], g[300];
-    snprintf(m, sizeof m, "%s", msg != NULL ? msg : "(error object is not a string)");
-    tide_redact_buf(m, sizeof m);
+    /* redacted whole, then cut: a secret across the cut would otherwise be printed in part */
+    char *red = tide_redact(msg != NULL ? msg : "(error object is not a string)");
+    snprintf(m, sizeof m, "%s", red != NULL ? red : "(error text hidden: out of memory)");
+    free(red);
     tide_vu_error_group(m, g, sizeof g);
     bool first;
     const char *name = group_of(g, &first);

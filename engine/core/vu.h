@@ -143,4 +143,9 @@ void tide_vu_script_error(struct tide_vu *vu, const char *msg);
 #define TIDE_VU_ERROR_OTHER  "(other script errors)"
 void tide_vu_error_group(const char *msg, char *out, size_t len);
 
+/* Runs the plugin file 'path' in the environment at index 'env' (docs/extending.md): a plain
+ * file just runs; one that returns a table is a package, set up by
+ * require("tide").plugins._setup(table, path, env). Returns 0, or -1 with the error on top. */
+int tide_plugin_exec(lua_State *L, int env, const char *path);
+
 #endif

@@ -308,25 +308,6 @@ static void on_call_watch(struct ev_loop *loop, ev_timer *t, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
-/* The --plugin files, once, in the lifecycle environment taken from the options probe (where
- * the top level already ran). A failure is the error of every call, like a failed top level. */
-static void run_plugins(struct tide_worker *w, int env_ref)
-{
-    lua_State *L = w->L;
-    for (int i = 0; i < w->cfg->nplugins && !w->failed; i++) {
-        if (luaL_loadfilex(L, w->cfg->plugins[i], "t") == LUA_OK) {
-            lua_rawgeti(L, LUA_REGISTRYINDEX, env_ref);
-            lua_setupvalue(L, -2, 1);
-            if (lua_pcall(L, 0, 0, 0) == LUA_OK)
-                continue;
-        }
-        char msg[900];
-        w->failed = true;
-        snprintf(w->error, sizeof w->error, "plugin %s", tide_lua_errtext(L, -1, msg, sizeof msg));
-        lua_pop(L, 1);
-    }
-}
-
 int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, lua_State *state,
                           struct tide_err *err)
 {
@@ -349,10 +330,8 @@ int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, lua
         return tide_err_set(err, "out of memory");
     ev_timer_init(&w->call_watch, on_call_watch, 0.05, 0.05);
     w->call_watch.data = w;
-    if (state != NULL) {
+    if (state != NULL) /* the plugins ran in the probe, after the top level */
         w->call_vu->env_ref = env_ref;
-        run_plugins(w, env_ref);
-    }
     return 0;
 }
 

@@ -106,7 +106,7 @@ void tide_worker_release(struct tide_worker *w);
  * Lua state and one VU (id 0) whose environment is kept, so globals persist from one call to
  * the next. 'state' (taken over, even on failure) is a state from shared->new_state's world
  * where the scenario's top level already ran, in the table on top of its stack (the options
- * probe): the --plugin files then run there now. With 'state' NULL, a new state is made and
+ * probe, where the --plugin files ran too). With 'state' NULL, a new state is made and
  * the top level and plugins run at the first call. */
 int tide_worker_call_open(struct tide_worker *w, struct tide_shared *shared, lua_State *state,
                           struct tide_err *err);

@@ -364,7 +364,15 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     if (r->name == NULL) {
         char name[512];
         tide_url_group(sp->url.data, name, sizeof name);
+        if (strlen(name) + 1 >= sizeof name) /* cut: a secret at the edge is hidden too */
+            tide_redact_buf(name, sizeof name);
         r->name = strdup(name);
+    }
+    if (r->name != NULL && tide_redact_changes(r->name)) {
+        /* before it names a series: /users/jane@example.com -> /users/[email:1a2b3c4d] */
+        char *f = tide_redact(r->name);
+        free(r->name);
+        r->name = f;
     }
 }
 
@@ -465,10 +473,9 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     lua_pushstring(L, r->name);
     lua_setfield(L, -2, "name");
     if (res->error_code != 0) {
-        char msg[sizeof res->error];
-        snprintf(msg, sizeof msg, "%s", res->error);
-        tide_redact_buf(msg, sizeof msg);
-        lua_pushstring(L, msg);
+        char *msg = tide_redact(res->error); /* whole: the filter may lengthen it */
+        lua_pushstring(L, msg != NULL ? msg : "(error text hidden: out of memory)");
+        free(msg);
         lua_setfield(L, -2, "error");
         lua_pushinteger(L, res->error_code);
         lua_setfield(L, -2, "error_code");

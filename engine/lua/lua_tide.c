@@ -7,6 +7,8 @@
 #include "clock.h"
 #include "executor.h"
 #include "log.h"
+#include "lua_net.h"
+#include "lua_runfiles.h"
 #include "lua_tide.h"
 #include "luaerr.h"
 #include "metrics.h"
@@ -96,8 +98,10 @@ static void request_abort(struct tide_vu *vu, const char *msg)
 {
     struct tide_shared *sh = vu->w->shared;
     if (!atomic_flag_test_and_set(&sh->abort_once)) {
-        snprintf(sh->abort_reason, sizeof sh->abort_reason, "%s", msg);
-        tide_redact_buf(sh->abort_reason, sizeof sh->abort_reason);
+        char *red = tide_redact(msg); /* whole, then cut */
+        snprintf(sh->abort_reason, sizeof sh->abort_reason, "%s",
+                 red != NULL ? red : "(reason hidden: out of memory)");
+        free(red);
         atomic_store(&sh->aborted, true);
     }
     atomic_store(&sh->stop, true);
@@ -196,7 +200,13 @@ static int l_group_push(lua_State *L)
     size_t len = strlen(vu->group);
     if (strstr(name, "::") != NULL)
         return luaL_argerror(L, 1, "a group name cannot contain '::'");
+    char *red = NULL;
+    if (tide_redact_changes(name)) { /* a name built from data: redacted before the cut */
+        red = tide_redact(name);
+        name = red != NULL ? red : "(group name hidden: out of memory)";
+    }
     snprintf(vu->group + len, sizeof vu->group - len, "::%s", name);
+    free(red);
     lua_pushinteger(L, (lua_Integer)len);
     return 1;
 }
@@ -253,6 +263,13 @@ static int l_check(lua_State *L)
     struct tide_vu *vu = tide_vu_of(L);
     const char *name = luaL_checkstring(L, 1);
     bool passed = lua_toboolean(L, 2);
+    if (tide_redact_changes(name)) { /* a name built from data: redacted before it is cut */
+        char *red = tide_redact(name);
+        lua_pushstring(L, red != NULL ? red : "(check name hidden: out of memory)");
+        free(red);
+        lua_replace(L, 1);
+        name = lua_tostring(L, 1);
+    }
     char extra[1024];
     tide_lua_tags(L, 3, extra, sizeof extra);
     struct tide_tags t = {0};
@@ -301,6 +318,16 @@ static int l_env(lua_State *L)
     return 1;
 }
 
+/* secret(value): from now on 'value' is redacted from everything tide writes, in every
+ * thread (a token returned by a login); returns it, so `local t = tide.secret(res.json().t)`. */
+static int l_secret(lua_State *L)
+{
+    const char *v = luaL_checkstring(L, 1);
+    tide_secret_add(v);
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int l_log(lua_State *L)
 {
     const char *level = luaL_checkstring(L, 1);
@@ -333,6 +360,7 @@ static const luaL_Reg core_funcs[] = {
     {"group", l_group},
     {"check", l_check},
     {"env", l_env},
+    {"secret", l_secret},
     {"log", l_log},
     {NULL, NULL},
 };
@@ -340,6 +368,8 @@ static const luaL_Reg core_funcs[] = {
 int luaopen_tide_core(lua_State *L)
 {
     luaL_newlib(L, core_funcs);
+    tide_runfiles_register(L); /* run_files, run_read, hook_current */
+    tide_net_register(L);      /* net_send */
     return 1;
 }
 

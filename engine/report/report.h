@@ -5,6 +5,7 @@
  * atomically (engine/fsutil.h). Errors: -1 and a one-line message in 'err'. */
 #ifndef TIDE_REPORT_H
 #define TIDE_REPORT_H
+#include <stdbool.h>
 #include <cJSON.h>
 #include "err.h"
 
@@ -23,6 +24,15 @@ int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *e
 
 /* report.html: one self-contained page (chart library and data inlined, no network). */
 int tide_report_html(const cJSON *summary, const char *path, struct tide_err *err);
+/* The same page as text appended to 'b'; 'live': the dashboard's page (run/dashboard.h),
+ * whose script also listens to /events on its own server (CSP connect-src 'self'), and a
+ * "running" status reads "Running". */
+struct tide_buf;
+int tide_report_html_text(const cJSON *summary, bool live, struct tide_buf *b,
+                          struct tide_err *err);
+/* The page's data (what report.html embeds: no options, no histograms, history thinned,
+ * status codes) as JSON text, malloc'd; NULL without memory. For the dashboard's events. */
+char *tide_report_page_json(const cJSON *summary);
 
 /* Commands; argv[0] is the command's name ("report", "compare"); the result is the process
  * exit code (DESIGN.md): 0 done, 2 bad usage or unreadable input, 1 a file could not be

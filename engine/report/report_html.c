@@ -1,24 +1,28 @@
 /* report_html.c: report.html, one self-contained page: the template, styles, uPlot and the
- * page script are compiled in (engine/report_assets.cmake), the summary goes in as JSON.
- * Untrusted text (error messages carry server responses) is HTML-escaped here and reaches
- * the page script as JSON with '<' escaped; a Content-Security-Policy lets only the two
+ * page script are compiled in (engine/report/report_assets.cmake, uPlot from npm), the summary goes
+ * in as JSON. Untrusted text (error messages carry server responses) is HTML-escaped here and
+ * reaches the page script as JSON with '<' escaped; a Content-Security-Policy lets only the two
  * embedded scripts run (by their sha256) and forbids every network request. */
 #include <stdio.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include "embedded.h"
 #include "report.h"
+#include "report_downsample.h"
 #include "report_util.h"
 
 extern const struct tide_embedded tide_report_assets[]; /* engine/report_assets.cmake */
 
-static const char *const statuses[] = {"passed", "failed", "aborted", "interrupted", "error"};
-static const char *const verdicts[] = {"Passed", "Failed", "Aborted", "Interrupted", "Error"};
+static const char *const statuses[] = {"passed",      "failed", "aborted",
+                                       "interrupted", "error",  "running"};
+static const char *const verdicts[] = {"Passed",      "Failed", "Aborted",
+                                       "Interrupted", "Error",  "Running"};
 
 /* Top-level summary keys the page shows; "options" and "series" stay out (size, secrets). */
 static const char *const page_keys[] = {
-    "schema",     "tool",   "run",    "metrics",       "endpoints", "aggregated", "checks",
-    "thresholds", "verify", "errors", "script_errors", "history",   "generator"};
+    "schema",    "tool",       "run",     "metrics",        "endpoints",     "aggregated",
+    "checks",    "thresholds", "verify",  "errors",         "script_errors", "history",
+    "generator", "hooks",      "plugins", "plugin_sections"};
 
 /* Text and attribute escaping; invalid UTF-8 becomes U+FFFD. */
 static void put_html(struct tide_buf *b, const char *s)
@@ -63,7 +67,28 @@ static void strip_histograms(cJSON *j)
     }
 }
 
-static cJSON *page_data(const cJSON *summary)
+/* Requests per (method, name, status) from the summary's http_reqs series: the page's
+ * status-code breakdown. The series are capped per metric (metrics.h), so this is bounded. */
+static cJSON *status_codes(const cJSON *summary)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *se;
+    cJSON_ArrayForEach(se, tide_rj_array(summary, "series"))
+    {
+        if (strcmp(tide_rj_str(se, "metric", ""), "http_reqs") != 0)
+            continue;
+        const cJSON *tags = tide_rj_object(se, "tags");
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "method", tide_rj_str(tags, "method", ""));
+        cJSON_AddStringToObject(row, "name", tide_rj_str(tags, "name", ""));
+        cJSON_AddStringToObject(row, "status", tide_rj_str(tags, "status", ""));
+        cJSON_AddNumberToObject(row, "count", tide_rj_num(se, "count", 0));
+        cJSON_AddItemToArray(out, row);
+    }
+    return out;
+}
+
+static cJSON *page_data(const cJSON *summary, bool live)
 {
     cJSON *data = cJSON_CreateObject();
     for (size_t i = 0; data != NULL && i < sizeof page_keys / sizeof page_keys[0]; i++) {
@@ -78,14 +103,30 @@ static cJSON *page_data(const cJSON *summary)
         }
     }
     strip_histograms(data);
+    if (data != NULL)
+        cJSON_AddItemToObject(data, "status_codes", status_codes(summary));
+    if (data != NULL && live) /* the live dashboard (run/dashboard.h): updates from /events */
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(data, "live"), "events", "/events");
+    /* Long runs: the charts get a min/max envelope; the page says so ("history_buckets") */
+    int per = 0;
+    cJSON *thin = tide_history_downsample(cJSON_GetObjectItemCaseSensitive(data, "history"),
+                                          TIDE_REPORT_CHART_ROWS, &per);
+    if (thin != NULL) {
+        cJSON *info = cJSON_CreateObject();
+        cJSON_AddNumberToObject(
+            info, "rows", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(data, "history")));
+        cJSON_AddNumberToObject(info, "bucket_rows", per);
+        cJSON_ReplaceItemInObjectCaseSensitive(data, "history", thin);
+        cJSON_AddItemToObject(data, "history_buckets", info);
+    }
     return data;
 }
 
 /* JSON inside <script type="application/json">: '<', '>' and '&' only occur in strings, where
  * \u escapes keep the meaning and make "</script>" and "<!--" impossible. */
-static int put_data(struct tide_buf *b, const cJSON *summary)
+static int put_data(struct tide_buf *b, const cJSON *summary, bool live)
 {
-    cJSON *data = page_data(summary);
+    cJSON *data = page_data(summary, live);
     char *text = data ? cJSON_PrintUnformatted(data) : NULL;
     cJSON_Delete(data);
     if (text == NULL)
@@ -121,7 +162,8 @@ struct page {
     const cJSON *summary;
     const char *status; /* one of 'statuses', or "unknown" */
     const char *verdict;
-    const struct tide_embedded *uplot_js, *uplot_css, *report_js, *report_css;
+    const struct tide_embedded *uplot_js, *uplot_css, *uplot_license, *report_js, *report_css;
+    bool live; /* the dashboard's page: may connect to its own server for /events */
 };
 
 static int put_csp(struct tide_buf *b, const struct page *pg)
@@ -129,6 +171,8 @@ static int put_csp(struct tide_buf *b, const struct page *pg)
     tide_buf_puts(b, "default-src 'none'; script-src");
     if (put_script_hash(b, pg->uplot_js) != 0 || put_script_hash(b, pg->report_js) != 0)
         return -1;
+    if (pg->live)
+        tide_buf_puts(b, "; connect-src 'self'");
     tide_buf_puts(b, "; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
                      "form-action 'none'");
     return 0;
@@ -179,9 +223,11 @@ static int put_slot(struct tide_buf *b, const char *name, size_t n, const struct
     else if (SLOT("verdict"))
         tide_buf_puts(b, pg->verdict);
     else if (SLOT("data"))
-        return put_data(b, pg->summary);
+        return put_data(b, pg->summary, pg->live);
     else if (SLOT("uplot_css"))
         tide_buf_add(b, pg->uplot_css->data, pg->uplot_css->len);
+    else if (SLOT("uplot_license"))
+        put_html(b, pg->uplot_license->data); /* escaped: no "-->" can end the comment */
     else if (SLOT("report_css"))
         tide_buf_add(b, pg->report_css->data, pg->report_css->len);
     else if (SLOT("uplot_js"))
@@ -223,11 +269,19 @@ static const struct tide_embedded *asset(const char *name, struct tide_err *err)
     return a;
 }
 
-int tide_report_html(const cJSON *summary, const char *path, struct tide_err *err)
+char *tide_report_page_json(const cJSON *summary)
+{
+    cJSON *data = page_data(summary, false);
+    char *text = data ? cJSON_PrintUnformatted(data) : NULL;
+    cJSON_Delete(data);
+    return text;
+}
+
+int tide_report_html_text(const cJSON *summary, bool live, struct tide_buf *b, struct tide_err *err)
 {
     if (tide_report_check_schema(summary, err) != 0)
         return -1;
-    struct page pg = {summary, "unknown", "Unknown", NULL, NULL, NULL, NULL};
+    struct page pg = {summary, "unknown", "Unknown", NULL, NULL, NULL, NULL, NULL, live};
     const char *status = tide_rj_str(tide_rj_object(summary, "run"), "status", "");
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
         if (strcmp(status, statuses[i]) == 0) {
@@ -238,12 +292,19 @@ int tide_report_html(const cJSON *summary, const char *path, struct tide_err *er
     const struct tide_embedded *tpl = asset("report.html", err);
     pg.uplot_js = asset("uPlot.iife.min.js", err);
     pg.uplot_css = asset("uPlot.min.css", err);
+    pg.uplot_license = asset("uPlot.LICENSE", err);
     pg.report_js = asset("report.js", err);
     pg.report_css = asset("report.css", err);
-    if (!tpl || !pg.uplot_js || !pg.uplot_css || !pg.report_js || !pg.report_css)
+    if (!tpl || !pg.uplot_js || !pg.uplot_css || !pg.uplot_license || !pg.report_js ||
+        !pg.report_css)
         return -1;
+    return render(b, tpl, &pg, err);
+}
+
+int tide_report_html(const cJSON *summary, const char *path, struct tide_err *err)
+{
     struct tide_buf b = {0};
-    if (render(&b, tpl, &pg, err) != 0) {
+    if (tide_report_html_text(summary, false, &b, err) != 0) {
         tide_buf_free(&b);
         return -1;
     }

@@ -344,6 +344,42 @@ static void verify_suite(struct tide_buf *b, const cJSON *summary, const char *s
     tide_buf_puts(b, "  </testsuite>\n");
 }
 
+/* The hooks that failed (summary.json "hooks"): a required one is a failure, another a
+ * passed case whose <system-err> carries the warning (JUnit has no warning outcome). */
+static void hooks_suite(struct tide_buf *b, const cJSON *summary, const char *stamp, int *fails)
+{
+    const cJSON *arr = tide_rj_array(tide_rj_object(summary, "hooks"), "failures");
+    struct suite s = {0};
+    const cJSON *f;
+    cJSON_ArrayForEach(f, arr)
+    {
+        s.tests++;
+        s.failures += cJSON_IsTrue(cJSON_GetObjectItem(f, "required"));
+    }
+    *fails = s.failures;
+    if (s.tests == 0)
+        return;
+    open_suite(b, "hooks", &s, 0, stamp);
+    cJSON_ArrayForEach(f, arr)
+    {
+        struct tide_buf name = {0}, msg = {0};
+        tide_buf_printf(&name, "%s (%s)", tide_rj_str(f, "hook", ""), tide_rj_str(f, "event", ""));
+        tide_buf_printf(&msg, "hook %s (%s) failed: %s", tide_rj_str(f, "hook", ""),
+                        tide_rj_str(f, "event", ""), tide_rj_str(f, "error", ""));
+        open_case(b, "hooks", name.failed ? "hook" : name.data);
+        if (cJSON_IsTrue(cJSON_GetObjectItem(f, "required"))) {
+            put_outcome(b, "failure", "required-hook", msg.failed ? "hook failed" : msg.data);
+        } else {
+            tide_buf_puts(b, ">\n      <system-err>warning: ");
+            put_xml(b, msg.failed ? "hook failed" : msg.data);
+            tide_buf_puts(b, "</system-err>\n    </testcase>\n");
+        }
+        tide_buf_free(&name);
+        tide_buf_free(&msg);
+    }
+    tide_buf_puts(b, "  </testsuite>\n");
+}
+
 /* "2026-11-25T15:30:00" (ISO 8601 without zone, as the JUnit schemas want it), or "". */
 static void junit_stamp(const char *start, char out[24])
 {
@@ -374,6 +410,13 @@ int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *e
     count_checks(tide_rj_array(v, "checks"), &all);
     all.errors = tide_rj_str(v, "error", NULL) != NULL;
     all.tests += all.errors;
+    const cJSON *hook_fails = tide_rj_array(tide_rj_object(summary, "hooks"), "failures");
+    all.tests += cJSON_GetArraySize(hook_fails);
+    const cJSON *hf;
+    cJSON_ArrayForEach(hf, hook_fails)
+    {
+        all.failures += cJSON_IsTrue(cJSON_GetObjectItem(hf, "required"));
+    }
 
     struct tide_buf b = {0};
     tide_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
@@ -385,6 +428,8 @@ int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *e
     thresholds_suite(&b, summary, secs, stamp);
     checks_suite(&b, summary, secs, stamp);
     verify_suite(&b, summary, stamp);
+    int hook_failures = 0;
+    hooks_suite(&b, summary, stamp, &hook_failures);
     tide_buf_puts(&b, "</testsuites>\n");
     return tide_report_buf_save(&b, path, err);
 }

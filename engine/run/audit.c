@@ -163,6 +163,7 @@ int tide_manifest_write(const char *dir, cJSON *facts, struct tide_err *err)
         cJSON_Delete(facts);
         return tide_err_set(err, "cannot list %s: %s", dir, strerror(errno));
     }
+    tide_redact_json(facts); /* the host's userinfo, options quoting a secret */
     cJSON *files = cJSON_AddObjectToObject(facts, "files");
     int rc = 0;
     for (size_t i = 0; names[i] != NULL && rc == 0; i++) {

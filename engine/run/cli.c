@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "dashboard.h"
+#include "stream.h"
 #include "duration.h"
 
 static int parse_int(const char *flag, const char *s, long min, long max, long *out,
@@ -104,6 +106,8 @@ static bool parse_switch(const char *flag, struct tide_cli *cli)
         cli->fail_on_saturation = true;
     else if (strcmp(flag, "--no-default-thresholds") == 0)
         cli->no_default_thresholds = true;
+    else if (strcmp(flag, "--no-samples") == 0)
+        cli->no_samples = true;
     else if (strcmp(flag, "--headless") == 0 || strcmp(flag, "--autostart") == 0)
         cli->locust_flags = true; /* Locust's; tide always runs headless */
     else
@@ -136,9 +140,12 @@ static int parse_size(const char *flag, const char *s, int64_t *out, struct tide
 
 static bool takes_value(const char *flag)
 {
+    if (strcmp(flag, "--stream") == 0) /* stream.h */
+        return true;
     static const char *const with_value[] = {"-f",
                                              "--locustfile",
                                              "--host",
+                                             "--allow-hosts",
                                              "-H",
                                              "--vus",
                                              "-u",
@@ -214,8 +221,8 @@ static int check_out(const char *v, struct tide_err *err)
     size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
     if (n > 0 && v[n] == '=')
         return tide_err_set(err,
-                            "--out takes a folder; k6's -o %.*s=FILE is not supported (see "
-                            "docs/cli.md#the-run-folder)",
+                            "--out takes a folder; k6's -o %.*s=FILE is not supported: use "
+                            "--stream json=FILE for a metrics stream (docs/streams.md)",
                             (int)n, v);
     return 0;
 }
@@ -282,6 +289,13 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         cli->csv_prefix = v;
     } else if (is(flag, "--html", NULL)) {
         cli->html_path = v;
+    } else if (is(flag, "--stream", NULL)) {
+        if (cli->nstreams == TIDE_CLI_MAX)
+            return tide_err_set(err, "--stream: at most %d", TIDE_CLI_MAX);
+        rc = tide_stream_check_spec(v, err);
+        cli->streams[cli->nstreams++] = v;
+    } else if (is(flag, "--allow-hosts", NULL)) {
+        cli->allow_hosts = v;
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;
@@ -319,6 +333,17 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             inline_value = eq + 1;
         } else {
             snprintf(flag, sizeof flag, "%s", arg);
+        }
+        if (strcmp(flag, "--dashboard") == 0) { /* its address is optional (dashboard.h) */
+            if (inline_value != NULL)
+                cli->dashboard = inline_value;
+            else if (i + 1 < argc && tide_dashboard_is_addr(argv[i + 1]))
+                cli->dashboard = argv[++i];
+            else
+                cli->dashboard = TIDE_DASHBOARD_DEFAULT;
+            if (tide_dashboard_check_addr(cli->dashboard, err) != 0)
+                return -1;
+            continue;
         }
         if (parse_switch(flag, cli))
             continue;

@@ -39,6 +39,11 @@ struct tide_cli {
     bool no_default_thresholds; /* --no-default-thresholds */
     bool locust_flags;          /* a flag only Locust has was used (verdict.h: Locust's rule) */
     int exit_code_on_error;     /* Locust's --exit-code-on-error; -1: not given */
+    const char *allow_hosts;    /* --allow-hosts LIST; NULL: any host */
+    bool no_samples;            /* --no-samples: no sampled error bodies */
+    const char *streams[TIDE_CLI_MAX]; /* --stream KIND=TARGET (stream.h) */
+    const char *dashboard;             /* --dashboard [ADDR] (dashboard.h); NULL: none */
+    int nstreams;
 };
 
 /* Parses argv (after "run"). Returns 0, or -1 with a one-line message: also for a Python

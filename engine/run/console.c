@@ -1,5 +1,6 @@
 /* console.c: progress line and terminal summary. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "console.h"
 #include "duration.h"
@@ -148,6 +149,44 @@ static void checks_block(FILE *out, const char *title, const cJSON *checks)
     }
 }
 
+/* The hooks that failed (a warning, or what failed the run when required) and the plugins'
+ * summary sections. */
+static void hooks_summary(FILE *out, const cJSON *summary)
+{
+    const cJSON *fails = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(summary, "hooks"), "failures");
+    if (cJSON_GetArraySize(fails) > 0) {
+        fprintf(out, "\n  hooks\n");
+        const cJSON *f;
+        cJSON_ArrayForEach(f, fails)
+        {
+            bool req = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "required"));
+            fprintf(out, "    %s %s (%s) failed: %s\n", req ? "✗ required hook" : "! warning: hook",
+                    str(f, "hook"), str(f, "event"), str(f, "error"));
+        }
+    }
+    const cJSON *sec;
+    cJSON_ArrayForEach(sec, cJSON_GetObjectItemCaseSensitive(summary, "plugin_sections"))
+    {
+        fprintf(out, "\n  %s (plugin %s)\n", str(sec, "title"), str(sec, "plugin"));
+        const cJSON *rows = cJSON_GetObjectItemCaseSensitive(sec, "rows"), *row;
+        cJSON_ArrayForEach(row, rows)
+        {
+            const cJSON *v = cJSON_IsArray(row) ? cJSON_GetArrayItem(row, 1) : row;
+            const char *k =
+                cJSON_IsArray(row) ? cJSON_GetStringValue(cJSON_GetArrayItem(row, 0)) : row->string;
+            char *text = cJSON_IsString(v) ? NULL : cJSON_PrintUnformatted(v);
+            fprintf(out, "    %-28s %s\n", k != NULL ? k : "",
+                    text != NULL              ? text
+                    : cJSON_GetStringValue(v) ? cJSON_GetStringValue(v)
+                                              : "");
+            free(text);
+        }
+        if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(sec, "error")))
+            fprintf(out, "    ! %s\n", str(sec, "error"));
+    }
+}
+
 void tide_console_summary(FILE *out, const cJSON *summary)
 {
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(summary, "metrics");
@@ -206,5 +245,6 @@ void tide_console_summary(FILE *out, const cJSON *summary)
                     str(e, "name"), str(e, "error"));
         }
     }
+    hooks_summary(out, summary);
     fputc('\n', out);
 }

@@ -1,10 +1,13 @@
 /* lifecycle.c: the lifecycle runner: one call-mode worker for the whole run. */
+#include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "clock.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "lua_runfiles.h"
 
 int tide_lifecycle_open(struct tide_lifecycle *lc, struct tide_shared *shared, lua_State *probe,
                         struct tide_err *err)
@@ -24,6 +27,8 @@ void tide_lifecycle_close(struct tide_lifecycle *lc)
     if (lc->open)
         tide_worker_call_close(&lc->w);
     lc->open = false;
+    cJSON_Delete(lc->failures);
+    lc->failures = NULL;
 }
 
 int tide_lifecycle_call(struct tide_lifecycle *lc, const char *fname, const cJSON *arg,
@@ -39,34 +44,102 @@ int tide_lifecycle_call(struct tide_lifecycle *lc, const char *fname, const cJSO
     return tide_worker_call(&lc->w, fname, arg, extra, limit, result, ran, reg, err);
 }
 
-void tide_lifecycle_hook(struct tide_lifecycle *lc, struct tide_audit *audit, const char *event,
-                         const cJSON *arg)
+bool tide_lifecycle_has_hook(struct tide_lifecycle *lc, const char *event)
 {
-    if (!lc->open)
-        return;
+    if (!lc->open || lc->w.L == NULL)
+        return false;
+    lua_State *L = lc->w.L;
+    int top = lua_gettop(L);
+    bool has = false;
+    lua_getfield(L, LUA_REGISTRYINDEX, "tide.loaded");
+    if (lua_istable(L, -1) && lua_getfield(L, -1, "tide") == LUA_TTABLE &&
+        lua_getfield(L, -1, "hooks") == LUA_TTABLE &&
+        lua_getfield(L, -1, "_handlers") == LUA_TTABLE)
+        has = lua_getfield(L, -1, event) == LUA_TTABLE && lua_rawlen(L, -1) > 0;
+    lua_settop(L, top);
+    return has;
+}
+
+/* One failed hook: its line on stderr and its record. */
+static void hook_failed(struct tide_lifecycle *lc, const char *event, const char *hook,
+                        bool required, const char *error)
+{
+    char *clean = tide_redact(error);
+    const char *msg = clean != NULL ? clean : "";
+    if (required) {
+        tide_log(TIDE_LOG_ERROR, "required hook %s (%s) failed: %s", hook, event, msg);
+        if (!lc->required_failed)
+            snprintf(lc->required_msg, sizeof lc->required_msg, "required hook %s (%s) failed: %s",
+                     hook, event, msg);
+        lc->required_failed = true;
+    } else {
+        tide_log(TIDE_LOG_WARN, "hook %s failed (%s): %s", event, hook, msg);
+    }
+    if (lc->failures == NULL)
+        lc->failures = cJSON_CreateArray();
+    if (cJSON_GetArraySize(lc->failures) < 100) { /* bounded: a hook failing every event */
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "event", event);
+        cJSON_AddStringToObject(f, "hook", hook);
+        cJSON_AddBoolToObject(f, "required", required);
+        cJSON_AddStringToObject(f, "error", msg);
+        cJSON_AddItemToArray(lc->failures, f);
+    }
+    free(clean);
+}
+
+int tide_lifecycle_hook(struct tide_lifecycle *lc, struct tide_audit *audit, const char *event,
+                        const cJSON *arg)
+{
+    if (!lc->open || !tide_lifecycle_has_hook(lc, event))
+        return 0;
     char fname[64];
     snprintf(fname, sizeof fname, "hook:%s", event);
     cJSON *res = NULL;
     bool ran = false;
     struct tide_err err = {{0}};
+    cJSON *payload = arg != NULL ? cJSON_Duplicate(arg, 1) : cJSON_CreateObject();
+    tide_redact_json(payload); /* nothing a hook can send out holds a secret */
     int64_t t0 = tide_now_us();
-    int rc = tide_worker_call(&lc->w, fname, arg, NULL, lc->cfg->hook_timeout_us, &res, &ran, NULL,
-                              &err);
-    cJSON_Delete(res);
-    if (rc == 0 && !ran)
-        return; /* no handler for this event */
+    int rc = tide_worker_call(&lc->w, fname, payload, NULL, lc->cfg->hook_timeout_us, &res, &ran,
+                              NULL, &err);
+    cJSON_Delete(payload);
+    if (rc == 0 && !ran) {
+        cJSON_Delete(res);
+        return 0; /* no handler for this event */
+    }
     double ms = (double)(tide_now_us() - t0) / 1000.0;
-    if (rc == TIDE_CALL_STOPPED)
-        tide_log(TIDE_LOG_ERROR, "hook %s: %s", event, err.msg);
-    else if (rc != 0)
-        tide_log(TIDE_LOG_ERROR, "hook %s failed: %s", event, err.msg);
-    if (audit == NULL)
-        return;
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "event", event);
-    cJSON_AddNumberToObject(f, "ms", round(ms * 1000) / 1000);
-    cJSON_AddBoolToObject(f, "ok", rc == 0);
-    if (rc != 0)
-        cJSON_AddStringToObject(f, "error", err.msg);
-    tide_audit_event(audit, "hook", f);
+    int nfailed = 0;
+    if (rc != 0) { /* stopped at the time limit, or the driver itself failed */
+        char hook[200] = "";
+        bool required = false;
+        if (!tide_runfiles_current_hook(lc->w.L, hook, sizeof hook, &required))
+            snprintf(hook, sizeof hook, "%s", event);
+        if (rc == TIDE_CALL_STOPPED)
+            tide_log(TIDE_LOG_ERROR, "hook %s: %s", event, err.msg);
+        hook_failed(lc, event, hook, required, err.msg);
+        nfailed = 1;
+    }
+    const cJSON *f, *list = cJSON_IsArray(res) ? res : NULL;
+    cJSON_ArrayForEach(f, list)
+    {
+        const cJSON *h = cJSON_GetObjectItem(f, "hook"), *e = cJSON_GetObjectItem(f, "error");
+        hook_failed(lc, event, cJSON_IsString(h) ? h->valuestring : event,
+                    cJSON_IsTrue(cJSON_GetObjectItem(f, "required")),
+                    cJSON_IsString(e) ? e->valuestring : "failed");
+        nfailed++;
+    }
+    if (audit != NULL) {
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "event", event);
+        cJSON_AddNumberToObject(ev, "ms", round(ms * 1000) / 1000);
+        cJSON_AddBoolToObject(ev, "ok", nfailed == 0);
+        if (rc != 0)
+            cJSON_AddStringToObject(ev, "error", err.msg);
+        else if (nfailed > 0)
+            cJSON_AddItemToObject(ev, "failed", cJSON_Duplicate(res, 1));
+        tide_audit_event(audit, "hook", ev);
+    }
+    cJSON_Delete(res);
+    return nfailed;
 }

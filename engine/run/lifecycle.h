@@ -1,8 +1,8 @@
 /* lifecycle.h: the run's lifecycle runner. setup(), teardown(), verify(), handle_summary() and
- * every business hook (tide.hooks.on) run in one call-mode worker on the coordinator's thread,
- * opened once per run: one Lua state, one loop, one HTTP driver, and one environment where the
- * scenario's top level and the --plugin files run once (the top level in the options probe,
- * whose state this takes over). Each call is bounded by its time limit
+ * every business hook (tide.hooks.on, docs/extending.md) run in one call-mode worker on the
+ * coordinator's thread, opened once per run: one Lua state, one loop, one HTTP driver, and one
+ * environment where the scenario's top level and the --plugin files run once (the top level in the
+ * options probe, whose state this takes over). Each call is bounded by its time limit
  * (options.setup_timeout, teardown_timeout, hook_timeout / --hook-timeout). */
 #ifndef TIDE_LIFECYCLE_H
 #define TIDE_LIFECYCLE_H
@@ -16,6 +16,9 @@ struct tide_lifecycle {
     struct tide_worker w;
     const struct tide_config *cfg;
     bool open;
+    cJSON *failures;      /* the hooks that failed, in order (NULL: none) */
+    bool required_failed; /* a required hook failed: the run fails (docs/extending.md) */
+    char required_msg[700];
 };
 
 /* 'probe' (taken over; may be NULL) is the options probe's state (tide_options_build_keep):
@@ -31,10 +34,16 @@ int tide_lifecycle_call(struct tide_lifecycle *lc, const char *fname, const cJSO
                         const cJSON *extra, cJSON **result, bool *ran, struct tide_registry *reg,
                         struct tide_err *err);
 
-/* Runs the handlers of 'event' under cfg->hook_timeout_us. A failure or a stop is printed on
- * one line and never changes the run; each run is logged as a "hook" event in 'audit' (none
- * when NULL). */
-void tide_lifecycle_hook(struct tide_lifecycle *lc, struct tide_audit *audit, const char *event,
-                         const cJSON *arg);
+/* Runs the handlers of 'event' under cfg->hook_timeout_us, with a redacted copy of 'arg'
+ * (the privacy filter applies to everything a hook sees). Every handler runs, in registration
+ * order; one that raises, returns false or is stopped at the time limit is a failure: printed
+ * on one line and kept in lc->failures ({ event, hook, required, error }). A required one sets
+ * lc->required_failed and lc->required_msg (the first). Each run is logged as a "hook" event
+ * in 'audit' (none when NULL, or when no handler ran). Returns the number of failures. */
+int tide_lifecycle_hook(struct tide_lifecycle *lc, struct tide_audit *audit, const char *event,
+                        const cJSON *arg);
+
+/* Whether any handler runs on 'event' (so a payload need not be built). */
+bool tide_lifecycle_has_hook(struct tide_lifecycle *lc, const char *event);
 
 #endif

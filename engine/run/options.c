@@ -12,6 +12,8 @@
 #include "luaerr.h"
 #include "fsutil.h"
 #include "options.h"
+#include "plugins.h"
+#include "privacy_options.h"
 #include "sandbox.h"
 #include "threshold.h"
 
@@ -448,7 +450,7 @@ static int add_threshold(struct tide_config *cfg, const char *key, const char *e
         return -1;
     cfg->thresholds = g;
     g[cfg->nthresholds] =
-        (struct tide_threshold_spec){strdup(key), strdup(expr), abort, delay, cli};
+        (struct tide_threshold_spec){strdup(key), strdup(expr), abort, delay, cli, NULL};
     cfg->nthresholds++;
     return 0;
 }
@@ -490,6 +492,8 @@ static int read_threshold_list(lua_State *L, const char *key, struct tide_config
             if (rc == 0)
                 rc = add_threshold(cfg, key, expr, abort, delay, false);
             free(expr);
+            if (rc == 0 && field(L, -1, "plugin", NULL) == LUA_TSTRING) /* api.threshold */
+                cfg->thresholds[cfg->nthresholds - 1].plugin = strdup(lua_tostring(L, -1));
         } else {
             rc = tide_err_set(err,
                               "options.thresholds[\"%s\"][%d]: expected a string or "
@@ -534,7 +538,8 @@ static int read_thresholds(lua_State *L, int opts, struct tide_config *cfg, stru
 
 /* Runs the script's top level in a probe state and leaves its `options` (or nil) and its env
  * on the stack: env, options. */
-static int probe(lua_State *L, struct tide_config *cfg, struct tide_err *err)
+static int probe(lua_State *L, const struct tide_cli *cli, struct tide_config *cfg,
+                 struct tide_err *err)
 {
     if (tide_sandbox_load_script(L, cfg, err) != 0)
         return -1;
@@ -553,6 +558,9 @@ static int probe(lua_State *L, struct tide_config *cfg, struct tide_err *err)
         tide_err_set(err, "%s", tide_lua_errtext(L, -1, msg, sizeof msg));
         return -1;
     }
+    /* plugins after the top level, before options are read: their thresholds count */
+    if (tide_plugins_load(L, -1, cli, cfg, err) != 0)
+        return -1;
     lua_getfield(L, -1, "options"); /* env, options */
     if (!lua_isnil(L, -1) && !lua_istable(L, -1))
         return tide_err_set(err, "%s: options must be a table", cfg->script_path);
@@ -739,10 +747,7 @@ static void apply_cli_settings(const struct tide_cli *cli, struct tide_config *c
     cfg->fail_on_saturation = cli->fail_on_saturation;
     cfg->vu_memory = cli->vu_memory;
     cfg->target_inprocess = cli->target;
-    cfg->nplugins = cli->nplugins;
-    cfg->plugins = calloc((size_t)(cli->nplugins + 1), sizeof *cfg->plugins);
-    for (int i = 0; i < cli->nplugins; i++)
-        cfg->plugins[i] = strdup(cli->plugins[i]);
+    /* cfg->plugins: resolved and loaded in the probe (plugins.c) */
 }
 
 int tide_options_build_keep(const struct tide_cli *cli, struct tide_config *cfg, lua_State **keep,
@@ -760,13 +765,16 @@ int tide_options_build_keep(const struct tide_cli *cli, struct tide_config *cfg,
     if (L == NULL)
         return -1;
     int rc = -1, env = 0, opts = 0;
-    if (probe(L, cfg, err) != 0)
+    if (probe(L, cli, cfg, err) != 0)
         goto out;
     env = lua_gettop(L) - 1;
     opts = lua_gettop(L);
-    if (read_top_options(L, opts, cfg, &t, err) != 0)
+    if (read_top_options(L, opts, cfg, &t, err) != 0 ||
+        tide_privacy_options_read(L, opts, err) != 0)
         goto out;
     apply_cli_shape(cli, cfg, &t);
+    if (tide_privacy_options_apply(cli, cfg, err) != 0)
+        goto out;
     if (build_scenarios(L, opts, cli, cfg, &t, err) != 0 || exec_defined(L, env, cfg, err) != 0 ||
         add_cli_thresholds(cli, cfg, err) != 0)
         goto out;

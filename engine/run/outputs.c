@@ -10,7 +10,9 @@
 #include "clock.h"
 #include "fsutil.h"
 #include "log.h"
+#include "errsamples.h"
 #include "outputs.h"
+#include "plugins.h"
 #include "report.h"
 
 /* The folder of 'path' exists and is writable; 'what' names the flag in the message. */
@@ -170,6 +172,16 @@ int tide_outputs_write(const struct tide_config *cfg, const char *dir, cJSON *su
         tide_log(TIDE_LOG_ERROR, "%s", clean ? err.msg : "out of memory");
         rc = -1;
     }
+    cJSON *samples = tide_errsamples_json(); /* error_samples.json: what servers said */
+    if (samples != NULL) {
+        tide_redact_json(samples);
+        char *text = cJSON_Print(samples);
+        snprintf(path, sizeof path, "%s/error_samples.json", dir);
+        if (text == NULL || tide_fs_write_atomic(path, text, strlen(text), &err) != 0)
+            tide_log(TIDE_LOG_ERROR, "%s", text ? err.msg : "out of memory");
+        free(text);
+        cJSON_Delete(samples);
+    }
     /* the renderers read the redacted document, like `tide report` will */
     *doc = clean != NULL ? cJSON_Parse(clean) : NULL;
     free(clean);
@@ -228,6 +240,12 @@ void tide_outputs_handle_summary(const char *dir, const cJSON *files)
     }
 }
 
+/* The manifest's "plugins": each loaded plugin package with its version and sha256. */
+static void manifest_plugins(const struct tide_config *cfg, cJSON *facts)
+{
+    cJSON_AddItemToObject(facts, "plugins", tide_plugins_json(cfg));
+}
+
 int tide_outputs_manifest(const struct tide_config *cfg, const char *dir, int64_t start_wall_us,
                           int64_t end_wall_us, int exit_code, struct tide_err *err)
 {
@@ -246,5 +264,6 @@ int tide_outputs_manifest(const struct tide_config *cfg, const char *dir, int64_
     tide_wall_format(end_wall_us, ts, sizeof ts);
     cJSON_AddStringToObject(facts, "end", ts);
     cJSON_AddNumberToObject(facts, "exit_code", exit_code);
+    manifest_plugins(cfg, facts);
     return tide_manifest_write(dir, facts, err);
 }

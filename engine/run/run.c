@@ -17,9 +17,11 @@
 #include "console.h"
 #include "fsutil.h"
 #include "lifecycle.h"
+#include "lua_runfiles.h"
 #include "log.h"
 #include "options.h"
 #include "outputs.h"
+#include "plugins.h"
 #include "report.h"
 #include "run.h"
 #include "sandbox.h"
@@ -27,14 +29,18 @@
 #include "target.h"
 #include "threshold.h"
 #include "verdict.h"
+#include "dashboard.h"
+#include "fsutil.h"
+#include "stream.h"
 #include "vu.h"
 #include "worker.h"
 
 struct thr {
     struct tide_threshold t;
     bool from_cli;
-    bool ok;      /* final verdict */
-    bool failing; /* as of the last evaluation */
+    const char *plugin; /* the plugin that added it (cfg's string), or NULL */
+    bool ok;            /* final verdict */
+    bool failing;       /* as of the last evaluation */
     bool window_failed;
     double observed;
     bool aborted; /* this one stopped the run */
@@ -82,12 +88,29 @@ struct run {
     int max_fds;
     struct tide_agg lag_total, cpu_total;
     int *stage_seen; /* per scenario: last schedule event logged */
+    /* hook summaries computed from the merged seconds (never per request): failed checks and
+     * errors since the last event of each kind; one saturation event per run */
+    struct burst {
+        cJSON *items; /* key -> { ..., count } */
+        int64_t from_s, last_fired_s;
+        bool fired;
+    } checks_burst, errors_burst;
+    bool saturation_told;
     /* the verdict: the default checks (verdict.h) and the one line that says why a run did
      * not pass */
     enum tide_verdict_rule rule;
     int locust_exit;
     struct tide_default_check defaults[TIDE_DEFAULT_COUNT];
     char reason[700];
+    /* --stream outputs (stream.h): fed by finalize(), closed by finish() */
+    const char *stream_specs[TIDE_CLI_MAX];
+    struct tide_stream *streams[TIDE_CLI_MAX];
+    int nstreams;
+    /* --dashboard (dashboard.h): fed once a second by drive(), the final report by finish() */
+    const char *dashboard_addr;
+    struct tide_dashboard *dash;
+    size_t dash_rows_off; /* bytes of 'history' already handed to it */
+    cJSON *sections;      /* the plugins' summary sections (NULL: none) */
 };
 
 #define SATURATED_LAG_MS  10.0
@@ -105,16 +128,35 @@ static int count_fds(void)
     return n - 3; /* ".", ".." and the directory's own descriptor */
 }
 
+static void run_hook(struct run *r, const char *event, const cJSON *arg);
+
+/* generator_saturated: once per run, at the first saturated second. */
+static void saturated_hook(struct run *r, int64_t idx, double lag_p99, double cpu_max)
+{
+    if (r->saturation_told)
+        return;
+    r->saturation_told = true;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, "second", (double)(idx + 1));
+    cJSON_AddNumberToObject(f, "loop_lag_p99_ms", round(lag_p99 * 1000) / 1000);
+    cJSON_AddNumberToObject(f, "cpu_max_percent", round(cpu_max * 10) / 10);
+    cJSON_AddNumberToObject(f, "threads", r->nworkers);
+    run_hook(r, "generator_saturated", f);
+    cJSON_Delete(f);
+}
+
 /* One second's self-health: the loop lag and worker CPU samples of that interval. */
-static void health_second(struct run *r, const struct tide_registry *reg)
+static void health_second(struct run *r, const struct tide_registry *reg, int64_t idx)
 {
     struct tide_agg lag, cpu;
     tide_registry_aggregate(reg, TIDE_M_LOOP_LAG, NULL, NULL, &lag);
     tide_registry_aggregate(reg, TIDE_M_WORKER_CPU, NULL, NULL, &cpu);
     if (lag.count > 0 || cpu.count > 0) {
         r->health_s++;
-        if (tide_agg_percentile(&lag, 99) > SATURATED_LAG_MS || cpu.max > SATURATED_CPU_PCT)
+        if (tide_agg_percentile(&lag, 99) > SATURATED_LAG_MS || cpu.max > SATURATED_CPU_PCT) {
             r->saturated_s++;
+            saturated_hook(r, idx, tide_agg_percentile(&lag, 99), cpu.max);
+        }
     }
     tide_agg_merge(&r->lag_total, &lag);
     tide_agg_merge(&r->cpu_total, &cpu);
@@ -207,6 +249,7 @@ static int thresholds_init(struct run *r, struct tide_err *err)
         const struct tide_threshold_spec *sp = &r->cfg.thresholds[i];
         struct thr *t = &r->thr[i];
         t->from_cli = sp->from_cli;
+        t->plugin = sp->plugin;
         t->ok = true;
         if (tide_threshold_parse(sp->key, sp->expr, &t->t, err) != 0)
             return -1;
@@ -264,7 +307,8 @@ static void aggregate_for(struct run *r, const struct thr *t, struct tide_agg *a
         *secs = 1;
 }
 
-/* Business hooks (tide.hooks.on) run in the lifecycle runner, timed and logged. */
+/* Business hooks (tide.hooks.on) run in the lifecycle runner, timed and logged; a failure is
+ * kept there (r->life.failures, required_failed) for the verdict and the summary. */
 static void run_hook(struct run *r, const char *event, const cJSON *arg)
 {
     tide_lifecycle_hook(&r->life, &r->audit, event, arg);
@@ -277,8 +321,8 @@ static void threshold_event(struct run *r, struct thr *t, const char *type)
     cJSON_AddStringToObject(f, "expression", t->t.expr_text);
     if (isfinite(t->observed))
         cJSON_AddNumberToObject(f, "observed", t->observed);
-    if (strcmp(type, "threshold_crossed") == 0)
-        run_hook(r, "threshold_crossed", f);
+    if (strcmp(type, "threshold_crossed") == 0 || strcmp(type, "threshold_recovered") == 0)
+        run_hook(r, type, f);
     tide_audit_event(&r->audit, type, f);
 }
 
@@ -326,6 +370,92 @@ static void thresholds_eval(struct run *r, bool final)
                 tide_worker_wake(&r->workers[w]);
         }
     }
+}
+
+/* --- check_failed and error_burst: summaries from the merged seconds --- */
+
+#define BURST_EVERY_S 10 /* at most one event of each kind per 10 s */
+#define BURST_KINDS   20 /* kinds kept per event */
+
+/* Adds 'count' to the item of 'key' (made from 'proto', taken) in b. */
+static void burst_add(struct burst *b, int64_t idx, const char *key, cJSON *proto, double count)
+{
+    if (b->items == NULL) {
+        b->items = cJSON_CreateObject();
+        b->from_s = idx + 1;
+    }
+    cJSON *it = cJSON_GetObjectItem(b->items, key);
+    if (it == NULL && cJSON_GetArraySize(b->items) < BURST_KINDS) {
+        cJSON_AddNumberToObject(proto, "count", 0);
+        cJSON_AddItemToObject(b->items, key, proto);
+        it = proto;
+    } else {
+        cJSON_Delete(proto);
+    }
+    if (it != NULL) {
+        cJSON *c = cJSON_GetObjectItem(it, "count");
+        cJSON_SetNumberValue(c, c->valuedouble + count);
+    }
+}
+
+/* Fires the event of b when it holds something and its last one is BURST_EVERY_S old (or
+ * 'flush': the run ended). */
+static void burst_fire(struct run *r, struct burst *b, const char *event, const char *list,
+                       int64_t idx, bool flush)
+{
+    if (b->items == NULL)
+        return;
+    if (!flush && b->fired && idx + 1 - b->last_fired_s < BURST_EVERY_S)
+        return;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, "from_second", (double)b->from_s);
+    cJSON_AddNumberToObject(f, "to_second", (double)(idx + 1));
+    cJSON *arr = cJSON_AddArrayToObject(f, list);
+    double total = 0;
+    cJSON *it;
+    while ((it = b->items->child) != NULL) {
+        cJSON_DetachItemViaPointer(b->items, it);
+        free(it->string);
+        it->string = NULL;
+        total += cJSON_GetObjectItem(it, "count")->valuedouble;
+        cJSON_AddItemToArray(arr, it);
+    }
+    cJSON_AddNumberToObject(f, "total", total);
+    cJSON_Delete(b->items);
+    b->items = NULL;
+    b->fired = true;
+    b->last_fired_s = idx + 1;
+    run_hook(r, event, f);
+    cJSON_Delete(f);
+}
+
+/* One merged second's failed checks and errors, into the two bursts (only when a hook
+ * listens: nothing is kept otherwise). */
+static void burst_second(struct run *r, const struct tide_registry *reg, int64_t idx)
+{
+    bool checks = tide_lifecycle_has_hook(&r->life, "check_failed");
+    bool errors = tide_lifecycle_has_hook(&r->life, "error_burst");
+    for (size_t i = 0; (checks || errors) && i < tide_registry_size(reg); i++) {
+        const struct tide_series *se = tide_registry_at(reg, i);
+        bool is_check = se->metric == TIDE_M_CHECKS && checks;
+        bool is_error =
+            (se->metric == TIDE_M_FAILURES || se->metric == TIDE_M_SCRIPT_ERRORS) && errors;
+        double fails = is_check ? (double)(se->agg.count - se->agg.nonzero) : se->agg.sum;
+        if ((!is_check && !is_error) || fails <= 0)
+            continue;
+        char scratch[2048];
+        struct tide_tags t;
+        tide_tags_parse(se->tags, scratch, sizeof scratch, &t);
+        cJSON *o = cJSON_CreateObject();
+        if (is_error)
+            cJSON_AddStringToObject(o, "kind",
+                                    se->metric == TIDE_M_FAILURES ? "request" : "script");
+        for (int k = 0; k < t.n; k++)
+            cJSON_AddStringToObject(o, t.key[k], t.value[k]);
+        burst_add(is_check ? &r->checks_burst : &r->errors_burst, idx, se->tags, o, fails);
+    }
+    burst_fire(r, &r->checks_burst, "check_failed", "checks", idx, false);
+    burst_fire(r, &r->errors_burst, "error_burst", "errors", idx, false);
 }
 
 /* Audit: the errors of one second, with counts (at most 10 kinds per second). */
@@ -400,6 +530,7 @@ static void schedule_events(struct run *r, int64_t elapsed_us)
                 cJSON_AddNumberToObject(f, "duration_s",
                                         (double)sc->stages[s - 1].duration_us / 1e6);
             }
+            run_hook(r, strcmp(type, "stage") == 0 ? "stage_change" : type, f);
             tide_audit_event(&r->audit, type, f);
             if (s == 1 && sc->nstages > 0) { /* the first stage starts with the scenario */
                 cJSON *g = cJSON_CreateObject();
@@ -407,6 +538,7 @@ static void schedule_events(struct run *r, int64_t elapsed_us)
                 cJSON_AddNumberToObject(g, "stage", 1);
                 cJSON_AddNumberToObject(g, "target", sc->stages[0].target);
                 cJSON_AddNumberToObject(g, "duration_s", (double)sc->stages[0].duration_us / 1e6);
+                run_hook(r, "stage_change", g);
                 tide_audit_event(&r->audit, "stage", g);
             }
         }
@@ -423,14 +555,17 @@ static void finalize(struct run *r, int64_t idx)
     bool warm = (idx + 1) * 1000000 <= r->cfg.warmup_us;
     tide_registry_add(reg, TIDE_M_VUS, "", r->vus_now);
     tide_registry_add(reg, TIDE_M_VUS_MAX, "", r->vus_max_now);
-    health_second(r, reg);
+    health_second(r, reg, idx);
     errors_event(r, reg, idx);
+    burst_second(r, reg, idx);
     if (!warm)
         tide_registry_merge(r->total, reg);
     cJSON *row = tide_summary_history_row(reg, r->total, idx,
                                           r->start_wall_us + (idx + 1) * 1000000, r->vus_now);
     if (warm)
         cJSON_AddBoolToObject(row, "warmup", 1);
+    for (int i = 0; i < r->nstreams; i++)
+        tide_stream_second(r->streams[i], reg, r->start_wall_us + (idx + 1) * 1000000, warm);
     char *text = cJSON_PrintUnformatted(row);
     if (text != NULL) {
         if (r->history.len > 0)
@@ -561,7 +696,9 @@ static cJSON *thresholds_json(const struct run *r)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "metric", t->t.key.text);
         cJSON_AddStringToObject(o, "expression", t->t.expr_text);
-        cJSON_AddStringToObject(o, "source", t->from_cli ? "cli" : "script");
+        cJSON_AddStringToObject(o, "source", t->from_cli ? "cli" : t->plugin ? "plugin" : "script");
+        if (t->plugin != NULL)
+            cJSON_AddStringToObject(o, "plugin", t->plugin);
         cJSON_AddBoolToObject(o, "ok", t->ok);
         if (isfinite(t->observed))
             cJSON_AddNumberToObject(o, "observed", t->observed);
@@ -606,14 +743,20 @@ static void free_run(struct run *r)
     free(r->pend);
     free(r->delivered);
     free(r->stage_seen);
+    cJSON_Delete(r->checks_burst.items);
+    cJSON_Delete(r->errors_burst.items);
     free(r->workers);
     free(r->shared.shared_iters);
     tide_registry_free(r->total);
     tide_agg_fini(&r->lag_total);
     tide_agg_fini(&r->cpu_total);
     tide_buf_free(&r->history);
+    for (int i = 0; i < r->nstreams; i++)
+        tide_stream_close(r->streams[i]);
+    tide_dashboard_stop(r->dash, 0);
     cJSON_Delete(r->last_row);
     cJSON_Delete(r->setup_data);
+    cJSON_Delete(r->sections);
     free(r->setup_text);
     tide_lifecycle_close(&r->life);
     if (r->probe != NULL)
@@ -669,6 +812,46 @@ static void stop_workers(struct run *r)
         tide_worker_release(&r->workers[w]);
 }
 
+static cJSON *summary_doc(const struct run *r, const char *status, int code, cJSON *verify);
+
+/* The dashboard's second: the summary so far (without the history, which the page keeps)
+ * and the rows added since the last tick, both redacted. */
+static void dashboard_tick(struct run *r)
+{
+    if (r->dash == NULL)
+        return;
+    int64_t end = r->end_us, end_wall = r->end_wall_us;
+    struct tide_buf history = r->history;
+    r->end_us = tide_now_us(); /* rates over the time so far */
+    r->end_wall_us = tide_wall_us();
+    r->history = (struct tide_buf){0};
+    cJSON *s = summary_doc(r, "running", 0, NULL);
+    r->history = history;
+    r->end_us = end;
+    r->end_wall_us = end_wall;
+    tide_redact_json(s);
+    char *page = tide_report_page_json(s);
+    cJSON_Delete(s);
+    struct tide_buf rows = {0};
+    size_t from = r->dash_rows_off;
+    tide_buf_append(&rows, "[", 1);
+    if (from < r->history.len) {
+        from += r->history.data[from] == ',';
+        tide_buf_append(&rows, r->history.data + from, r->history.len - from);
+    }
+    tide_buf_append(&rows, "]", 1);
+    r->dash_rows_off = r->history.len;
+    cJSON *rj = rows.data != NULL ? cJSON_Parse(rows.data) : NULL;
+    tide_redact_json(rj);
+    char *rows_text = rj != NULL ? cJSON_PrintUnformatted(rj) : NULL;
+    if (page != NULL)
+        tide_dashboard_tick(r->dash, page, rows_text != NULL ? rows_text : "[]");
+    cJSON_Delete(rj);
+    tide_buf_free(&rows);
+    free(rows_text);
+    free(page);
+}
+
 /* Drives the workers until they end; returns true when interrupted by a signal. */
 static bool drive(struct run *r)
 {
@@ -710,6 +893,7 @@ static bool drive(struct run *r)
             sample_vus(r);
             collect(r, false);
             progress(r);
+            dashboard_tick(r);
             next_tick += 1000000;
             if (next_tick < now)
                 next_tick = now + 1000000;
@@ -765,6 +949,7 @@ static cJSON *run_verify(struct run *r, bool *ok)
     cJSON *f = cJSON_CreateObject();
     cJSON_AddBoolToObject(f, "ok", all);
     tide_audit_event(&r->audit, "verify", f);
+    run_hook(r, "verify_done", v);
     return v;
 }
 
@@ -969,6 +1154,20 @@ static cJSON *history_json(const struct run *r)
     return history != NULL ? history : cJSON_CreateArray();
 }
 
+/* summary.json's "plugins" (the loaded packages), "plugin_sections" (what their api.summary
+ * functions returned) and "hooks" ({ failures: [{ event, hook, required, error }] }). */
+static void extension_json(const struct run *r, cJSON *s)
+{
+    cJSON_AddItemToObject(s, "plugins", tide_plugins_json(&r->cfg));
+    if (r->sections != NULL)
+        cJSON_AddItemToObject(s, "plugin_sections", cJSON_Duplicate(r->sections, 1));
+    cJSON *h = cJSON_AddObjectToObject(s, "hooks");
+    cJSON_AddItemToObject(h, "failures",
+                          r->life.failures != NULL ? cJSON_Duplicate(r->life.failures, 1)
+                                                   : cJSON_CreateArray());
+    cJSON_AddBoolToObject(h, "required_failed", r->life.required_failed);
+}
+
 /* summary.json (not yet redacted); takes 'verify' (NULL: verify did not run). */
 static cJSON *summary_doc(const struct run *r, const char *status, int code, cJSON *verify)
 {
@@ -988,10 +1187,11 @@ static cJSON *summary_doc(const struct run *r, const char *status, int code, cJS
         cJSON_AddNullToObject(s, "verify");
     cJSON_AddItemToObject(s, "generator", generator_json(r));
     cJSON_AddItemToObject(s, "history", history_json(r));
+    extension_json(r, s);
     return s;
 }
 
-/* The files, then handle_summary(), the test_end hook and the terminal summary. Returns -1
+/* The files, then handle_summary() and the terminal summary. Returns -1
  * when a file could not be written. */
 static int write_folder(struct run *r, cJSON *summary)
 {
@@ -1010,12 +1210,72 @@ static int write_folder(struct run *r, cJSON *summary)
         else if (cJSON_IsObject(files))
             tide_outputs_handle_summary(r->dir, files);
         cJSON_Delete(files);
-        run_hook(r, "test_end", doc);
     }
     if (!r->cfg.quiet)
         tide_console_summary(stdout, doc != NULL ? doc : summary);
     cJSON_Delete(doc);
     return rc;
+}
+
+/* report_written's file list: [{ name, sha256, bytes }], the manifest's files and the
+ * manifest itself, sorted by name. */
+static cJSON *folder_files(const char *dir)
+{
+    cJSON *arr = cJSON_CreateArray();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    char *text = tide_fs_read_all(path, NULL, NULL);
+    cJSON *m = text != NULL ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *files = cJSON_GetObjectItem(m, "files");
+    if (cJSON_IsObject(files))
+        cJSON_AddStringToObject(files, "manifest.json", "");
+    const cJSON *f, *list = cJSON_IsObject(files) ? files : NULL;
+    cJSON_ArrayForEach(f, list)
+    {
+        char hex[65];
+        struct tide_err err = {{0}};
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, f->string);
+        if (stat(path, &st) != 0 || tide_fs_sha256_file(path, hex, &err) != 0)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", f->string);
+        cJSON_AddStringToObject(o, "sha256", hex);
+        cJSON_AddNumberToObject(o, "bytes", (double)st.st_size);
+        cJSON_AddItemToArray(arr, o);
+    }
+    cJSON_Delete(m);
+    return arr;
+}
+
+/* A required hook that failed fails a run that would have passed (exit 99, the reason names
+ * the hook); a run that failed already keeps its code and reason. */
+static int hooks_verdict(struct run *r, int code, const char **status)
+{
+    if (!r->life.required_failed || code != TIDE_EXIT_OK)
+        return code;
+    *status = "failed";
+    snprintf(r->reason, sizeof r->reason, "%s", r->life.required_msg);
+    return TIDE_EXIT_THRESHOLDS;
+}
+
+/* The plugins' summary sections (api.summary), from the summary as it stands. */
+static void plugin_sections(struct run *r, int code, const char *status, const cJSON *verify)
+{
+    cJSON *s = summary_doc(r, status, code, verify != NULL ? cJSON_Duplicate(verify, 1) : NULL);
+    tide_redact_json(s);
+    cJSON *res = NULL;
+    bool ran = false;
+    struct tide_err err = {{0}};
+    int rc =
+        tide_lifecycle_call(&r->life, "__tide_plugin_sections", s, NULL, &res, &ran, NULL, &err);
+    cJSON_Delete(s);
+    if (rc != 0)
+        tide_log(TIDE_LOG_WARN, "plugin summary sections: %s", err.msg);
+    else if (cJSON_IsArray(res))
+        r->sections = res, res = NULL;
+    cJSON_Delete(res);
 }
 
 /* The audit log's last event, then the manifest over everything, then report_written. */
@@ -1043,9 +1303,43 @@ static int seal_folder(struct run *r, int write_failed, const char *status, int 
     cJSON_AddStringToObject(arg, "id", r->id);
     cJSON_AddStringToObject(arg, "status", status);
     cJSON_AddNumberToObject(arg, "exit_code", code);
+    cJSON_AddItemToObject(arg, "files", folder_files(r->dir));
     tide_lifecycle_hook(&r->life, NULL, "report_written", arg); /* the audit log is closed */
     cJSON_Delete(arg);
     return 0;
+}
+
+/* The dashboard's last event: the final summary and report.html as written in the folder;
+ * open pages get up to 3 s to receive it before the server stops. */
+static void dashboard_final(struct run *r)
+{
+    if (r->dash == NULL)
+        return;
+    char path[4200];
+    struct tide_err err = {{0}};
+    size_t slen = 0, hlen = 0;
+    snprintf(path, sizeof path, "%s/summary.json", r->dir);
+    char *stext = tide_fs_read_all(path, &slen, &err);
+    snprintf(path, sizeof path, "%s/report.html", r->dir);
+    char *html = tide_fs_read_all(path, &hlen, &err);
+    cJSON *s = stext != NULL ? cJSON_Parse(stext) : NULL;
+    char *page = s != NULL ? tide_report_page_json(s) : NULL;
+    if (page != NULL)
+        tide_dashboard_final(r->dash, page, "[]", html, hlen);
+    tide_dashboard_stop(r->dash, 3000);
+    r->dash = NULL;
+    cJSON_Delete(s);
+    free(stext);
+    free(html);
+    free(page);
+}
+
+static void close_streams(struct run *r)
+{
+    for (int i = 0; i < r->nstreams; i++) {
+        tide_stream_close(r->streams[i]); /* logs its own problems */
+        r->streams[i] = NULL;
+    }
 }
 
 static int finish(struct run *r, bool interrupted)
@@ -1056,16 +1350,35 @@ static int finish(struct run *r, bool interrupted)
     if (nsignals >= 2)
         tide_log(TIDE_LOG_WARN, "interrupted twice: teardown() and hooks are stopped at once; "
                                 "writing the report");
+    int64_t last_s = r->next_final > 0 ? r->next_final - 1 : 0;
+    burst_fire(r, &r->checks_burst, "check_failed", "checks", last_s, true);
+    burst_fire(r, &r->errors_burst, "error_burst", "errors", last_s, true);
     bool verify_ok;
     cJSON *verify = end_calls(r, interrupted, &verify_ok);
+    if (got_signal && !interrupted) {
+        /* Ctrl-C during teardown() or verify(): the user stopped the run, so it ends as
+         * interrupted (130); a verify() cut short is no verdict on the system under test */
+        interrupted = true;
+        verify_ok = true;
+    }
     thresholds_eval(r, true);
     end_events(r);
     const char *status;
     int code = decide(r, interrupted, verify_ok, &status);
-    cJSON *s = summary_doc(r, status, code, verify);
+    plugin_sections(r, code, status, verify);
+    /* test_end sees the verdict; a required test_end hook that fails still changes it */
+    cJSON *s = summary_doc(r, status, code, verify != NULL ? cJSON_Duplicate(verify, 1) : NULL);
+    run_hook(r, "test_end", s);
+    cJSON_Delete(s);
+    code = hooks_verdict(r, code, &status);
+    s = summary_doc(r, status, code, verify);
     int write_failed = write_folder(r, s);
     cJSON_Delete(s);
-    if (seal_folder(r, write_failed, status, code) != 0) {
+    close_streams(r); /* every second is in: written and flushed, also after Ctrl-C */
+    dashboard_final(r);
+    int sealed = seal_folder(r, write_failed, status, code);
+    code = hooks_verdict(r, code, &status); /* a required report_written hook */
+    if (sealed != 0) {
         tide_log(TIDE_LOG_ERROR, "the run folder %s is incomplete", r->dir);
         return code == TIDE_EXIT_OK ? TIDE_EXIT_INTERNAL : code;
     }
@@ -1081,6 +1394,45 @@ static int finish(struct run *r, bool interrupted)
 
 /* --- the start of the run --- */
 
+/* --dashboard: the live page (its data arrive by /events) and the server, before anything is
+ * sent; an address that cannot be bound stops the run. */
+static int open_dashboard(struct run *r)
+{
+    if (r->dashboard_addr == NULL)
+        return 0;
+    struct tide_err err = {{0}};
+    cJSON *s = cJSON_Parse("{\"schema\":\"tide.summary/1\",\"run\":{\"status\":\"running\"}}");
+    cJSON_AddStringToObject(cJSON_GetObjectItem(s, "run"), "scenario_file", r->cfg.script_path);
+    struct tide_buf page = {0};
+    int rc = tide_report_html_text(s, true, &page, &err);
+    cJSON_Delete(s);
+    if (rc == 0)
+        r->dash = tide_dashboard_start(r->dashboard_addr, page.data, page.len, &err);
+    tide_buf_free(&page);
+    if (r->dash == NULL) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        return -1;
+    }
+    tide_log(TIDE_LOG_INFO, "dashboard: %s (read-only, for the length of the run)",
+             tide_dashboard_url(r->dash));
+    return 0;
+}
+
+/* --stream outputs, before anything is sent: a file that cannot be created stops the run. */
+static int open_streams(struct run *r)
+{
+    for (int i = 0; i < r->nstreams; i++) {
+        struct tide_err err = {{0}};
+        if ((r->streams[i] = tide_stream_open(r->stream_specs[i], &err)) == NULL) {
+            tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+            return -1;
+        }
+        if (tide_stream_uses_stdout(r->stream_specs[i]))
+            r->cfg.quiet = true; /* stdout carries the stream alone; messages stay on stderr */
+    }
+    return 0;
+}
+
 /* Everything before setup(): thresholds, the in-process target, limits, shared state,
  * signals. Returns 0 or an exit code. */
 static int prepare(struct run *r)
@@ -1091,6 +1443,10 @@ static int prepare(struct run *r)
         return TIDE_EXIT_USAGE;
     }
     tide_log_set_quiet(r->cfg.quiet);
+    if (open_streams(r) != 0)
+        return TIDE_EXIT_USAGE;
+    if (open_dashboard(r) != 0)
+        return TIDE_EXIT_USAGE;
     if (r->cfg.target_inprocess && start_target(r, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "target: %s", err.msg);
         return TIDE_EXIT_INTERNAL;
@@ -1166,6 +1522,10 @@ static int open_folder(struct run *r)
     cJSON_AddStringToObject(hook_arg, "dir", r->dir);
     cJSON_AddStringToObject(hook_arg, "scenario_file", r->cfg.script_path);
     cJSON_AddStringToObject(hook_arg, "host", r->cfg.host != NULL ? r->cfg.host : "");
+    cJSON_AddItemToObject(hook_arg, "options", tide_outputs_options_json(&r->cfg));
+    cJSON_AddItemToObject(hook_arg, "plugins", tide_plugins_json(&r->cfg));
+    if (r->life.open && r->life.w.L != NULL)
+        tide_runfiles_set_dir(r->life.w.L, r->dir); /* hooks may read it from now on */
     tide_audit_event(&r->audit, "start", f);
     run_hook(r, "test_start", hook_arg);
     cJSON_Delete(hook_arg);
@@ -1237,6 +1597,9 @@ int tide_run_main(int argc, char **argv)
             r->rule = TIDE_RULE_LOCUST;
         r->locust_exit =
             cli.exit_code_on_error >= 0 ? cli.exit_code_on_error : TIDE_LOCUST_EXIT_DEFAULT;
+        r->nstreams = cli.nstreams;
+        r->dashboard_addr = cli.dashboard;
+        memcpy(r->stream_specs, cli.streams, sizeof r->stream_specs);
         code = run_with(r);
     }
     free_run(r);

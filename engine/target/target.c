@@ -60,6 +60,12 @@ enum route {
     R_PROJECTS,
     R_PROJECT,
     R_SEARCH,
+    R_USERS,
+    R_USERS_IMPORT,
+    R_USER,
+    R_USER_EXPORT,
+    R_AUDIT,
+    R_LIMITED,
     R_STATS,
     R_STATS_RESET,
     R_FAULTS,
@@ -67,15 +73,30 @@ enum route {
 };
 
 static const char *const route_names[R_COUNT] = {
-    "(unmatched)",     "/health",
-    "/echo",           "/delay",
-    "/delay/{ms}",     "/status/{code}",
-    "/redirect/{n}",   "/cookies",
-    "/cookies/set",    "/bytes/{n}",
-    "/api/auth/login", "/api/auth/logout",
-    "/api/projects",   "/api/projects/{id}",
-    "/api/search",     "/_stats",
-    "/_stats/reset",   "/_faults",
+    "(unmatched)",
+    "/health",
+    "/echo",
+    "/delay",
+    "/delay/{ms}",
+    "/status/{code}",
+    "/redirect/{n}",
+    "/cookies",
+    "/cookies/set",
+    "/bytes/{n}",
+    "/api/auth/login",
+    "/api/auth/logout",
+    "/api/projects",
+    "/api/projects/{id}",
+    "/api/search",
+    "/api/users",
+    "/api/users/import",
+    "/api/users/{id}",
+    "/api/users/{id}/export",
+    "/api/audit",
+    "/api/limited",
+    "/_stats",
+    "/_stats/reset",
+    "/_faults",
 };
 
 enum method { M_GET, M_HEAD, M_POST, M_PUT, M_PATCH, M_DELETE, M_OPTIONS, M_OTHER, M_COUNT };
@@ -92,6 +113,12 @@ static const unsigned route_methods[R_COUNT] = {
     [R_PROJECTS] = BIT(M_GET) | BIT(M_POST),
     [R_PROJECT] = BIT(M_GET) | BIT(M_PUT) | BIT(M_PATCH) | BIT(M_DELETE),
     [R_SEARCH] = BIT(M_GET),
+    [R_USERS] = BIT(M_GET) | BIT(M_POST),
+    [R_USERS_IMPORT] = BIT(M_POST),
+    [R_USER] = BIT(M_GET) | BIT(M_DELETE),
+    [R_USER_EXPORT] = BIT(M_GET),
+    [R_AUDIT] = BIT(M_GET),
+    [R_LIMITED] = BIT(M_GET),
     [R_STATS] = BIT(M_GET),
     [R_STATS_RESET] = BIT(M_POST),
     [R_FAULTS] = BIT(M_GET) | BIT(M_POST) | BIT(M_DELETE),
@@ -230,11 +257,37 @@ static bool hit(struct tide_target *t, double p)
 /* Faults: parsing and showing. */
 
 static const char *const fault_names[] = {
-    "delay",     "delay-dist",     "stall",       "error-rate",  "reset-rate",
-    "slow-body", "malformed-rate", "drop-writes", "tenant-leak",
+    "delay",
+    "delay-dist",
+    "stall",
+    "error-rate",
+    "reset-rate",
+    "slow-body",
+    "malformed-rate",
+    "drop-writes",
+    "tenant-leak",
+    /* the user routes' promises (docs/target.md#faults) */
+    "leaky-erasure",
+    "incomplete-export",
+    "skip-audit",
+    "broken-authz",
 };
 
-enum fault { F_DELAY, F_DIST, F_STALL, F_ERROR, F_RESET, F_SLOW, F_MALFORMED, F_DROP, F_LEAK };
+enum fault {
+    F_DELAY,
+    F_DIST,
+    F_STALL,
+    F_ERROR,
+    F_RESET,
+    F_SLOW,
+    F_MALFORMED,
+    F_DROP,
+    F_LEAK,
+    F_LEAKY_ERASURE,
+    F_INCOMPLETE_EXPORT,
+    F_SKIP_AUDIT,
+    F_BROKEN_AUTHZ,
+};
 
 #define N_FAULTS ((int)(sizeof fault_names / sizeof fault_names[0]))
 
@@ -427,6 +480,18 @@ static void fault_clear(struct tide_target_faults *f, enum fault which)
     case F_LEAK:
         f->tenant_leak = false;
         break;
+    case F_LEAKY_ERASURE:
+        f->leaky_erasure = false;
+        break;
+    case F_INCOMPLETE_EXPORT:
+        f->incomplete_export = false;
+        break;
+    case F_SKIP_AUDIT:
+        f->skip_audit = false;
+        break;
+    case F_BROKEN_AUTHZ:
+        f->broken_authz = false;
+        break;
     }
 }
 
@@ -438,7 +503,8 @@ int tide_target_faults_set(struct tide_target_faults *f, const char *name, const
         return tide_err_set(err,
                             "unknown fault '%s' (one of delay, delay-dist, stall, "
                             "error-rate, reset-rate, slow-body, malformed-rate, drop-writes, "
-                            "tenant-leak)",
+                            "tenant-leak, leaky-erasure, incomplete-export, skip-audit, "
+                            "broken-authz)",
                             name);
     if (value == NULL) {
         fault_clear(f, (enum fault)i);
@@ -463,6 +529,14 @@ int tide_target_faults_set(struct tide_target_faults *f, const char *name, const
         return parse_bool(name, value, &f->drop_writes, err);
     case F_LEAK:
         return parse_bool(name, value, &f->tenant_leak, err);
+    case F_LEAKY_ERASURE:
+        return parse_bool(name, value, &f->leaky_erasure, err);
+    case F_INCOMPLETE_EXPORT:
+        return parse_bool(name, value, &f->incomplete_export, err);
+    case F_SKIP_AUDIT:
+        return parse_bool(name, value, &f->skip_audit, err);
+    case F_BROKEN_AUTHZ:
+        return parse_bool(name, value, &f->broken_authz, err);
     }
     return 0;
 }
@@ -471,7 +545,8 @@ static bool faults_any(const struct tide_target_faults *f)
 {
     return f->delay_us > 0 || f->dist != TIDE_TARGET_DIST_NONE || f->stall_every_us > 0 ||
            f->n_errors > 0 || f->reset_rate > 0 || f->slow_body_us > 0 || f->malformed_rate > 0 ||
-           f->drop_writes || f->tenant_leak;
+           f->drop_writes || f->tenant_leak || f->leaky_erasure || f->incomplete_export ||
+           f->skip_audit || f->broken_authz;
 }
 
 static void fmt_dur(int64_t us, char *buf, size_t n)
@@ -522,9 +597,14 @@ static void faults_json(const struct tide_target_faults *f, struct tide_buf *b)
     }
     tide_buf_printf(b, "],\"reset_rate\":%.6g,", f->reset_rate);
     json_dur(b, "slow_body", f->slow_body_us);
-    tide_buf_printf(b, "\"malformed_rate\":%.6g,\"drop_writes\":%s,\"tenant_leak\":%s}",
+    tide_buf_printf(b, "\"malformed_rate\":%.6g,\"drop_writes\":%s,\"tenant_leak\":%s",
                     f->malformed_rate, f->drop_writes ? "true" : "false",
                     f->tenant_leak ? "true" : "false");
+    tide_buf_printf(b,
+                    ",\"leaky_erasure\":%s,\"incomplete_export\":%s,\"skip_audit\":%s,"
+                    "\"broken_authz\":%s}",
+                    f->leaky_erasure ? "true" : "false", f->incomplete_export ? "true" : "false",
+                    f->skip_audit ? "true" : "false", f->broken_authz ? "true" : "false");
 }
 
 /* One member of a POST /_faults object, as its command-line text. */
@@ -582,6 +662,9 @@ static void faults_apply(struct tide_target *t, const struct tide_target_faults 
     t->faults = *f;
     t->faulty = faults_any(f);
     t->faults_since = ev_now(t->loop);
+    struct tide_store_faults sf = {f->leaky_erasure, f->incomplete_export, f->skip_audit,
+                                   f->broken_authz};
+    tide_store_set_faults(t->store, &sf);
 }
 
 /* Seconds to hold a response: fixed and random delay, plus the rest of a stall. */
@@ -716,6 +799,10 @@ static enum route route_of(struct tide_http_str path, struct tide_http_str *arg)
         {"/api/auth/logout", R_LOGOUT},
         {"/api/projects", R_PROJECTS},
         {"/api/search", R_SEARCH},
+        {"/api/users", R_USERS},
+        {"/api/users/import", R_USERS_IMPORT},
+        {"/api/audit", R_AUDIT},
+        {"/api/limited", R_LIMITED},
         {"/_stats", R_STATS},
         {"/_stats/reset", R_STATS_RESET},
         {"/_faults", R_FAULTS},
@@ -725,7 +812,7 @@ static enum route route_of(struct tide_http_str path, struct tide_http_str *arg)
         enum route route;
     } one_segment[] = {
         {"/delay/", R_DELAY_MS}, {"/status/", R_STATUS},        {"/redirect/", R_REDIRECT},
-        {"/bytes/", R_BYTES},    {"/api/projects/", R_PROJECT},
+        {"/bytes/", R_BYTES},    {"/api/projects/", R_PROJECT}, {"/api/users/", R_USER},
     };
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
         if (path.n == strlen(exact[i].path) && memcmp(path.p, exact[i].path, path.n) == 0)
@@ -733,6 +820,14 @@ static enum route route_of(struct tide_http_str path, struct tide_http_str *arg)
     }
     if (path.n > 6 && memcmp(path.p, "/echo/", 6) == 0)
         return R_ECHO;
+    static const char user_prefix[] = "/api/users/", export_suffix[] = "/export";
+    size_t pn = sizeof user_prefix - 1, sn = sizeof export_suffix - 1;
+    if (path.n > pn + sn && memcmp(path.p, user_prefix, pn) == 0 &&
+        memcmp(path.p + path.n - sn, export_suffix, sn) == 0 &&
+        memchr(path.p + pn, '/', path.n - pn - sn) == NULL) {
+        *arg = (struct tide_http_str){path.p + pn, path.n - pn - sn};
+        return R_USER_EXPORT;
+    }
     for (size_t i = 0; i < sizeof one_segment / sizeof one_segment[0]; i++) {
         size_t n = strlen(one_segment[i].prefix);
         if (path.n > n && memcmp(path.p, one_segment[i].prefix, n) == 0 &&
@@ -1013,6 +1108,47 @@ static void route_bytes(struct call *k)
 
 /* The reference API. */
 
+/* Users, personal data, the audit log and the rate-limited route, once the token is known. */
+static void route_users(struct call *k, const struct tide_store_user *who,
+                        struct tide_http_str tenant, double now)
+{
+    struct tide_store *s = k->c->t->store;
+    struct tide_buf *b = &k->c->t->body;
+    int64_t id = 0;
+    int retry = 0;
+    switch (k->route) {
+    case R_USERS:
+        if (k->method == M_GET)
+            k->status = tide_store_user_list(s, who, tenant, now, b);
+        else
+            k->status = tide_store_user_create(s, who, tenant, k->in, k->in_len, now, b, &id);
+        break;
+    case R_USERS_IMPORT:
+        k->status = tide_store_user_import(s, who, tenant, k->in, k->in_len, now, b, &id);
+        break;
+    case R_USER:
+        if (k->method == M_GET)
+            k->status = tide_store_user_get(s, who, tenant, k->arg, now, b);
+        else
+            k->status = tide_store_user_erase(s, who, tenant, k->arg, now, b);
+        break;
+    case R_USER_EXPORT:
+        k->status = tide_store_user_export(s, who, tenant, k->arg, now, b);
+        break;
+    case R_AUDIT:
+        k->status = tide_store_audit_query(s, who, tenant, k->req->query, b);
+        break;
+    default:
+        k->status =
+            tide_store_limited(s, tide_http_header(k->req, "authorization"), now, b, &retry);
+        break;
+    }
+    if (k->status == 201)
+        header(k, "Location: /api/users/%lld", (long long)id);
+    if (k->status == 429)
+        header(k, "Retry-After: %d", retry);
+}
+
 static void route_api(struct call *k)
 {
     struct tide_target *t = k->c->t;
@@ -1026,12 +1162,17 @@ static void route_api(struct call *k)
         k->status = tide_store_login(t->store, k->in, k->in_len, now, b);
         return;
     }
-    k->status = tide_store_authorize(t->store, authz, tenant, k->route != R_LOGOUT, now, b);
+    const struct tide_store_user *who = NULL;
+    k->status = tide_store_authorize(t->store, authz, tenant, k->route != R_LOGOUT, now, &who, b);
     if (k->status == 401)
         header(k, "WWW-Authenticate: Bearer");
     if (k->status != 0)
         return;
     int64_t id = 0;
+    if (k->route >= R_USERS && k->route <= R_LIMITED) {
+        route_users(k, who, *tenant, now);
+        return;
+    }
     if (k->route == R_LOGOUT)
         k->status = tide_store_logout(t->store, authz);
     else if (k->route == R_SEARCH)
@@ -1039,13 +1180,13 @@ static void route_api(struct call *k)
     else if (k->route == R_PROJECTS && k->method == M_GET)
         k->status = tide_store_list(t->store, *tenant, req->query, leak, b);
     else if (k->route == R_PROJECTS)
-        k->status = tide_store_create(t->store, *tenant, k->in, k->in_len, now, dry, b, &id);
+        k->status = tide_store_create(t->store, who, *tenant, k->in, k->in_len, now, dry, b, &id);
     else if (k->method == M_GET)
         k->status = tide_store_get(t->store, *tenant, k->arg, b);
     else if (k->method == M_DELETE)
-        k->status = tide_store_delete(t->store, *tenant, k->arg, dry, b);
+        k->status = tide_store_delete(t->store, who, *tenant, k->arg, now, dry, b);
     else
-        k->status = tide_store_update(t->store, *tenant, k->arg, k->in, k->in_len,
+        k->status = tide_store_update(t->store, who, *tenant, k->arg, k->in, k->in_len,
                                       k->method == M_PATCH, now, dry, b);
     if (k->status == 201)
         header(k, "Location: /api/projects/%lld", (long long)id);
@@ -1127,6 +1268,12 @@ static void route(struct call *k)
     case R_PROJECTS:
     case R_PROJECT:
     case R_SEARCH:
+    case R_USERS:
+    case R_USERS_IMPORT:
+    case R_USER:
+    case R_USER_EXPORT:
+    case R_AUDIT:
+    case R_LIMITED:
         route_api(k);
         break;
     default:
@@ -1739,8 +1886,8 @@ static const char usage[] =
     "The built-in reference API (docs/target.md), on loopback, until SIGINT or SIGTERM.\n"
     "  --port P           port to listen on (default 0: any free port, printed at start)\n"
     "  --bind ADDR        127.0.0.1 (default), another 127.x.y.z, ::1 or localhost\n"
-    "  --users FILE       users as CSV 'username,password[,tenant]' or a JSON list of\n"
-    "                     {\"username\",\"password\",\"tenant\"} (default: demo/demo,\n"
+    "  --users FILE       users as CSV 'username,password[,tenant[,role]]' or a JSON list\n"
+    "                     of {\"username\",\"password\",\"tenant\",\"role\"} (default: demo/demo,\n"
     "                     alice/alice-pw, bob/bob-pw, user1..user100 with pw-user1..100)\n"
     "  --max-body BYTES   request body limit, e.g. 8388608 or 8m (default 8m; beyond: 413)\n"
     "  --seed N           seed of the faults' randomness (default: random)\n"
@@ -1760,6 +1907,10 @@ static const char usage[] =
     "  --slow-body D             send each body in 10 pieces spread over D\n"
     "  --drop-writes             project POST/PUT/PATCH/DELETE answer success, change nothing\n"
     "  --tenant-leak             project list and search show every tenant's projects\n"
+    "  --leaky-erasure           DELETE /api/users/{id} answers its receipt, keeps the projects\n"
+    "  --incomplete-export       GET /api/users/{id}/export leaves out the newest project\n"
+    "  --skip-audit              deletions and erasures leave no audit record\n"
+    "  --broken-authz            roles and tenant bindings are not checked\n"
     "Durations: 500us, 20ms, 1.5s, 2m (a bare number is seconds).\n";
 
 static int parse_size(const char *v, size_t *out)
@@ -1810,8 +1961,14 @@ static int option(struct tide_target_opts *o, const char *name, const char *v, s
 
 static bool takes_value(const char *name)
 {
-    return strcmp(name, "drop-writes") != 0 && strcmp(name, "tenant-leak") != 0 &&
-           strcmp(name, "precise") != 0;
+    static const char *const switches[] = {"drop-writes",      "tenant-leak", "precise",
+                                           "leaky-erasure",    "skip-audit",  "broken-authz",
+                                           "incomplete-export"};
+    for (size_t i = 0; i < sizeof switches / sizeof switches[0]; i++) {
+        if (strcmp(name, switches[i]) == 0)
+            return false;
+    }
+    return true;
 }
 
 static bool known(const char *name)

@@ -41,6 +41,11 @@ struct tide_target_faults {
     double malformed_rate; /* answer with a garbage status line, then close */
     bool drop_writes;      /* project writes answer success and change nothing */
     bool tenant_leak;      /* list and search show all tenants' projects */
+    /* The user routes' promises, each broken on purpose (docs/target.md#faults): */
+    bool leaky_erasure;     /* erasure answers its receipt but keeps the user's projects */
+    bool incomplete_export; /* export leaves out the user's newest project */
+    bool skip_audit;        /* deletions and erasures leave no audit record */
+    bool broken_authz;      /* roles and tenant bindings are not checked (tokens still are) */
 };
 
 struct tide_target_opts {

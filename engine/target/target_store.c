@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cJSON.h>
 #include "fsutil.h"
+#include "target_audit.h"
 #include "target_store.h"
 #include "utf8.h"
 
@@ -29,21 +30,28 @@ struct map {
     size_t n;
 };
 
-struct user {
+struct tide_store_user {
+    int64_t id;
     char *name, *password, *tenant; /* tenant may be NULL */
+    char *email, *full_name;        /* "" when not given */
+    bool admin;                     /* else a member */
+    char created[TIMESTAMP_LEN + 1];
 };
 
 struct token {
     char id[33];
-    const struct user *user;
+    const struct tide_store_user *user;
     double expires;
     bool revoked;
+    double window; /* of the rate-limited route: when the current second began */
+    int hits;      /* requests in it */
 };
 
 struct tenant;
 
 struct project {
     int64_t id;
+    int64_t owner; /* the id of the user who created it */
     struct tenant *tenant;
     char *name, *desc;
     size_t name_len, desc_len;
@@ -64,7 +72,11 @@ struct tenant {
 
 struct tide_store {
     struct map users, tokens, tenants, projects; /* by name, id, name, id */
+    struct map users_by_id;
     struct vec all;
+    struct tide_audit *audit;
+    struct tide_store_faults faults;
+    int64_t next_user_id;
     struct token **ring; /* tokens in creation order; frees them */
     size_t ring_head, ring_n;
     int64_t next_id;
@@ -244,27 +256,66 @@ static void rng_seed(struct tide_store *s)
 
 /* Users. */
 
-static int add_user(struct tide_store *s, const char *name, const char *password,
-                    const char *tenant, struct tide_err *err)
+static void user_free(struct tide_store_user *u)
 {
-    if (map_get(&s->users, name, strlen(name)) != NULL)
-        return tide_err_set(err, "duplicate user '%s'", name);
-    struct user *u = calloc(1, sizeof *u);
-    if (u == NULL)
-        return tide_err_set(err, "out of memory");
+    free(u->name);
+    free(u->password);
+    free(u->tenant);
+    free(u->email);
+    free(u->full_name);
+    free(u);
+}
+
+static void timestamp(double now, char out[TIMESTAMP_LEN + 1]);
+
+/* Adds a user with the next id; NULL with 'err' set on a duplicate name or no memory. */
+static struct tide_store_user *user_add(struct tide_store *s, const char *name,
+                                        const char *password, const char *tenant, bool admin,
+                                        const char *email, const char *full_name, double now,
+                                        struct tide_err *err)
+{
+    if (map_get(&s->users, name, strlen(name)) != NULL) {
+        tide_err_set(err, "duplicate user '%s'", name);
+        return NULL;
+    }
+    struct tide_store_user *u = calloc(1, sizeof *u);
+    if (u == NULL) {
+        tide_err_set(err, "out of memory");
+        return NULL;
+    }
     u->name = strdup(name);
     u->password = strdup(password);
     u->tenant = tenant != NULL && tenant[0] != '\0' ? strdup(tenant) : NULL;
-    bool ok = u->name != NULL && u->password != NULL &&
+    u->email = strdup(email != NULL ? email : "");
+    u->full_name = strdup(full_name != NULL ? full_name : "");
+    u->admin = admin;
+    u->id = s->next_user_id;
+    timestamp(now, u->created);
+    bool ok = u->name != NULL && u->password != NULL && u->email != NULL && u->full_name != NULL &&
               (tenant == NULL || tenant[0] == '\0' || u->tenant != NULL);
-    if (!ok || map_put(&s->users, u->name, strlen(u->name), u) < 0) {
-        free(u->name);
-        free(u->password);
-        free(u->tenant);
-        free(u);
-        return tide_err_set(err, "out of memory");
+    if (ok && map_put(&s->users, u->name, strlen(u->name), u) == 0) {
+        if (map_put(&s->users_by_id, &u->id, sizeof u->id, u) == 0) {
+            s->next_user_id++;
+            return u;
+        }
+        map_del(&s->users, u->name, strlen(u->name));
     }
-    return 0;
+    user_free(u);
+    tide_err_set(err, "out of memory");
+    return NULL;
+}
+
+/* A user of the users file or the built-in ones: admin unless 'role' says "member". */
+static int add_user(struct tide_store *s, const char *name, const char *password,
+                    const char *tenant, const char *role, struct tide_err *err)
+{
+    if (role != NULL && role[0] != '\0' && strcmp(role, "admin") != 0 &&
+        strcmp(role, "member") != 0)
+        return tide_err_set(err, "role '%s': expected admin or member", role);
+    bool admin = role == NULL || strcmp(role, "member") != 0;
+    return user_add(s, name, password, tenant, admin, NULL, NULL, (double)time(NULL), err) != NULL
+               ? 0
+               : -1;
 }
 
 static int builtin_users(struct tide_store *s, struct tide_err *err)
@@ -272,14 +323,14 @@ static int builtin_users(struct tide_store *s, struct tide_err *err)
     static const char *const fixed[][2] = {
         {"demo", "demo"}, {"alice", "alice-pw"}, {"bob", "bob-pw"}};
     for (size_t i = 0; i < 3; i++) {
-        if (add_user(s, fixed[i][0], fixed[i][1], NULL, err) < 0)
+        if (add_user(s, fixed[i][0], fixed[i][1], NULL, NULL, err) < 0)
             return -1;
     }
     for (int i = 1; i <= 100; i++) {
         char name[16], pw[16];
         snprintf(name, sizeof name, "user%d", i);
         snprintf(pw, sizeof pw, "pw-user%d", i);
-        if (add_user(s, name, pw, NULL, err) < 0)
+        if (add_user(s, name, pw, NULL, NULL, err) < 0)
             return -1;
     }
     return 0;
@@ -295,6 +346,17 @@ static char *trim(char *s)
     return s;
 }
 
+/* Puts "<where>: " before err's message ("%s:%d" with path and n, or "%s: item %d"), from a
+ * copy: the message is also the output. */
+static int prefix_err(struct tide_err *err, bool item, const char *path, int n)
+{
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    if (item)
+        return tide_err_set(err, "%s: item %d: %s", path, n, msg);
+    return tide_err_set(err, "%s:%d: %s", path, n, msg);
+}
+
 static int users_csv(struct tide_store *s, const char *path, char *text, struct tide_err *err)
 {
     int line = 0;
@@ -304,9 +366,9 @@ static int users_csv(struct tide_store *s, const char *path, char *text, struct 
         l = trim(l);
         if (l[0] == '\0' || l[0] == '#')
             continue;
-        char *f[4] = {l, NULL, NULL, NULL};
+        char *f[5] = {l, NULL, NULL, NULL, NULL};
         int n = 1;
-        for (char *c = l; *c != '\0' && n < 4; c++) {
+        for (char *c = l; *c != '\0' && n < 5; c++) {
             if (*c == ',') {
                 *c = '\0';
                 f[n++] = c + 1;
@@ -316,10 +378,11 @@ static int users_csv(struct tide_store *s, const char *path, char *text, struct 
             f[i] = trim(f[i]);
         if (line == 1 && strcmp(f[0], "username") == 0)
             continue;
-        if (n < 2 || n > 3 || f[0][0] == '\0')
-            return tide_err_set(err, "%s:%d: expected 'username,password[,tenant]'", path, line);
-        if (add_user(s, f[0], f[1], n == 3 ? f[2] : NULL, err) < 0)
-            return tide_err_set(err, "%s:%d: %s", path, line, err->msg);
+        if (n < 2 || n > 4 || f[0][0] == '\0')
+            return tide_err_set(err, "%s:%d: expected 'username,password[,tenant[,role]]'", path,
+                                line);
+        if (add_user(s, f[0], f[1], n >= 3 ? f[2] : NULL, n == 4 ? f[3] : NULL, err) < 0)
+            return prefix_err(err, false, path, line);
     }
     if (s->users.n == 0)
         return tide_err_set(err, "%s: no users in it", path);
@@ -342,15 +405,18 @@ static int users_json(struct tide_store *s, const char *path, const char *text,
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(u, "username");
         const cJSON *pw = cJSON_GetObjectItemCaseSensitive(u, "password");
         const cJSON *tenant = cJSON_GetObjectItemCaseSensitive(u, "tenant");
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(u, "role");
         if (!cJSON_IsString(name) || !cJSON_IsString(pw) || name->valuestring[0] == '\0' ||
-            (tenant != NULL && !cJSON_IsString(tenant) && !cJSON_IsNull(tenant))) {
+            (tenant != NULL && !cJSON_IsString(tenant) && !cJSON_IsNull(tenant)) ||
+            (role != NULL && !cJSON_IsString(role))) {
             tide_err_set(err, "%s: item %d: expected {\"username\", \"password\"[, \"tenant\"]}",
                          path, i);
             goto out;
         }
         if (add_user(s, name->valuestring, pw->valuestring,
-                     cJSON_IsString(tenant) ? tenant->valuestring : NULL, err) < 0) {
-            tide_err_set(err, "%s: item %d: %s", path, i, err->msg);
+                     cJSON_IsString(tenant) ? tenant->valuestring : NULL,
+                     cJSON_IsString(role) ? role->valuestring : NULL, err) < 0) {
+            prefix_err(err, true, path, i);
             goto out;
         }
         i++;
@@ -389,9 +455,11 @@ struct tide_store *tide_store_new(const char *users_file, struct tide_err *err)
         return NULL;
     }
     s->next_id = 1;
+    s->next_user_id = 1;
     rng_seed(s);
     s->ring = calloc(TIDE_STORE_TOKENS, sizeof *s->ring);
-    int rc = s->ring != NULL ? 0 : tide_err_set(err, "out of memory");
+    s->audit = tide_audit_new();
+    int rc = s->ring != NULL && s->audit != NULL ? 0 : tide_err_set(err, "out of memory");
     if (rc == 0)
         rc = users_file != NULL ? load_users(s, users_file, err) : builtin_users(s, err);
     if (rc < 0) {
@@ -413,13 +481,9 @@ void tide_store_free(struct tide_store *s)
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->users.cap; i++) {
-        struct user *u = s->users.slots[i].val;
-        if (u != NULL) {
-            free(u->name);
-            free(u->password);
-            free(u->tenant);
-            free(u);
-        }
+        struct tide_store_user *u = s->users.slots[i].val;
+        if (u != NULL)
+            user_free(u);
     }
     for (size_t i = 0; i < s->tenants.cap; i++) {
         struct tenant *t = s->tenants.slots[i].val;
@@ -437,6 +501,8 @@ void tide_store_free(struct tide_store *s)
     free(s->ring);
     free(s->all.v);
     free(s->users.slots);
+    free(s->users_by_id.slots);
+    tide_audit_free(s->audit);
     free(s->tokens.slots);
     free(s->tenants.slots);
     free(s->projects.slots);
@@ -490,7 +556,8 @@ static cJSON *parse_object(const char *body, size_t len, struct tide_buf *out)
 
 /* Authentication. */
 
-static struct token *token_new(struct tide_store *s, const struct user *u, double expires)
+static struct token *token_new(struct tide_store *s, const struct tide_store_user *u,
+                               double expires)
 {
     struct token *t = calloc(1, sizeof *t);
     if (t == NULL)
@@ -535,7 +602,8 @@ int tide_store_login(struct tide_store *s, const char *body, size_t len, double 
                (!cJSON_IsNumber(ttl) || !(ttl->valuedouble >= 0) || ttl->valuedouble > 1e9)) {
         status = invalid(out, "ttl", "ttl must be a number of seconds >= 0");
     } else {
-        const struct user *u = map_get(&s->users, name->valuestring, strlen(name->valuestring));
+        const struct tide_store_user *u =
+            map_get(&s->users, name->valuestring, strlen(name->valuestring));
         double life = ttl != NULL ? ttl->valuedouble : TIDE_STORE_TTL;
         const struct token *t = NULL;
         if (u != NULL && strcmp(u->password, pw->valuestring) == 0)
@@ -548,7 +616,9 @@ int tide_store_login(struct tide_store *s, const char *body, size_t len, double 
             status = 200;
         if (status == 200) {
             tide_buf_printf(out, "{\"token\":\"%s\",\"token_type\":\"Bearer\",", t->id);
-            tide_buf_printf(out, "\"expires_in\":%g,\"username\":", life);
+            tide_buf_printf(out, "\"expires_in\":%g,\"user_id\":%lld,\"role\":\"%s\",", life,
+                            (long long)u->id, u->admin ? "admin" : "member");
+            tide_buf_puts(out, "\"username\":");
             tide_store_buf_json(out, u->name, strlen(u->name));
             if (u->tenant != NULL) {
                 tide_buf_puts(out, ",\"tenant\":");
@@ -589,7 +659,7 @@ static bool tenant_valid(struct tide_http_str t)
 
 int tide_store_authorize(struct tide_store *s, const struct tide_http_str *authorization,
                          const struct tide_http_str *tenant, bool need_tenant, double now,
-                         struct tide_buf *out)
+                         const struct tide_store_user **who, struct tide_buf *out)
 {
     struct tide_http_str tok;
     if (!bearer(authorization, &tok))
@@ -599,6 +669,8 @@ int tide_store_authorize(struct tide_store *s, const struct tide_http_str *autho
         return fail(out, 401, "invalid token");
     if (now >= t->expires)
         return fail(out, 401, "token expired");
+    if (who != NULL)
+        *who = t->user;
     if (!need_tenant)
         return 0;
     if (tenant == NULL)
@@ -606,7 +678,8 @@ int tide_store_authorize(struct tide_store *s, const struct tide_http_str *autho
     if (!tenant_valid(*tenant))
         return fail(out, 400, "invalid X-Tenant-ID (use 1 to 64 of A-Z a-z 0-9 . _ -)");
     const char *bound = t->user->tenant;
-    if (bound != NULL && (strlen(bound) != tenant->n || memcmp(bound, tenant->p, tenant->n) != 0))
+    if (bound != NULL && !s->faults.broken_authz &&
+        (strlen(bound) != tenant->n || memcmp(bound, tenant->p, tenant->n) != 0))
         return fail(out, 403, "tenant not allowed for this user");
     return 0;
 }
@@ -628,16 +701,7 @@ int tide_store_logout(struct tide_store *s, const struct tide_http_str *authoriz
 
 static void timestamp(double now, char out[TIMESTAMP_LEN + 1])
 {
-    time_t sec = (time_t)now;
-    int ms = (int)((now - (double)sec) * 1000.0);
-    struct tm tm;
-    char tmp[80];
-    gmtime_r(&sec, &tm);
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ms < 0 || ms > 999 ? 0 : ms);
-    memcpy(out, tmp, TIMESTAMP_LEN);
-    out[TIMESTAMP_LEN] = '\0';
+    tide_audit_timestamp(now, out);
 }
 
 static void render(struct tide_buf *out, int64_t id, const char *name, const char *desc,
@@ -676,6 +740,31 @@ static struct tenant *tenant_get(struct tide_store *s, struct tide_http_str name
         return NULL;
     }
     return t;
+}
+
+/* Audit records and roles. */
+
+/* Records an action on 'prefix' followed by 'id' (no id when negative). The skip-audit fault
+ * loses the records of deletions and erasures. */
+static void audit(struct tide_store *s, double now, const struct tide_store_user *who,
+                  struct tide_http_str tenant, const char *action, const char *prefix, int64_t id)
+{
+    if (s->faults.skip_audit &&
+        (strstr(action, "delete") != NULL || strstr(action, "erase") != NULL))
+        return;
+    char resource[TIDE_AUDIT_RESOURCE];
+    if (id >= 0)
+        snprintf(resource, sizeof resource, "%s%lld", prefix, (long long)id);
+    else
+        snprintf(resource, sizeof resource, "%s", prefix);
+    tide_audit_add(s->audit, now, who->id, tenant, action, resource);
+}
+
+/* Admins change any project of their tenant, members only their own. */
+static bool may_change(const struct tide_store *s, const struct tide_store_user *who,
+                       const struct project *p)
+{
+    return who->admin || p->owner == who->id || s->faults.broken_authz;
 }
 
 /* The tenant's project with the id written in 'seg', or NULL. */
@@ -765,8 +854,9 @@ static int store_project(struct tide_store *s, struct tenant *t, struct project 
     return -1;
 }
 
-int tide_store_create(struct tide_store *s, struct tide_http_str tenant, const char *body,
-                      size_t len, double now, bool dry, struct tide_buf *out, int64_t *id)
+int tide_store_create(struct tide_store *s, const struct tide_store_user *who,
+                      struct tide_http_str tenant, const char *body, size_t len, double now,
+                      bool dry, struct tide_buf *out, int64_t *id)
 {
     cJSON *root = parse_object(body, len, out);
     if (root == NULL)
@@ -791,6 +881,7 @@ int tide_store_create(struct tide_store *s, struct tide_http_str tenant, const c
     }
     if (status == 0) {
         p->id = s->next_id++;
+        p->owner = who->id;
         p->tenant = t;
         p->name_len = strlen(p->name);
         p->desc_len = strlen(p->desc);
@@ -803,6 +894,7 @@ int tide_store_create(struct tide_store *s, struct tide_http_str tenant, const c
         project_json(p, out);
         *id = p->id;
         status = 201;
+        audit(s, now, who, tenant, "project.create", "/api/projects/", p->id);
         if (!dry)
             p = NULL;
     }
@@ -850,13 +942,15 @@ static int apply(struct project *p, const struct fields *f, bool partial, double
     return 0;
 }
 
-int tide_store_update(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str id,
-                      const char *body, size_t len, bool partial, double now, bool dry,
-                      struct tide_buf *out)
+int tide_store_update(struct tide_store *s, const struct tide_store_user *who,
+                      struct tide_http_str tenant, struct tide_http_str id, const char *body,
+                      size_t len, bool partial, double now, bool dry, struct tide_buf *out)
 {
     struct project *p = project_find(s, tenant, id);
     if (p == NULL)
         return fail(out, 404, "project not found");
+    if (!may_change(s, who, p))
+        return fail(out, 403, "forbidden: only the project's owner or an admin may change it");
     cJSON *root = parse_object(body, len, out);
     if (root == NULL)
         return 422;
@@ -876,23 +970,34 @@ int tide_store_update(struct tide_store *s, struct tide_http_str tenant, struct 
         if (status == 200)
             project_json(p, out);
     }
+    if (status == 200)
+        audit(s, now, who, tenant, "project.update", "/api/projects/", p->id);
     cJSON_Delete(root);
     return status;
 }
 
-int tide_store_delete(struct tide_store *s, struct tide_http_str tenant, struct tide_http_str id,
-                      bool dry, struct tide_buf *out)
+/* Removes p from every index and frees it. */
+static void project_remove(struct tide_store *s, struct project *p)
 {
-    struct project *p = project_find(s, tenant, id);
-    if (p == NULL)
-        return fail(out, 404, "project not found");
-    if (dry)
-        return 204;
     map_del(&s->projects, &p->id, sizeof p->id);
     map_del(&p->tenant->by_name, p->name, p->name_len);
     vec_remove(&p->tenant->items, p->id);
     vec_remove(&s->all, p->id);
     project_free(p);
+}
+
+int tide_store_delete(struct tide_store *s, const struct tide_store_user *who,
+                      struct tide_http_str tenant, struct tide_http_str id, double now, bool dry,
+                      struct tide_buf *out)
+{
+    struct project *p = project_find(s, tenant, id);
+    if (p == NULL)
+        return fail(out, 404, "project not found");
+    if (!may_change(s, who, p))
+        return fail(out, 403, "forbidden: only the project's owner or an admin may change it");
+    audit(s, now, who, tenant, "project.delete", "/api/projects/", p->id);
+    if (!dry)
+        project_remove(s, p);
     return 204;
 }
 
@@ -1015,4 +1120,410 @@ void tide_store_tenants_json(const struct tide_store *s, struct tide_buf *out)
         tide_buf_printf(out, ":%zu", t->items.n);
     }
     tide_buf_puts(out, "}");
+}
+
+/* Users: profiles, export, erasure, import (docs/target.md#users-and-personal-data). */
+
+void tide_store_set_faults(struct tide_store *s, const struct tide_store_faults *f)
+{
+    s->faults = *f;
+}
+
+/* A decimal id making up all of 'seg', or -1. */
+static int64_t parse_id(struct tide_http_str seg)
+{
+    if (seg.n == 0 || seg.n > 18)
+        return -1;
+    int64_t id = 0;
+    for (size_t i = 0; i < seg.n; i++) {
+        if (seg.p[i] < '0' || seg.p[i] > '9')
+            return -1;
+        id = id * 10 + (seg.p[i] - '0');
+    }
+    return id;
+}
+
+static bool same_tenant(const char *bound, struct tide_http_str tenant)
+{
+    return strlen(bound) == tenant.n && memcmp(bound, tenant.p, tenant.n) == 0;
+}
+
+/* A user is seen from the tenant it is bound to (an unbound one from every tenant). */
+static bool user_visible(const struct tide_store *s, const struct tide_store_user *u,
+                         struct tide_http_str tenant)
+{
+    return u->tenant == NULL || same_tenant(u->tenant, tenant) || s->faults.broken_authz;
+}
+
+/* The user 'seg' names, when 'who' may see it ('self_ok': the user itself may too); else NULL
+ * with 404 or 403 written into 'out' and returned in *status. */
+static struct tide_store_user *user_access(struct tide_store *s, const struct tide_store_user *who,
+                                           struct tide_http_str tenant, struct tide_http_str seg,
+                                           struct tide_buf *out, int *status)
+{
+    int64_t id = parse_id(seg);
+    struct tide_store_user *u = id >= 0 ? map_get(&s->users_by_id, &id, sizeof id) : NULL;
+    if (u == NULL || !user_visible(s, u, tenant)) {
+        *status = fail(out, 404, "user not found");
+        return NULL;
+    }
+    if (u != who && !who->admin && !s->faults.broken_authz) {
+        *status = fail(out, 403, "forbidden: only the user or an admin may do this");
+        return NULL;
+    }
+    return u;
+}
+
+static int admin_only(const struct tide_store *s, const struct tide_store_user *who,
+                      struct tide_buf *out)
+{
+    if (who->admin || s->faults.broken_authz)
+        return 0;
+    return fail(out, 403, "forbidden: admins only");
+}
+
+static void profile_json(const struct tide_store_user *u, struct tide_buf *out)
+{
+    tide_buf_printf(out, "{\"id\":%lld,\"username\":", (long long)u->id);
+    tide_store_buf_json(out, u->name, strlen(u->name));
+    tide_buf_puts(out, ",\"email\":");
+    tide_store_buf_json(out, u->email, strlen(u->email));
+    tide_buf_puts(out, ",\"full_name\":");
+    tide_store_buf_json(out, u->full_name, strlen(u->full_name));
+    tide_buf_printf(out, ",\"role\":\"%s\",\"tenant\":", u->admin ? "admin" : "member");
+    if (u->tenant != NULL)
+        tide_store_buf_json(out, u->tenant, strlen(u->tenant));
+    else
+        tide_buf_puts(out, "null");
+    tide_buf_printf(out, ",\"created_at\":\"%s\"}", u->created);
+}
+
+/* The export document: the profile and every project the user created, in any tenant. The
+ * incomplete-export fault leaves out the newest project. */
+static void export_json(const struct tide_store *s, const struct tide_store_user *u, double now,
+                        struct tide_buf *out)
+{
+    char when[TIMESTAMP_LEN + 1];
+    size_t last = s->all.n;
+    if (s->faults.incomplete_export) {
+        for (size_t i = s->all.n; i-- > 0;) {
+            if (s->all.v[i]->owner == u->id) {
+                last = i;
+                break;
+            }
+        }
+    }
+    timestamp(now, when);
+    tide_buf_puts(out, "{\"user\":");
+    profile_json(u, out);
+    tide_buf_puts(out, ",\"projects\":[");
+    bool first = true;
+    for (size_t i = 0; i < s->all.n; i++) {
+        const struct project *p = s->all.v[i];
+        if (p->owner != u->id || i == last)
+            continue;
+        tide_buf_puts(out, first ? "" : ",");
+        first = false;
+        project_json(p, out);
+    }
+    tide_buf_printf(out, "],\"exported_at\":\"%s\"}", when);
+}
+
+/* A string member: absent is "" (or NULL when 'required'); 0, or 422 written. */
+static int text_member(const cJSON *root, const char *name, bool required, size_t max,
+                       const char **v, struct tide_buf *out)
+{
+    char msg[96];
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, name);
+    *v = "";
+    if (m == NULL || cJSON_IsNull(m)) {
+        if (!required)
+            return 0;
+        snprintf(msg, sizeof msg, "%s is required", name);
+        return invalid(out, name, msg);
+    }
+    long chars = cJSON_IsString(m) ? tide_utf8_count(m->valuestring, strlen(m->valuestring)) : -1;
+    if (chars < 0 || (required && strspn(m->valuestring, " \t\r\n") == strlen(m->valuestring)) ||
+        chars > (long)max) {
+        snprintf(msg, sizeof msg, "%s must be a %sstring of at most %zu characters", name,
+                 required ? "non-empty " : "", max);
+        return invalid(out, name, msg);
+    }
+    *v = m->valuestring;
+    return 0;
+}
+
+/* Checks a profile body ({"username", "password", "role", "email", "full_name"}) and adds the
+ * user bound to 'tenant'; 'password' NULL: the body's (required). 0, or an error status written. */
+static int profile_create(struct tide_store *s, const cJSON *body, const char *password,
+                          struct tide_http_str tenant, double now, struct tide_buf *out,
+                          struct tide_store_user **made)
+{
+    const char *name, *pw, *email, *full, *role;
+    int st = text_member(body, "username", true, TIDE_STORE_TENANT_MAX, &name, out);
+    if (st == 0 && password == NULL)
+        st = text_member(body, "password", true, 200, &pw, out);
+    if (st == 0 && password != NULL)
+        pw = password;
+    if (st == 0)
+        st = text_member(body, "email", false, 200, &email, out);
+    if (st == 0)
+        st = text_member(body, "full_name", false, 200, &full, out);
+    if (st == 0)
+        st = text_member(body, "role", false, 16, &role, out);
+    if (st == 0 && role[0] != '\0' && strcmp(role, "admin") != 0 && strcmp(role, "member") != 0)
+        st = invalid(out, "role", "role must be admin or member");
+    if (st != 0)
+        return st;
+    if (map_get(&s->users, name, strlen(name)) != NULL)
+        return field_error(out, 409, "username", "a user with this name already exists");
+    if (s->users.n >= TIDE_STORE_USERS)
+        return fail(out, 507, "store is full");
+    char bound[TIDE_STORE_TENANT_MAX + 1];
+    memcpy(bound, tenant.p, tenant.n);
+    bound[tenant.n] = '\0';
+    struct tide_err err;
+    *made = user_add(s, name, pw, bound, strcmp(role, "admin") == 0, email, full, now, &err);
+    return *made != NULL ? 0 : fail(out, 500, err.msg);
+}
+
+int tide_store_user_create(struct tide_store *s, const struct tide_store_user *who,
+                           struct tide_http_str tenant, const char *body, size_t len, double now,
+                           struct tide_buf *out, int64_t *id)
+{
+    int st = admin_only(s, who, out);
+    if (st != 0)
+        return st;
+    cJSON *root = parse_object(body, len, out);
+    if (root == NULL)
+        return 422;
+    struct tide_store_user *u = NULL;
+    st = profile_create(s, root, NULL, tenant, now, out, &u);
+    cJSON_Delete(root);
+    if (st != 0)
+        return st;
+    profile_json(u, out);
+    *id = u->id;
+    audit(s, now, who, tenant, "user.create", "/api/users/", u->id);
+    return 201;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const struct tide_store_user *x = *(const struct tide_store_user *const *)a;
+    const struct tide_store_user *y = *(const struct tide_store_user *const *)b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+int tide_store_user_list(struct tide_store *s, const struct tide_store_user *who,
+                         struct tide_http_str tenant, double now, struct tide_buf *out)
+{
+    int st = admin_only(s, who, out);
+    if (st != 0)
+        return st;
+    const struct tide_store_user **v = malloc((s->users.n + 1) * sizeof *v);
+    if (v == NULL)
+        return fail(out, 500, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < s->users.cap; i++) {
+        const struct tide_store_user *u = s->users.slots[i].val;
+        if (u != NULL && user_visible(s, u, tenant))
+            v[n++] = u;
+    }
+    qsort(v, n, sizeof *v, by_id);
+    tide_buf_puts(out, "{\"items\":[");
+    for (size_t i = 0; i < n; i++) {
+        tide_buf_puts(out, i > 0 ? "," : "");
+        profile_json(v[i], out);
+    }
+    tide_buf_printf(out, "],\"total\":%zu}", n);
+    free(v);
+    audit(s, now, who, tenant, "user.list", "/api/users", -1);
+    return 200;
+}
+
+int tide_store_user_get(struct tide_store *s, const struct tide_store_user *who,
+                        struct tide_http_str tenant, struct tide_http_str id, double now,
+                        struct tide_buf *out)
+{
+    int st;
+    const struct tide_store_user *u = user_access(s, who, tenant, id, out, &st);
+    if (u == NULL)
+        return st;
+    profile_json(u, out);
+    audit(s, now, who, tenant, "user.read", "/api/users/", u->id);
+    return 200;
+}
+
+int tide_store_user_export(struct tide_store *s, const struct tide_store_user *who,
+                           struct tide_http_str tenant, struct tide_http_str id, double now,
+                           struct tide_buf *out)
+{
+    int st;
+    const struct tide_store_user *u = user_access(s, who, tenant, id, out, &st);
+    if (u == NULL)
+        return st;
+    export_json(s, u, now, out);
+    char path[TIDE_AUDIT_RESOURCE];
+    snprintf(path, sizeof path, "/api/users/%lld/export", (long long)u->id);
+    audit(s, now, who, tenant, "user.export", path, -1);
+    return 200;
+}
+
+int tide_store_user_erase(struct tide_store *s, const struct tide_store_user *who,
+                          struct tide_http_str tenant, struct tide_http_str id, double now,
+                          struct tide_buf *out)
+{
+    int st;
+    struct tide_store_user *u = user_access(s, who, tenant, id, out, &st);
+    if (u == NULL)
+        return st;
+    int64_t uid = u->id, actor = who->id;
+    size_t projects = 0, tokens = 0;
+    /* The leaky-erasure fault answers the same receipt but leaves the projects behind. */
+    for (size_t i = s->all.n; i-- > 0;) {
+        if (s->all.v[i]->owner == uid) {
+            if (!s->faults.leaky_erasure)
+                project_remove(s, s->all.v[i]);
+            projects++;
+        }
+    }
+    for (size_t i = 0; i < s->ring_n; i++) {
+        struct token *t = s->ring[(s->ring_head + i) % TIDE_STORE_TOKENS];
+        if (t->user != u)
+            continue;
+        if (!t->revoked) {
+            map_del(&s->tokens, t->id, 32);
+            t->revoked = true;
+            tokens++;
+        }
+        t->user = NULL;
+    }
+    map_del(&s->users, u->name, strlen(u->name));
+    map_del(&s->users_by_id, &u->id, sizeof u->id);
+    user_free(u); /* 'who' may be 'u': not used below */
+    char when[TIMESTAMP_LEN + 1], resource[TIDE_AUDIT_RESOURCE];
+    timestamp(now, when);
+    snprintf(resource, sizeof resource, "/api/users/%lld", (long long)uid);
+    if (!s->faults.skip_audit)
+        tide_audit_add(s->audit, now, actor, tenant, "user.erase", resource);
+    tide_buf_printf(out,
+                    "{\"erased\":true,\"user_id\":%lld,\"projects_deleted\":%zu,"
+                    "\"tokens_revoked\":%zu,\"erased_at\":\"%s\",\"receipt\":\"erase-%lld-%llx\"}",
+                    (long long)uid, projects, tokens, when, (long long)uid,
+                    (unsigned long long)(rng_next(s) & 0xffffffffffULL));
+    return 200;
+}
+
+int tide_store_user_import(struct tide_store *s, const struct tide_store_user *who,
+                           struct tide_http_str tenant, const char *body, size_t len, double now,
+                           struct tide_buf *out, int64_t *id)
+{
+    int st = admin_only(s, who, out);
+    if (st != 0)
+        return st;
+    cJSON *root = parse_object(body, len, out);
+    if (root == NULL)
+        return 422;
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(root, "user");
+    const cJSON *projects = cJSON_GetObjectItemCaseSensitive(root, "projects");
+    const cJSON *password = cJSON_GetObjectItemCaseSensitive(root, "password");
+    struct tenant *t = tenant_find(s, tenant);
+    const cJSON *p;
+    if (!cJSON_IsObject(user))
+        st = invalid(out, "user", "user must be an object (an export document)");
+    else if (projects != NULL && !cJSON_IsArray(projects))
+        st = invalid(out, "projects", "projects must be a list");
+    else if (password != NULL && !cJSON_IsString(password))
+        st = invalid(out, "password", "password must be a string");
+    else if ((size_t)cJSON_GetArraySize(projects) + s->all.n > TIDE_STORE_PROJECTS)
+        st = fail(out, 507, "store is full");
+    cJSON_ArrayForEach(p, projects)
+    {
+        struct fields f;
+        if (st == 0 && !cJSON_IsObject(p))
+            st = invalid(out, "projects", "each project must be an object");
+        if (st == 0)
+            st = check_fields(p, true, &f, out);
+        if (st == 0)
+            st = check_unique(t, f.name->valuestring, NULL, out);
+        for (const cJSON *q = projects->child; st == 0 && q != p; q = q->next) {
+            const cJSON *qn = cJSON_GetObjectItemCaseSensitive(q, "name");
+            if (strcmp(qn->valuestring, f.name->valuestring) == 0)
+                st = field_error(out, 409, "name", "a project with this name already exists");
+        }
+    }
+    struct tide_store_user *u = NULL;
+    char random_pw[33];
+    snprintf(random_pw, sizeof random_pw, "%016llx%016llx", (unsigned long long)rng_next(s),
+             (unsigned long long)rng_next(s));
+    if (st == 0)
+        st = profile_create(s, user, cJSON_IsString(password) ? password->valuestring : random_pw,
+                            tenant, now, out, &u);
+    if (st == 0 && (t = tenant_get(s, tenant)) == NULL)
+        st = fail(out, 500, "out of memory");
+    cJSON_ArrayForEach(p, projects)
+    {
+        if (st != 0)
+            break;
+        struct fields f;
+        check_fields(p, true, &f, out); /* checked above: cannot fail */
+        struct project *np = calloc(1, sizeof *np);
+        if (np != NULL) {
+            np->name = strdup(f.name->valuestring);
+            np->desc = strdup(f.desc != NULL ? f.desc : "");
+        }
+        if (np == NULL || np->name == NULL || np->desc == NULL) {
+            if (np != NULL)
+                project_free(np);
+            st = fail(out, 500, "out of memory");
+            break;
+        }
+        np->id = s->next_id++;
+        np->owner = u->id;
+        np->tenant = t;
+        np->name_len = strlen(np->name);
+        np->desc_len = strlen(np->desc);
+        timestamp(now, np->created);
+        memcpy(np->updated, np->created, sizeof np->created);
+        if (store_project(s, t, np) < 0) {
+            project_free(np);
+            st = fail(out, 500, "out of memory");
+        }
+    }
+    cJSON_Delete(root);
+    if (st != 0)
+        return st;
+    export_json(s, u, now, out);
+    *id = u->id;
+    audit(s, now, who, tenant, "user.import", "/api/users/", u->id);
+    return 201;
+}
+
+int tide_store_audit_query(struct tide_store *s, const struct tide_store_user *who,
+                           struct tide_http_str tenant, struct tide_http_str query,
+                           struct tide_buf *out)
+{
+    int st = admin_only(s, who, out);
+    return st != 0 ? st : tide_audit_query(s->audit, tenant, query, out);
+}
+
+int tide_store_limited(struct tide_store *s, const struct tide_http_str *authorization, double now,
+                       struct tide_buf *out, int *retry_after)
+{
+    struct tide_http_str tok;
+    struct token *t = bearer(authorization, &tok) ? map_get(&s->tokens, tok.p, tok.n) : NULL;
+    if (t == NULL)
+        return fail(out, 401, "invalid token");
+    if (now - t->window >= 1.0 || now < t->window) {
+        t->window = now;
+        t->hits = 0;
+    }
+    if (++t->hits > TIDE_STORE_RATE) {
+        double wait = ceil(t->window + 1.0 - now);
+        *retry_after = wait < 1 ? 1 : (int)wait;
+        return fail(out, 429, "rate limit exceeded");
+    }
+    tide_buf_printf(out, "{\"ok\":true,\"remaining\":%d}", TIDE_STORE_RATE - t->hits);
+    return 200;
 }

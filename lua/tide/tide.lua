@@ -72,6 +72,10 @@ function M.abort(msg) raise("abort", msg or "tide.abort() called", 2) end
 -- Values read here are secrets: tide redacts them from every log and report.
 M.env = core.env
 
+--- Marks a value known only at run time (a token from a login) as a secret: from now on it
+-- is redacted from every log, file and report, in every VU. Returns the value.
+M.secret = core.secret
+
 --- Facts about the running VU: id (1-based; 0 in setup/teardown), iteration (0-based), scenario.
 M.vu = setmetatable({}, {
   __index = function(_, k)
@@ -96,19 +100,88 @@ end
 M.log = { debug = logger("debug"), info = logger("info"), warn = logger("warn"),
   error = logger("error") }
 
---- Business hooks: tide.hooks.on(event, fn). Run-level events (test_start, test_end,
--- report_written, threshold_crossed) run on the coordinator.
-local handlers = {}
-M.hooks = {
-  on = function(event, fn)
-    if type(event) ~= "string" or type(fn) ~= "function" then
-      error("tide.hooks.on: expected (event, function)", 2)
+--- Business hooks: tide.hooks.on(event, fn [, { required = true, name = "..." }]).
+-- Every event runs on the coordinator, in the lifecycle environment (docs/extending.md).
+-- An unknown event name raises at load time, naming the closest valid one.
+local EVENTS = { "test_start", "scenario_start", "scenario_end", "stage_change",
+  "threshold_crossed", "threshold_recovered", "check_failed", "error_burst",
+  "generator_saturated", "verify_done", "test_end", "report_written" }
+local known = {}
+for i = 1, #EVENTS do known[EVENTS[i]] = true end
+
+-- Edit distance (insertions, deletions, substitutions, adjacent swaps).
+local function distance(a, b)
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:sub(i, i) == b:sub(j - 1, j - 1) and
+        a:sub(i - 1, i - 1) == b:sub(j, j) then
+        v = math.min(v, d[i - 2][j - 2] + 1)
+      end
+      d[i][j] = v
     end
-    local list = rawget(handlers, event)
-    if not list then list = {}; handlers[event] = list end
-    list[#list + 1] = fn
-  end,
+  end
+  return d[#a][#b]
+end
+
+local function closest(name)
+  local best, bestd = nil, math.huge
+  for i = 1, #EVENTS do
+    local dd = distance(name, EVENTS[i])
+    if dd < bestd then best, bestd = EVENTS[i], dd end
+  end
+  return best
+end
+
+local handlers = {}
+local function register(level, event, fn, opts)
+  level = level + 1
+  if type(event) ~= "string" or type(fn) ~= "function" then
+    error("tide.hooks.on: expected (event, function [, options])", level)
+  end
+  if not known[event] then
+    error("tide.hooks.on: unknown event \"" .. event .. "\" (did you mean " .. closest(event) ..
+      "?)", level)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("tide.hooks.on: options must be a table ({ required = true, name = ... })", level)
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "required" and k ~= "name" then
+      error("tide.hooks.on: unknown option \"" .. tostring(k) .. "\" (required, name)", level)
+    end
+  end
+  if core.in_vu_env() then return end -- VUs never run hooks: checked, not kept
+  local list = rawget(handlers, event)
+  if not list then list = {}; handlers[event] = list end
+  list[#list + 1] = { fn = fn, required = opts.required and true or false,
+    name = opts.name and tostring(opts.name) or (event .. "#" .. (#list + 1)) }
+end
+
+M.hooks = {
+  on = function(event, fn, opts) register(2, event, fn, opts) end,
+  events = EVENTS,
   _handlers = handlers,
+  _register = register,
 }
+
+--- The files of the current run folder, read-only (hooks only: test_end, report_written...).
+M.run_files = {
+  list = function() return core.run_files() end,
+  read = function(name) return core.run_read(name) end,
+}
+M.report = { read = M.run_files.read, files = M.run_files.list }
+
+--- One message to a collector: tide.net.send("tcp://host:port" | "udp://host:port", data).
+-- Hooks only (e.g. syslog to a SIEM); raises when it cannot be delivered.
+M.net = { send = function(url, data) return core.net_send(url, data) end }
+
+M.plugins = require "tide.plugins"
+M.plugins._bind(M)
 
 return M

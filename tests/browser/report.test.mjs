@@ -112,6 +112,48 @@ try {
   check(await page.$eval(`${table} tbody tr:last-child`, (tr) => tr.className) === "total", "Aggregated row stays last");
   await page.click(`${table} th:nth-child(3) button`);
 
+  // Locust's percentile columns in the endpoint table, in Locust's order.
+  const heads = await page.$$eval(`${table} thead th`, (ths) => ths.map((th) => th.textContent.trim()));
+  const want = ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"];
+  check(JSON.stringify(heads.filter((x) => x.endsWith("%") && !x.startsWith("Fail"))) === JSON.stringify(want),
+        `Locust's percentile columns (${heads})`);
+
+  // Status codes per endpoint: the search endpoint's 17 HTTP 500s; each row's total equals the
+  // endpoint's request count in the endpoint table.
+  const status = await page.$$eval("#sec-status-codes table", (tables) => {
+    const t = tables[0];
+    if (!t) return null;
+    const heads = [...t.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    const rows = [...t.querySelectorAll("tbody tr")].map((tr) => [...tr.children].map((td) => td.textContent.trim()));
+    return { heads, rows };
+  });
+  check(status !== null, "a status code table");
+  if (status) {
+    const col = (name) => status.heads.indexOf(name);
+    const search = status.rows.find((r) => r[1] === "/api/search?q={term}");
+    check(search && search[col("500")] === "17", `search: 17 responses with status 500 (${search})`);
+    check(search && search[col("200")] === "815", `search: 815 with status 200 (${search})`);
+    const reqs = await page.$$eval(`${table} tbody tr:not(.total)`, (trs) => Object.fromEntries(
+      trs.map((tr) => [tr.children[0].textContent + " " + tr.children[1].textContent, tr.children[2].textContent])));
+    const mismatched = status.rows.filter((r) => reqs[r[0] + " " + r[1]] !== r[r.length - 1]);
+    check(status.rows.length === 6 && mismatched.length === 0, `status totals equal the endpoint requests (${mismatched})`);
+  }
+
+  // Request phases: the fixture records time to first byte (waiting) only.
+  const phases = await page.$$eval("#phases .phase", (ps) => ps.map((p) => p.dataset.phase));
+  check(JSON.stringify(phases) === JSON.stringify(["http_req_waiting"]), `phase bars (${phases})`);
+  const barWidth = await page.$eval("#phases .phase-avg", (b) => b.getBoundingClientRect().width).catch(() => 0);
+  check(barWidth > 10, `the average bar is drawn (${barWidth} px)`);
+
+  // Thresholds on http_req_duration are limit lines on the latency chart; the filtered one
+  // (name:/api/auth/login) is not drawn there.
+  const limits = await page.evaluate(() => {
+    const u = window.tideReport.charts.latency;
+    return u.series.map((s, i) => [s.label, i ? u.data[i][0] : null]).filter((x) => /^threshold/.test(x[0]));
+  });
+  check(JSON.stringify(limits) === JSON.stringify([["threshold p(95)<300 (pass)", 300], ["threshold p(99)<120 (fail)", 120]]),
+        `threshold lines on the latency chart (${JSON.stringify(limits)})`);
+
   const verdict = await page.textContent(".verdict");
   check(verdict.trim() === "Failed", `verdict reads 'Failed' (${verdict})`);
 

@@ -1,7 +1,7 @@
 """Every `tide` command shown in README.md and docs/*.md runs, so the docs cannot rot.
 
 Commands are taken from the fenced code blocks. Each runs in a scratch folder that has the
-repository's scenarios/ and examples/ and a build/tide, against the built-in API started by
+repository's scenarios/, examples/ and plugins/ and a build/tide, against the built-in API started by
 this test on a free loopback port. Only what a machine here cannot do as printed is changed,
 and always the same way:
   - hosts (localhost:5000, 127.0.0.1:8080, staging.example.com) become the local target,
@@ -38,6 +38,7 @@ SKIP_PREFIXES = ("make ", "tide demo", "tide target")
 # names the test that runs it as printed, so the skip is visible and the command still runs.
 OWN_TEST = {
     "tide export runs/smoke --ipfs": "e2e.test_export_ipfs",
+    "tide run scenarios/dweb.lua": "e2e.test_scenarios_dweb",
 }
 # Placeholder hosts in the docs and the folder every README/docs command assumes.
 HOST_RE = re.compile(r"https?://(localhost:5000|127\.0\.0\.1:8080)")
@@ -114,7 +115,7 @@ def prepare(scratch):
     os.makedirs(os.path.join(scratch, "build"), exist_ok=True)
     os.symlink(os.path.abspath(t.TIDE), os.path.join(scratch, "build", "tide"))
     # real folders of links: a file the test writes stays in the scratch folder
-    for d in ("scenarios", "examples"):
+    for d in ("scenarios", "examples", "plugins"):
         for root, dirs, files in os.walk(os.path.join(t.SRC, d)):
             rel = os.path.relpath(root, t.SRC)
             os.makedirs(os.path.join(scratch, rel), exist_ok=True)
@@ -181,8 +182,30 @@ def run_one(doc, cmd, expect, lua, line, urls, scratch, last):
                 where, "interrupted after %d s, but no report written" % RUN_SECONDS)
         return rc
     ok = (0, 99) if argv[:1] == ["compare"] else (0,)  # compare's verdict depends on the data
+    if rc == 99 and only_latency_failed(argv, scratch):
+        print("latency thresholds missed on this machine (its verdict, not the docs'): " + where)
+        return rc
     t.check(rc in ok, where, "exit %d\n%s" % (rc, out[-2000:]))
     return rc
+
+
+TIMING = ("http_req_duration", "http_req_waiting", "http_req_connecting", "http_req_sending",
+          "http_req_receiving", "http_req_blocked", "http_req_tls_handshaking",
+          "iteration_duration", "group_duration")
+
+
+def only_latency_failed(argv, scratch):
+    """A run whose only failed thresholds are on timings: a busy machine may miss a latency
+    goal the docs set for a real server, and no test here asserts a speed (bench/ does)."""
+    out = argv[argv.index("--out") + 1] if "--out" in argv else os.path.join("report", "latest")
+    try:
+        s = t.load_json(os.path.join(scratch, out, "summary.json"))
+    except (OSError, ValueError):
+        return False
+    failed = [x for x in s.get("thresholds") or [] if not x.get("ok")]
+    verify = s.get("verify")
+    return bool(failed) and all(x["metric"].split("{")[0] in TIMING for x in failed) and \
+        (verify is None or verify.get("ok", True))
 
 
 def run_bounded(argv, cwd, env):

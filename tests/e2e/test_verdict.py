@@ -225,8 +225,8 @@ check_eq(jf.get(("run", "status")), "interrupted", "junit of an interrupted run 
 r = run(["run", get, "--out", "json=results.json"], cwd=work)
 check_eq(r.returncode, 2, "--out json=FILE: exit 2")
 check_eq(r.stderr.strip().splitlines(),
-         ["tide: --out takes a folder; k6's -o json=FILE is not supported (see "
-          "docs/cli.md#the-run-folder)"], "one line with a hint")
+         ["tide: --out takes a folder; k6's -o json=FILE is not supported: use "
+          "--stream json=FILE for a metrics stream (docs/streams.md)"], "one line with a hint")
 check(not os.path.exists(os.path.join(work, "json=results.json")), "no such folder made")
 r = run(["run", "--out=csv=x.csv", get], cwd=work)
 check_eq(r.returncode, 2, "--out=csv=FILE: exit 2")

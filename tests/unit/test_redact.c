@@ -99,13 +99,13 @@ static void test_redact_json(void)
 {
     tide_secrets_clear();
     tide_secret_add("t0ken-XYZ");
-    cJSON *j = cJSON_Parse("{\"auth\":\"Bearer t0ken-XYZ\",\"t0ken-XYZ\":1,"
+    cJSON *j = cJSON_Parse("{\"header\":\"Bearer t0ken-XYZ\",\"t0ken-XYZ\":1,"
                            "\"list\":[\"a\",\"t0ken-XYZt0ken-XYZ\",{\"deep t0ken-XYZ\":\"ok\"}],"
                            "\"n\":42,\"b\":true}");
     CHECK(j != NULL);
     tide_redact_json(j);
     char *text = cJSON_PrintUnformatted(j);
-    CHECK_STR(text, "{\"auth\":\"Bearer ***\",\"***\":1,\"list\":[\"a\",\"***\",{\"deep ***\":"
+    CHECK_STR(text, "{\"header\":\"Bearer ***\",\"***\":1,\"list\":[\"a\",\"***\",{\"deep ***\":"
                     "\"ok\"}],\"n\":42,\"b\":true}");
     cJSON *again = cJSON_Parse(text); /* still a document */
     CHECK(again != NULL);

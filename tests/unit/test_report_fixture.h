@@ -325,6 +325,11 @@ static inline cJSON *fixture_summary(double slow)
     cJSON_AddItemToObject(s, "verify", fx_verify());
     cJSON_AddItemToObject(s, "generator", fx_generator());
     cJSON_AddItemToObject(s, "history", hist);
+    /* run/run.c's extension_json: no plugin, no hook failure */
+    cJSON_AddArrayToObject(s, "plugins");
+    cJSON *hooks = cJSON_AddObjectToObject(s, "hooks");
+    cJSON_AddArrayToObject(hooks, "failures");
+    cJSON_AddBoolToObject(hooks, "required_failed", 0);
     tide_registry_free(total);
     return s;
 }

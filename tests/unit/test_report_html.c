@@ -115,6 +115,9 @@ static void test_assets_cannot_close_their_script(void)
     }
     CHECK(tide_embedded_find(tide_report_assets, "report.html") != NULL);
     CHECK(tide_embedded_find(tide_report_assets, "uPlot.iife.min.js") != NULL);
+    /* uPlot comes from npm (engine/report/npm) with its licence, which the page carries */
+    const struct tide_embedded *lic = tide_embedded_find(tide_report_assets, "uPlot.LICENSE");
+    CHECK(lic != NULL && strstr(lic->data, "MIT License") != NULL);
 }
 
 static void test_html_data_is_escaped(const char *html, const cJSON *s)
@@ -141,6 +144,17 @@ static void test_html_data_is_escaped(const char *html, const cJSON *s)
     }
     CHECK(found == 1);
     CHECK(strstr(data ? data : "", "\"buckets\"") == NULL);
+    /* the status-code breakdown adds up to the requests; the search endpoint's 17 HTTP 500s */
+    double sum = 0, search500 = 0;
+    cJSON_ArrayForEach(e, tide_rj_array(back, "status_codes"))
+    {
+        sum += tide_rj_num(e, "count", 0);
+        if (strcmp(tide_rj_str(e, "name", ""), "/api/search?q={term}") == 0 &&
+            strcmp(tide_rj_str(e, "status", ""), "500") == 0)
+            search500 += tide_rj_num(e, "count", 0);
+    }
+    CHECK(sum == tide_rj_num(tide_rj_object(s, "aggregated"), "requests", -1));
+    CHECK(search500 == 17);
     CHECK(cJSON_GetObjectItem(back, "options") == NULL);
     cJSON_Delete(back);
     free(data);
@@ -208,6 +222,8 @@ int main(void)
         test_html_is_self_contained(html);
         test_html_data_is_escaped(html, s);
         test_html_is_deterministic(s, dir, html);
+        CHECK(strstr(html, "<!-- uPlot (embedded below) is under this licence:") != NULL);
+        CHECK(strstr(html, "Permission is hereby granted") != NULL);
     }
     test_assets_cannot_close_their_script();
     test_html_header_is_escaped(dir);

@@ -922,7 +922,8 @@ static void test_target_fault_flags(void)
         {"tenant-leak", "maybe", "tenant-leak \"maybe\": expected true or false"},
         {"jitter", "1ms",
          "unknown fault 'jitter' (one of delay, delay-dist, stall, error-rate, reset-rate, "
-         "slow-body, malformed-rate, drop-writes, tenant-leak)"},
+         "slow-body, malformed-rate, drop-writes, tenant-leak, leaky-erasure, "
+         "incomplete-export, skip-audit, broken-authz)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(tide_target_faults_set(&f, bad[i].name, bad[i].value, &err) == -1);
@@ -986,7 +987,7 @@ static void test_target_users_file_and_start_faults(void)
     close(fd);
     CHECK(tide_target_start(&o, &err) == NULL);
     char expect[128];
-    snprintf(expect, sizeof expect, "%s:1: expected 'username,password[,tenant]'", path);
+    snprintf(expect, sizeof expect, "%s:1: expected 'username,password[,tenant[,role]]'", path);
     CHECK_STR(err.msg, expect);
 
     const char json[] = "[{\"username\":\"jo\",\"password\":\"jo-pw\"}]";

@@ -4,17 +4,24 @@
 (function () {
   "use strict";
 
-  var S = JSON.parse(document.getElementById("tide-data").textContent);
+  var INITIAL = JSON.parse(document.getElementById("tide-data").textContent);
+  window.tideReport = { charts: {}, ready: false, updates: 0, final: false };
+
+  /* The whole page from one summary: called once for a report, and again for every update
+   * of the live dashboard (S.live), after the previous page's charts are destroyed. */
+  function page(S) {
   var app = document.getElementById("app");
   var run = S.run || {};
   var metrics = S.metrics || {};
   var history = Array.isArray(S.history) ? S.history : [];
   var charts = {};
-  window.tideReport = { charts: charts, ready: false };
+  window.tideReport.charts = charts;
 
   /* Time axis steps, in seconds: history rows are one second apart. */
   var TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
                     21600, 43200, 86400];
+  /* Locust's percentile columns (its stats table and stats.csv) */
+  var LOCUST_PCTS = ["50", "66", "75", "80", "90", "95", "98", "99", "99.9", "99.99", "100"];
   var COLORS = ["#2563eb", "#d97706", "#7c3aed", "#0d9488", "#db2777", "#65a30d",
                 "#0891b2", "#9333ea", "#ea580c", "#475569"];
 
@@ -188,6 +195,11 @@
     if (run.status === "interrupted") notes.push(["warn", "Run interrupted by a signal: the results cover the time until then."]);
     if (run.generator_bound) notes.push(["warn", "The load generator itself was saturated (CPU or event-loop lag): latencies may include client-side delay."]);
     if (S.verify && S.verify.error) notes.push(["fail", "verify() raised an error: " + S.verify.error]);
+    var hookFails = S.hooks && Array.isArray(S.hooks.failures) ? S.hooks.failures : [];
+    hookFails.forEach(function (f) {
+      notes.push([f.required ? "fail" : "warn", (f.required ? "Required hook " : "Warning: hook ") +
+        f.hook + " (" + f.event + ") failed: " + f.error]);
+    });
     notes.forEach(function (n) {
       app.appendChild(h("div", { class: "notice " + n[0], role: "note", text: n[1] }));
     });
@@ -293,11 +305,32 @@
                            value: function (u, v) { return v === null ? "\u2013" : fmt(v); } }, extra || {});
   }
 
+  /* Thresholds on http_req_duration of the form p(N)/avg/med/min/max < or <= a number: the
+   * limit can be drawn on the latency chart (ms). Filtered ones (sub-metrics) are listed
+   * in the thresholds table only. */
+  function latencyLimits() {
+    var th = Array.isArray(S.thresholds) ? S.thresholds : [];
+    var out = [];
+    th.forEach(function (t) {
+      if (t.metric !== "http_req_duration" || typeof t.expression !== "string") return;
+      var m = /^\s*(p\(\d+(?:\.\d+)?\)|avg|med|min|max)\s*<=?\s*(\d+(?:\.\d+)?)\s*$/.exec(t.expression);
+      if (m) out.push({ expression: t.expression, ok: !!t.ok, limit: Number(m[2]) });
+    });
+    return out;
+  }
+
   function chartsSection() {
     var s = section("Over time");
     if (history.length === 0) {
       s.appendChild(h("div", { class: "card chart" }, h("div", { class: "empty", text: "No per-second history in this summary." })));
       return;
+    }
+    var hb = S.history_buckets;
+    if (hb && num(hb.rows) !== null) {
+      /* a long run: the C renderer kept each bucket's minimum and maximum (report_downsample.h) */
+      s.appendChild(h("p", { class: "muted", id: "downsampled",
+        text: fmtInt(hb.rows) + " seconds drawn as the minimum and maximum of every " + fmtInt(hb.bucket_rows) +
+              "-second span; summary.json and stats_history.csv have every second." }));
     }
     var grid = h("div", { class: "charts" });
     s.appendChild(grid);
@@ -317,11 +350,18 @@
     var lat = chartBox("latency", "Latency percentiles (all requests, per second)");
     grid.appendChild(lat.box);
     boxes.push(function () {
+      /* thresholds on http_req_duration itself are drawn as dashed limits */
+      var limits = latencyLimits();
       makePlot("latency", lat.plot, [
         line("p50", "#0d9488", fmtMs),
         line("p95", "#d97706", fmtMs),
         line("p99", "#c62828", fmtMs)
-      ], [pctOf("50"), pctOf("95"), pctOf("99")], [yAxis(shortMs)]);
+      ].concat(limits.map(function (t) {
+        return line("threshold " + t.expression + (t.ok ? " (pass)" : " (fail)"), t.ok ? "#14803c" : "#c62828",
+                    fmtMs, { dash: [6, 4], width: 1.25, "class": "threshold" });
+      })), [pctOf("50"), pctOf("95"), pctOf("99")].concat(limits.map(function (t) {
+        return xs.map(function () { return t.limit; });
+      })), [yAxis(shortMs)]);
     });
 
     var vu = chartBox("vus", "Virtual users");
@@ -368,8 +408,12 @@
         if (el && el.clientWidth) charts[id].setSize({ width: el.clientWidth, height: 260 });
       });
     };
-    var pending = null;
-    window.addEventListener("resize", function () { clearTimeout(pending); pending = setTimeout(resize, 100); });
+    if (!window.tideReport.onResize) { /* once, also when the live page is rebuilt */
+      var pending = null;
+      window.tideReport.onResize = function () { clearTimeout(pending); pending = setTimeout(function () { window.tideReport.resize(); }, 100); };
+      window.addEventListener("resize", window.tideReport.onResize);
+    }
+    window.tideReport.resize = resize;
   }
 
   /* ---- tables ---- */
@@ -434,14 +478,67 @@
       { label: "Average", get: f("avg"), show: ms(f("avg")), cls: "num" },
       { label: "Min", get: f("min"), show: ms(f("min")), cls: "num" },
       { label: "Max", get: f("max"), show: ms(f("max")), cls: "num" },
-      { label: "p90", get: p("90"), show: ms(p("90")), cls: "num" },
-      { label: "p95", get: p("95"), show: ms(p("95")), cls: "num" },
-      { label: "p99", get: p("99"), show: ms(p("99")), cls: "num" },
+    ].concat(LOCUST_PCTS.map(function (k) {
+      return { label: k + "%", get: p(k), show: ms(p(k)), cls: "num pct" };
+    })).concat([
       { label: "Req/s", get: f("rps"), show: function (e) { return fmtRate(e.rps); }, cls: "num" },
       { label: "Avg size", get: f("avg_content_size"), show: function (e) { return fmtBytes(e.avg_content_size); }, cls: "num" }
-    ];
+    ]);
     var total = S.aggregated ? Object.assign({}, S.aggregated, { name: "Aggregated", method: "" }) : null;
     s.appendChild(table(cols, eps, { total: total, sort: [2, -1] }));
+  }
+
+  /* Responses per status code for each endpoint, from the summary's http_reqs series
+   * (the C renderer sums them into S.status_codes). */
+  function statusSection() {
+    var rows = Array.isArray(S.status_codes) ? S.status_codes : [];
+    if (!rows.length) return;
+    var codes = {}, eps = {}, order = [];
+    rows.forEach(function (r) {
+      var key = (r.method || "") + " " + (r.name || "");
+      if (!eps[key]) { eps[key] = { method: r.method || "", name: r.name || "", total: 0, by: {} }; order.push(key); }
+      eps[key].by[r.status] = (eps[key].by[r.status] || 0) + (r.count || 0);
+      eps[key].total += r.count || 0;
+      codes[r.status] = true;
+    });
+    var list = Object.keys(codes).sort();
+    function cls(code) {
+      return /^2/.test(code) ? "num" : /^3/.test(code) ? "num" : "num bad-code";
+    }
+    var cols = [
+      { label: "Type", get: function (e) { return e.method; } },
+      { label: "Name", get: function (e) { return e.name; }, cls: "name" }
+    ].concat(list.map(function (code) {
+      return { label: code === "" || code === "0" ? "no response" : code, get: function (e) { return e.by[code] || 0; },
+               show: function (e) { return e.by[code] ? fmtInt(e.by[code]) : "\u2013"; }, cls: cls(code) };
+    })).concat([{ label: "Total", get: function (e) { return e.total; }, show: function (e) { return fmtInt(e.total); }, cls: "num" }]);
+    var s = section("Status codes", list.length);
+    s.appendChild(table(cols, order.map(function (k) { return eps[k]; }), { sort: [cols.length - 1, -1] }));
+  }
+
+  /* Where a request's time goes: k6's phases, average and p95 of each, as bars. */
+  var PHASES = [["http_req_blocked", "Blocked"], ["http_req_connecting", "Connecting"],
+                ["http_req_tls_handshaking", "TLS handshake"], ["http_req_sending", "Sending"],
+                ["http_req_waiting", "Waiting (time to first byte)"], ["http_req_receiving", "Receiving"]];
+  function phasesSection() {
+    var present = PHASES.filter(function (p) { return metrics[p[0]] && num(metrics[p[0]].avg) !== null; });
+    if (!present.length) return;
+    var top = Math.max.apply(null, present.map(function (p) { return Math.max(num(metrics[p[0]].p95) || 0, metrics[p[0]].avg); }));
+    var box = h("div", { class: "card phases", id: "phases", role: "img",
+                         "aria-label": "Average and p95 time of each request phase" });
+    present.forEach(function (p) {
+      var m = metrics[p[0]];
+      var w = function (v) { return (top > 0 ? Math.max(0, Math.min(100, (num(v) || 0) / top * 100)) : 0).toFixed(2) + "%"; };
+      var bar = h("div", { class: "phase-track" },
+                  h("div", { class: "phase-p95", style: "width:" + w(m.p95) }),
+                  h("div", { class: "phase-avg", style: "width:" + w(m.avg) }));
+      box.appendChild(h("div", { class: "phase", "data-phase": p[0] },
+        h("div", { class: "phase-name", text: p[1] }), bar,
+        h("div", { class: "phase-val", text: "avg " + fmtMs(m.avg) + " \u00b7 p95 " + fmtMs(m.p95) })));
+    });
+    box.appendChild(h("div", { class: "phase-legend muted" },
+      h("span", { class: "key key-avg" }), " average ", h("span", { class: "key key-p95" }), " p95"));
+    section("Request phases").appendChild(box);
   }
 
   function errorsSection() {
@@ -490,6 +587,36 @@
     ], rows));
   }
 
+  // Plugins: the loaded packages and each section a plugin added (api.summary).
+  function pluginsSection() {
+    var list = Array.isArray(S.plugins) ? S.plugins : [];
+    var secs = Array.isArray(S.plugin_sections) ? S.plugin_sections : [];
+    if (!list.length && !secs.length) return;
+    var s = section("Plugins", list.length);
+    if (list.length) {
+      var dl = h("dl", { class: "facts card" });
+      list.forEach(function (p) {
+        dl.appendChild(h("div", null, h("dt", { text: p.name + " " + p.version }),
+          h("dd", { text: "sha256 " + String(p.sha256).slice(0, 16) + "…" })));
+      });
+      s.appendChild(dl);
+    }
+    secs.forEach(function (sec) {
+      s.appendChild(h("h3", { text: sec.title + " (" + sec.plugin + ")" }));
+      if (sec.error) s.appendChild(h("div", { class: "notice warn", text: sec.error }));
+      var rows = sec.rows || {};
+      var dl2 = h("dl", { class: "facts card plugin-section" });
+      var pairs = Array.isArray(rows) ? rows.map(function (r) { return Array.isArray(r) ? r : [String(r), ""]; })
+        : Object.keys(rows).map(function (k) { return [k, rows[k]]; });
+      pairs.forEach(function (kv) {
+        var v = kv[1];
+        dl2.appendChild(h("div", null, h("dt", { text: String(kv[0]) }),
+          h("dd", { text: typeof v === "object" ? JSON.stringify(v) : String(v) })));
+      });
+      s.appendChild(dl2);
+    });
+  }
+
   function generatorSection() {
     var g = S.generator;
     if (!g) return;
@@ -508,10 +635,59 @@
   thresholdsSection();
   chartsSection();
   endpointsSection();
+  statusSection();
+  phasesSection();
   checksSection();
   verifySection();
   errorsSection();
   metricsSection();
+  pluginsSection();
   generatorSection();
+  }
+
+  var VERDICTS = { passed: "Passed", failed: "Failed", aborted: "Aborted", interrupted: "Interrupted",
+                   error: "Error", running: "Running" };
+
+  /* Live dashboard: the summary so far every second ("tick") and the final one ("final") from
+   * the run's own server; history rows arrive once each and are kept here. */
+  function live(S0) {
+    if (!S0.live || typeof EventSource !== "function") return;
+    var rows = Array.isArray(S0.history) ? S0.history.slice() : [];
+    var es = new EventSource(S0.live.events);
+    function update(ev, final) {
+      var m = JSON.parse(ev.data);
+      rows = rows.concat(Array.isArray(m.rows) ? m.rows : []);
+      var S = m.summary || {};
+      if (!(final && Array.isArray(S.history))) S.history = rows; /* the final summary has its own */
+      Object.keys(window.tideReport.charts).forEach(function (id) { window.tideReport.charts[id].destroy(); });
+      var scroll = window.scrollY;
+      document.getElementById("app").textContent = "";
+      page(S);
+      window.scrollTo(0, scroll);
+      if (S.run && S.run.id) document.querySelector(".top h1").textContent = S.run.id;
+      if (S.run) document.querySelector(".top .sub").textContent = [S.run.scenario_file, S.run.host].filter(Boolean).join(" \u00b7 ");
+      var status = (S.run && S.run.status) || "running";
+      var v = document.querySelector(".verdict");
+      v.className = "verdict verdict-" + (VERDICTS[status] ? status : "unknown");
+      v.textContent = VERDICTS[status] || "Unknown";
+      window.tideReport.updates++;
+      if (final) {
+        window.tideReport.final = true;
+        es.close();
+        var foot = document.querySelector(".foot");
+        foot.textContent = "";
+        var a = document.createElement("a");
+        a.href = "/report.html";
+        a.textContent = "The final report";
+        foot.appendChild(a);
+        foot.appendChild(document.createTextNode(" (also in the run folder, report.html)"));
+      }
+    }
+    es.addEventListener("tick", function (ev) { update(ev, false); });
+    es.addEventListener("final", function (ev) { update(ev, true); });
+  }
+
+  page(INITIAL);
   window.tideReport.ready = true;
+  live(INITIAL);
 })();
