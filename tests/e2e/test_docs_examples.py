@@ -37,7 +37,7 @@ SKIP_PREFIXES = ("make ", "tide demo", "tide target")
 # Commands that need a service this test does not start (an IPFS node, an S3 server...): each
 # names the test that runs it as printed, so the skip is visible and the command still runs.
 OWN_TEST = {
-    # "tide export run --ipfs": "e2e.test_export_ipfs",
+    "tide export runs/smoke --ipfs": "e2e.test_export_ipfs",
     "tide run scenarios/dweb.lua": "e2e.test_scenarios_dweb",
 }
 # Placeholder hosts in the docs and the folder every README/docs command assumes.
