@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "audit.h"
+#include "crypt_cli.h"
+#include "export_s3.h"
 #include "log.h"
 #include "report.h"
 #include "run.h"
@@ -20,6 +22,9 @@ static const char usage[] =
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
     "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
+    "  tide export DIR --s3 s3://BUCKET/PREFIX [--encrypt-to age1...]   copy a run to S3\n"
+    "  tide keygen --out KEYFILE   a new age identity (prints its age1... recipient)\n"
+    "  tide encrypt FILE --to age1... | tide decrypt FILE.age --identity KEYFILE\n"
     "  tide version | help\n"
     "\n";
 
@@ -136,6 +141,14 @@ int main(int argc, char **argv)
         rc = tide_compare_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "verify") == 0)
         rc = verify_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "export") == 0)
+        rc = tide_export_s3_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "keygen") == 0)
+        rc = tide_keygen_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "encrypt") == 0)
+        rc = tide_encrypt_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "decrypt") == 0)
+        rc = tide_decrypt_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {
