@@ -379,12 +379,15 @@ int tide_export_s3_main(int argc, char **argv)
         } else if (o.dir == NULL && a[0] != '-')
             o.dir = a;
         else {
-            fprintf(stderr, "tide: export: unknown or incomplete option \"%s\"\n%s", a, usage);
+            fprintf(stderr,
+                    "tide: export: unknown or incomplete option \"%s\" (see tide export --help)\n",
+                    a);
             goto done;
         }
     }
     if (o.dir == NULL || o.url == NULL) {
-        fprintf(stderr, "tide: %s", usage);
+        fprintf(stderr, "tide: export needs DIR and --s3 s3://BUCKET[/PREFIX] (see tide export "
+                        "--help)\n");
         goto done;
     }
     if (o.delete_objects && o.nrecipients > 0) {
