@@ -1,20 +1,29 @@
-"""tide export DIR --s3 against a local S3-compatible server (npm s3rver, pinned in tests/s3/,
-started by tests/s3/server.js offline on 127.0.0.1 with a temporary folder): every file of a real run folder is uploaded,
-listed back and re-downloaded byte-identical; with --encrypt-to each object is FILE.age and
-opens with Debian's `age -d` to the original bytes; --delete leaves nothing under the prefix;
-each export and deletion is a line of the runs folder's .exports.jsonl; credentials never
-appear in any output or record; bad input exits 2 and a failing store exits 1, one line each.
-s3rver checks the access key id but not SigV4 signatures: tests/unit/test_sigv4.c checks the signer against AWS's
-examples. Then every command of docs/export-s3.md runs as printed (the page's endpoint
-http://127.0.0.1:9000 becomes this server, its example recipient the key its own
+"""tide export DIR --s3 against a local S3-compatible server (npm s3rver, pinned in
+tests/s3/, started by tests/s3/server.js offline on 127.0.0.1 with a temporary folder): every
+file of a real run folder is uploaded, listed back and re-downloaded byte-identical; with
+--encrypt-to each object is FILE.age and opens with Debian's `age -d` to the original bytes;
+--delete leaves nothing under the prefix; each export and deletion is a line of the runs
+folder's .exports.jsonl; credentials never appear in any output or record; bad input exits 2
+and a failing store exits 1, one line each.
+s3rver checks the access key id but not SigV4 signatures: tests/unit/test_sigv4.c checks the
+signer against AWS's examples, and here a small proxy re-checks every request tide sends with
+its own SigV4 code (signature, signed headers, x-amz-content-sha256 = the body's SHA-256).
+Then every command of docs/export-s3.md runs as printed (the page's endpoint
+http://127.0.0.1:9000 becomes this server, its example recipient the key the page's own
 `tide keygen` made)."""
+import hashlib
+import hmac
+import http.client
+import http.server
 import json
 import os
 import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -89,6 +98,71 @@ def records():
         return [json.loads(line) for line in f]
 
 
+class SigV4Checker(http.server.BaseHTTPRequestHandler):
+    """Stands between tide and s3rver and checks, with its own SigV4 code (hashlib, hmac), that
+    every request is signed with SECRET over host, x-amz-date and x-amz-content-sha256, and
+    that x-amz-content-sha256 is the SHA-256 of the body sent; then forwards it."""
+    failures = []
+    seen = 0
+
+    def log_message(self, *args):
+        pass
+
+    def check(self, body):
+        auth = self.headers.get("Authorization", "")
+        m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/aws4_request, "
+                     r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$", auth)
+        if not m:
+            return "bad Authorization header"
+        key_id, day, region, signed, sig = m.groups()
+        names = signed.split(";")
+        for need in ("host", "x-amz-content-sha256", "x-amz-date"):
+            if need not in names:
+                return "%s not signed" % need
+        if self.headers.get("x-amz-security-token") and "x-amz-security-token" not in names:
+            return "session token not signed"
+        payload = self.headers["x-amz-content-sha256"]
+        if payload != hashlib.sha256(body).hexdigest():
+            return "x-amz-content-sha256 is not the body's SHA-256"
+        path, _, query = self.path.partition("?")
+        pairs = sorted((urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~"))
+                       for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True))
+        creq = "\n".join([self.command, path, "&".join("%s=%s" % p for p in pairs),
+                          "".join("%s:%s\n" % (n, " ".join(self.headers[n].split()))
+                                  for n in names), signed, payload])
+        date = self.headers["x-amz-date"]
+        sts = "\n".join(["AWS4-HMAC-SHA256", date, "%s/%s/s3/aws4_request" % (day, region),
+                         hashlib.sha256(creq.encode()).hexdigest()])
+        k = ("AWS4" + SECRET).encode()
+        for part in (day, region, "s3", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        if hmac.new(k, sts.encode(), hashlib.sha256).hexdigest() != sig:
+            return "signature does not match"
+        return None
+
+    def forward(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        SigV4Checker.seen += 1
+        problem = self.check(body)
+        if problem:
+            SigV4Checker.failures.append("%s %s: %s" % (self.command, self.path, problem))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request(self.command, self.path, body=body if body else None,
+                     headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", "date"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        conn.close()
+
+    do_GET = do_PUT = do_DELETE = do_HEAD = forward
+
+
 def no_secret(text, what):
     for s in (SECRET, TOKEN, KEY_ID):
         t.check(s not in text, "%s: no credential in it" % what, "found %s" % s[:4])
@@ -157,6 +231,26 @@ t.check_eq(listing("tide-runs", "team/checkout/"), {}, "nothing left after delet
 t.check_eq(len(listing("tide-runs", "sealed/checkout/")), len(files), "other prefix kept")
 rec = records()[-1]
 t.check(rec.get("deleted") is True and rec["objects"] == len(files), "delete record", rec)
+
+# The same flows through an independent SigV4 check (s3rver does not check signatures).
+checker = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SigV4Checker)
+threading.Thread(target=checker.serve_forever, daemon=True).start()
+CHECKED = "http://127.0.0.1:%d" % checker.server_address[1]
+for extra, env in (([], CREDS), (["--encrypt-to", keys[0]], dict(CREDS, AWS_SESSION_TOKEN=TOKEN)),
+                   (["--delete"], CREDS)):
+    r = t.run(["export", run_dir, "--s3", "s3://tide-runs/signed", "--s3-endpoint", CHECKED,
+               "--s3-region", "eu-central-1", *extra], env=env)
+    t.check_eq(r.returncode, 0, "export %s through the SigV4 check %s" % (extra, r.stderr))
+t.check_eq(SigV4Checker.failures, [], "every request correctly signed, body hash sent")
+# The check itself catches a wrong signature (tide signing with another secret).
+SigV4Checker.failures = []
+t.run(["export", run_dir, "--s3", "s3://tide-runs/signed", "--s3-endpoint", CHECKED],
+      env=dict(CREDS, AWS_SECRET_ACCESS_KEY="another-secret-value"))
+t.check(any("signature does not match" in f for f in SigV4Checker.failures),
+        "the SigV4 check flags a request signed with another secret", SigV4Checker.failures)
+checker.shutdown()
+t.check(SigV4Checker.seen >= 2 * len(files) + 4, "requests seen by the SigV4 check",
+        SigV4Checker.seen)
 
 # Bad input: exit 2, one line; a failing store: exit 1, one line naming the error.
 notrun = os.path.join(d, "notrun")
