@@ -184,11 +184,13 @@ static void amz_now(char out[17])
     strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* method on /BUCKET[/KEY][?query]; 'upload' (with its size and hex SHA-256) is the body. */
+/* method on /BUCKET[/KEY][?query]; 'upload' (with its size, hex SHA-256 and base64 MD5) is
+ * the body. The MD5 goes in Content-MD5, which S3 checks against what it received (BadDigest
+ * otherwise): the end-to-end integrity check of an upload, whatever the store's ETags are. */
 static int s3_request(const struct tide_s3 *s3, const char *method, const char *bucket,
                       const char *key, const char *query, FILE *upload, long long upload_size,
-                      const char *payload_hash, struct response *resp, long *status,
-                      struct tide_err *err)
+                      const char *payload_hash, const char *content_md5, struct response *resp,
+                      long *status, struct tide_err *err)
 {
     char *ebucket = tide_sigv4_uri_encode(bucket, 0);
     char *ekey = key ? tide_sigv4_uri_encode(key, 1) : strdup("");
@@ -209,11 +211,14 @@ static int s3_request(const struct tide_s3 *s3, const char *method, const char *
              query ? query : "");
     char date[17];
     amz_now(date);
-    struct tide_sigv4_header sh[4] = {{"host", s3->host},
-                                      {"x-amz-content-sha256", payload_hash},
-                                      {"x-amz-date", date},
-                                      {"x-amz-security-token", s3->session_token}};
-    struct tide_sigv4_request req = {method,       path, query,      sh,  s3->session_token ? 4 : 3,
+    struct tide_sigv4_header sh[5] = {
+        {"host", s3->host}, {"x-amz-content-sha256", payload_hash}, {"x-amz-date", date}};
+    size_t nsh = 3;
+    if (s3->session_token != NULL)
+        sh[nsh++] = (struct tide_sigv4_header){"x-amz-security-token", s3->session_token};
+    if (content_md5 != NULL)
+        sh[nsh++] = (struct tide_sigv4_header){"content-md5", content_md5};
+    struct tide_sigv4_request req = {method,       path, query,      sh,  nsh,
                                      payload_hash, date, s3->region, "s3"};
     auth = tide_sigv4_authorization(&req, s3->access_key, s3->secret_key, NULL);
     if (auth == NULL) {
@@ -227,6 +232,10 @@ static int s3_request(const struct tide_s3 *s3, const char *method, const char *
     hdrs = curl_slist_append(hdrs, line);
     if (s3->session_token != NULL) {
         snprintf(line, sizeof line, "x-amz-security-token: %s", s3->session_token);
+        hdrs = curl_slist_append(hdrs, line);
+    }
+    if (content_md5 != NULL) {
+        snprintf(line, sizeof line, "Content-MD5: %s", content_md5);
         hdrs = curl_slist_append(hdrs, line);
     }
     snprintf(line, sizeof line, "Authorization: %s", auth);
@@ -281,28 +290,33 @@ static int status_error(const char *what, const char *key, long status, const ch
     return tide_err_set(err, "%s %.300s: HTTP %ld%s", what, key, status, detail);
 }
 
-static int sha256_stream(FILE *f, char hex[65], long long *size)
+/* One pass over the body: its size, hex SHA-256 (x-amz-content-sha256) and base64 MD5
+ * (Content-MD5). */
+static int digest_stream(FILE *f, char hex[65], char md5_b64[32], long long *size)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *sha = EVP_MD_CTX_new(), *md5 = EVP_MD_CTX_new();
     unsigned char *buf = malloc(65536);
-    unsigned char d[SHA256_DIGEST_LENGTH];
+    unsigned char d[SHA256_DIGEST_LENGTH], m[16];
     size_t n;
+    int ok = buf != NULL && sha != NULL && md5 != NULL &&
+             EVP_DigestInit_ex(sha, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestInit_ex(md5, EVP_md5(), NULL) == 1;
     *size = 0;
-    if (buf == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(ctx);
-        free(buf);
-        return -1;
-    }
-    while ((n = fread(buf, 1, 65536, f)) > 0) {
-        EVP_DigestUpdate(ctx, buf, n);
+    while (ok && (n = fread(buf, 1, 65536, f)) > 0) {
+        ok = EVP_DigestUpdate(sha, buf, n) == 1 && EVP_DigestUpdate(md5, buf, n) == 1;
         *size += (long long)n;
     }
-    EVP_DigestFinal_ex(ctx, d, NULL);
-    EVP_MD_CTX_free(ctx);
+    ok = ok && !ferror(f) && EVP_DigestFinal_ex(sha, d, NULL) == 1 &&
+         EVP_DigestFinal_ex(md5, m, NULL) == 1;
+    EVP_MD_CTX_free(sha);
+    EVP_MD_CTX_free(md5);
     free(buf);
+    if (!ok)
+        return -1;
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
         snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    return ferror(f) ? -1 : 0;
+    EVP_EncodeBlock((unsigned char *)md5_b64, m, 16); /* 24 characters and a NUL */
+    return 0;
 }
 
 int tide_s3_put_file(const struct tide_s3 *s3, const char *bucket, const char *key,
@@ -311,16 +325,16 @@ int tide_s3_put_file(const struct tide_s3 *s3, const char *bucket, const char *k
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return tide_err_set(err, "cannot read %s: %s", path, strerror(errno));
-    char hash[65];
+    char hash[65], md5[32];
     long long size = 0;
-    if (sha256_stream(f, hash, &size) != 0) {
+    if (digest_stream(f, hash, md5, &size) != 0) {
         fclose(f);
         return tide_err_set(err, "cannot read %s: %s", path, strerror(errno));
     }
     rewind(f);
     struct response resp = {0};
     long status = 0;
-    int rc = s3_request(s3, "PUT", bucket, key, NULL, f, size, hash, &resp, &status, err);
+    int rc = s3_request(s3, "PUT", bucket, key, NULL, f, size, hash, md5, &resp, &status, err);
     fclose(f);
     if (rc == 0 && status != 200)
         rc = status_error("PUT", key, status, resp.body, err);
@@ -339,7 +353,8 @@ int tide_s3_get_file(const struct tide_s3 *s3, const char *bucket, const char *k
     struct response resp = {0};
     resp.sink = f;
     long status = 0;
-    int rc = s3_request(s3, "GET", bucket, key, NULL, NULL, 0, EMPTY_SHA256, &resp, &status, err);
+    int rc =
+        s3_request(s3, "GET", bucket, key, NULL, NULL, 0, EMPTY_SHA256, NULL, &resp, &status, err);
     if (fclose(f) != 0 && rc == 0)
         rc = tide_err_set(err, "cannot write %s: %s", path, strerror(errno));
     if (rc == 0 && status != 200)
@@ -461,7 +476,8 @@ int tide_s3_list(const struct tide_s3 *s3, const char *bucket, const char *prefi
         free(etoken);
         struct response resp = {0};
         long status = 0;
-        rc = s3_request(s3, "GET", bucket, NULL, query, NULL, 0, EMPTY_SHA256, &resp, &status, err);
+        rc = s3_request(s3, "GET", bucket, NULL, query, NULL, 0, EMPTY_SHA256, NULL, &resp, &status,
+                        err);
         free(query);
         free(token);
         token = NULL;
@@ -497,7 +513,7 @@ int tide_s3_delete_prefix(const struct tide_s3 *s3, const char *bucket, const ch
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct response resp = {0};
         long status = 0;
-        rc = s3_request(s3, "DELETE", bucket, objs[i].key, NULL, NULL, 0, EMPTY_SHA256, &resp,
+        rc = s3_request(s3, "DELETE", bucket, objs[i].key, NULL, NULL, 0, EMPTY_SHA256, NULL, &resp,
                         &status, err);
         if (rc == 0 && status != 204 && status != 200)
             rc = status_error("DELETE", objs[i].key, status, resp.body, err);

@@ -7,10 +7,12 @@ folder's .exports.jsonl; credentials never appear in any output or record; bad i
 and a failing store exits 1, one line each.
 s3rver checks the access key id but not SigV4 signatures: tests/unit/test_sigv4.c checks the
 signer against AWS's examples, and here a small proxy re-checks every request tide sends with
-its own SigV4 code (signature, signed headers, x-amz-content-sha256 = the body's SHA-256).
+its own SigV4 code (signature, signed headers, x-amz-content-sha256 = the body's SHA-256, and
+Content-MD5 = the body's MD5, which a real S3 checks on arrival; s3rver does not).
 Then every command of docs/export-s3.md runs as printed (the page's endpoint
 http://127.0.0.1:9000 becomes this server, its example recipient the key the page's own
 `tide keygen` made)."""
+import base64
 import hashlib
 import hmac
 import http.client
@@ -121,6 +123,10 @@ class SigV4Checker(http.server.BaseHTTPRequestHandler):
                 return "%s not signed" % need
         if self.headers.get("x-amz-security-token") and "x-amz-security-token" not in names:
             return "session token not signed"
+        if self.command == "PUT":
+            md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+            if "content-md5" not in names or self.headers.get("Content-MD5") != md5:
+                return "no signed Content-MD5 equal to the body's MD5"
         payload = self.headers["x-amz-content-sha256"]
         if payload != hashlib.sha256(body).hexdigest():
             return "x-amz-content-sha256 is not the body's SHA-256"
