@@ -28,6 +28,7 @@ import time
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 
 import tidetest as t
 
@@ -106,6 +107,7 @@ class SigV4Checker(http.server.BaseHTTPRequestHandler):
     that x-amz-content-sha256 is the SHA-256 of the body sent; then forwards it."""
     failures = []
     seen = 0
+    list_pages = 0
 
     def log_message(self, *args):
         pass
@@ -152,6 +154,8 @@ class SigV4Checker(http.server.BaseHTTPRequestHandler):
         problem = self.check(body)
         if problem:
             SigV4Checker.failures.append("%s %s: %s" % (self.command, self.path, problem))
+        if self.command == "GET" and "list-type=2" in self.path:
+            return self.list_in_pages()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request(self.command, self.path, body=body if body else None,
                      headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
@@ -167,6 +171,31 @@ class SigV4Checker(http.server.BaseHTTPRequestHandler):
         conn.close()
 
     do_GET = do_PUT = do_DELETE = do_HEAD = forward
+
+    def list_in_pages(self):
+        """ListObjectsV2 in pages of 3 (s3rver fails on max-keys), so that tide must follow
+        continuation tokens: the whole listing from s3rver, cut here."""
+        SigV4Checker.list_pages += 1
+        path, _, query = self.path.partition("?")
+        q = dict(urllib.parse.parse_qsl(query))
+        start = int(q.get("continuation-token", "tok-0")[4:])
+        objs = sorted(listing(path.strip("/"), q.get("prefix", "")).items())
+        page, more = objs[start:start + 3], start + 3 < len(objs)
+        xml = ['<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
+               'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>%s</Name>'
+               '<KeyCount>%d</KeyCount><MaxKeys>3</MaxKeys><IsTruncated>%s</IsTruncated>'
+               % (escape(path.strip("/")), len(page), "true" if more else "false")]
+        for key, (size, etag) in page:
+            xml.append("<Contents><Key>%s</Key><ETag>&quot;%s&quot;</ETag><Size>%d</Size>"
+                       "</Contents>" % (escape(key), etag, size))
+        if more:
+            xml.append("<NextContinuationToken>tok-%d</NextContinuationToken>" % (start + 3))
+        data = ("".join(xml) + "</ListBucketResult>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 def no_secret(text, what):
@@ -238,19 +267,35 @@ t.check_eq(len(listing("tide-runs", "sealed/checkout/")), len(files), "other pre
 rec = records()[-1]
 t.check(rec.get("deleted") is True and rec["objects"] == len(files), "delete record", rec)
 
-# The same flows through an independent SigV4 check (s3rver does not check signatures).
+# The same flows through an independent SigV4 check (s3rver does not check signatures), with
+# listings cut into pages of 3 and a run folder that also holds a sub-folder and a file name
+# that needs encoding (space, '+', '&', non-ASCII).
 checker = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SigV4Checker)
 threading.Thread(target=checker.serve_forever, daemon=True).start()
 CHECKED = "http://127.0.0.1:%d" % checker.server_address[1]
+odd_runs = os.path.join(d, "odd-runs")
+odd_dir = os.path.join(odd_runs, "checkout 2")
+shutil.copytree(run_dir, odd_dir)
+os.makedirs(os.path.join(odd_dir, "notes"))
+odd_name = "notes/a b+c&d été.txt"
+with open(os.path.join(odd_dir, odd_name), "w") as f:
+    f.write("odd\n")
 for extra, env in (([], CREDS), (["--encrypt-to", keys[0]], dict(CREDS, AWS_SESSION_TOKEN=TOKEN)),
                    (["--delete"], CREDS)):
-    r = t.run(["export", run_dir, "--s3", "s3://tide-runs/signed", "--s3-endpoint", CHECKED,
+    r = t.run(["export", odd_dir, "--s3", "s3://tide-runs/signed", "--s3-endpoint", CHECKED,
                "--s3-region", "eu-central-1", *extra], env=env)
     t.check_eq(r.returncode, 0, "export %s through the SigV4 check %s" % (extra, r.stderr))
+    if not extra:
+        t.check(fetch("tide-runs", "signed/checkout 2/" + odd_name) == b"odd\n",
+                "an encoded key lands under its own name")
+        t.check_eq(len(listing("tide-runs", "signed/checkout 2/")), len(files) + 1,
+                   "every object of the odd folder")
+t.check_eq(listing("tide-runs", "signed/"), {}, "delete followed every page")
+t.check(SigV4Checker.list_pages >= 3, "listings were paged", SigV4Checker.list_pages)
 t.check_eq(SigV4Checker.failures, [], "every request correctly signed, body hash sent")
 # The check itself catches a wrong signature (tide signing with another secret).
 SigV4Checker.failures = []
-t.run(["export", run_dir, "--s3", "s3://tide-runs/signed", "--s3-endpoint", CHECKED],
+t.run(["export", odd_dir, "--s3", "s3://tide-runs/signed", "--s3-endpoint", CHECKED],
       env=dict(CREDS, AWS_SECRET_ACCESS_KEY="another-secret-value"))
 t.check(any("signature does not match" in f for f in SigV4Checker.failures),
         "the SigV4 check flags a request signed with another secret", SigV4Checker.failures)
