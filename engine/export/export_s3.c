@@ -271,7 +271,7 @@ int tide_export_s3_run(const struct tide_export_s3_opts *o)
     cJSON_AddStringToObject(rec, "endpoint", s3.endpoint);
     if (o->delete_objects) {
         size_t deleted = 0;
-        if (tide_s3_delete_prefix(&s3, bucket, base, &deleted, &err) != 0) {
+        if (tide_export_s3_delete_ref(ref, o->endpoint, o->region, &deleted, &err) != 0) {
             tide_log(TIDE_LOG_ERROR, "export --delete: %s", err.msg);
             rc = EXIT_INTERNAL;
             goto done;
@@ -344,6 +344,34 @@ done:
     free(bucket);
     free(prefix);
     tide_s3_close(&s3);
+    return rc;
+}
+
+int tide_export_s3_delete_ref(const char *ref, const char *endpoint, const char *region,
+                              size_t *deleted, struct tide_err *err)
+{
+    char *bucket = NULL, *prefix = NULL;
+    if (tide_s3_parse_url(ref, &bucket, &prefix, err) != 0)
+        return -1;
+    int rc = -1;
+    struct tide_s3 s3;
+    if (*prefix == '\0') {
+        /* A record always names a run's own prefix; never empty a whole bucket. */
+        tide_err_set(err, "%.200s names a whole bucket, not a run's prefix", ref);
+    } else if (tide_s3_open(&s3, endpoint, region, err) == 0) {
+        size_t len = strlen(prefix);
+        char *base = malloc(len + 2);
+        if (base == NULL) {
+            tide_err_set(err, "out of memory");
+        } else {
+            snprintf(base, len + 2, "%s/", prefix); /* parse_url took the trailing '/' off */
+            rc = tide_s3_delete_prefix(&s3, bucket, base, deleted, err);
+            free(base);
+        }
+        tide_s3_close(&s3);
+    }
+    free(bucket);
+    free(prefix);
     return rc;
 }
 

@@ -30,6 +30,13 @@ struct tide_export_s3_opts {
 /* Exit codes: 0 done, 2 bad input (not a run folder, bad URL, no credentials), 1 the store
  * failed or did not hold what was sent. */
 int tide_export_s3_run(const struct tide_export_s3_opts *o);
+
+/* For purge: deletes every object of one S3 export record, given its "ref"
+ * ("s3://BUCKET/PREFIX/<run id>/") and "endpoint" (NULL: AWS), with the credentials of the
+ * environment, then checks none is left; '*deleted' (may be NULL) gets their number. The
+ * caller records the deletion (its erasure receipt). 0, or -1 with a one-line message. */
+int tide_export_s3_delete_ref(const char *ref, const char *endpoint, const char *region,
+                              size_t *deleted, struct tide_err *err);
 int tide_export_s3_main(int argc, char **argv);
 
 #endif

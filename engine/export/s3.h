@@ -5,8 +5,9 @@
  * x-amz-content-sha256. Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
  * AWS_SESSION_TOKEN, registered as secrets (log.h) so they never appear in tide's output.
  *
- * Purge (the erasure of a run) calls tide_s3_delete_prefix with the "ref" of each S3 export
- * record of the run (runs folder/.exports.jsonl), parsed back with tide_s3_parse_url. */
+ * Purge (the erasure of a run) deletes each S3 export of the run (the "kind": "s3" records of
+ * runs folder/.exports.jsonl) with tide_export_s3_delete_ref (export_s3.h), which parses the
+ * record's "ref" back with tide_s3_parse_url and calls tide_s3_delete_prefix. */
 #ifndef TIDE_S3_H
 #define TIDE_S3_H
 #include <stddef.h>
