@@ -114,9 +114,8 @@ int tide_s3_parse_url(const char *url, char **bucket, char **prefix, struct tide
 /* ---- one signed request ---- */
 
 struct response {
-    char *body; /* in memory, unless 'sink' is set */
+    char *body; /* in memory, at most RESPONSE_MAX */
     size_t len;
-    FILE *sink;
     int too_big;
     char etag[80];
 };
@@ -125,8 +124,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct response *r = userp;
     size_t n = size * nmemb;
-    if (r->sink != NULL)
-        return fwrite(data, 1, n, r->sink);
     if (r->len + n > (size_t)RESPONSE_MAX) {
         r->too_big = 1;
         return 0;
@@ -340,27 +337,6 @@ int tide_s3_put_file(const struct tide_s3 *s3, const char *bucket, const char *k
         rc = status_error("PUT", key, status, resp.body, err);
     if (rc == 0 && etag != NULL)
         memcpy(etag, resp.etag, sizeof resp.etag);
-    free(resp.body);
-    return rc;
-}
-
-int tide_s3_get_file(const struct tide_s3 *s3, const char *bucket, const char *key,
-                     const char *path, struct tide_err *err)
-{
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return tide_err_set(err, "cannot write %s: %s", path, strerror(errno));
-    struct response resp = {0};
-    resp.sink = f;
-    long status = 0;
-    int rc =
-        s3_request(s3, "GET", bucket, key, NULL, NULL, 0, EMPTY_SHA256, NULL, &resp, &status, err);
-    if (fclose(f) != 0 && rc == 0)
-        rc = tide_err_set(err, "cannot write %s: %s", path, strerror(errno));
-    if (rc == 0 && status != 200)
-        rc = status_error("GET", key, status, NULL, err);
-    if (rc != 0)
-        remove(path);
     free(resp.body);
     return rc;
 }

@@ -42,9 +42,6 @@ int tide_s3_parse_url(const char *url, char **bucket, char **prefix, struct tide
 /* PUT 'path' as BUCKET/KEY; 'etag' (may be NULL) gets the ETag the server answered. */
 int tide_s3_put_file(const struct tide_s3 *s3, const char *bucket, const char *key,
                      const char *path, char etag[80], struct tide_err *err);
-/* GET BUCKET/KEY into 'path'. */
-int tide_s3_get_file(const struct tide_s3 *s3, const char *bucket, const char *key,
-                     const char *path, struct tide_err *err);
 /* Every object whose key starts with 'prefix', following continuation tokens. */
 int tide_s3_list(const struct tide_s3 *s3, const char *bucket, const char *prefix,
                  struct tide_s3_object **objs, size_t *n, struct tide_err *err);
