@@ -223,6 +223,9 @@ static int s3_request(const struct tide_s3 *s3, const char *method, const char *
         goto done;
     }
     char line[4096];
+    /* The Host sent is the one signed (curl would drop an explicit default port). */
+    snprintf(line, sizeof line, "Host: %s", s3->host);
+    hdrs = curl_slist_append(hdrs, line);
     snprintf(line, sizeof line, "x-amz-content-sha256: %s", payload_hash);
     hdrs = curl_slist_append(hdrs, line);
     snprintf(line, sizeof line, "x-amz-date: %s", date);
