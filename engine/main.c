@@ -9,6 +9,8 @@
 #include "ledger.h"
 #include "purge.h"
 #include "export_cmd.h"
+#include "crypt_cli.h"
+#include "export_s3.h"
 #include "log.h"
 #include "plugins.h"
 #include "k8s.h"
@@ -39,6 +41,9 @@ static const char usage[] =
     "  tide plugins [SCENARIO]     list the plugins found by name, and whether each loads\n"
     "  tide merge DIR... --out DIR one run folder from a split test's segments (tide merge -h)\n"
     "  tide k8s manifest SCENARIO --segments N --image IMG   Kubernetes Jobs of a split test\n"
+    "  tide export DIR --s3 s3://BUCKET/PREFIX [--encrypt-to age1...]   copy a run to S3\n"
+    "  tide keygen --out KEYFILE   a new age identity (prints its age1... recipient)\n"
+    "  tide encrypt FILE --to age1... | tide decrypt FILE.age --identity KEYFILE\n"
     "  tide version | help\n"
     "\n";
 
@@ -107,13 +112,18 @@ static const char verify_usage[] =
     "  tide verify FILE.car      every block's hash and every link of a CAR (docs/export.md)\n"
     "  tide verify DIR --cid CID  the folder's UnixFS CID equals CID (and its manifest holds)\n";
 
-static bool wants_help(int argc, char **argv)
+static bool wants_flag(int argc, char **argv, const char *flag)
 {
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+        if (strcmp(argv[i], flag) == 0)
             return true;
     }
     return false;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    return wants_flag(argc, argv, "--help") || wants_flag(argc, argv, "-h");
 }
 
 int main(int argc, char **argv)
@@ -168,7 +178,8 @@ int main(int argc, char **argv)
                  ? tide_verify_export_main(argc - 1, argv + 1)
                  : tide_verify_main(argc - 1, argv + 1);
     } else if (strcmp(cmd, "export") == 0) {
-        rc = tide_export_main(argc - 1, argv + 1);
+        rc = wants_flag(argc - 2, argv + 2, "--s3") ? tide_export_s3_main(argc - 1, argv + 1)
+                                                    : tide_export_main(argc - 1, argv + 1);
         if (argc > 2 && argv[2][0] != '-')
             tide_ledger_note(argv[2], "export", rc);
     } else if (strcmp(cmd, "import") == 0)
@@ -187,6 +198,12 @@ int main(int argc, char **argv)
         rc = tide_merge_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "k8s") == 0)
         rc = tide_k8s_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "keygen") == 0)
+        rc = tide_keygen_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "encrypt") == 0)
+        rc = tide_encrypt_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "decrypt") == 0)
+        rc = tide_decrypt_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {

@@ -13,8 +13,8 @@ BELOW = {  # each layer: the layers it may include from (itself included)
     "lua": {"base", "stats", "core", "lua"},
     "report": {"base", "stats", "report"},
     "target": {"base", "stats", "target"},
-    "export": {"base", "export"},
     "run": {"base", "stats", "core", "lua", "report", "target", "run", "export"},
+    "export": {"base", "stats", "export"},
 }
 
 engine = os.path.join(sys.argv[1] if len(sys.argv) > 1 else ".", "engine")
