@@ -1,0 +1,16 @@
+/* regex_cost.h: how big a POSIX extended regex grows once compiled, estimated before regcomp.
+ * glibc's regcomp copies a repeated piece once per repetition ("x+" is "xx*", "x{3,5}" five
+ * copies), so stacked or nested repetitions multiply: "a++++++++++++++++++++++++++++++" or
+ * "((a{99}){99}){99}" take gigabytes and minutes to compile. Patterns come from scripts
+ * (threshold tag matchers, privacy rules): refuse them above TIDE_REGEX_MAX_COST instead. */
+#ifndef TIDE_REGEX_COST_H
+#define TIDE_REGEX_COST_H
+
+/* About ten thousand times the size of an ordinary pattern; compiles in a few MB. */
+#define TIDE_REGEX_MAX_COST 100000.0
+
+/* The number of pieces the compiled pattern holds, roughly (an upper bound of the copies made
+ * for repetitions); saturates at a large value instead of overflowing. */
+double tide_regex_cost(const char *pattern);
+
+#endif
