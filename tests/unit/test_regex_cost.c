@@ -40,6 +40,8 @@ static void test_multiplying_repetitions_are_refused(void)
         "(((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
         "a{1000}{1000}",
         "(x|y{32767}){32767}",
+        "A]]]]]]++++++*++++++++k++++]]]]++]", /* the fuzzer's second find: 75 MB, 1 s */
+        "(a|b*){3000}",                       /* 280 MB, 1 s: optional pieces cost squared */
     };
     for (size_t i = 0; i < sizeof bombs / sizeof bombs[0]; i++)
         CHECK(!accepted(bombs[i]));
