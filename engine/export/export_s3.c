@@ -269,6 +269,7 @@ int tide_export_s3_run(const struct tide_export_s3_opts *o)
     cJSON_AddStringToObject(rec, "kind", "s3");
     cJSON_AddStringToObject(rec, "ref", ref);
     cJSON_AddStringToObject(rec, "endpoint", s3.endpoint);
+    cJSON_AddStringToObject(rec, "region", s3.region); /* purge deletes with both */
     if (o->delete_objects) {
         size_t deleted = 0;
         if (tide_export_s3_delete_ref(ref, o->endpoint, o->region, &deleted, &err) != 0) {

@@ -1,5 +1,5 @@
 """tide's IPFS exports checked by independent implementations (docs/export.md):
-- ipfs-car (npm, pinned in tests/export): `roots` of tide's CAR of a real run folder equals
+- ipfs-car (npm, pinned in tests/ipfs): `roots` of tide's CAR of a real run folder equals
   tide's root CID; `unpack` (which checks every block's hash) gives the folder byte-identical;
 - js-ipfs (npm ipfs 0.66.1) running offline on loopback, in a repo made for the test: `tide
   export --ipfs URL` pushes the CAR, the node's root equals tide's, the export is recorded; the
@@ -17,21 +17,17 @@ import time
 import urllib.request
 import uuid
 
-from tidetest import SRC, check, check_eq, done, free_port, run, skip, tmpdir, write
+from tidetest import SRC, check, check_eq, done, free_port, npm_ci, run, skip, tmpdir, write
 
-here = os.path.join(SRC, "tests", "export")
+here = os.path.join(SRC, "tests", "ipfs")  # ipfs-car and js-ipfs, pinned (shared with dweb)
 if shutil.which("node") is None or shutil.which("npm") is None:
     skip("node and npm not found (apt-get install -y nodejs npm)")
-if not os.path.isdir(os.path.join(here, "node_modules", "ipfs-car")) or \
-        not os.path.isdir(os.path.join(here, "node_modules", "ipfs")):
-    print("installing the export test's npm packages (npm ci in %s)" % here, flush=True)
-    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=here,
-                       timeout=1500, capture_output=True, text=True)
-    if r.returncode != 0:
-        check(False, "npm ci in tests/export (is the npm registry reachable?)", r.stderr[-2000:])
-        done()
+why = npm_ci(here, ["node_modules/ipfs-car", "node_modules/ipfs/src/cli.js"])
+if why is not None:
+    check(False, "npm ci in tests/ipfs", why)
+    done()
 IPFS_CAR = os.path.join(here, "node_modules", ".bin", "ipfs-car")
-JSIPFS = ["node", "-r", os.path.join(here, "polyfill.js"),
+JSIPFS = ["node", "-r", os.path.join(here, "polyfill.cjs"),
           os.path.join(here, "node_modules", "ipfs", "src", "cli.js")]
 
 tmp = tmpdir()

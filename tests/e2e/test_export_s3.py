@@ -376,5 +376,26 @@ for name in ("summary-copy.json", "summary-age.json", "checkout-summary.json"):
     t.check(os.path.exists(got) and open(got, "rb").read() == summary,
             "the page's %s is the run's summary" % name)
 
+# Purge reaches the S3 copies: every object of every S3 export of the run is deleted (the
+# environment's credentials), and the erasure receipt says so; a CAR file tide wrote goes too.
+t.run(["export", run_dir, "--s3", "s3://tide-runs/again", "--s3-endpoint", ENDPOINT], env=CREDS)
+car = os.path.join(d, "checkout.car")
+t.check_eq(t.run(["export", run_dir, "--car", car]).returncode, 0, "a CAR export to purge")
+t.check(len(listing("tide-runs", "again/checkout/")) == len(files), "an export to purge")
+r = t.run(["purge", "checkout", "--runs", runs, "--dry-run"], env=CREDS)
+t.check_eq(len(listing("tide-runs", "again/checkout/")), len(files), "purge --dry-run keeps them")
+r = t.run(["purge", "checkout", "--runs", runs], env=CREDS)
+t.check_eq(r.returncode, 0, "purge exit code " + r.stdout + r.stderr)
+for prefix in ("again/checkout/", "sealed/checkout/", "checkout/"):
+    t.check_eq(listing("tide-runs", prefix), {}, "purge deleted the objects under " + prefix)
+t.check(not os.path.exists(car), "purge deleted the CAR file")
+receipt = json.load(open(os.path.join(runs, ".receipts", "checkout.json")))
+s3_exports = [x for x in receipt["exports"] if x.get("kind") == "s3"]
+t.check(s3_exports and all(x["erased"] for x in s3_exports), "receipt: S3 exports erased",
+        receipt["exports"])
+t.check(any(x.get("kind") == "car" and x["erased"] for x in receipt["exports"]),
+        "receipt: the CAR file erased", receipt["exports"])
+no_secret(r.stdout + r.stderr + json.dumps(receipt), "purge output and receipt")
+
 shutil.rmtree(d, ignore_errors=True)
 t.done()
