@@ -112,6 +112,8 @@ static int opt_int(lua_State *L, int idx, const char *where, const char *name, c
         return -1;
     if (v != floor(v))
         return tide_err_set(err, "%s.%s: expected a whole number", where, name);
+    if (!(fabs(v) < 0x1p63)) /* the cast is undefined beyond int64_t (found by tests/fuzz) */
+        return tide_err_set(err, "%s.%s: %g is too large", where, name, v);
     *out = (int64_t)v;
     return 0;
 }
