@@ -181,6 +181,9 @@ static bool takes_value(const char *flag)
                                              "--start-at",
                                              "--phase",
                                              "--setup-data",
+                                             "--cacert",
+                                             "--cert",
+                                             "--key",
                                              NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
@@ -331,6 +334,12 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         cli->streams[cli->nstreams++] = v;
     } else if (is(flag, "--allow-hosts", NULL)) {
         cli->allow_hosts = v;
+    } else if (is(flag, "--cacert", NULL)) {
+        cli->cacert = v;
+    } else if (is(flag, "--cert", NULL)) {
+        cli->cert = v;
+    } else if (is(flag, "--key", NULL)) {
+        cli->key = v;
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;
