@@ -13,8 +13,9 @@ TEST_DEPS := python3 python3-flask chromium nodejs@node npm@npm libxml2-utils st
 DEPS      += nodejs@node npm@npm
 # the --stream json test validates every line against docs/stream-json.schema.json
 TEST_DEPS += python3-jsonschema
-# TLS tests make their own CA and certificates; the man page test renders with groff
-TEST_DEPS += openssl groff
+# TLS tests make their own CA and certificates; the help test renders the man page (groff)
+# and parses the zsh completion (zsh -n)
+TEST_DEPS += openssl groff zsh
 
 .PHONY: all build demo test test-fast deps test-deps clean bench
 

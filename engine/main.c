@@ -13,6 +13,8 @@
 #include "k8s.h"
 #include "merge.h"
 #include "report.h"
+#include "helpgen.h"
+#include "suggest.h"
 #include "run.h"
 #include "target.h"
 
@@ -34,7 +36,8 @@ static const char usage[] =
     "  tide plugins [SCENARIO]     list the plugins found by name, and whether each loads\n"
     "  tide merge DIR... --out DIR one run folder from a split test's segments (tide merge -h)\n"
     "  tide k8s manifest SCENARIO --segments N --image IMG   Kubernetes Jobs of a split test\n"
-    "  tide version | help\n"
+    "  tide completion bash|zsh    shell completion script (docs/cli.md)\n"
+    "  tide version | help [--man] (and tide COMMAND --help: that command's usage)\n"
     "\n";
 
 static const char run_head[] =
@@ -85,8 +88,11 @@ static const char run_options[] =
     "  --phase P              setup: setup() alone, data to --setup-data FILE; teardown:\n"
     "                         teardown() alone with that data; run: neither\n"
     "  --setup-data FILE      setup()'s data for a segment (then no setup() or teardown())\n"
-    "  Locust aliases: -f FILE, -u USERS, -r SPAWN_RATE, -t/--run-time D, -H/--host URL,\n"
-    "                  --headless, --csv PREFIX, --html FILE, --exit-code-on-error N\n"
+    "  short forms: -H --host, -d --duration, -i --iterations, -s --stage, -o --out,\n"
+    "               -e --env, -q --quiet\n"
+    "  Locust aliases: -f/--locustfile FILE, -u/--users USERS, -r/--spawn-rate SPAWN_RATE,\n"
+    "                  -t/--run-time D, -H/--host URL, --headless, --autostart, --csv PREFIX,\n"
+    "                  --html FILE, --exit-code-on-error N\n"
     "                  (with these and no threshold, any failure exits 1, or N)\n"
     "\n"
     "exit codes: 0 passed; 99 thresholds, default checks, verify or compare failed; 2 bad\n"
@@ -101,6 +107,19 @@ static const char verify_usage[] =
     "against the ledger's record of the run, and manifest.json.sig when present (with\n"
     "--allowed-signers: required, and its key must be listed). Exit 0 intact, 99 changed,\n"
     "incomplete or badly signed, 2 not a run folder.\n";
+
+/* Every command, for "did you mean" and completion. */
+static const char *const commands[] = {"run",     "demo",  "target", "report",     "compare",
+                                       "verify",  "sign",  "audit",  "purge",      "verify-receipt",
+                                       "plugins", "merge", "k8s",    "completion", "version",
+                                       "help",    NULL};
+
+static const char demo_usage[] =
+    "usage: tide demo [run options]\n"
+    "\n"
+    "Starts the built-in API in-process, runs the bundled demo scenario (login, CRUD, search,\n"
+    "about 30 s) and prints where the report is. Run options (below) are passed to tide run.\n"
+    "\n";
 
 static bool wants_help(int argc, char **argv)
 {
@@ -119,6 +138,18 @@ int main(int argc, char **argv)
         return TIDE_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    const struct tide_help_text help = {commands, usage, run_options};
+    if (strcmp(cmd, "help") == 0 && argc > 2 && strcmp(argv[2], "--man") == 0) {
+        tide_help_man(stdout, &help);
+        return TIDE_EXIT_OK;
+    }
+    if (strcmp(cmd, "completion") == 0)
+        return tide_completion_main(argc, argv, &help);
+    if (strcmp(cmd, "demo") == 0 && wants_help(argc - 2, argv + 2)) {
+        fputs(demo_usage, stdout);
+        fputs(run_options, stdout);
+        return TIDE_EXIT_OK;
+    }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage, stdout);
         fputs(run_options, stdout);
@@ -172,7 +203,12 @@ int main(int argc, char **argv)
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {
-        fprintf(stderr, "tide: unknown command \"%s\" (see 'tide help')\n", cmd);
+        const char *near = tide_suggest(cmd, commands);
+        if (near != NULL)
+            fprintf(stderr, "tide: unknown command \"%s\" (did you mean '%s'? see 'tide help')\n",
+                    cmd, near);
+        else
+            fprintf(stderr, "tide: unknown command \"%s\" (see 'tide help')\n", cmd);
         rc = TIDE_EXIT_USAGE;
     }
     curl_global_cleanup();

@@ -7,6 +7,7 @@
 #include "dashboard.h"
 #include "stream.h"
 #include "duration.h"
+#include "suggest.h"
 
 static int parse_int(const char *flag, const char *s, long min, long max, long *out,
                      struct tide_err *err)
@@ -349,6 +350,62 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
     return rc;
 }
 
+/* An unknown flag, with the closest known one (a typo of --duration: did you mean it?).
+ * The list holds every long flag the parser accepts (tests/e2e/test_cli_help.py checks). */
+static int unknown_flag(const char *flag, struct tide_err *err)
+{
+    static const char *const known[] = {"--allow-hosts",
+                                        "--allow-read",
+                                        "--autostart",
+                                        "--cacert",
+                                        "--cert",
+                                        "--csv",
+                                        "--dashboard",
+                                        "--duration",
+                                        "--env",
+                                        "--exit-code-on-error",
+                                        "--fail-on-saturation",
+                                        "--headless",
+                                        "--help",
+                                        "--hook-timeout",
+                                        "--host",
+                                        "--html",
+                                        "--insecure",
+                                        "--iterations",
+                                        "--key",
+                                        "--locustfile",
+                                        "--no-default-thresholds",
+                                        "--no-samples",
+                                        "--out",
+                                        "--phase",
+                                        "--plugin",
+                                        "--quiet",
+                                        "--rate",
+                                        "--run-time",
+                                        "--segment",
+                                        "--segments",
+                                        "--setup-data",
+                                        "--sign",
+                                        "--spawn-rate",
+                                        "--stage",
+                                        "--start-at",
+                                        "--stream",
+                                        "--tag",
+                                        "--target",
+                                        "--threads",
+                                        "--threshold",
+                                        "--users",
+                                        "--vu-memory",
+                                        "--vus",
+                                        "--warmup",
+                                        NULL};
+    const char *near = tide_suggest(flag, known);
+    if (near != NULL)
+        return tide_err_set(err, "unknown option %s (did you mean %s? see 'tide run --help')", flag,
+                            near);
+    return tide_err_set(err, "unknown option %s (see 'tide run --help')", flag);
+}
+
 int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err)
 {
     memset(cli, 0, sizeof *cli);
@@ -392,7 +449,7 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
         if (parse_switch(flag, cli))
             continue;
         if (!takes_value(flag))
-            return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
+            return unknown_flag(flag, err);
         const char *v = value_of(argc, argv, &i, inline_value);
         if (v == NULL)
             return tide_err_set(err, "%s needs a value (see 'tide help')", flag);
