@@ -401,9 +401,9 @@ static int unknown_flag(const char *flag, struct tide_err *err)
                                         NULL};
     const char *near = tide_suggest(flag, known);
     if (near != NULL)
-        return tide_err_set(err, "unknown option %s (did you mean %s? see 'tide run --help')", flag,
+        return tide_err_set(err, "unknown option %s (did you mean %s? see 'tide help')", flag,
                             near);
-    return tide_err_set(err, "unknown option %s (see 'tide run --help')", flag);
+    return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
 }
 
 int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err)
