@@ -57,6 +57,10 @@ check(r.returncode == 2 and r.stderr.startswith("tide: completion: expected bash
 # per-command help
 commands = re.findall(r"^  tide ([a-z0-9-]+)", full_help.stdout, re.M)
 commands += ["completion", "version", "help"]
+m = re.search(r'local commands="([^"]*)"', bash_script)  # main.c's table of every command
+check(m is not None and set(commands) <= set(m.group(1).split()),
+      "every command of tide help is completed", m and m.group(1))
+commands += m.group(1).split() if m else []
 check(len(set(commands)) >= 15, "commands listed by tide help", commands)
 cwd = tmpdir()
 for c in sorted(set(commands)):
