@@ -15,6 +15,9 @@ DEPS      += nodejs@node npm@npm
 TEST_DEPS += python3-jsonschema
 # the libFuzzer targets of tests/fuzz: clang with its fuzzer and sanitizer runtimes
 TEST_DEPS += clang libclang-rt-14-dev
+# TLS tests make their own CA and certificates; the help test renders the man page (groff)
+# and parses the zsh completion (zsh -n)
+TEST_DEPS += openssl groff zsh
 
 .PHONY: all build demo test test-fast deps test-deps clean bench fuzz
 
