@@ -13,6 +13,9 @@ TEST_DEPS := python3 python3-flask chromium nodejs@node npm@npm libxml2-utils st
 DEPS      += nodejs@node npm@npm
 # the --stream json test validates every line against docs/stream-json.schema.json
 TEST_DEPS += python3-jsonschema
+# --stream prometheus=URL compresses with snappy; its test pushes to a real Prometheus
+DEPS      += libsnappy-dev
+TEST_DEPS += prometheus
 
 .PHONY: all build demo test test-fast deps test-deps clean bench
 

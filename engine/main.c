@@ -53,6 +53,8 @@ static const char run_options[] =
     "  --out DIR              run folder (default report/<date>-<scenario>)\n"
     "  --stream json=FILE     also write one JSON line per metric and tag set per second\n"
     "                         (json=- for stdout; docs/streams.md)\n"
+    "  --stream prometheus=URL  also push per-second series to a Prometheus remote-write\n"
+    "                         endpoint (e.g. http://127.0.0.1:9090/api/v1/write)\n"
     "  --dashboard [ADDR]     serve a live page of the run (default 127.0.0.1, a free port;\n"
     "                         the URL is printed at start; docs/reports.md#live-dashboard)\n"
     "  --threshold 'M: EXPR'  add a threshold, e.g. 'http_req_duration: p(95)<300'\n"
