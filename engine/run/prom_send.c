@@ -227,6 +227,7 @@ struct tide_prom_sender *tide_prom_sender_open(const char *url, struct tide_err 
     curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->headers);
     curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
     curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L); /* a thread: no SIGALRM for timeouts */
+    curl_easy_setopt(s->curl, CURLOPT_PROXY, "");    /* like every request: no proxy from the env */
     curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
     curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, keep_reply);
     curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
