@@ -39,6 +39,8 @@ SKIP_PREFIXES = ("make ", "tide demo", "tide target")
 OWN_TEST = {
     # "tide export run --ipfs": "e2e.test_export_ipfs",
     "tide run scenarios/dweb.lua": "e2e.test_scenarios_dweb",
+    "tide run scenarios/hello.lua --vus 5 --duration 30s --stream prometheus=":
+        "e2e.test_stream_prometheus",  # needs a Prometheus with its remote-write receiver
 }
 # Placeholder hosts in the docs and the folder every README/docs command assumes.
 HOST_RE = re.compile(r"https?://(localhost:5000|127\.0\.0\.1:8080)")

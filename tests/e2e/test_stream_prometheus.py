@@ -89,9 +89,10 @@ def compare(out, what):
     return s, rid
 
 
-# --- the docs' command shape: totals equal summary.json's, percentiles with run_id ---
+# --- docs/streams.md's command (30s cut to 3s, --target as test_docs_examples adds it):
+# totals equal summary.json's, percentiles with run_id ---
 out = os.path.join(work, "run")
-r = run(["run", "scenarios/hello.lua", "--vus", "3", "--duration", "3s",
+r = run(["run", "scenarios/hello.lua", "--vus", "5", "--duration", "3s",
          "--stream", "prometheus=" + WRITE, "--target", "--out", out], cwd=SRC)
 check_eq(r.returncode, 0, "a run with --stream prometheus=URL")
 check("--stream prometheus" not in r.stderr, "no warning when Prometheus takes every push",
