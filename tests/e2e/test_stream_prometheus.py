@@ -139,6 +139,23 @@ check(tokens == {"***"}, "the secret tag value is redacted", tokens)
 every = json.dumps(query('{run_id="%s"}' % rid2))
 check(secret not in every, "the secret is in no series Prometheus holds")
 
+# --- more than 1000 series a second: capped, warned once, totals still whole ---
+many = write(work, "many.lua", """
+local http = require "tide.http"
+function run()
+  for i = 1, 30 do http.get("/health", { name = "n" .. i }) end
+end
+""")
+out5 = os.path.join(work, "many")
+r = run(["run", many, "--host", turl, "--vus", "2", "--duration", "2s", "--out", out5,
+         "--stream", "prometheus=" + WRITE, "--no-default-thresholds"])
+check_eq(r.returncode, 0, "a run with too many series")
+check_eq(r.stderr.count("more than 1000 series"), 1, "the cap is warned about once")
+s5, rid5 = compare(out5, "capped")
+held = scalar('count({run_id="%s"})' % rid5)
+# uncapped, 30 names would make about 60 series each (8 trends x 7, counters, rates)
+check(held is not None and held < 30 * 60, "fewer series than an uncapped push", held)
+
 # --- Ctrl-C: what was measured is flushed ---
 out3 = os.path.join(work, "sigint")
 p = subprocess.Popen([TIDE, "run", flow, "--host", turl, "--vus", "2", "--duration", "60s",
