@@ -81,14 +81,12 @@ static void build_labels(const struct tide_prom_stream *p, struct tide_buf *out,
         if (t.value[i][0] == '\0' || strcmp(t.key[i], "url") == 0)
             continue; /* empty is absent in Prometheus; url: ids and queries, use name */
         char *key = keys[n];
-        sanitize(key, NAME_MAX_LEN, t.key[i], false);
+        char plain[NAME_MAX_LEN - 4]; /* room for the prefix below */
+        sanitize(plain, sizeof plain, t.key[i], false);
         /* reserved names and tide's own labels are kept apart from user tags */
-        if (strncmp(key, "__", 2) == 0 || strcmp(key, "run_id") == 0 ||
-            strcmp(key, "quantile") == 0) {
-            char tmp[NAME_MAX_LEN];
-            snprintf(tmp, sizeof tmp, "tag_%s", key);
-            memcpy(key, tmp, sizeof tmp);
-        }
+        bool clash = strncmp(plain, "__", 2) == 0 || strcmp(plain, "run_id") == 0 ||
+                     strcmp(plain, "quantile") == 0;
+        snprintf(key, NAME_MAX_LEN, "%s%s", clash ? "tag_" : "", plain);
         bool dup = false;
         for (int j = 0; j < n && !dup; j++)
             dup = strcmp(labels[j].name, key) == 0;

@@ -119,7 +119,7 @@ flow = write(work, "flow.lua", """
 local http = require "tide.http"
 local tide = require "tide"
 function run()
-  http.get("/health", { tags = { token = tide.env("TIDE_TEST_PASSWORD") } })
+  http.get("/health", { tags = { token = tide.env("TIDE_TEST_PASSWORD"), ["team-name"] = "a" } })
   http.get("/status/404", { name = "missing" })
   tide.think(0.02)
 end
@@ -127,13 +127,18 @@ end
 target, turl = start_target()
 out2 = os.path.join(work, "tags")
 r = run(["run", flow, "--host", turl, "--vus", "2", "--duration", "2s", "--out", out2,
-         "--tag", "team=checkout", "--stream", "prometheus=" + WRITE, "--no-default-thresholds"],
+         "--tag", "team=checkout", "--tag", "run_id=mine", "--stream", "prometheus=" + WRITE,
+         "--no-default-thresholds"],
         env={"TIDE_TEST_PASSWORD": secret})
 check_eq(r.returncode, 0, "a run with tags")
 s2, rid2 = compare(out2, "tags")
 series = query('tide_http_reqs_total{run_id="%s"}' % rid2)
 check(all(x["metric"].get("team") == "checkout" for x in series), "--tag is a label", series[:1])
 check({x["metric"].get("status") for x in series} == {"200", "404"}, "status label")
+check(all(x["metric"].get("tag_run_id") == "mine" for x in series),
+      "a tag named run_id becomes tag_run_id (tide's run_id stays)", series[:1])
+check({x["metric"].get("team_name") for x in series} == {"a", None},
+      "a tag key becomes a valid label name (team-name: team_name)", series[:2])
 tokens = {x["metric"].get("token") for x in series if "token" in x["metric"]}
 check(tokens == {"***"}, "the secret tag value is redacted", tokens)
 every = json.dumps(query('{run_id="%s"}' % rid2))
