@@ -155,12 +155,22 @@ static bool deliver(struct tide_prom_sender *s, const struct push *p)
             return true;
         if (o == REFUSED || attempt == RETRIES)
             return false;
-        /* back off; closing cuts the wait to the flush deadline */
+        /* At the end of the run no more back-off: one immediate second try, so a hiccup is
+         * survived but an endpoint that is down does not hold the exit for the whole flush. */
+        pthread_mutex_lock(&s->mu);
+        closing = s->closing;
+        pthread_mutex_unlock(&s->mu);
+        if (closing) {
+            if (attempt >= 1)
+                return false;
+            continue;
+        }
+        /* back off; closing wakes the wait */
         pthread_mutex_lock(&s->mu);
         struct timespec until = after_ms(backoff);
-        if (s->closing && ms_until(&s->deadline) < backoff)
-            until = s->deadline;
-        pthread_cond_timedwait(&s->cv, &s->mu, &until);
+        while (!s->closing && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0) {
+            /* woken by a new push: keep waiting out the back-off */
+        }
         pthread_mutex_unlock(&s->mu);
         backoff *= 2;
     }

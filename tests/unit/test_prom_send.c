@@ -51,7 +51,7 @@ static void *serve(void *arg)
             return NULL;
         }
         int status = sv->statuses[sv->requests < sv->nstatuses ? sv->requests : sv->nstatuses - 1];
-        sv->requests++;
+        __atomic_fetch_add(&sv->requests, 1, __ATOMIC_SEQ_CST); /* the test polls it */
         sv->headers_ok += strstr(req, "Content-Encoding: snappy\r\n") != NULL &&
                           strstr(req, "Content-Type: application/x-protobuf\r\n") != NULL &&
                           strstr(req, "X-Prometheus-Remote-Write-Version: 0.1.0\r\n") != NULL;
@@ -111,6 +111,9 @@ static void test_retry_on_5xx(void)
     struct tide_prom_sender *s = tide_prom_sender_open(url, &err);
     CHECK(s != NULL);
     tide_prom_send(s, "hello", 5);
+    /* the back-off (0.25 s, 0.5 s) runs its course before closing */
+    for (int i = 0; i < 400 && __atomic_load_n(&sv.requests, __ATOMIC_SEQ_CST) < 3; i++)
+        usleep(50 * 1000);
     struct tide_prom_send_stats r;
     tide_prom_sender_close(s, TIDE_PROM_FLUSH_MS, &r);
     server_stop(&sv); /* joined: its counts are safe to read */
@@ -135,6 +138,25 @@ static void test_no_retry_on_4xx(void)
     server_stop(&sv);
     CHECK(r.sent == 1 && r.failed == 1);
     CHECK(sv.requests == 2); /* the 400 was not sent again */
+}
+
+/* Closing does not back off: a push that fails gets one immediate second try. */
+static void test_close_retries_once(void)
+{
+    static const int st[] = {503, 204, 500, 500, 500, 204};
+    struct server sv;
+    server_start(&sv, st, 6);
+    char url[64];
+    url_of(url, sizeof url, sv.port);
+    struct tide_err err = {{0}};
+    struct tide_prom_sender *s = tide_prom_sender_open(url, &err);
+    tide_prom_send(s, "hello", 5); /* 503, then 204 */
+    tide_prom_send(s, "hello", 5); /* 500, 500: given up (not the third 500, nor the 204) */
+    struct tide_prom_send_stats r;
+    tide_prom_sender_close(s, TIDE_PROM_FLUSH_MS, &r);
+    server_stop(&sv);
+    CHECK(r.sent == 1 && r.failed == 1 && r.dropped == 0);
+    CHECK(sv.requests == 4);
 }
 
 /* Nothing listens: every attempt fails at once; closing gives up at the flush deadline. */
@@ -187,6 +209,7 @@ int main(void)
     test_urls();
     test_retry_on_5xx();
     test_no_retry_on_4xx();
+    test_close_retries_once();
     test_down_endpoint_and_bounded_queue();
     curl_global_cleanup();
     return CHECK_DONE();
