@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Build dependencies, and what the test suite needs on top (real servers, a browser).
 DEPS      := gcc make cmake pkg-config liblua5.4-dev libcurl4-openssl-dev libev-dev \
              libcjson-dev libssl-dev
-TEST_DEPS := python3 python3-flask chromium nodejs@node npm@npm libxml2-utils strace@strace iproute2@ip openssh-client curl binutils
+TEST_DEPS := python3 python3-flask chromium nodejs@node npm@npm libxml2-utils strace@strace iproute2@ip openssh-client curl binutils age
 # npm fetches the report's chart library at build time (engine/report/npm, pinned with its hash).
 DEPS      += nodejs@node npm@npm
 # the --stream json test validates every line against docs/stream-json.schema.json

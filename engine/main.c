@@ -8,6 +8,9 @@
 #include "audit_cmd.h"
 #include "ledger.h"
 #include "purge.h"
+#include "export_cmd.h"
+#include "crypt_cli.h"
+#include "export_s3.h"
 #include "log.h"
 #include "plugins.h"
 #include "k8s.h"
@@ -31,9 +34,17 @@ static const char usage[] =
     "  tide purge RUN|--older-than AGE|--scenario NAME|--tag K=V [--dry-run] [--key KEY]\n"
     "                              erase runs, with an erasure receipt (docs/sovereignty.md)\n"
     "  tide verify-receipt FILE    check an erasure receipt (--allowed-signers FILE)\n"
+    "  tide export DIR --car FILE | --ipfs [URL] [--encrypt-to age1...]   as IPFS content (tide "
+    "export "
+    "--help)\n"
+    "  tide import FILE.car DIR    a run folder back from a CAR, then verified\n"
+    "  tide verify FILE.car | DIR --cid CID   a CAR's blocks / a folder against its CID\n"
     "  tide plugins [SCENARIO]     list the plugins found by name, and whether each loads\n"
     "  tide merge DIR... --out DIR one run folder from a split test's segments (tide merge -h)\n"
     "  tide k8s manifest SCENARIO --segments N --image IMG   Kubernetes Jobs of a split test\n"
+    "  tide export DIR --s3 s3://BUCKET/PREFIX [--encrypt-to age1...]   copy a run to S3\n"
+    "  tide keygen --out KEYFILE   a new age identity (prints its age1... recipient)\n"
+    "  tide encrypt FILE --to age1... | tide decrypt FILE.age --identity KEYFILE\n"
     "  tide version | help\n"
     "\n";
 
@@ -100,15 +111,23 @@ static const char verify_usage[] =
     "the hash chain of events.jsonl and its head and count in the manifest, the manifest\n"
     "against the ledger's record of the run, and manifest.json.sig when present (with\n"
     "--allowed-signers: required, and its key must be listed). Exit 0 intact, 99 changed,\n"
-    "incomplete or badly signed, 2 not a run folder.\n";
+    "incomplete or badly signed, 2 not a run folder.\n"
+    "\n"
+    "  tide verify FILE.car      every block's hash and every link of a CAR (docs/export.md)\n"
+    "  tide verify DIR --cid CID  the folder's UnixFS CID equals CID (and its manifest holds)\n";
 
-static bool wants_help(int argc, char **argv)
+static bool wants_flag(int argc, char **argv, const char *flag)
 {
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+        if (strcmp(argv[i], flag) == 0)
             return true;
     }
     return false;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    return wants_flag(argc, argv, "--help") || wants_flag(argc, argv, "-h");
 }
 
 int main(int argc, char **argv)
@@ -133,6 +152,11 @@ int main(int argc, char **argv)
         }
         return TIDE_EXIT_OK;
     }
+    if ((strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0) &&
+        wants_help(argc - 2, argv + 2)) {
+        tide_export_usage();
+        return TIDE_EXIT_OK;
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("tide %s (%s) %s\n", TIDE_VERSION, TIDE_GIT, curl_version());
         return TIDE_EXIT_OK;
@@ -153,8 +177,17 @@ int main(int argc, char **argv)
         rc = tide_compare_main(argc - 1, argv + 1);
         for (int i = 2; i < argc; i++)
             tide_ledger_note(argv[i], "compare", rc);
-    } else if (strcmp(cmd, "verify") == 0)
-        rc = tide_verify_main(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "verify") == 0) {
+        rc = tide_verify_is_export(argc - 1, argv + 1) /* FILE.car, DIR --cid CID */
+                 ? tide_verify_export_main(argc - 1, argv + 1)
+                 : tide_verify_main(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "export") == 0) {
+        rc = wants_flag(argc - 2, argv + 2, "--s3") ? tide_export_s3_main(argc - 1, argv + 1)
+                                                    : tide_export_main(argc - 1, argv + 1);
+        if (argc > 2 && argv[2][0] != '-')
+            tide_ledger_note(argv[2], "export", rc);
+    } else if (strcmp(cmd, "import") == 0)
+        rc = tide_import_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "sign") == 0)
         rc = tide_sign_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "purge") == 0)
@@ -169,6 +202,12 @@ int main(int argc, char **argv)
         rc = tide_merge_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "k8s") == 0)
         rc = tide_k8s_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "keygen") == 0)
+        rc = tide_keygen_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "encrypt") == 0)
+        rc = tide_encrypt_main(argc - 1, argv + 1);
+    else if (strcmp(cmd, "decrypt") == 0)
+        rc = tide_decrypt_main(argc - 1, argv + 1);
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {

@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "duration.h"
+#include "export_s3.h"
 #include "fsutil.h"
 #include "ledger.h"
 #include "log.h"
@@ -148,8 +149,76 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
     return remove(path) != 0 ? -1 : 0;
 }
 
-/* The lines of RUNS/.exports.jsonl naming 'id' (taken out of the file unless dry_run). */
-static cJSON *take_exports(const char *runs, const char *id, bool dry_run)
+/* Erases what tide can reach of one export record 'e' and says so in 'x': a CAR file tide
+ * wrote (a local copy), the objects of an S3 export (with the environment's credentials).
+ * Content given to an IPFS node cannot be recalled by anyone: unpin it there, and only
+ * encryption makes the copies unreadable (docs/export.md). */
+static void reach_export(const cJSON *e, cJSON *x, bool dry_run)
+{
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
+    const char *ref = cJSON_GetStringValue(cJSON_GetObjectItem(e, "ref"));
+    const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(e, "file"));
+    char why[600];
+    bool erased = false;
+    struct stat st;
+    if (kind != NULL && strcmp(kind, "car") == 0 && file != NULL) {
+        if (lstat(file, &st) != 0) {
+            snprintf(why, sizeof why, "the CAR file %s is already gone", file);
+            erased = errno == ENOENT;
+        } else if (!S_ISREG(st.st_mode)) {
+            snprintf(why, sizeof why, "%s is not a regular file: left alone", file);
+        } else if (dry_run) {
+            snprintf(why, sizeof why, "would delete the CAR file %s", file);
+        } else if (unlink(file) == 0) {
+            snprintf(why, sizeof why, "deleted the CAR file %s", file);
+            erased = true;
+        } else {
+            snprintf(why, sizeof why, "cannot delete %s: %s", file, strerror(errno));
+        }
+    } else if (kind != NULL && strcmp(kind, "s3") == 0 && ref != NULL) {
+        const char *endpoint = cJSON_GetStringValue(cJSON_GetObjectItem(e, "endpoint"));
+        const char *region = cJSON_GetStringValue(cJSON_GetObjectItem(e, "region"));
+        struct tide_err err = {{0}};
+        size_t n = 0;
+        if (dry_run) {
+            snprintf(why, sizeof why, "would delete every object under %s", ref);
+        } else if (tide_export_s3_delete_ref(ref, endpoint, region, &n, &err) == 0) {
+            snprintf(why, sizeof why, "deleted %zu objects under %s (none left)", n, ref);
+            erased = true;
+        } else {
+            snprintf(why, sizeof why, "not deleted: %s", err.msg);
+        }
+    } else {
+        snprintf(why, sizeof why,
+                 "outside the runs folder: tide cannot delete it; "
+                 "delete or unpin it at the destination");
+    }
+    cJSON_AddBoolToObject(x, "erased", erased);
+    cJSON_AddStringToObject(x, "why", why);
+}
+
+/* The run id summary.json gives a folder ("" when none): a run written with --out has a
+ * folder name and a run id of its own, and exports may be recorded under either. */
+static void summary_run_id(const char *dir, char *out, size_t outlen)
+{
+    char path[4300];
+    out[0] = '\0';
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    char *text = tide_fs_read_all(path, NULL, NULL);
+    cJSON *j = text != NULL ? cJSON_Parse(text) : NULL;
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "run"), "id"));
+    if (id != NULL)
+        snprintf(out, outlen, "%s", id);
+    cJSON_Delete(j);
+    free(text);
+}
+
+/* The lines of RUNS/.exports.jsonl naming the run, by folder name 'id' or summary id 'sid'
+ * (taken out of the file unless dry_run). */
+static cJSON *take_exports(const char *runs, const char *id, const char *sid, bool dry_run)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/" EXPORTS, runs);
@@ -165,7 +234,7 @@ static cJSON *take_exports(const char *runs, const char *id, bool dry_run)
     for (char *line = strtok(text, "\n"); line != NULL && kept != NULL; line = strtok(NULL, "\n")) {
         cJSON *e = cJSON_Parse(line);
         const char *rid = cJSON_GetStringValue(cJSON_GetObjectItem(e, "run_id"));
-        if (rid != NULL && strcmp(rid, id) == 0) {
+        if (rid != NULL && (strcmp(rid, id) == 0 || (sid[0] != '\0' && strcmp(rid, sid) == 0))) {
             cJSON *x = cJSON_CreateObject();
             const char *fields[] = {"kind", "ref", "encrypted"};
             for (int i = 0; i < 3; i++) {
@@ -173,10 +242,7 @@ static cJSON *take_exports(const char *runs, const char *id, bool dry_run)
                 if (v != NULL)
                     cJSON_AddItemToObject(x, fields[i], cJSON_Duplicate(v, 1));
             }
-            cJSON_AddBoolToObject(x, "erased", false);
-            cJSON_AddStringToObject(x, "why",
-                                    "outside the runs folder: tide cannot delete it; "
-                                    "delete or unpin it at the destination");
+            reach_export(e, x, dry_run);
             cJSON_AddItemToArray(taken, x);
         } else {
             len += (size_t)snprintf(kept + len, cap - len, "%s\n", line);
@@ -372,10 +438,12 @@ static int erase_run(const struct selection *s, const char *id, struct tide_err 
     snprintf(manifest, sizeof manifest, "%s/manifest.json", dir);
     tide_fs_sha256_file(manifest, hex, NULL);
     cJSON *files = list_run_files(dir);
-    cJSON *exports = take_exports(s->runs, id, s->dry_run);
+    char sid[256];
+    summary_run_id(dir, sid, sizeof sid);
+    cJSON *exports = take_exports(s->runs, id, sid, s->dry_run);
     if (s->dry_run) {
         printf("would erase %s: %d files%s\n", dir, cJSON_GetArraySize(files),
-               cJSON_GetArraySize(exports) > 0 ? " (its exports cannot be reached)" : "");
+               cJSON_GetArraySize(exports) > 0 ? " and what it can reach of its exports" : "");
         cJSON_Delete(files);
         cJSON_Delete(exports);
         tide_ledger_append(s->runs, "purge", id, "dry-run", NULL);

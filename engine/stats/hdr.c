@@ -3,20 +3,24 @@
  * Layout: 3 significant digits need 2048 sub-buckets per power of two. Bucket 0 holds the
  * values 0..2047 exactly (width 1). Bucket k >= 1 holds 1024 << k .. (2048 << k) - 1 in 1024
  * slots of width 1 << k, so each slot spans less than 1/1024 of its value. Bucket 21 reaches
- * 2^32 - 1 > TIDE_HDR_MAX. Each bucket's counts are allocated on first use, so a histogram of
- * latencies within one or two orders of magnitude holds a few slots arrays, not all 22. */
+ * 2^32 - 1 > TIDE_HDR_MAX. Counts are allocated on first use in chunks of 128 slots (1 KB):
+ * latencies cluster, so a histogram holds a few chunks, not whole 8-16 KB buckets. That keeps
+ * a run with hundreds of series per metric (one per endpoint and status, times every
+ * per-second registry in flight) within memory. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hdr.h"
 
-#define SUB_COUNT 2048 /* slots of bucket 0 */
-#define SUB_HALF  1024 /* slots of every other bucket */
-#define SUB_BITS  11   /* log2(SUB_COUNT) */
-#define NBUCKETS  22
+#define SUB_COUNT  2048 /* slots of bucket 0 */
+#define SUB_HALF   1024 /* slots of every other bucket */
+#define SUB_BITS   11   /* log2(SUB_COUNT) */
+#define NBUCKETS   22
+#define CHUNK_BITS 7
+#define CHUNK      (1 << CHUNK_BITS) /* slots allocated together */
 
 struct tide_hdr {
-    uint64_t *slots[NBUCKETS]; /* NULL until a value lands in that bucket */
+    uint64_t **chunks[NBUCKETS]; /* per bucket, its chunks of counts; NULL until used */
     uint64_t count;
     uint64_t sum; /* exact, of recorded (clamped) values */
     int64_t min, max;
@@ -65,12 +69,30 @@ static int64_t clamp_value(int64_t v)
     return v;
 }
 
-/* The counts array of bucket 'b', allocated on demand; NULL when out of memory. */
-static uint64_t *bucket(struct tide_hdr *h, int b)
+static int chunks_in(int b)
 {
-    if (h->slots[b] == NULL)
-        h->slots[b] = calloc((size_t)slots_in(b), sizeof(uint64_t));
-    return h->slots[b];
+    return slots_in(b) >> CHUNK_BITS;
+}
+
+/* The chunk of counts holding slot 's' of bucket 'b', allocated on demand; NULL when out of
+ * memory. Index it with s & (CHUNK - 1). */
+static uint64_t *chunk_for(struct tide_hdr *h, int b, int s)
+{
+    if (h->chunks[b] == NULL) {
+        h->chunks[b] = calloc((size_t)chunks_in(b), sizeof(uint64_t *));
+        if (h->chunks[b] == NULL)
+            return NULL;
+    }
+    uint64_t **c = &h->chunks[b][s >> CHUNK_BITS];
+    if (*c == NULL)
+        *c = calloc(CHUNK, sizeof(uint64_t));
+    return *c;
+}
+
+/* Chunk 'c' of bucket 'b', or NULL when nothing was ever recorded there. */
+static const uint64_t *chunk_at(const struct tide_hdr *h, int b, int c)
+{
+    return h->chunks[b] != NULL ? h->chunks[b][c] : NULL;
 }
 
 struct tide_hdr *tide_hdr_new(void)
@@ -82,8 +104,11 @@ void tide_hdr_free(struct tide_hdr *h)
 {
     if (h == NULL)
         return;
-    for (int b = 0; b < NBUCKETS; b++)
-        free(h->slots[b]);
+    for (int b = 0; b < NBUCKETS; b++) {
+        for (int c = 0; h->chunks[b] != NULL && c < chunks_in(b); c++)
+            free(h->chunks[b][c]);
+        free(h->chunks[b]);
+    }
     free(h);
 }
 
@@ -91,8 +116,10 @@ void tide_hdr_free(struct tide_hdr *h)
 void tide_hdr_reset(struct tide_hdr *h)
 {
     for (int b = 0; b < NBUCKETS; b++) {
-        if (h->slots[b] != NULL)
-            memset(h->slots[b], 0, (size_t)slots_in(b) * sizeof(uint64_t));
+        for (int c = 0; h->chunks[b] != NULL && c < chunks_in(b); c++) {
+            if (h->chunks[b][c] != NULL)
+                memset(h->chunks[b][c], 0, CHUNK * sizeof(uint64_t));
+        }
     }
     h->count = 0;
     h->sum = 0;
@@ -115,10 +142,10 @@ void tide_hdr_record_n(struct tide_hdr *h, int64_t v, uint64_t n)
         return;
     v = clamp_value(v);
     struct pos p = locate(v);
-    uint64_t *c = bucket(h, p.b);
+    uint64_t *c = chunk_for(h, p.b, p.s);
     if (c == NULL)
         return;
-    c[p.s] += n;
+    c[p.s & (CHUNK - 1)] += n;
     note_extremes(h, v, v);
     h->count += n;
     h->sum += (uint64_t)v * n;
@@ -134,14 +161,20 @@ int tide_hdr_merge(struct tide_hdr *dst, const struct tide_hdr *src)
     if (src->count == 0)
         return 0;
     for (int b = 0; b < NBUCKETS; b++) {
-        if (src->slots[b] != NULL && bucket(dst, b) == NULL)
-            return -1; /* nothing added yet: allocation comes before any addition */
+        for (int c = 0; c < chunks_in(b); c++) {
+            if (chunk_at(src, b, c) != NULL && chunk_for(dst, b, c << CHUNK_BITS) == NULL)
+                return -1; /* nothing added yet: allocation comes before any addition */
+        }
     }
     for (int b = 0; b < NBUCKETS; b++) {
-        if (src->slots[b] == NULL)
-            continue;
-        for (int s = 0; s < slots_in(b); s++)
-            dst->slots[b][s] += src->slots[b][s];
+        for (int c = 0; c < chunks_in(b); c++) {
+            const uint64_t *from = chunk_at(src, b, c);
+            if (from == NULL)
+                continue;
+            uint64_t *to = dst->chunks[b][c];
+            for (int i = 0; i < CHUNK; i++)
+                to[i] += from[i];
+        }
     }
     note_extremes(dst, src->min, src->max);
     dst->count += src->count;
@@ -208,12 +241,13 @@ int64_t tide_hdr_percentile(const struct tide_hdr *h, double p)
         return h->max;
     uint64_t seen = 0;
     for (int b = 0; b < NBUCKETS; b++) {
-        if (h->slots[b] == NULL)
-            continue;
-        for (int s = 0; s < slots_in(b); s++) {
-            seen += h->slots[b][s];
-            if (seen >= rank)
-                return slot_value(h, b, s);
+        for (int c = 0; c < chunks_in(b); c++) {
+            const uint64_t *k = chunk_at(h, b, c);
+            for (int i = 0; k != NULL && i < CHUNK; i++) {
+                seen += k[i];
+                if (seen >= rank)
+                    return slot_value(h, b, (c << CHUNK_BITS) + i);
+            }
         }
     }
     return h->max;
@@ -223,8 +257,11 @@ size_t tide_hdr_memory(const struct tide_hdr *h)
 {
     size_t n = sizeof *h;
     for (int b = 0; b < NBUCKETS; b++) {
-        if (h->slots[b] != NULL)
-            n += (size_t)slots_in(b) * sizeof(uint64_t);
+        if (h->chunks[b] == NULL)
+            continue;
+        n += (size_t)chunks_in(b) * sizeof(uint64_t *);
+        for (int c = 0; c < chunks_in(b); c++)
+            n += chunk_at(h, b, c) != NULL ? CHUNK * sizeof(uint64_t) : 0;
     }
     return n;
 }
@@ -250,15 +287,16 @@ static cJSON *pair(int64_t v, uint64_t n)
 static int add_buckets(cJSON *arr, const struct tide_hdr *h)
 {
     for (int b = 0; b < NBUCKETS; b++) {
-        if (h->slots[b] == NULL)
-            continue;
-        for (int s = 0; s < slots_in(b); s++) {
-            if (h->slots[b][s] == 0)
-                continue;
-            cJSON *p = pair(slot_lowest(b, s), h->slots[b][s]);
-            if (p == NULL)
-                return -1;
-            cJSON_AddItemToArray(arr, p);
+        for (int c = 0; c < chunks_in(b); c++) {
+            const uint64_t *k = chunk_at(h, b, c);
+            for (int i = 0; k != NULL && i < CHUNK; i++) {
+                if (k[i] == 0)
+                    continue;
+                cJSON *p = pair(slot_lowest(b, (c << CHUNK_BITS) + i), k[i]);
+                if (p == NULL)
+                    return -1;
+                cJSON_AddItemToArray(arr, p);
+            }
         }
     }
     return 0;
@@ -334,10 +372,10 @@ static int read_bucket(const cJSON *e, int i, struct tide_hdr *h, int *last, str
         return tide_err_set(err, "histogram: buckets[%d]: values must be ascending, one per slot",
                             i);
     *last = flat;
-    uint64_t *c = bucket(h, p.b);
+    uint64_t *c = chunk_for(h, p.b, p.s);
     if (c == NULL)
         return tide_err_set(err, "histogram: out of memory");
-    c[p.s] = (uint64_t)n;
+    c[p.s & (CHUNK - 1)] = (uint64_t)n;
     h->count += (uint64_t)n;
     h->sum += (uint64_t)(slot_lowest(p.b, p.s) + slot_width(p.b) / 2) * (uint64_t)n;
     return 0;

@@ -37,10 +37,16 @@ SKIP_PREFIXES = ("make ", "tide demo", "tide target")
 # Commands that need a service this test does not start (an IPFS node, an S3 server...): each
 # names the test that runs it as printed, so the skip is visible and the command still runs.
 OWN_TEST = {
-    # "tide export run --ipfs": "e2e.test_export_ipfs",
+    "tide export runs/smoke --ipfs": "e2e.test_export_ipfs",
     "tide run scenarios/dweb.lua": "e2e.test_scenarios_dweb",
     "tide run scenarios/hello.lua --vus 5 --duration 30s --stream prometheus=":
         "e2e.test_stream_prometheus",  # needs a Prometheus with its remote-write receiver
+    # docs/export-s3.md: an S3-compatible server, and keys made by the page's own keygen
+    "tide export report/checkout --s3": "e2e.test_export_s3",
+    "tide keygen --out team.key": "e2e.test_export_s3",
+    "tide encrypt report/checkout/summary.json": "e2e.test_export_s3",
+    "tide decrypt summary.json.age": "e2e.test_export_s3",
+    "tide decrypt checkout-summary.json.age": "e2e.test_export_s3",
 }
 # Placeholder hosts in the docs and the folder every README/docs command assumes.
 HOST_RE = re.compile(r"https?://(localhost:5000|127\.0\.0\.1:8080)")

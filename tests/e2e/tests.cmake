@@ -48,6 +48,11 @@ foreach(t e2e.test_threads e2e.test_engine)
   endif()
 endforeach()
 include(${CMAKE_SOURCE_DIR}/tests/browser/tests.cmake OPTIONAL)
+# The IPFS export test may first install its npm packages (npm ci: minutes on a slow link), then
+# starts a js-ipfs node; each step is bounded inside the test.
+if(TEST e2e.test_export_ipfs)
+  set_tests_properties(e2e.test_export_ipfs PROPERTIES TIMEOUT 2400 LABELS "e2e;no-asan")
+endif()
 # The dweb test may first install js-ipfs with npm ci (minutes on a busy machine).
 if(TEST e2e.test_scenarios_dweb)
   set_tests_properties(e2e.test_scenarios_dweb PROPERTIES TIMEOUT 1500 LABELS "e2e;no-asan")

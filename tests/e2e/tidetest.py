@@ -134,6 +134,29 @@ def metric(summary, name, field):
     return summary["metrics"].get(name, {}).get(field)
 
 
+def npm_ci(folder, needs, timeout=1500):
+    """Installs a test folder's pinned npm packages (npm ci) unless every path in 'needs'
+    (relative to the folder) exists. Tests that share a folder may run at once (ctest -j):
+    an exclusive lock on the folder's package-lock.json makes one install and the others wait.
+    Returns None when installed, else why not."""
+    import fcntl
+    paths = [os.path.join(folder, n) for n in needs]
+    with open(os.path.join(folder, "package-lock.json")) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if all(os.path.exists(x) for x in paths):
+            return None
+        print("installing npm packages (npm ci in %s)" % folder, flush=True)
+        try:
+            r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                               cwd=folder, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "npm ci in %s did not finish within %d s" % (folder, timeout)
+        if r.returncode != 0 or not all(os.path.exists(x) for x in paths):
+            return "npm ci in %s failed (is the npm registry reachable?): %s" % (
+                folder, (r.stderr or r.stdout)[-1500:])
+    return None
+
+
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE for the e2e tests (tests/e2e/tests.cmake)
 
 

@@ -13,7 +13,8 @@ BELOW = {  # each layer: the layers it may include from (itself included)
     "lua": {"base", "stats", "core", "lua"},
     "report": {"base", "stats", "report"},
     "target": {"base", "stats", "target"},
-    "run": {"base", "stats", "core", "lua", "report", "target", "run"},
+    "run": {"base", "stats", "core", "lua", "report", "target", "run", "export"},
+    "export": {"base", "stats", "export"},
 }
 
 engine = os.path.join(sys.argv[1] if len(sys.argv) > 1 else ".", "engine")

@@ -310,6 +310,14 @@ static void test_hdr_memory_small_for_narrow_data(void)
         tide_hdr_record(h, 10000 + (int64_t)(rng_next() % 10000)); /* 10..20 ms */
     printf("10..20 ms: %zu bytes\n", tide_hdr_memory(h));
     CHECK(tide_hdr_memory(h) <= base + 2 * 8192);
+    tide_hdr_free(h);
+    /* a series of one endpoint: latencies within a few percent hold one or two 1 KB chunks,
+     * not a whole bucket (16 KB for values under 2 ms) */
+    h = tide_hdr_new();
+    for (int i = 0; i < 1000; i++)
+        tide_hdr_record(h, 900 + (int64_t)(rng_next() % 100)); /* 0.9..1 ms */
+    printf("0.9..1 ms: %zu bytes\n", tide_hdr_memory(h));
+    CHECK(tide_hdr_memory(h) <= base + 2 * 1024 + 16 * sizeof(void *));
     for (int i = 0; i < 100000; i++)
         tide_hdr_record(h, gen_wide());
     printf("1us..1h: %zu bytes\n", tide_hdr_memory(h));
