@@ -18,6 +18,9 @@ TEST_DEPS += clang libclang-rt-14-dev
 # TLS tests make their own CA and certificates; the help test renders the man page (groff)
 # and parses the zsh completion (zsh -n)
 TEST_DEPS += openssl groff zsh
+# --stream prometheus=URL compresses with snappy; its test pushes to a real Prometheus
+DEPS      += libsnappy-dev
+TEST_DEPS += prometheus
 
 .PHONY: all build demo test test-fast deps test-deps clean bench fuzz
 
@@ -50,7 +53,7 @@ test: test-deps
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS) -LE no-asan
 	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DTIDE_WERROR=ON -DTIDE_TSAN=ON
-	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide test_recorder test_stream
+	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide test_recorder test_stream test_prom_send
 	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j$(JOBS) -L tsan
 

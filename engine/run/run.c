@@ -1609,6 +1609,8 @@ static int open_folder(struct run *r)
     }
     if (r->segment && open_seconds(r) != 0)
         return TIDE_EXIT_INTERNAL;
+    for (int i = 0; i < r->nstreams; i++)
+        tide_stream_set_run_id(r->streams[i], r->id); /* a label of prometheus=URL series */
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "scenario_file", r->cfg.script_path);
     cJSON_AddStringToObject(f, "host", r->cfg.host != NULL ? r->cfg.host : "");

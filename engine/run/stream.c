@@ -9,6 +9,8 @@
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
+#include "prom_send.h"
+#include "prom_stream.h"
 #include "stream.h"
 
 struct chunk {
@@ -31,6 +33,7 @@ struct tide_stream {
     bool write_failed;         /* set by the writer, read after join */
     unsigned char *announced;  /* per metric id: its "Metric" line was written (coordinator) */
     int nannounced;
+    struct tide_prom_stream *prom; /* prometheus=URL: pushes instead of lines (prom_stream.h) */
 };
 
 static const char *target_of(const char *spec)
@@ -46,10 +49,12 @@ int tide_stream_check_spec(const char *spec, struct tide_err *err)
                             "--stream %s: expected KIND=TARGET, e.g. json=metrics.jsonl "
                             "or json=- (docs/streams.md)",
                             spec);
+    if (strncmp(spec, "prometheus=", 11) == 0)
+        return tide_prom_check_url(spec + 11, err);
     const char *t = target_of(spec);
     if (t == NULL)
         return tide_err_set(err,
-                            "--stream: unknown kind '%.*s' (this build streams json=FILE; "
+                            "--stream: unknown kind '%.*s' (json=FILE or prometheus=URL; "
                             "docs/streams.md)",
                             (int)(eq - spec), spec);
     if (*t == '\0')
@@ -99,6 +104,13 @@ struct tide_stream *tide_stream_open(const char *spec, struct tide_err *err)
     if (s == NULL) {
         tide_err_set(err, "--stream: out of memory");
         return NULL;
+    }
+    if (t == NULL) { /* prometheus=URL: its own sender thread, no file */
+        if ((s->prom = tide_prom_stream_open(spec + 11, err)) == NULL) {
+            free(s);
+            return NULL;
+        }
+        return s;
     }
     if (strcmp(t, "-") == 0) {
         s->f = stdout;
@@ -250,6 +262,10 @@ void tide_stream_second(struct tide_stream *s, const struct tide_registry *reg, 
 {
     if (s == NULL || reg == NULL)
         return;
+    if (s->prom != NULL) {
+        tide_prom_stream_second(s->prom, reg, wall_us, warmup);
+        return;
+    }
     char ts[40];
     tide_wall_format(wall_us, ts, sizeof ts);
     struct tide_buf out = {0};
@@ -293,6 +309,11 @@ long tide_stream_close(struct tide_stream *s)
 {
     if (s == NULL)
         return 0;
+    if (s->prom != NULL) {
+        long lost = tide_prom_stream_close(s->prom); /* warns itself */
+        free(s);
+        return lost;
+    }
     pthread_mutex_lock(&s->mu);
     s->closing = true;
     pthread_cond_signal(&s->cv);
@@ -316,4 +337,10 @@ long tide_stream_close(struct tide_stream *s)
     free(s->announced);
     free(s);
     return failed ? -1 : dropped;
+}
+
+void tide_stream_set_run_id(struct tide_stream *s, const char *run_id)
+{
+    if (s != NULL && s->prom != NULL)
+        tide_prom_stream_set_run_id(s->prom, run_id);
 }

@@ -20,7 +20,8 @@
 #define TIDE_STREAM_QUEUE_BYTES (32u * 1024 * 1024)
 
 /* Checks a --stream value without opening anything: 0, or -1 with a message (unknown kind,
- * missing target). Kinds: "json=FILE", "json=-". */
+ * missing target, a URL that is not http(s)). Kinds: "json=FILE", "json=-",
+ * "prometheus=URL" (remote write, prom_stream.h: pushed by a sender thread of its own). */
 int tide_stream_check_spec(const char *spec, struct tide_err *err);
 
 struct tide_stream; /* opaque */
@@ -36,6 +37,9 @@ bool tide_stream_uses_stdout(const char *spec);
  * which summary.json leaves out of its totals. */
 void tide_stream_second(struct tide_stream *s, const struct tide_registry *reg, int64_t wall_us,
                         bool warmup);
+
+/* The run id, once the run folder exists (prometheus=URL labels every series with it). */
+void tide_stream_set_run_id(struct tide_stream *s, const char *run_id);
 
 /* Writes everything queued, flushes, stops the writer, closes the file, frees. Returns the
  * number of points dropped (0 normally), or -1 when writing failed (logged). NULL is fine. */

@@ -39,6 +39,8 @@ SKIP_PREFIXES = ("make ", "tide demo", "tide target")
 OWN_TEST = {
     "tide export runs/smoke --ipfs": "e2e.test_export_ipfs",
     "tide run scenarios/dweb.lua": "e2e.test_scenarios_dweb",
+    "tide run scenarios/hello.lua --vus 5 --duration 30s --stream prometheus=":
+        "e2e.test_stream_prometheus",  # needs a Prometheus with its remote-write receiver
     # docs/export-s3.md: an S3-compatible server, and keys made by the page's own keygen
     "tide export report/checkout --s3": "e2e.test_export_s3",
     "tide keygen --out team.key": "e2e.test_export_s3",
