@@ -8,6 +8,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "lua_runfiles.h"
+#include "summary.h"
 
 int tide_lifecycle_open(struct tide_lifecycle *lc, struct tide_shared *shared, lua_State *probe,
                         struct tide_err *err)
@@ -42,6 +43,41 @@ int tide_lifecycle_call(struct tide_lifecycle *lc, const char *fname, const cJSO
     int64_t limit =
         strcmp(fname, "setup") == 0 ? lc->cfg->setup_timeout_us : lc->cfg->teardown_timeout_us;
     return tide_worker_call(&lc->w, fname, arg, extra, limit, result, ran, reg, err);
+}
+
+cJSON *tide_lifecycle_verify(struct tide_lifecycle *lc, const cJSON *data, const cJSON *summary,
+                             bool *ok)
+{
+    cJSON *v = cJSON_CreateObject();
+    struct tide_registry *reg = tide_registry_new();
+    cJSON *res = NULL;
+    bool ran = false;
+    struct tide_err err = {{0}};
+    int rc = tide_lifecycle_call(lc, "verify", data, summary, &res, &ran, reg, &err);
+    cJSON_Delete(res);
+    cJSON *checks = tide_summary_checks(reg); /* its checks, apart from the load's */
+    bool all = rc == 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, checks)
+    {
+        if (cJSON_GetObjectItem(c, "fails")->valuedouble > 0)
+            all = false;
+    }
+    cJSON_AddBoolToObject(v, "ran", ran || rc != 0);
+    cJSON_AddBoolToObject(v, "ok", all);
+    if (rc != 0) {
+        char *m = tide_redact(err.msg);
+        cJSON_AddStringToObject(v, "error", m != NULL ? m : "");
+        free(m);
+        tide_log(TIDE_LOG_ERROR, rc == TIDE_CALL_STOPPED ? "verify(): %s" : "verify() failed: %s",
+                 err.msg);
+    } else {
+        cJSON_AddNullToObject(v, "error");
+    }
+    cJSON_AddItemToObject(v, "checks", checks);
+    tide_registry_free(reg);
+    *ok = all;
+    return v;
 }
 
 bool tide_lifecycle_has_hook(struct tide_lifecycle *lc, const char *event)

@@ -34,6 +34,14 @@ int tide_lifecycle_call(struct tide_lifecycle *lc, const char *fname, const cJSO
                         const cJSON *extra, cJSON **result, bool *ran, struct tide_registry *reg,
                         struct tide_err *err);
 
+/* verify(data, summary) with 'summary' the load's results (metrics, series, endpoints, checks,
+ * errors as in summary.json): returns summary.json's "verify" section ({ ran, ok, error,
+ * checks }), with *ok false when it raised, was stopped or a check of it failed (then also a
+ * line on stderr when it raised or was stopped). Shared by a run and by `tide merge --verify`,
+ * so both judge and report verify() alike. */
+cJSON *tide_lifecycle_verify(struct tide_lifecycle *lc, const cJSON *data, const cJSON *summary,
+                             bool *ok);
+
 /* Runs the handlers of 'event' under cfg->hook_timeout_us, with a redacted copy of 'arg'
  * (the privacy filter applies to everything a hook sees). Every handler runs, in registration
  * order; one that raises, returns false or is stopped at the time limit is a failure: printed

@@ -2,6 +2,7 @@
  * second at a time, so memory holds one second of each segment plus the totals, whatever the
  * length of the test. */
 #include <errno.h>
+#include <lua.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,15 +10,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "audit.h"
+#include "cli.h"
 #include "clock.h"
 #include "console.h"
 #include "distributed.h"
 #include "fsutil.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "merge.h"
+#include "options.h"
 #include "outputs.h"
 #include "regjson.h"
 #include "run.h"
+#include "sandbox.h"
 #include "segment.h"
 #include "summary.h"
 #include "threshold.h"
@@ -63,6 +68,16 @@ struct merge {
     int64_t nwin, measured;
     struct tide_default_check defaults[TIDE_DEFAULT_COUNT];
     char reason[700];
+    /* --verify: verify() once, on the merged results (docs/distributed.md) */
+    bool verify;
+    const char *script, *host, *setup_data_path; /* --script, --host, --setup-data */
+    struct tide_config cfg;                      /* the script's, for the lifecycle runner */
+    lua_State *probe;                            /* its options probe, until the runner opens */
+    struct tide_shared shared;
+    struct tide_lifecycle life;
+    cJSON *setup_data;
+    cJSON *verify_result; /* summary.json's "verify"; NULL: not asked */
+    bool verify_ok;
 };
 
 /* One line on stderr; exit code 2. */
@@ -79,12 +94,20 @@ __attribute__((format(printf, 1, 2))) static int refuse(const char *fmt, ...)
 
 static const char merge_usage[] =
     "usage: tide merge DIR... --out DIR [--threshold 'M: EXPR']... [--no-default-thresholds]\n"
-    "                  [--quiet]\n"
+    "                  [--verify [--script FILE] [--setup-data FILE] [--host URL]] [--quiet]\n"
     "\n"
     "One run folder from the folders of the segments of a split test (tide run --segment I/N):\n"
     "histograms merged exactly, seconds merged by wall clock, thresholds judged on the whole.\n"
-    "Exit 0 passed, 99 a threshold or default check failed (or a folder is not intact), 2 bad\n"
-    "usage or segments that do not make one test.\n";
+    "\n"
+    "  --verify           run the script's verify(data, summary) once, with the merged results,\n"
+    "                     as a single run does; the script is the segments' run.scenario_file\n"
+    "                     (as they named it, from this folder) unless --script FILE is given,\n"
+    "                     and must have their scenario_sha256\n"
+    "  --setup-data FILE  verify()'s data: the file tide run --phase setup wrote\n"
+    "  --host URL         verify()'s host (default: the segments' host)\n"
+    "\n"
+    "Exit 0 passed, 99 a threshold, default check or verify() failed (or a folder is not\n"
+    "intact), 2 bad usage, segments that do not make one test, or a script that is not theirs.\n";
 
 static int parse_args(struct merge *m, int argc, char **argv)
 {
@@ -107,6 +130,19 @@ static int parse_args(struct merge *m, int argc, char **argv)
             m->no_defaults = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             m->quiet = true;
+        } else if (strcmp(a, "--verify") == 0) {
+            m->verify = true;
+        } else if (strcmp(a, "--script") == 0 || strcmp(a, "--setup-data") == 0 ||
+                   strcmp(a, "--host") == 0) {
+            if (i + 1 >= argc)
+                return refuse("%s needs a value", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--script") == 0)
+                m->script = v;
+            else if (strcmp(a, "--setup-data") == 0)
+                m->setup_data_path = v;
+            else
+                m->host = v;
         } else if (a[0] == '-') {
             return refuse("unknown option %s (see 'tide merge --help')", a);
         } else if (m->nsegs == MAX_SEGMENT_DIRS) {
@@ -117,6 +153,8 @@ static int parse_args(struct merge *m, int argc, char **argv)
     }
     if (m->nsegs == 0 || m->out == NULL)
         return refuse("usage: tide merge DIR... --out DIR");
+    if (!m->verify && (m->script != NULL || m->setup_data_path != NULL || m->host != NULL))
+        return refuse("--script, --setup-data and --host are for --verify");
     return 0;
 }
 
@@ -544,6 +582,7 @@ static int decide(struct merge *m, const char **status)
         !tide_defaults_judge(m->defaults, m->no_defaults ? TIDE_RULE_NONE : TIDE_RULE_DEFAULTS, &c,
                              m->reason, sizeof m->reason);
     o.defaults_exit = TIDE_EXIT_THRESHOLDS;
+    o.verify_failed = m->verify_result != NULL && !m->verify_ok && m->cfg.verify_fails_run;
     int code = tide_verdict(&o, status);
     const struct mthr *first = NULL;
     int failing = 0;
@@ -559,6 +598,8 @@ static int decide(struct merge *m, const char **status)
             snprintf(more, sizeof more, "; %d more thresholds failed", failing - 1);
         snprintf(m->reason, sizeof m->reason, "threshold %s: %s not met (observed %s)%s",
                  first->t.key.text, first->t.expr_text, obs, more);
+    } else if (o.verify_failed) { /* as a run's reason: before a default check's */
+        snprintf(m->reason, sizeof m->reason, "verify() failed (see the verify section)");
     }
     if (code == TIDE_EXIT_OK)
         m->reason[0] = '\0';
@@ -731,7 +772,10 @@ static cJSON *summary_doc(struct merge *m, const char *id, const char *status, i
     double secs = max_of(m, "run", "duration_s");
     tide_summary_add_metrics(s, m->total, secs > 0 ? secs : 1);
     cJSON_AddItemToObject(s, "thresholds", thresholds_json(m));
-    cJSON_AddNullToObject(s, "verify");
+    if (m->verify_result != NULL)
+        cJSON_AddItemToObject(s, "verify", cJSON_Duplicate(m->verify_result, true));
+    else
+        cJSON_AddNullToObject(s, "verify");
     cJSON_AddItemToObject(s, "generator", generator_json(m));
     cJSON_AddItemToObject(s, "history", m->history);
     m->history = NULL;
@@ -758,6 +802,11 @@ static int write_folder(struct merge *m, const char *status, int code)
     cJSON *f = cJSON_CreateObject();
     cJSON_AddItemToObject(f, "segments", segments_json(m));
     tide_audit_event(&audit, "merge", f);
+    if (m->verify_result != NULL) {
+        cJSON *vf = cJSON_CreateObject();
+        cJSON_AddBoolToObject(vf, "ok", m->verify_ok);
+        tide_audit_event(&audit, "verify", vf);
+    }
     for (int i = 0; i < m->nthr; i++) { /* as a run's threshold_crossed, judged on the whole */
         if (m->thr[i].ok)
             continue;
@@ -818,6 +867,78 @@ static void free_merge(struct merge *m)
     free(m->win);
     tide_registry_free(m->total);
     cJSON_Delete(m->history);
+    tide_lifecycle_close(&m->life);
+    if (m->probe != NULL)
+        lua_close(m->probe);
+    free(m->shared.shared_iters);
+    cJSON_Delete(m->setup_data);
+    cJSON_Delete(m->verify_result);
+    tide_config_free(&m->cfg);
+}
+
+/* --- verify() once, on the whole test --- */
+
+/* Before any merging: the script (--script FILE, else the segments' run.scenario_file) must
+ * be the one the segments ran; its options probe runs, the setup data is read. 0 or an exit
+ * code, with one line. */
+static int verify_prepare(struct merge *m)
+{
+    const cJSON *r0 = cJSON_GetObjectItem(m->segs[0].summary, "run");
+    const char *theirs = str_at(r0, "scenario_sha256", NULL);
+    const char *script = m->script != NULL ? m->script : str_at(r0, "scenario_file", NULL);
+    if (script == NULL || script[0] == '\0')
+        return refuse("--verify: the segments name no script; give it with --script FILE");
+    struct tide_err err = {{0}};
+    size_t len = 0;
+    char *text = tide_fs_read_all(script, &len, &err);
+    if (text == NULL)
+        return refuse("--verify: cannot read the segments' script (give it with --script FILE): "
+                      "%s",
+                      err.msg);
+    char sha[65];
+    tide_sha256_hex(text, len, sha);
+    free(text);
+    if (theirs == NULL || strcmp(sha, theirs) != 0)
+        return refuse("--verify: %s is not the script the segments ran (sha256 %.12s..., "
+                      "theirs %.12s...)",
+                      script, sha, theirs != NULL ? theirs : "none");
+    const char *host = m->host != NULL ? m->host : str_at(r0, "host", NULL);
+    /* the whole test: --segment 1/1, so no TIDE_SEGMENTS of the environment applies */
+    char *args[] = {(char *)script,   (char *)"--segment", (char *)"1/1",
+                    (char *)"--host", (char *)host,        NULL};
+    int nargs = host != NULL && host[0] != '\0' ? 5 : 3;
+    struct tide_cli cli;
+    if (tide_cli_parse_run(nargs, args, &cli, &err) != 0 ||
+        tide_options_build_keep(&cli, &m->cfg, &m->probe, &err) != 0)
+        return refuse("--verify: %s", err.msg);
+    if (m->setup_data_path != NULL) {
+        m->setup_data = tide_setup_data_read(m->setup_data_path, &err);
+        if (m->setup_data == NULL)
+            return refuse("--verify: %s", err.msg);
+    }
+    return 0;
+}
+
+/* verify(data, summary) in the lifecycle runner, with the merged results, as a run calls it
+ * after its load. 0 or an exit code. */
+static int verify_run(struct merge *m)
+{
+    struct tide_err err = {{0}};
+    m->shared.cfg = &m->cfg;
+    m->shared.new_state = tide_sandbox_open;
+    m->shared.shared_iters = calloc((size_t)m->cfg.nscenarios + 1, sizeof *m->shared.shared_iters);
+    atomic_flag_clear(&m->shared.abort_once);
+    int rc = tide_lifecycle_open(&m->life, &m->shared, m->probe, &err);
+    m->probe = NULL; /* taken */
+    if (rc != 0)
+        return refuse("--verify: %s", err.msg);
+    cJSON *results = cJSON_CreateObject();
+    double secs = max_of(m, "run", "duration_s");
+    tide_summary_add_metrics(results, m->total, secs > 0 ? secs : 1);
+    m->verify_result = tide_lifecycle_verify(&m->life, m->setup_data, results, &m->verify_ok);
+    cJSON_Delete(results);
+    tide_lifecycle_hook(&m->life, NULL, "verify_done", m->verify_result);
+    return 0;
 }
 
 static int merge_run(struct merge *m)
@@ -829,6 +950,8 @@ static int merge_run(struct merge *m)
             return rc;
     }
     rc = check_segments(m);
+    if (rc == 0 && m->verify)
+        rc = verify_prepare(m);
     if (rc != 0)
         return rc;
     if (thresholds_init(m) != 0)
@@ -852,6 +975,8 @@ static int merge_run(struct merge *m)
                      m->segs[i].dir, st);
     }
     thresholds_final(m);
+    if (m->verify && (rc = verify_run(m)) != 0)
+        return rc;
     const char *status;
     int code = decide(m, &status);
     rc = write_folder(m, status, code);

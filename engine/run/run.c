@@ -953,39 +953,12 @@ static bool drive(struct run *r)
  * are reported apart from the load's. */
 static cJSON *run_verify(struct run *r, bool *ok)
 {
-    cJSON *v = cJSON_CreateObject();
-    struct tide_registry *reg = tide_registry_new();
-    cJSON *res = NULL;
-    bool ran = false;
-    struct tide_err err = {{0}};
     cJSON *partial = cJSON_CreateObject();
     double secs = (double)(r->end_us - r->start_us) / 1e6;
     tide_summary_add_metrics(partial, r->total, secs > 0 ? secs : 1);
-    int rc = tide_lifecycle_call(&r->life, "verify", r->setup_data, partial, &res, &ran, reg, &err);
+    cJSON *v = tide_lifecycle_verify(&r->life, r->setup_data, partial, ok);
     cJSON_Delete(partial);
-    cJSON_Delete(res);
-    cJSON *checks = tide_summary_checks(reg);
-    bool all = rc == 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, checks)
-    {
-        if (cJSON_GetObjectItem(c, "fails")->valuedouble > 0)
-            all = false;
-    }
-    cJSON_AddBoolToObject(v, "ran", ran || rc != 0);
-    cJSON_AddBoolToObject(v, "ok", all);
-    if (rc != 0) {
-        char *m = tide_redact(err.msg);
-        cJSON_AddStringToObject(v, "error", m != NULL ? m : "");
-        free(m);
-        tide_log(TIDE_LOG_ERROR, rc == TIDE_CALL_STOPPED ? "verify(): %s" : "verify() failed: %s",
-                 err.msg);
-    } else {
-        cJSON_AddNullToObject(v, "error");
-    }
-    cJSON_AddItemToObject(v, "checks", checks);
-    tide_registry_free(reg);
-    *ok = all;
+    bool all = *ok;
     cJSON *f = cJSON_CreateObject();
     cJSON_AddBoolToObject(f, "ok", all);
     tide_audit_event(&r->audit, "verify", f);
