@@ -72,6 +72,29 @@ static void exclude(struct bundler *b, const char *kind, const char *path, const
     tide_log(TIDE_LOG_WARN, "--bundle: %s %s not bundled: %s", kind, path, why);
 }
 
+/* Writes 'data' to bundle/'rel' and lists it in the section and the files map. */
+static int copy_bytes(struct bundler *b, const char *kind, const char *rel, const char *data,
+                      size_t len, struct tide_err *err)
+{
+    char dest[8400], parent[8400], hex[65];
+    snprintf(dest, sizeof dest, "%s/%s", b->dir, rel);
+    snprintf(parent, sizeof parent, "%s", dest);
+    *strrchr(parent, '/') = '\0';
+    if (tide_fs_mkdirs(parent, err) != 0 || tide_fs_write_atomic(dest, data, len, err) != 0)
+        return -1;
+    tide_sha256_hex(data, len, hex);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", kind);
+    cJSON_AddStringToObject(o, "path", rel);
+    cJSON_AddStringToObject(o, "sha256", hex);
+    cJSON_AddNumberToObject(o, "bytes", (double)len);
+    cJSON_AddItemToArray(b->copied, o);
+    char key[4200];
+    snprintf(key, sizeof key, "bundle/%s", rel);
+    cJSON_AddStringToObject(b->files, key, hex);
+    return 0;
+}
+
 /* Copies one file (real path 'path') into the bundle; a path copied already is skipped. */
 static int add_file(struct bundler *b, const char *kind, const char *path, struct tide_err *err)
 {
@@ -82,7 +105,7 @@ static int add_file(struct bundler *b, const char *kind, const char *path, struc
     }
     const char *rel = relative_to(real, b->root);
     if (rel == NULL) {
-        exclude(b, kind, path, "outside the scenario's folder");
+        exclude(b, kind, path, "outside the scenario's folder (links followed)");
         return 0;
     }
     char key[4200];
@@ -104,25 +127,9 @@ static int add_file(struct bundler *b, const char *kind, const char *path, struc
         exclude(b, kind, rel, "may hold secrets");
         return 0;
     }
-    char dest[8400], parent[8400], hex[65];
-    snprintf(dest, sizeof dest, "%s/%s", b->dir, rel);
-    snprintf(parent, sizeof parent, "%s", dest);
-    *strrchr(parent, '/') = '\0';
-    int rc = tide_fs_mkdirs(parent, err);
-    if (rc == 0)
-        rc = tide_fs_write_atomic(dest, data, len, err);
-    tide_sha256_hex(data, len, hex);
+    int rc = copy_bytes(b, kind, rel, data, len, err);
     free(data);
-    if (rc != 0)
-        return -1;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "kind", kind);
-    cJSON_AddStringToObject(o, "path", rel);
-    cJSON_AddStringToObject(o, "sha256", hex);
-    cJSON_AddNumberToObject(o, "bytes", (double)len);
-    cJSON_AddItemToArray(b->copied, o);
-    cJSON_AddStringToObject(b->files, key, hex);
-    return 0;
+    return rc;
 }
 
 int tide_bundle_write(const struct tide_config *cfg, const char *dir, cJSON *facts,
@@ -130,7 +137,8 @@ int tide_bundle_write(const struct tide_config *cfg, const char *dir, cJSON *fac
 {
     struct bundler b = {.cfg = cfg};
     if (cfg->script_dir == NULL || realpath(cfg->script_dir, b.root) == NULL)
-        return tide_err_set(err, "--bundle: cannot resolve the scenario's folder");
+        snprintf(b.root, sizeof b.root,
+                 "//"); /* no folder (a built-in scenario): no file is under it */
     snprintf(b.dir, sizeof b.dir, "%s/bundle", dir);
     if (tide_fs_mkdirs(b.dir, err) != 0)
         return -1;
@@ -141,7 +149,10 @@ int tide_bundle_write(const struct tide_config *cfg, const char *dir, cJSON *fac
     b.files = cJSON_GetObjectItem(facts, "files");
     if (b.files == NULL)
         b.files = cJSON_AddObjectToObject(facts, "files");
-    int rc = add_file(&b, "scenario", cfg->script_path, err);
+    /* the scenario: the bytes that ran, under its own name (even when it is a link) */
+    const char *slash = strrchr(cfg->script_path, '/');
+    int rc = copy_bytes(&b, "scenario", slash != NULL ? slash + 1 : cfg->script_path,
+                        cfg->script_source, cfg->script_len, err);
     for (int i = 0; rc == 0 && i < cfg->nplugins; i++)
         rc = add_file(&b, "plugin", cfg->plugins[i], err);
     cJSON *read = tide_loaded_json(); /* modules and data files, real paths */
