@@ -132,6 +132,30 @@ static int add_file(struct bundler *b, const char *kind, const char *path, struc
     return rc;
 }
 
+/* Removes 'path' and what is under it; links are removed, never followed. */
+static int remove_tree(const char *path, int depth)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    DIR *d = depth < 64 ? opendir(path) : NULL;
+    if (d == NULL)
+        return -1;
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char sub[8400];
+        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+        rc = remove_tree(sub, depth + 1);
+    }
+    closedir(d);
+    return rc == 0 ? rmdir(path) : rc;
+}
+
 int tide_bundle_write(const struct tide_config *cfg, const char *dir, cJSON *facts,
                       struct tide_err *err)
 {
@@ -140,6 +164,10 @@ int tide_bundle_write(const struct tide_config *cfg, const char *dir, cJSON *fac
         snprintf(b.root, sizeof b.root,
                  "//"); /* no folder (a built-in scenario): no file is under it */
     snprintf(b.dir, sizeof b.dir, "%s/bundle", dir);
+    /* --out into an earlier run's folder: its bundle/ would mix in files this run did not read
+     * (links are removed, not followed) */
+    if (remove_tree(b.dir, 0) != 0)
+        return tide_err_set(err, "--bundle: cannot empty %s: %s", b.dir, strerror(errno));
     if (tide_fs_mkdirs(b.dir, err) != 0)
         return -1;
     cJSON *section = cJSON_AddObjectToObject(facts, "bundle");

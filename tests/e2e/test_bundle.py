@@ -157,13 +157,22 @@ write(work, "p.lua", open(os.path.join(work, "o.lua")).read().replace(", bundle 
 tide_run("p.lua")
 check(not os.path.exists(os.path.join(latest(), "bundle")), "no bundle without the option")
 
-# 6. a scenario that is a link to a file elsewhere is bundled under its own name
+# 6. --out into the folder of an earlier bundled run: bundle/ starts empty
+out = os.path.join(work, "out-again")
+tide_run("s.lua", "--bundle-data", "--out", out)
+check(os.path.isfile(os.path.join(out, "bundle", "data", "accounts.csv")), "first run bundles all")
+tide_run("s.lua", "--bundle", "--out", out)
+check(not os.path.exists(os.path.join(out, "bundle", "data", "accounts.csv")),
+      "the second run's bundle has no file of the first")
+check_eq(run(["verify", out]).returncode, 0, "a bundled run over an earlier one verifies")
+
+# 7. a scenario that is a link to a file elsewhere is bundled under its own name
 os.symlink(os.path.join(work, "o.lua"), os.path.join(elsewhere, "linked.lua"))
 tide_run(os.path.join(elsewhere, "linked.lua"), "--bundle")
 check(os.path.isfile(os.path.join(latest(), "bundle", "linked.lua")),
       "a linked scenario is bundled as the bytes that ran")
 
-# 7. tide purge erases a bundled run, bundle/ included
+# 8. tide purge erases a bundled run, bundle/ included
 r = run(["purge", run1, "--runs", runs], cwd=work, timeout=30)
 check_eq(r.returncode, 0, "purge of a bundled run (%s)" % r.stderr.strip())
 check(not os.path.exists(run1), "nothing of the bundled run is left")
