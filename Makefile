@@ -13,8 +13,13 @@ TEST_DEPS := python3 python3-flask chromium nodejs@node npm@npm libxml2-utils st
 DEPS      += nodejs@node npm@npm
 # the --stream json test validates every line against docs/stream-json.schema.json
 TEST_DEPS += python3-jsonschema
+# the libFuzzer targets of tests/fuzz: clang with its fuzzer and sanitizer runtimes
+TEST_DEPS += clang libclang-rt-14-dev
+# TLS tests make their own CA and certificates; the help test renders the man page (groff)
+# and parses the zsh completion (zsh -n)
+TEST_DEPS += openssl groff zsh
 
-.PHONY: all build demo test test-fast deps test-deps clean bench
+.PHONY: all build demo test test-fast deps test-deps clean bench fuzz
 
 all: build
 
@@ -55,6 +60,14 @@ test-fast: build
 
 bench: build
 	bench/throughput.sh
+
+# Every fuzz target of tests/fuzz for FUZZ_SECONDS each (make test runs them 5 s each).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := threshold duration urlname privacy data report compare target_http options car
+fuzz: test-deps
+	tests/fuzz/run.sh build . $(BUILD)/fuzz-build
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  tests/fuzz/run.sh run . $(BUILD)/fuzz-build $$t $(FUZZ_SECONDS); done
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

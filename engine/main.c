@@ -16,6 +16,8 @@
 #include "k8s.h"
 #include "merge.h"
 #include "report.h"
+#include "helpgen.h"
+#include "suggest.h"
 #include "run.h"
 #include "target.h"
 
@@ -34,7 +36,8 @@ static const char usage[] =
     "  tide purge RUN|--older-than AGE|--scenario NAME|--tag K=V [--dry-run] [--key KEY]\n"
     "                              erase runs, with an erasure receipt (docs/sovereignty.md)\n"
     "  tide verify-receipt FILE    check an erasure receipt (--allowed-signers FILE)\n"
-    "  tide export DIR --car FILE | --ipfs [URL]   the folder as IPFS content (tide export "
+    "  tide export DIR --car FILE | --ipfs [URL] [--encrypt-to age1...]   as IPFS content (tide "
+    "export "
     "--help)\n"
     "  tide import FILE.car DIR    a run folder back from a CAR, then verified\n"
     "  tide verify FILE.car | DIR --cid CID   a CAR's blocks / a folder against its CID\n"
@@ -44,7 +47,8 @@ static const char usage[] =
     "  tide export DIR --s3 s3://BUCKET/PREFIX [--encrypt-to age1...]   copy a run to S3\n"
     "  tide keygen --out KEYFILE   a new age identity (prints its age1... recipient)\n"
     "  tide encrypt FILE --to age1... | tide decrypt FILE.age --identity KEYFILE\n"
-    "  tide version | help\n"
+    "  tide completion bash|zsh    shell completion script (docs/cli.md)\n"
+    "  tide version | help [--man] (and tide COMMAND --help: that command's usage)\n"
     "\n";
 
 static const char run_head[] =
@@ -78,6 +82,9 @@ static const char run_options[] =
     "                         by `tide plugins`), set up after the scenario's top level\n"
     "  --target               start the built-in API in-process and use it as host\n"
     "  --insecure             do not verify TLS certificates\n"
+    "  --cacert FILE          also trust the CA certificates in FILE (PEM; options.tls.ca)\n"
+    "  --cert FILE            client certificate (PEM; options.tls.cert), with --key FILE\n"
+    "  --key FILE             the client certificate's private key (PEM; options.tls.key)\n"
     "  --allow-read           let tide.data read files outside the scenario's folder\n"
     "  --allow-hosts LIST     refuse requests to hosts outside LIST (comma-separated)\n"
     "  --no-samples           keep no sampled error bodies (error_samples.json)\n"
@@ -94,8 +101,11 @@ static const char run_options[] =
     "  --phase P              setup: setup() alone, data to --setup-data FILE; teardown:\n"
     "                         teardown() alone with that data; run: neither\n"
     "  --setup-data FILE      setup()'s data for a segment (then no setup() or teardown())\n"
-    "  Locust aliases: -f FILE, -u USERS, -r SPAWN_RATE, -t/--run-time D, -H/--host URL,\n"
-    "                  --headless, --csv PREFIX, --html FILE, --exit-code-on-error N\n"
+    "  short forms: -H --host, -d --duration, -i --iterations, -s --stage, -o --out,\n"
+    "               -e --env, -q --quiet\n"
+    "  Locust aliases: -f/--locustfile FILE, -u/--users USERS, -r/--spawn-rate SPAWN_RATE,\n"
+    "                  -t/--run-time D, -H/--host URL, --headless, --autostart, --csv PREFIX,\n"
+    "                  --html FILE, --exit-code-on-error N\n"
     "                  (with these and no threshold, any failure exits 1, or N)\n"
     "\n"
     "exit codes: 0 passed; 99 thresholds, default checks, verify or compare failed; 2 bad\n"
@@ -113,6 +123,28 @@ static const char verify_usage[] =
     "\n"
     "  tide verify FILE.car      every block's hash and every link of a CAR (docs/export.md)\n"
     "  tide verify DIR --cid CID  the folder's UnixFS CID equals CID (and its manifest holds)\n";
+
+/* Every command, for "did you mean" and completion. */
+static const char *const commands[] = {
+    "run",     "demo",           "target",     "report",  "compare", "verify", "sign",   "audit",
+    "purge",   "verify-receipt", "plugins",    "merge",   "k8s",     "export", "import", "keygen",
+    "encrypt", "decrypt",        "completion", "version", "help",    NULL};
+
+static const char demo_usage[] =
+    "usage: tide demo [run options]\n"
+    "\n"
+    "Starts the built-in API in-process, runs the bundled demo scenario (login, CRUD, search,\n"
+    "about 30 s) and prints where the report is. Run options (below) are passed to tide run.\n"
+    "\n";
+
+static const char crypt_usage[] =
+    "usage: tide keygen --out KEYFILE\n"
+    "       tide encrypt FILE --to RECIPIENT [--to RECIPIENT...] [--out OUT]\n"
+    "       tide decrypt FILE --identity KEYFILE [--out OUT]\n"
+    "\n"
+    "keygen writes a new age identity (0600) and prints its age1... recipient; encrypt writes\n"
+    "FILE.age for the recipients; decrypt reads it back with an identity ('-': stdout).\n"
+    "Exit 0; 99 a file that does not decrypt; 2 bad usage. See docs/export-s3.md#keys.\n";
 
 static bool wants_flag(int argc, char **argv, const char *flag)
 {
@@ -136,6 +168,24 @@ int main(int argc, char **argv)
         return TIDE_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    const struct tide_help_text help = {commands, usage, run_options};
+    if (strcmp(cmd, "help") == 0 && argc > 2 && strcmp(argv[2], "--man") == 0) {
+        tide_help_man(stdout, &help);
+        return TIDE_EXIT_OK;
+    }
+    if (strcmp(cmd, "completion") == 0)
+        return tide_completion_main(argc, argv, &help);
+    if ((strcmp(cmd, "keygen") == 0 || strcmp(cmd, "encrypt") == 0 ||
+         strcmp(cmd, "decrypt") == 0) &&
+        wants_help(argc - 2, argv + 2)) {
+        fputs(crypt_usage, stdout);
+        return TIDE_EXIT_OK;
+    }
+    if (strcmp(cmd, "demo") == 0 && wants_help(argc - 2, argv + 2)) {
+        fputs(demo_usage, stdout);
+        fputs(run_options, stdout);
+        return TIDE_EXIT_OK;
+    }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage, stdout);
         fputs(run_options, stdout);
@@ -209,7 +259,12 @@ int main(int argc, char **argv)
     else if (cmd[0] == '-' || strstr(cmd, ".lua") != NULL || strstr(cmd, ".py") != NULL)
         rc = tide_run_main(argc - 1, argv + 1); /* Locust style: tide -f x.lua ... */
     else {
-        fprintf(stderr, "tide: unknown command \"%s\" (see 'tide help')\n", cmd);
+        const char *near = tide_suggest(cmd, commands);
+        if (near != NULL)
+            fprintf(stderr, "tide: unknown command \"%s\" (did you mean '%s'? see 'tide help')\n",
+                    cmd, near);
+        else
+            fprintf(stderr, "tide: unknown command \"%s\" (see 'tide help')\n", cmd);
         rc = TIDE_EXIT_USAGE;
     }
     curl_global_cleanup();

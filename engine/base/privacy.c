@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include "buf.h"
 #include "privacy.h"
+#include "regex_cost.h"
 
 #define MAX_RULES 32
 #define MAX_KEEP  32
@@ -70,6 +71,11 @@ int tide_privacy_add_rule(enum tide_privacy_action action, const char *pattern,
     if (nrules >= MAX_RULES)
         return tide_err_set(err, "options.privacy: at most %d rules", MAX_RULES);
     struct rule *r = &rules[nrules];
+    if (tide_regex_cost(pattern) > TIDE_REGEX_MAX_COST) /* compiling it would take gigabytes */
+        return tide_err_set(err,
+                            "options.privacy: pattern '%s' is too complex (nested or stacked "
+                            "repetitions)",
+                            pattern);
     int rc = regcomp(&r->re, pattern, REG_EXTENDED);
     if (rc != 0) {
         char why[200];

@@ -47,6 +47,9 @@ void tide_config_free(struct tide_config *c)
     free(c->script_source);
     free(c->script_name);
     free(c->host);
+    free(c->tls_ca);
+    free(c->tls_cert);
+    free(c->tls_key);
     free(c->out_dir);
     free(c->sign_key);
     free(c->csv_prefix);

@@ -565,6 +565,20 @@ static int set_headers(struct tide_transfer_state *s, CURL *e, const struct tide
     return 0;
 }
 
+/* The pooled handle may have carried another request's files: each is set every time (the CA
+ * back to libcurl's built-in bundle when none is given). */
+static void set_tls_files(CURL *e, const struct tide_http_spec *sp)
+{
+    const char *ca = NULL;
+    if (sp->tls_ca.len > 0)
+        ca = sp->tls_ca.data;
+    else
+        curl_easy_getinfo(e, CURLINFO_CAINFO, &ca);
+    curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+    curl_easy_setopt(e, CURLOPT_SSLCERT, sp->tls_cert.len > 0 ? sp->tls_cert.data : NULL);
+    curl_easy_setopt(e, CURLOPT_SSLKEY, sp->tls_key.len > 0 ? sp->tls_key.data : NULL);
+}
+
 static int configure(struct tide_transfer *t, CURL *e)
 {
     const struct tide_http_spec *sp = &t->spec;
@@ -578,6 +592,7 @@ static int configure(struct tide_transfer *t, CURL *e)
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, sp->one_use ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, sp->insecure ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, sp->insecure ? 0L : 2L);
+    set_tls_files(e, sp);
     return 0;
 }
 
@@ -663,6 +678,9 @@ void tide_http_transfer_fini(struct tide_transfer *t)
     tide_buf_free(&t->spec.url);
     tide_buf_free(&t->spec.headers);
     tide_buf_free(&t->spec.body);
+    tide_buf_free(&t->spec.tls_ca);
+    tide_buf_free(&t->spec.tls_cert);
+    tide_buf_free(&t->spec.tls_key);
     tide_buf_free(&t->res.body);
     tide_buf_free(&t->res.headers);
     tide_buf_free(&t->res.url);

@@ -29,6 +29,9 @@ struct tide_http_spec {
     size_t max_body;              /* body bytes kept at most; beyond: counted, 'truncated' */
     bool one_use;                 /* a connection of its own, closed (with RST) afterwards */
     struct tide_session *session; /* NULL: nothing kept after the transfer */
+    /* TLS files (paths, NUL-terminated; len 0: none): CA bundle trusted besides the system's,
+     * client certificate and its key (PEM) */
+    struct tide_buf tls_ca, tls_cert, tls_key;
 };
 
 /* Offsets from the transfer's start, µs, as the transport saw them (later ones may be 0 when

@@ -9,6 +9,8 @@
 #include "clock.h"
 #include "duration.h"
 #include "log.h"
+#include "multipart.h"
+#include "suggest.h"
 #include "connbudget.h"
 #include "sample.h"
 #include "lua_http.h"
@@ -198,9 +200,173 @@ static void read_url(lua_State *L, const char *url, int opts, struct tide_buf *o
     lua_pop(L, 1);
 }
 
-/* The body from opts.json, else opts.form, else opts.body; returns the Content-Type it
- * implies, or NULL. */
-static const char *read_body(lua_State *L, int opts, struct tide_http_spec *sp)
+static void printable_name(const char *name, size_t n, char *out, size_t cap);
+
+/* Every key an options table may hold, sorted (bsearch); a batch item adds method and url. */
+static const char *const option_names[] = {
+    "body",     "ca_bundle", "cert", "discard_body", "expect",    "form", "headers", "json", "key",
+    "max_body", "multipart", "name", "query",        "redirects", "tags", "timeout", NULL};
+
+static int compare_name(const void *a, const void *b)
+{
+    return strcmp(a, *(const char *const *)b);
+}
+
+/* One pass over the keys: a misspelt option raises instead of being ignored (a request sent
+ * without its headers measures the wrong thing). The distance is computed only on a miss. */
+static void check_option_names(lua_State *L, int opts, bool batch_item)
+{
+    size_t n = sizeof option_names / sizeof *option_names - 1;
+    lua_pushnil(L);
+    while (lua_next(L, opts) != 0) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            if (batch_item && lua_isinteger(L, -1))
+                continue;
+            luaL_error(L, "tide.http: option names are strings (got a %s key)",
+                       luaL_typename(L, -1));
+        }
+        const char *k = lua_tostring(L, -1);
+        if (bsearch(k, option_names, n, sizeof *option_names, compare_name) != NULL)
+            continue;
+        if (batch_item && (strcmp(k, "method") == 0 || strcmp(k, "url") == 0))
+            continue;
+        char shown[400];
+        printable_name(k, strlen(k), shown, sizeof shown);
+        const char *near = tide_suggest(k, option_names);
+        if (near != NULL)
+            luaL_error(L, "tide.http: unknown option '%s' (did you mean '%s'?)", shown, near);
+        luaL_error(L,
+                   "tide.http: unknown option '%s' (options: body, ca_bundle, cert, discard_body, "
+                   "expect, form, headers, json, key, max_body, multipart, name, query, redirects, "
+                   "tags, timeout)",
+                   shown);
+    }
+}
+
+#define MAX_PARTS 256
+
+/* One multipart value: a string or number (a field) or http.file(...) (an upload). */
+static void add_part(lua_State *L, int v, int keep, const char *name,
+                     struct tide_multipart_part *parts, size_t *n)
+{
+    if (*n == MAX_PARTS)
+        luaL_error(L, "tide.http: multipart: at most %d parts", MAX_PARTS);
+    struct tide_multipart_part *p = &parts[(*n)++];
+    *p = (struct tide_multipart_part){.name = name};
+    if (lua_type(L, v) == LUA_TSTRING || lua_type(L, v) == LUA_TNUMBER) {
+        lua_pushvalue(L, v);
+        p->data = lua_tolstring(L, -1, &p->len); /* a number becomes a string: */
+        luaL_ref(L, keep);                       /* 'keep' holds it until the body is built */
+        return;
+    }
+    bool is_file = luaL_getmetafield(L, v, "__name") == LUA_TSTRING &&
+                   strcmp(lua_tostring(L, -1), "tide.file") == 0;
+    lua_settop(L, v); /* v is the top: drop the metafield */
+    if (!is_file)
+        luaL_error(L,
+                   "tide.http: multipart field '%s': expected a string, a number, http.file(...) "
+                   "or a list of them",
+                   name);
+    if (lua_getfield(L, v, "data") != LUA_TSTRING)
+        luaL_error(L, "tide.http: multipart field '%s': the file's data is not a string", name);
+    p->data = lua_tolstring(L, -1, &p->len);
+    lua_getfield(L, v, "filename");
+    p->filename = lua_tostring(L, -1);
+    lua_getfield(L, v, "content_type");
+    p->content_type = lua_tostring(L, -1);
+    lua_pop(L, 3); /* the file table keeps its strings alive */
+}
+
+/* opts.multipart: parts ordered by field name (a list keeps its order), so a body's layout
+ * does not depend on table iteration. */
+static void read_multipart(lua_State *L, int mp, struct tide_http_spec *sp, char *ctype,
+                           size_t ctype_cap)
+{
+    struct tide_multipart_part parts[MAX_PARTS];
+    size_t n = 0;
+    lua_newtable(L);
+    int keep = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, mp) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "tide.http: multipart: field names are strings (got a %s)",
+                       luaL_typename(L, -2));
+        const char *name = lua_tostring(L, -2);
+        int v = lua_gettop(L);
+        if (lua_type(L, v) == LUA_TTABLE && luaL_getmetafield(L, v, "__name") == LUA_TNIL) {
+            lua_Integer len = luaL_len(L, v);
+            if (len == 0) {
+                lua_pushnil(L);
+                if (lua_next(L, v) != 0) { /* a table, but not a list: raises */
+                    lua_settop(L, v);
+                    add_part(L, v, keep, name, parts, &n);
+                }
+            }
+            for (lua_Integer i = 1; i <= len; i++) {
+                lua_geti(L, v, i); /* kept alive by the list */
+                add_part(L, lua_gettop(L), keep, name, parts, &n);
+                lua_pop(L, 1);
+            }
+        } else {
+            if (lua_gettop(L) > v)
+                lua_pop(L, 1); /* the metafield */
+            add_part(L, v, keep, name, parts, &n);
+        }
+        lua_settop(L, v - 1);
+    }
+    for (size_t i = 1; i < n; i++) { /* insertion sort: stable, repeated fields keep order */
+        struct tide_multipart_part p = parts[i];
+        size_t j = i;
+        while (j > 0 && strcmp(parts[j - 1].name, p.name) > 0) {
+            parts[j] = parts[j - 1];
+            j--;
+        }
+        parts[j] = p;
+    }
+    tide_multipart_build(parts, n, &sp->body, ctype, ctype_cap);
+    lua_pop(L, 1); /* keep */
+}
+
+/* http.file(data [, filename [, content_type]]): a file to upload in opts.multipart */
+static int l_file(lua_State *L)
+{
+    size_t n;
+    luaL_checklstring(L, 1, &n);
+    const char *filename = luaL_optstring(L, 2, "file");
+    const char *ctype = luaL_optstring(L, 3, "application/octet-stream");
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, 1);
+    lua_setfield(L, -2, "data");
+    lua_pushstring(L, filename);
+    lua_setfield(L, -2, "filename");
+    lua_pushstring(L, ctype);
+    lua_setfield(L, -2, "content_type");
+    luaL_setmetatable(L, "tide.file");
+    return 1;
+}
+
+/* A TLS file: the option's value, else the run's default (options.tls, --cacert...). */
+static void read_tls_file(lua_State *L, int opts, const char *key, const char *fallback,
+                          struct tide_buf *out)
+{
+    out->len = 0;
+    const char *path = fallback;
+    if (opts != 0 && lua_getfield(L, opts, key) != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "tide.http: %s must be a file path", key);
+        path = lua_tostring(L, -1);
+    }
+    if (path != NULL && path[0] != '\0')
+        tide_buf_append(out, path, strlen(path) + 1);
+    if (opts != 0)
+        lua_pop(L, 1);
+}
+
+/* The body from opts.json, else opts.form, else opts.multipart, else opts.body; returns the
+ * Content-Type it implies (in 'ctype' for a multipart body), or NULL. */
+static const char *read_body(lua_State *L, int opts, struct tide_http_spec *sp, char *ctype,
+                             size_t ctype_cap)
 {
     sp->body.len = 0;
     sp->has_body = true;
@@ -221,6 +387,12 @@ static const char *read_body(lua_State *L, int opts, struct tide_http_spec *sp)
         encode_pairs(L, -1, &sp->body);
         lua_pop(L, 1);
         return "application/x-www-form-urlencoded";
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "multipart") == LUA_TTABLE) {
+        read_multipart(L, lua_gettop(L), sp, ctype, ctype_cap);
+        lua_pop(L, 1);
+        return ctype;
     }
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "body") != LUA_TNIL) {
@@ -333,7 +505,7 @@ static void read_options(lua_State *L, int opts, struct tide_vu_request *r)
 
 /* Fills r's spec (and what its samples need) from (method, url, opts at index 'opts'). */
 static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r, const char *method,
-                    const char *url, int opts)
+                    const char *url, int opts, bool batch_item)
 {
     struct tide_http_spec *sp = &r->r.spec;
     r->vu = vu;
@@ -353,11 +525,19 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     sp->discard_body = false;
     sp->max_body = TIDE_HTTP_MAX_BODY;
     sp->one_use = false;
-    sp->insecure = config_of(L)->insecure;
+    const struct tide_config *cfg = config_of(L);
+    sp->insecure = cfg->insecure;
     sp->session = tide_vu_share(vu);
+    bool has_opts = lua_type(L, opts) == LUA_TTABLE;
+    if (has_opts)
+        check_option_names(L, opts, batch_item);
     read_url(L, url, opts, &sp->url);
-    if (lua_type(L, opts) == LUA_TTABLE) {
-        const char *ctype = read_body(L, opts, sp);
+    read_tls_file(L, has_opts ? opts : 0, "ca_bundle", cfg->tls_ca, &sp->tls_ca);
+    read_tls_file(L, has_opts ? opts : 0, "cert", cfg->tls_cert, &sp->tls_cert);
+    read_tls_file(L, has_opts ? opts : 0, "key", cfg->tls_key, &sp->tls_key);
+    if (has_opts) {
+        char mp_ctype[128];
+        const char *ctype = read_body(L, opts, sp, mp_ctype, sizeof mp_ctype);
         read_headers(L, opts, sp, ctype);
         read_options(L, opts, r);
     }
@@ -529,7 +709,7 @@ static int l_request(lua_State *L)
     const char *url = luaL_checkstring(L, 2);
     if (!lua_isnoneornil(L, 3))
         luaL_checktype(L, 3, LUA_TTABLE);
-    prepare(L, vu, &vu->req, method, url, 3);
+    prepare(L, vu, &vu->req, method, url, 3, false);
     vu->req.r.done = on_single_done;
     if (tide_conn_admit(vu)) /* else queued: started by tide_conn_release */
         start_or_raise(L, vu, &vu->req);
@@ -607,10 +787,11 @@ static int l_batch(lua_State *L)
         int item = lua_gettop(L);
         if (t == LUA_TSTRING) {
             lua_pushnil(L); /* no options */
-            prepare(L, vu, &vu->batch[i], "GET", lua_tostring(L, item), lua_gettop(L));
+            prepare(L, vu, &vu->batch[i], "GET", lua_tostring(L, item), lua_gettop(L), false);
         } else if (t == LUA_TTABLE) {
             const char *method, *url;
             int opts;
+            bool keyed = false;
             if (lua_geti(L, item, 1) == LUA_TSTRING) { /* positional form */
                 method = lua_tostring(L, -1);
                 lua_geti(L, item, 2);
@@ -623,8 +804,9 @@ static int l_batch(lua_State *L)
                 lua_getfield(L, item, "url");
                 url = luaL_checkstring(L, -1);
                 opts = item;
+                keyed = true;
             }
-            prepare(L, vu, &vu->batch[i], method, url, opts);
+            prepare(L, vu, &vu->batch[i], method, url, opts, keyed);
         } else {
             return luaL_error(L, "tide.http.batch: item %d must be a URL or a table", i + 1);
         }
@@ -709,7 +891,7 @@ static int response_index(lua_State *L)
 static const luaL_Reg http_funcs[] = {
     {"request", l_request}, {"get", l_get},       {"post", l_post}, {"put", l_put},
     {"patch", l_patch},     {"delete", l_delete}, {"head", l_head}, {"options", l_options},
-    {"batch", l_batch},     {NULL, NULL},
+    {"batch", l_batch},     {"file", l_file},     {NULL, NULL},
 };
 
 int luaopen_tide_http(lua_State *L)
@@ -717,6 +899,8 @@ int luaopen_tide_http(lua_State *L)
     luaL_newmetatable(L, "tide.headers");
     lua_pushcfunction(L, headers_index);
     lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, "tide.file");
     lua_pop(L, 1);
     luaL_newmetatable(L, "tide.response");
     lua_pushcfunction(L, response_index);

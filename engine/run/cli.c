@@ -7,6 +7,7 @@
 #include "dashboard.h"
 #include "stream.h"
 #include "duration.h"
+#include "suggest.h"
 
 static int parse_int(const char *flag, const char *s, long min, long max, long *out,
                      struct tide_err *err)
@@ -185,6 +186,9 @@ static bool takes_value(const char *flag)
                                              "--start-at",
                                              "--phase",
                                              "--setup-data",
+                                             "--cacert",
+                                             "--cert",
+                                             "--key",
                                              NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
@@ -335,6 +339,12 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         cli->streams[cli->nstreams++] = v;
     } else if (is(flag, "--allow-hosts", NULL)) {
         cli->allow_hosts = v;
+    } else if (is(flag, "--cacert", NULL)) {
+        cli->cacert = v;
+    } else if (is(flag, "--cert", NULL)) {
+        cli->cert = v;
+    } else if (is(flag, "--key", NULL)) {
+        cli->key = v;
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;
@@ -342,6 +352,62 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
     }
     return rc;
+}
+
+/* An unknown flag, with the closest known one (a typo of --duration: did you mean it?).
+ * The list holds every long flag the parser accepts (tests/e2e/test_cli_help.py checks). */
+static int unknown_flag(const char *flag, struct tide_err *err)
+{
+    static const char *const known[] = {"--allow-hosts",
+                                        "--allow-read",
+                                        "--autostart",
+                                        "--cacert",
+                                        "--cert",
+                                        "--csv",
+                                        "--dashboard",
+                                        "--duration",
+                                        "--env",
+                                        "--exit-code-on-error",
+                                        "--fail-on-saturation",
+                                        "--headless",
+                                        "--help",
+                                        "--hook-timeout",
+                                        "--host",
+                                        "--html",
+                                        "--insecure",
+                                        "--iterations",
+                                        "--key",
+                                        "--locustfile",
+                                        "--no-default-thresholds",
+                                        "--no-samples",
+                                        "--out",
+                                        "--phase",
+                                        "--plugin",
+                                        "--quiet",
+                                        "--rate",
+                                        "--run-time",
+                                        "--segment",
+                                        "--segments",
+                                        "--setup-data",
+                                        "--sign",
+                                        "--spawn-rate",
+                                        "--stage",
+                                        "--start-at",
+                                        "--stream",
+                                        "--tag",
+                                        "--target",
+                                        "--threads",
+                                        "--threshold",
+                                        "--users",
+                                        "--vu-memory",
+                                        "--vus",
+                                        "--warmup",
+                                        NULL};
+    const char *near = tide_suggest(flag, known);
+    if (near != NULL)
+        return tide_err_set(err, "unknown option %s (did you mean %s? see 'tide help')", flag,
+                            near);
+    return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
 }
 
 int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err)
@@ -387,7 +453,7 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
         if (parse_switch(flag, cli))
             continue;
         if (!takes_value(flag))
-            return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
+            return unknown_flag(flag, err);
         const char *v = value_of(argc, argv, &i, inline_value);
         if (v == NULL)
             return tide_err_set(err, "%s needs a value (see 'tide help')", flag);

@@ -52,6 +52,8 @@ struct tide_cli {
     const char *start_at;   /* --start-at TIME */
     const char *phase;      /* --phase setup|run|teardown */
     const char *setup_data; /* --setup-data FILE */
+    /* TLS files for every request (options.tls): --cacert FILE, --cert FILE, --key FILE */
+    const char *cacert, *cert, *key;
 };
 
 /* Parses argv (after "run"). Returns 0, or -1 with a one-line message: also for a Python

@@ -1,6 +1,7 @@
 /* export_cmd.c: tide export, tide import, and tide verify of a CAR or against a CID. */
 #include "export_cmd.h"
 #include <cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "age.h"
 #include "audit.h"
 #include "car.h"
 #include "cid.h"
@@ -22,10 +24,15 @@
 
 /* ---- the options: one line per flag ---- */
 
+#define MAX_RECIPIENTS 16
+
 struct export_args {
     const char *dir;
     const char *car;  /* --car FILE */
     const char *ipfs; /* --ipfs [URL] */
+    /* --encrypt-to age1... (repeatable): every file encrypted before it becomes content */
+    const char *recipients[MAX_RECIPIENTS];
+    int nrecipients;
 };
 
 static const struct export_flag {
@@ -53,6 +60,7 @@ struct export_ctx {
     char root[TIDE_CID_TEXT];
     char car_path[PATH_MAX]; /* the CAR written (--car FILE, or a temporary file) */
     bool car_is_temp;
+    char sealed[PATH_MAX]; /* with --encrypt-to: a temporary folder of FILE.age, exported */
 };
 
 static int exit_for(int internal) /* -1 from a step: which exit code */
@@ -67,7 +75,12 @@ static cJSON *record_base(const struct export_ctx *c, const char *kind)
     cJSON_AddStringToObject(r, "kind", kind);
     cJSON_AddStringToObject(r, "ref", c->root);
     cJSON_AddStringToObject(r, "profile", TIDE_UNIXFS_PROFILE);
-    cJSON_AddBoolToObject(r, "encrypted", false);
+    cJSON_AddBoolToObject(r, "encrypted", c->args->nrecipients > 0);
+    if (c->args->nrecipients > 0) {
+        cJSON *to = cJSON_AddArrayToObject(r, "recipients");
+        for (int i = 0; i < c->args->nrecipients; i++)
+            cJSON_AddItemToArray(to, cJSON_CreateString(c->args->recipients[i]));
+    }
     return r;
 }
 
@@ -183,6 +196,9 @@ void tide_export_usage(void)
             *h == '\n' ? printf("\n%21s", "") : putchar(*h);
         putchar('\n');
     }
+    printf("  %-18s age-encrypt every file (FILE.age) before it becomes content: only\n"
+           "%21sholders of an identity read what was exported (repeatable)\n",
+           "--encrypt-to AGE1", "");
     printf("\nexit codes: 0 exported; 99 the folder failed its check or a destination holds\n"
            "            other content; 2 bad usage; 1 the destination failed.\n\n"
            "usage: tide import FILE.car DIR   the folder back from a CAR (DIR new or empty),\n"
@@ -195,6 +211,18 @@ static int parse_args(int argc, char **argv, struct export_args *a)
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
+        if (strncmp(arg, "--encrypt-to", 12) == 0 && (arg[12] == '\0' || arg[12] == '=')) {
+            const char *r = arg[12] == '=' ? arg + 13 : i + 1 < argc ? argv[++i] : NULL;
+            if (r == NULL || r[0] == '\0' || a->nrecipients == MAX_RECIPIENTS) {
+                fprintf(stderr,
+                        "tide: export: --encrypt-to needs an age1... recipient (at most "
+                        "%d)\n",
+                        MAX_RECIPIENTS);
+                return -1;
+            }
+            a->recipients[a->nrecipients++] = r;
+            continue;
+        }
         const struct export_flag *f = NULL;
         const char *value = NULL;
         for (size_t k = 0; k < N_OF(export_flags) && f == NULL; k++) {
@@ -262,6 +290,64 @@ static bool inside(const char *dir, const char *file)
     return strncmp(rd, rf, n) == 0 && (rf[n] == '\0' || rf[n] == '/');
 }
 
+/* With --encrypt-to: every regular file of 'dir' encrypted to FILE.age in a new temporary
+ * folder ('sealed'), which is then exported instead of 'dir' (the run folder is never
+ * changed). Content on IPFS cannot be recalled; encrypted, it is unreadable once the team
+ * destroys its identity keys (crypto-shredding, docs/export.md). */
+static int seal_folder(const char *dir, const struct export_args *a, char *sealed, size_t len,
+                       struct tide_err *err)
+{
+    struct tide_age_key keys[MAX_RECIPIENTS];
+    for (int i = 0; i < a->nrecipients; i++) {
+        if (tide_age_parse_recipient(a->recipients[i], &keys[i], err) != 0)
+            return -1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(sealed, len, "%s/tide-sealed-XXXXXX", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+    if (mkdtemp(sealed) == NULL)
+        return tide_err_set(err, "cannot make a temporary folder: %s", strerror(errno));
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return tide_err_set(err, "cannot read %s: %s", dir, strerror(errno));
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        char from[PATH_MAX + 300], to[PATH_MAX + 300];
+        struct stat st;
+        snprintf(from, sizeof from, "%s/%s", dir, e->d_name);
+        if (e->d_name[0] == '.' || lstat(from, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        snprintf(to, sizeof to, "%s/%s.age", sealed, e->d_name);
+        FILE *in = fopen(from, "rb"), *out = fopen(to, "wbx");
+        if (in == NULL || out == NULL)
+            rc = tide_err_set(err, "cannot encrypt %s: %s", e->d_name, strerror(errno));
+        else
+            rc = tide_age_encrypt(in, out, keys, (size_t)a->nrecipients, err);
+        if (in != NULL)
+            fclose(in);
+        if (out != NULL && fclose(out) != 0 && rc == 0)
+            rc = tide_err_set(err, "cannot write %s: %s", to, strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+static void remove_sealed(const char *sealed)
+{
+    DIR *d = sealed[0] != '\0' ? opendir(sealed) : NULL;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char p[PATH_MAX + 256];
+        snprintf(p, sizeof p, "%s/%s", sealed, e->d_name);
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlink(p);
+    }
+    if (d != NULL) {
+        closedir(d);
+        rmdir(sealed);
+    }
+}
+
 static void read_run_id(const char *dir, char *out, size_t outlen)
 {
     char path[PATH_MAX + 16];
@@ -304,8 +390,13 @@ int tide_export_main(int argc, char **argv)
     struct export_ctx c = {.args = &a};
     int rc = TIDE_EXIT_OK;
     read_run_id(a.dir, c.run_id, sizeof c.run_id);
+    if (a.nrecipients > 0 && seal_folder(a.dir, &a, c.sealed, sizeof c.sealed, &err) != 0) {
+        fprintf(stderr, "tide: export: %s\n", err.msg);
+        rc = TIDE_EXIT_USAGE; /* a bad recipient; or nothing could be written */
+        goto out;
+    }
     if (tide_export_runs_folder(a.dir, c.runs_folder, sizeof c.runs_folder, &err) != 0 ||
-        tide_dag_build(a.dir, &c.dag, &err) != 0) {
+        tide_dag_build(a.nrecipients > 0 ? c.sealed : a.dir, &c.dag, &err) != 0) {
         fprintf(stderr, "tide: export: %s\n", err.msg);
         rc = TIDE_EXIT_INTERNAL;
         goto out;
@@ -327,6 +418,7 @@ out:
     if (c.car_is_temp && c.car_path[0] != '\0')
         unlink(c.car_path);
     tide_dag_free(&c.dag);
+    remove_sealed(c.sealed);
     return rc;
 }
 

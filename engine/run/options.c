@@ -112,6 +112,8 @@ static int opt_int(lua_State *L, int idx, const char *where, const char *name, c
         return -1;
     if (v != floor(v))
         return tide_err_set(err, "%s.%s: expected a whole number", where, name);
+    if (!(fabs(v) < 0x1p63)) /* the cast is undefined beyond int64_t (found by tests/fuzz) */
+        return tide_err_set(err, "%s.%s: %g is too large", where, name, v);
     *out = (int64_t)v;
     return 0;
 }
@@ -622,6 +624,25 @@ static int copy_cli_env(const struct tide_cli *cli, struct tide_config *cfg, str
     return 0;
 }
 
+/* options.tls = { ca = FILE, cert = FILE, key = FILE } (every request's default) */
+static int read_tls(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
+{
+    int t = lua_getfield(L, opts, "tls");
+    int rc = 0;
+    if (t == LUA_TTABLE) {
+        int tls = lua_gettop(L);
+        if (opt_string(L, tls, "options.tls", "ca", &cfg->tls_ca, err) != 0 ||
+            opt_string(L, tls, "options.tls", "cert", &cfg->tls_cert, err) != 0 ||
+            opt_string(L, tls, "options.tls", "key", &cfg->tls_key, err) != 0)
+            rc = -1;
+    } else if (t != LUA_TNIL) {
+        rc = tide_err_set(err, "options.tls: expected a table { ca = FILE, cert = FILE, key = "
+                               "FILE }");
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
 static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, struct top_options *t,
                             struct tide_err *err)
 {
@@ -644,7 +665,7 @@ static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, str
                      &cfg->teardown_timeout_us, err) != 0 ||
         opt_duration(L, opts, "options", "hook_timeout", NULL, &cfg->hook_timeout_us, err) != 0 ||
         opt_duration(L, opts, "options", "retention", NULL, &cfg->retention_us, err) != 0 ||
-        opt_bool(L, opts, "insecure", &cfg->insecure) != 0 ||
+        opt_bool(L, opts, "insecure", &cfg->insecure) != 0 || read_tls(L, opts, cfg, err) != 0 ||
         opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
         opt_bool(L, opts, "bundle", &cfg->bundle) != 0 ||
         opt_bool(L, opts, "bundle_data", &cfg->bundle_data) != 0 ||
@@ -744,6 +765,18 @@ static void apply_cli_settings(const struct tide_cli *cli, struct tide_config *c
         cfg->threads = n > 0 ? (int)n : 1;
     }
     cfg->insecure = cfg->insecure || cli->insecure;
+    if (cli->cacert != NULL) { /* --cacert, --cert, --key win over options.tls */
+        free(cfg->tls_ca);
+        cfg->tls_ca = dupstr(cli->cacert);
+    }
+    if (cli->cert != NULL) {
+        free(cfg->tls_cert);
+        cfg->tls_cert = dupstr(cli->cert);
+    }
+    if (cli->key != NULL) {
+        free(cfg->tls_key);
+        cfg->tls_key = dupstr(cli->key);
+    }
     cfg->quiet = cli->quiet;
     cfg->out_dir = dupstr(cli->out);
     cfg->sign_key = dupstr(cli->sign_key);

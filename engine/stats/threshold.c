@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "duration.h"
+#include "regex_cost.h"
 #include "threshold.h"
 
 #define AGG_LIST  "avg, min, max, med, p(N), count, rate, value, passes or fails"
@@ -125,6 +126,9 @@ static int compile_regex(struct tide_tag_match *m, int col, const char *pre, str
 {
     if (m->value[0] == '\0')
         return failf(err, pre, "empty regex at column %d", col);
+    if (tide_regex_cost(m->value) > TIDE_REGEX_MAX_COST) /* found by tests/fuzz */
+        return failf(err, pre, "regex at column %d is too complex (nested or stacked repetitions)",
+                     col);
     int rc = regcomp(&m->re, m->value, REG_EXTENDED | REG_NOSUB);
     if (rc == 0)
         return 0;

@@ -172,4 +172,33 @@ check_eq(r.returncode, 1, "push to a node that is not there fails (1)")
 check("Couldn't connect" in r.stderr and r.stderr.count("\n") == 1, "one line says why",
       r.stderr)
 check_eq(len(open(os.path.join(runs, ".exports.jsonl")).readlines()), 2, "nothing recorded")
+
+# --encrypt-to: every file becomes FILE.age before it becomes content (crypto-shredding); the
+# CAR holds no plaintext, its files open with Debian's age, the record says encrypted.
+if shutil.which("age-keygen") and shutil.which("age"):
+    key = os.path.join(tmp, "team.key")
+    subprocess.run(["age-keygen", "-o", key], capture_output=True, timeout=30)
+    recipient = subprocess.run(["age-keygen", "-y", key], capture_output=True, text=True,
+                               timeout=30).stdout.strip()
+    sealed_car = os.path.join(tmp, "sealed.car")
+    r = run(["export", folder, "--car", sealed_car, "--encrypt-to", recipient], timeout=60)
+    check_eq(r.returncode, 0, "encrypted CAR export " + r.stderr)
+    blob = open(sealed_car, "rb").read()
+    summary = open(os.path.join(folder, "summary.json"), "rb").read()
+    check(summary[:200] not in blob, "the encrypted CAR holds no plaintext")
+    rec = json.loads(open(os.path.join(runs, ".exports.jsonl")).readlines()[-1])
+    check(rec["encrypted"] is True and rec["recipients"] == [recipient], "encrypted record", rec)
+    back = os.path.join(tmp, "sealed-back")
+    r = run(["import", sealed_car, back], timeout=60)
+    check_eq(r.returncode, 0, "the encrypted CAR imports " + r.stderr)
+    check_eq(sorted(os.listdir(back)), sorted(f + ".age" for f in os.listdir(folder)
+                                              if not f.startswith(".")), "FILE.age for each file")
+    p = subprocess.run(["age", "-d", "-i", key, os.path.join(back, "summary.json.age")],
+                       capture_output=True, timeout=30)
+    check(p.returncode == 0 and p.stdout == summary, "age -d gives the run's summary.json back")
+    r = run(["export", folder, "--car", os.path.join(tmp, "x.car"), "--encrypt-to", "age1nope"])
+    check(r.returncode == 2 and r.stderr.count("\n") == 1, "a bad recipient: exit 2, one line",
+          r.stderr)
+else:
+    check(False, "age and age-keygen (Debian package age) are needed for the encrypted export")
 done()

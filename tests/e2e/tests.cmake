@@ -20,6 +20,10 @@ foreach(t e2e.test_flask e2e.test_docs_examples)
     set_tests_properties(${t} PROPERTIES LABELS "e2e;no-asan")
   endif()
 endforeach()
+# Hostile inputs move gigabytes through loopback (big bodies): room on a loaded machine.
+if(TEST e2e.test_hostile)
+  set_tests_properties(e2e.test_hostile PROPERTIES TIMEOUT 600)
+endif()
 # The demo runs twice for 30 s each: more room than the default, as a hang guard.
 if(TEST e2e.test_demo)
   set_tests_properties(e2e.test_demo PROPERTIES TIMEOUT 600)

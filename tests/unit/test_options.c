@@ -237,6 +237,9 @@ static void test_options_rejects_bad_scripts(void)
     expect_build_error("options = { stages = { { duration = '5s' } } }\nfunction run() end",
                        "options.stages[1]: needs both duration and target");
     expect_build_error("local x = 1", "no function run()");
+    /* found by tests/fuzz (fuzz_options): the cast to int64_t was undefined behaviour */
+    expect_build_error("options = { vus = 1e24 }\nfunction run() end",
+                       "options.vus: 1e+24 is too large");
 }
 
 static void test_options_time_limits(void)

@@ -243,6 +243,10 @@ static const struct {
     {"m{a:\"x}", "metric key \"m{a:\"x}\": unterminated quoted value at column 5"},
     {"m{a:\"x\"y}", "metric key \"m{a:\"x\"y}\": expected ',' or '}' at column 8"},
     {"m{a:~}", "metric key \"m{a:~}\": empty regex at column 6"},
+    /* found by tests/fuzz (fuzz_threshold): compiling it took gigabytes */
+    {"m{a:~x++++++++++++++++++++++++++++++++++++++++}",
+     "metric key \"m{a:~x++++++++++++++++++++++++++++++++++++++++}\": regex at column 6 is too "
+     "complex (nested or stacked repetitions)"},
 };
 
 static void test_metric_key_rejects_bad_keys(void)
