@@ -361,6 +361,8 @@ static int unknown_flag(const char *flag, struct tide_err *err)
     static const char *const known[] = {"--allow-hosts",
                                         "--allow-read",
                                         "--autostart",
+                                        "--bundle",
+                                        "--bundle-data",
                                         "--cacert",
                                         "--cert",
                                         "--csv",
