@@ -94,6 +94,8 @@ static const char run_options[] =
     "  --fail-on-saturation   fail (99) when the load generator itself was saturated\n"
     "  --quiet                no progress line and no summary\n"
     "  --sign KEY             sign manifest.json with an OpenSSH Ed25519 key (manifest.json.sig)\n"
+    "  --bundle               copy scenario, plugins, modules, data into RUN/bundle/ (portable)\n"
+    "  --bundle-data          --bundle, with data files that look like credentials too\n"
     "  split tests (docs/distributed.md):\n"
     "  --segment I/N          run the I-th (1-based) of N equal shares of every scenario\n"
     "  --segments N           N shares, I from JOB_COMPLETION_INDEX (0-based; Kubernetes)\n"

@@ -84,6 +84,7 @@ struct tide_config {
     char *csv_prefix;     /* Locust --csv */
     char *html_path;      /* Locust --html */
     bool verify_fails_run;
+    bool bundle, bundle_data; /* --bundle / options.bundle: copy the inputs into bundle/ */
     bool fail_on_saturation;
     int64_t vu_memory; /* Lua bytes per VU (--vu-memory); 0: TIDE_VU_MEMORY_DEFAULT */
     bool summary_trend_stats_set;

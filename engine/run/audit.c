@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "audit.h"
+#include "bundle.h"
 #include "clock.h"
 #include "fsutil.h"
 #include "log.h"
@@ -215,7 +216,9 @@ int tide_manifest_write(const char *dir, cJSON *facts, struct tide_err *err)
         cJSON_Delete(facts);
         return tide_err_set(err, "cannot list %s: %s", dir, strerror(errno));
     }
-    cJSON *files = cJSON_AddObjectToObject(facts, "files");
+    cJSON *files = cJSON_GetObjectItem(facts, "files"); /* bundle.c may have begun it */
+    if (files == NULL)
+        files = cJSON_AddObjectToObject(facts, "files");
     int rc = 0;
     bool has_events = false;
     for (size_t i = 0; names[i] != NULL && rc == 0; i++) {
@@ -249,7 +252,7 @@ int tide_manifest_write(const char *dir, cJSON *facts, struct tide_err *err)
 
 /* Every entry of dir is listed in the manifest ('files'), but manifest.json and its signature:
  * an added file, hidden file, link, FIFO or subfolder is named. lstat only: nothing is opened. */
-static int check_no_extra(const char *dir, const cJSON *files, struct tide_err *err)
+static int check_no_extra(const char *dir, const cJSON *files, bool bundled, struct tide_err *err)
 {
     DIR *d = opendir(dir);
     if (d == NULL)
@@ -259,7 +262,7 @@ static int check_no_extra(const char *dir, const cJSON *files, struct tide_err *
     while (rc == 0 && (de = readdir(d)) != NULL) {
         const char *n = de->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "manifest.json") == 0 ||
-            strcmp(n, "manifest.json.sig") == 0 ||
+            strcmp(n, "manifest.json.sig") == 0 || (bundled && strcmp(n, "bundle") == 0) ||
             cJSON_GetObjectItemCaseSensitive(files, n) != NULL)
             continue;
         char path[4096];
@@ -334,9 +337,13 @@ int tide_audit_verify_dir(const char *dir, struct tide_verify_info *out, struct 
     }
     int rc = 0;
     const cJSON *f;
+    /* a bundled run (bundle.h): its bundle/ subfolder is checked by tide_bundle_verify */
+    bool bundled = cJSON_IsObject(cJSON_GetObjectItem(m, "bundle"));
     cJSON_ArrayForEach(f, files)
     {
         char fp[4096], hex[65];
+        if (bundled && strncmp(f->string, "bundle/", 7) == 0)
+            continue;
         snprintf(fp, sizeof fp, "%s/%s", dir, f->string);
         if (check_regular(dir, f->string, -1, err) != 0 || tide_fs_sha256_file(fp, hex, err) != 0) {
             rc = -1;
@@ -348,7 +355,9 @@ int tide_audit_verify_dir(const char *dir, struct tide_verify_info *out, struct 
         }
     }
     if (rc == 0)
-        rc = check_no_extra(dir, files, err);
+        rc = check_no_extra(dir, files, bundled, err);
+    if (rc == 0 && bundled)
+        rc = tide_bundle_verify(dir, files, err);
     if (rc == 0 && cJSON_GetObjectItemCaseSensitive(files, "events.jsonl") == NULL)
         rc = tide_err_set(err, "manifest.json: events.jsonl is not listed (removed)");
     if (rc == 0)

@@ -109,6 +109,10 @@ static bool parse_switch(const char *flag, struct tide_cli *cli)
         cli->no_default_thresholds = true;
     else if (strcmp(flag, "--no-samples") == 0)
         cli->no_samples = true;
+    else if (strcmp(flag, "--bundle") == 0)
+        cli->bundle = true;
+    else if (strcmp(flag, "--bundle-data") == 0)
+        cli->bundle = cli->bundle_data = true;
     else if (strcmp(flag, "--headless") == 0 || strcmp(flag, "--autostart") == 0)
         cli->locust_flags = true; /* Locust's; tide always runs headless */
     else
@@ -357,6 +361,8 @@ static int unknown_flag(const char *flag, struct tide_err *err)
     static const char *const known[] = {"--allow-hosts",
                                         "--allow-read",
                                         "--autostart",
+                                        "--bundle",
+                                        "--bundle-data",
                                         "--cacert",
                                         "--cert",
                                         "--csv",

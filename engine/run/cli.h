@@ -44,7 +44,8 @@ struct tide_cli {
     const char *streams[TIDE_CLI_MAX]; /* --stream KIND=TARGET (stream.h) */
     const char *dashboard;             /* --dashboard [ADDR] (dashboard.h); NULL: none */
     int nstreams;
-    const char *sign_key; /* --sign KEY: OpenSSH Ed25519 key signing the manifest */
+    const char *sign_key;     /* --sign KEY: OpenSSH Ed25519 key signing the manifest */
+    bool bundle, bundle_data; /* --bundle, --bundle-data (bundle.h) */
     /* a test split over processes (docs/distributed.md) */
     const char *segment;    /* --segment I/N (1-based) */
     int segments;           /* --segments N (with JOB_COMPLETION_INDEX); 0: not given */

@@ -667,6 +667,8 @@ static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, str
         opt_duration(L, opts, "options", "retention", NULL, &cfg->retention_us, err) != 0 ||
         opt_bool(L, opts, "insecure", &cfg->insecure) != 0 || read_tls(L, opts, cfg, err) != 0 ||
         opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
+        opt_bool(L, opts, "bundle", &cfg->bundle) != 0 ||
+        opt_bool(L, opts, "bundle_data", &cfg->bundle_data) != 0 ||
         read_stages(L, opts, "options", &t->top, err) != 0 ||
         read_kvs(L, opts, "options", "tags", &cfg->tags, &cfg->ntags, err) != 0 ||
         read_thresholds(L, opts, cfg, err) != 0)
@@ -778,6 +780,8 @@ static void apply_cli_settings(const struct tide_cli *cli, struct tide_config *c
     cfg->quiet = cli->quiet;
     cfg->out_dir = dupstr(cli->out);
     cfg->sign_key = dupstr(cli->sign_key);
+    cfg->bundle = cfg->bundle || cfg->bundle_data || cli->bundle;
+    cfg->bundle_data = cfg->bundle_data || cli->bundle_data;
     cfg->csv_prefix = dupstr(cli->csv_prefix);
     cfg->html_path = dupstr(cli->html_path);
     cfg->fail_on_saturation = cli->fail_on_saturation;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "audit.h"
 #include "provenance.h"
+#include "bundle.h"
 #include "clock.h"
 #include "fsutil.h"
 #include "log.h"
@@ -267,5 +268,9 @@ int tide_outputs_manifest(const struct tide_config *cfg, const char *dir, int64_
     cJSON_AddNumberToObject(facts, "exit_code", exit_code);
     manifest_plugins(cfg, facts);
     tide_provenance_add(facts, cfg); /* who, with what, against what */
+    if (cfg->bundle && tide_bundle_write(cfg, dir, facts, err) != 0) {
+        cJSON_Delete(facts);
+        return -1;
+    }
     return tide_manifest_write(dir, facts, err);
 }
