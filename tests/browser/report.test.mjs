@@ -83,7 +83,8 @@ try {
     check(c.series.length > 0 && c.series.every((n) => n > 0), `every series of '${id}' has points (${c.series})`);
     check(c.painted > 2000, `chart '${id}' canvas is painted (${c.painted} pixels)`);
   }
-  check(charts.endpoints && charts.endpoints.series.length === 6, "one line per endpoint");
+  // one line per endpoint (6), and the dashed limit of the threshold on one of them
+  check(charts.endpoints && charts.endpoints.series.length === 7, "one line per endpoint, one limit");
 
   // Switching the per-endpoint percentile redraws with other data.
   const before = await page.evaluate(() => window.tideReport.charts.endpoints.data[1].slice());
@@ -153,6 +154,15 @@ try {
   });
   check(JSON.stringify(limits) === JSON.stringify([["threshold p(95)<300 (pass)", 300], ["threshold p(99)<120 (fail)", 120]]),
         `threshold lines on the latency chart (${JSON.stringify(limits)})`);
+
+  // The threshold on one endpoint (http_req_duration{name:/api/auth/login}: p(95)<500) is a
+  // limit line on the per-endpoint chart.
+  const epLimits = await page.evaluate(() => {
+    const u = window.tideReport.charts.endpoints;
+    return u.series.map((s, i) => [s.label, i ? u.data[i][0] : null]).filter((x) => /^threshold/.test(x[0]));
+  });
+  check(JSON.stringify(epLimits) === JSON.stringify([["threshold /api/auth/login: p(95)<500 (pass)", 500]]),
+        `sub-metric threshold line on the per-endpoint chart (${JSON.stringify(epLimits)})`);
 
   const verdict = await page.textContent(".verdict");
   check(verdict.trim() === "Failed", `verdict reads 'Failed' (${verdict})`);

@@ -306,15 +306,34 @@
   }
 
   /* Thresholds on http_req_duration of the form p(N)/avg/med/min/max < or <= a number: the
-   * limit can be drawn on the latency chart (ms). Filtered ones (sub-metrics) are listed
-   * in the thresholds table only. */
+   * limit can be drawn on the latency chart (ms). Those on one endpoint (the sub-metric
+   * http_req_duration{name:X}) are drawn on the per-endpoint chart (endpointLimits). */
+  var LIMIT_RE = /^\s*(p\(\d+(?:\.\d+)?\)|avg|med|min|max)\s*<=?\s*(\d+(?:\.\d+)?)\s*$/;
   function latencyLimits() {
     var th = Array.isArray(S.thresholds) ? S.thresholds : [];
     var out = [];
     th.forEach(function (t) {
       if (t.metric !== "http_req_duration" || typeof t.expression !== "string") return;
-      var m = /^\s*(p\(\d+(?:\.\d+)?\)|avg|med|min|max)\s*<=?\s*(\d+(?:\.\d+)?)\s*$/.exec(t.expression);
+      var m = LIMIT_RE.exec(t.expression);
       if (m) out.push({ expression: t.expression, ok: !!t.ok, limit: Number(m[2]) });
+    });
+    return out;
+  }
+  /* http_req_duration{name:X} limits, dashed in the color of X's line on the per-endpoint
+   * chart ('names' are its "METHOD name" keys), or red/green when X is not among them. */
+  function endpointLimits(names) {
+    var th = Array.isArray(S.thresholds) ? S.thresholds : [];
+    var out = [];
+    th.forEach(function (t) {
+      var mk = /^http_req_duration\{name:([^,}]+)\}$/.exec(t.metric || "");
+      var m = mk && typeof t.expression === "string" ? LIMIT_RE.exec(t.expression) : null;
+      if (!m) return;
+      var idx = -1;
+      names.forEach(function (k, i) {
+        if (idx < 0 && k.slice(k.indexOf(" ") + 1) === mk[1]) idx = i;
+      });
+      out.push({ label: "threshold " + mk[1] + ": " + t.expression + (t.ok ? " (pass)" : " (fail)"),
+                 color: idx >= 0 ? COLORS[idx] : (t.ok ? "#14803c" : "#c62828"), limit: Number(m[2]) });
     });
     return out;
   }
@@ -396,9 +415,13 @@
         ep.plot.appendChild(h("div", { class: "empty", text: "No per-endpoint history." }));
         return;
       }
-      var u = makePlot("endpoints", ep.plot, names.map(function (k, i) { return line(k, COLORS[i], fmtMs); }),
-                       epData("p95"), [yAxis(shortMs)]);
-      select.addEventListener("change", function () { u.setData([xs].concat(epData(select.value))); });
+      var limits = endpointLimits(names);
+      var limitData = limits.map(function (t) { return xs.map(function () { return t.limit; }); });
+      var u = makePlot("endpoints", ep.plot, names.map(function (k, i) { return line(k, COLORS[i], fmtMs); })
+                       .concat(limits.map(function (t) {
+                         return line(t.label, t.color, fmtMs, { dash: [6, 4], width: 1.25, "class": "threshold" });
+                       })), epData("p95").concat(limitData), [yAxis(shortMs)]);
+      select.addEventListener("change", function () { u.setData([xs].concat(epData(select.value), limitData)); });
     });
 
     boxes.forEach(function (f) { f(); });
