@@ -1,19 +1,9 @@
 /* regjson.c: registries to JSON and back (see regjson.h). */
 #include <string.h>
 #include "regjson.h"
+#include "summary.h"
 
 static const char *const contains_names[] = {"default", "time", "data"};
-
-static cJSON *tags_object(const char *canon)
-{
-    char scratch[2048];
-    struct tide_tags t;
-    tide_tags_parse(canon, scratch, sizeof scratch, &t);
-    cJSON *o = cJSON_CreateObject();
-    for (int i = 0; i < t.n; i++)
-        cJSON_AddStringToObject(o, t.key[i], t.value[i]);
-    return o;
-}
 
 cJSON *tide_registry_to_json(const struct tide_registry *r)
 {
@@ -27,7 +17,7 @@ cJSON *tide_registry_to_json(const struct tide_registry *r)
         cJSON_AddStringToObject(o, "metric", tide_metric_name(s->metric));
         cJSON_AddStringToObject(o, "type", tide_metric_type_name(a->type));
         cJSON_AddStringToObject(o, "contains", contains_names[tide_metric_contains(s->metric)]);
-        cJSON_AddItemToObject(o, "tags", tags_object(s->tags));
+        cJSON_AddItemToObject(o, "tags", tide_summary_tags_json(s->tags));
         cJSON_AddNumberToObject(o, "count", (double)a->count);
         cJSON_AddNumberToObject(o, "sum", a->sum);
         cJSON_AddNumberToObject(o, "min", a->min);

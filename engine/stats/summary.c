@@ -196,7 +196,7 @@ cJSON *tide_summary_history_row(const struct tide_registry *iv, const struct tid
     return row;
 }
 
-static cJSON *tags_json(const char *canon)
+cJSON *tide_summary_tags_json(const char *canon)
 {
     char scratch[2048];
     struct tide_tags t;
@@ -294,7 +294,7 @@ void tide_summary_add_metrics(cJSON *summary, const struct tide_registry *r, dou
         a.seconds = seconds;
         cJSON *o = tide_agg_to_json(&a, tide_metric_contains(s->metric), true);
         cJSON_AddStringToObject(o, "metric", name);
-        cJSON_AddItemToObject(o, "tags", tags_json(s->tags));
+        cJSON_AddItemToObject(o, "tags", tide_summary_tags_json(s->tags));
         cJSON_AddItemToArray(series, o);
     }
     struct endpoints eps = {0};

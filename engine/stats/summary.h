@@ -16,5 +16,7 @@ cJSON *tide_summary_history_row(const struct tide_registry *iv, const struct tid
 void tide_summary_add_metrics(cJSON *summary, const struct tide_registry *r, double seconds);
 /* The "checks" array of a registry (also used for verify). */
 cJSON *tide_summary_checks(const struct tide_registry *r);
+/* A series' canonical tag string as a JSON object {key: value} (summary.json, seconds.jsonl). */
+cJSON *tide_summary_tags_json(const char *canon);
 
 #endif
