@@ -383,6 +383,7 @@ struct fn {
     struct tr *t;
     struct tide_pyctx px;
     const char *catch_vars[9];
+    bool catch_expect[9]; /* its r.success() statuses are in the request's expect */
     int ncatch;
     char locals[MAX_LOCALS][NAME_CAP];
     int nlocals;
@@ -418,7 +419,7 @@ static bool is_catch_call(struct fn *f, const char *text, size_t len, const char
 {
     for (int i = 0; i < f->ncatch; i++) {
         size_t vn = strlen(f->catch_vars[i]), wn = strlen(what);
-        if (len > vn + wn + 3 && memcmp(text, f->catch_vars[i], vn) == 0 && text[vn] == '.' &&
+        if (len >= vn + wn + 3 && memcmp(text, f->catch_vars[i], vn) == 0 && text[vn] == '.' &&
             memcmp(text + vn + 1, what, wn) == 0 && text[vn + 1 + wn] == '(' &&
             text[len - 1] == ')') {
             *args = text + vn + wn + 2;
@@ -609,6 +610,30 @@ static bool stmt_with(struct fn *f, int i, int end, int depth, struct tide_buf *
         tide_buf_free(&e);
         return false;
     }
+    /* `if r.status_code == 404: r.success()`: 404 is not a failure, so it goes in expect */
+    char codes[64] = "";
+    size_t cl = 0;
+    for (int j = i + 1; j + 1 < end; j++) {
+        const struct line *c = &t->lines[j];
+        char want[NAME_CAP + 24];
+        snprintf(want, sizeof want, "if %.*s.status_code == ", (int)vlen, var);
+        const struct line *nx = &t->lines[j + 1];
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s", "");
+        if (c->comment || strncmp(c->text, want, strlen(want)) != 0 || nx->comment ||
+            strncmp(nx->text, var, vlen) != 0 || strcmp(nx->text + vlen, ".success()") != 0)
+            continue;
+        int code = atoi(c->text + strlen(want));
+        bool listed = code == 200 || code == 201 || code == 202 || code == 204;
+        if (code >= 100 && code <= 599 && !listed && cl + 8 < sizeof codes)
+            cl += (size_t)snprintf(codes + cl, sizeof codes - cl, ", %d", code);
+    }
+    if (cl > 0 && e.len >= 3 && strcmp(e.data + e.len - 3, "{})") == 0) {
+        e.len -= 3;
+        tide_buf_printf(&e, "{ expect = { 200, 201, 202, 204%s } })", codes);
+    } else if (cl > 0 && e.len >= 3 && strcmp(e.data + e.len - 3, " })") == 0) {
+        e.len -= 3;
+        tide_buf_printf(&e, ", expect = { 200, 201, 202, 204%s } })", codes);
+    }
     indent_to(b, depth);
     tide_buf_puts(b, "do -- catch_response: judge the response with checks\n");
     indent_to(b, depth + 1);
@@ -617,7 +642,8 @@ static bool stmt_with(struct fn *f, int i, int end, int depth, struct tide_buf *
     char *name = strndup(var, vlen);
     if (name == NULL)
         return false;
-    f->catch_vars[f->ncatch++] = name;
+    f->catch_vars[f->ncatch] = name;
+    f->catch_expect[f->ncatch++] = cl > 0;
     body(f, i + 1, end, depth + 1, b);
     free(name);
     f->catch_vars[--f->ncatch] = NULL;
@@ -722,6 +748,12 @@ static bool simple_stmt(struct fn *f, int i, int depth, bool last, struct tide_b
         tide_buf_printf(b, "tide.check(%.*s, { [", (int)vl, l->text);
         check_name(b, args, nargs, "failure", 7);
         tide_buf_puts(b, "] = false })\n");
+        return true;
+    }
+    if (is_catch_call(f, l->text, l->len, "success", &args, &nargs) && nargs == 0 &&
+        f->catch_expect[f->ncatch - 1]) {
+        indent_to(b, depth);
+        tide_buf_puts(b, "-- r.success(): that status is in the request's expect list\n");
         return true;
     }
     if (f->px.self_name != NULL) {

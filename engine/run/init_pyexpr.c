@@ -835,7 +835,9 @@ static int emit_call(struct writer *w, const struct node *call)
         char name[128];
         tide_py_lua_name(fn->s, fn->n, name, sizeof name);
         tide_buf_printf(o, "%s(", name);
-        if (emit_args(w, call, 0) != 0)
+        /* login(self): the function's user parameter is implicit in Lua (per-VU globals) */
+        bool self_first = call->count > 0 && is_self(w, node_at(w, w->ps->kids[call->first]));
+        if (emit_args(w, call, self_first ? 1 : 0) != 0)
             return -1;
         tide_buf_puts(o, ")");
         return 0;
