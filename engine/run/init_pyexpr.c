@@ -900,6 +900,10 @@ static int emit_fstring(struct writer *w, const struct node *n)
         tide_buf_puts(w->out, ")");
         s = close + 1;
     }
+    if (rc == 0 && lit.len > 0) { /* text after the last {{ or }} */
+        tide_buf_puts(w->out, parts++ ? " .. " : "");
+        tide_py_lua_string(w->out, lit.data, lit.len);
+    }
     tide_buf_puts(w->out, ")");
     tide_buf_free(&lit);
     return rc;
