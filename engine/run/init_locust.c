@@ -450,7 +450,7 @@ static bool catch_if(struct fn *f, int i, int end, int depth, struct tide_buf *b
 {
     struct tr *t = f->t;
     const struct line *h = &t->lines[i];
-    if (f->ncatch == 0 || end != i + 2 || t->lines[i + 1].comment)
+    if (f->ncatch == 0 || end != i + 2 || t->lines[i + 1].comment || h->len < 5)
         return false;
     const char *cond = h->text + 3;
     size_t clen = h->len - 4;
@@ -503,7 +503,8 @@ static void stmt_if(struct fn *f, int i, int depth, struct tide_buf *b, int *nex
         const struct line *h = &t->lines[j];
         struct tide_buf c = {0};
         size_t skip = strcmp(kw, "else") == 0 ? 0 : strlen(kw) + 1;
-        if (strcmp(kw, "else") != 0 && expr(f, h->text + skip, h->len - skip - 1, &c) != 0) {
+        if (strcmp(kw, "else") != 0 &&
+            (h->len < skip + 2 || expr(f, h->text + skip, h->len - skip - 1, &c) != 0)) {
             todo(t, b, depth, j);
             indent_to(b, depth);
             tide_buf_printf(b, "%s false then -- the condition above\n",
@@ -538,7 +539,7 @@ static bool stmt_for(struct fn *f, int i, int depth, struct tide_buf *b)
 {
     const struct line *h = &f->t->lines[i];
     const char *in = strstr(h->text, " in ");
-    if (in == NULL)
+    if (in == NULL || in - h->text < 4)
         return false;
     const char *var = h->text + 4;
     size_t vlen = (size_t)(in - var);
@@ -597,7 +598,8 @@ static bool stmt_with(struct fn *f, int i, int end, int depth, struct tide_buf *
     struct tr *t = f->t;
     const struct line *h = &t->lines[i];
     const char *as = strstr(h->text, " as ");
-    if (as == NULL || strstr(h->text, "catch_response") == NULL || f->ncatch >= 8)
+    if (as == NULL || as - h->text < 6 || strstr(h->text, "catch_response") == NULL ||
+        f->ncatch >= 8)
         return false;
     const char *var = as + 4;
     size_t vlen = h->len - (size_t)(var - h->text) - 1;
@@ -685,6 +687,17 @@ static bool stmt_assert(struct fn *f, const struct line *l, int depth, struct ti
     return true;
 }
 
+/* a.b.c or a.b[...]: a target Lua can assign to (not a call, an operator...). */
+static bool lvalue(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '.'))
+        i++;
+    if (i == 0 || s[0] == '.' || s[i - 1] == '.' || isdigit((unsigned char)s[0]))
+        return false;
+    return i == n || (s[i] == '[' && s[n - 1] == ']');
+}
+
 static bool stmt_assign(struct fn *f, const struct line *l, int depth, struct tide_buf *b)
 {
     const char *eq = find_top(l->text, l->len, '=');
@@ -711,7 +724,9 @@ static bool stmt_assign(struct fn *f, const struct line *l, int depth, struct ti
         add_local(f, name, strlen(name));
         ok = true;
     } else {
-        ok = expr(f, target, tlen, &tv) == 0;
+        ok = lvalue(target, tlen) && expr(f, target, tlen, &tv) == 0 && tv.data != NULL &&
+             (isalpha((unsigned char)tv.data[0]) || tv.data[0] == '_') &&
+             strcspn(tv.data, "( ") >= strcspn(tv.data, "[");
     }
     ok = ok && expr(f, value, vlen, &vv) == 0;
     if (ok) {
@@ -799,7 +814,9 @@ static bool simple_stmt(struct fn *f, int i, int depth, bool last, struct tide_b
     if (l->text[l->len - 1] != ')')
         return false; /* an expression statement that is not a call does nothing */
     struct tide_buf v = {0};
+    f->px.statement = true;
     bool ok = expr(f, l->text, l->len, &v) == 0;
+    f->px.statement = false;
     if (ok) {
         indent_to(b, depth);
         tide_buf_printf(b, "%s\n", v.data);
@@ -811,7 +828,7 @@ static bool simple_stmt(struct fn *f, int i, int depth, bool last, struct tide_b
 static bool stmt_while(struct fn *f, const struct line *l, int depth, struct tide_buf *b)
 {
     struct tide_buf c = {0};
-    bool ok = expr(f, l->text + 6, l->len - 7, &c) == 0;
+    bool ok = l->len > 7 && expr(f, l->text + 6, l->len - 7, &c) == 0;
     if (ok) {
         indent_to(b, depth);
         tide_buf_printf(b, "while %s do\n", c.data);
@@ -892,7 +909,7 @@ static void body(struct fn *f, int i0, int i1, int depth, struct tide_buf *b)
 /* def NAME(params): the parameters after the first (self) when 'method'; false if not a def. */
 static bool parse_def(const struct line *l, char *name, struct fn *f, bool method, char *selfname)
 {
-    const char *p = l->text + 4, *open = strchr(p, '(');
+    const char *p = l->text + (l->len > 4 ? 4 : l->len), *open = strchr(p, '(');
     const char *close = open ? strrchr(open, ')') : NULL;
     selfname[0] = '\0';
     if (open == NULL || close == NULL || !ident(p, (size_t)(open - p)))
@@ -1104,7 +1121,7 @@ static void class_body(struct tr *t, struct klass *k, int i0, int i1)
         const struct line *l = &t->lines[j];
         char name[NAME_CAP];
         if (!l->comment && starts_word(l->text, "def") && k->nmethods < MAX_METHODS) {
-            const char *p = l->text + 4, *open = strchr(p, '(');
+            const char *p = l->text + (l->len > 4 ? 4 : l->len), *open = strchr(p, '(');
             if (open != NULL && ident(p, (size_t)(open - p))) {
                 snprintf(name, sizeof name, "%.*s", (int)(open - p), p);
                 k->methods[k->nmethods] = strdup(name);
@@ -1131,7 +1148,7 @@ static void class_body(struct tr *t, struct klass *k, int i0, int i1)
                 todo(t, &t->body, 0, j);
         } else if (starts_word(l->text, "def") && is_header(l)) {
             char name[NAME_CAP], lua[2 * NAME_CAP + 8];
-            const char *p = l->text + 4, *open = strchr(p, '(');
+            const char *p = l->text + (l->len > 4 ? 4 : l->len), *open = strchr(p, '(');
             snprintf(name, sizeof name, "%.*s", open ? (int)(open - p) : 0, p);
             snprintf(lua, sizeof lua, "%s_%s", k->name, name);
             if (name[0] != '\0' && ident(name, strlen(name))) {
@@ -1243,8 +1260,9 @@ static void do_class(struct tr *t, int i, int end)
         return;
     }
     t->classes[t->nclasses++] = k;
-    tide_buf_printf(&t->body, "-- class %.*s\n", (int)(l->len - 7 < 300 ? l->len - 7 : 300),
-                    l->text + 6);
+    tide_buf_puts(&t->body, "-- class ");
+    put_comment_text(&t->body, l->text + 6, l->len < 7 ? 0 : l->len - 7 < 300 ? l->len - 7 : 300);
+    tide_buf_puts(&t->body, "\n");
     class_body(t, k, i + 1, end);
     t->nest--;
 }
@@ -1255,7 +1273,8 @@ static bool known_import(const char *text)
 {
     static const char *const modules[] = {"locust", "random", "json", "time",   "uuid", "string",
                                           "os",     "gevent", "math", "typing", NULL};
-    const char *p = text + (starts_word(text, "import") ? 7 : 5);
+    size_t skip = starts_word(text, "import") ? 7 : 5;
+    const char *p = text + (strlen(text) > skip ? skip : strlen(text));
     for (int i = 0; modules[i] != NULL; i++) {
         size_t n = strlen(modules[i]);
         if (strncmp(p, modules[i], n) == 0 &&
@@ -1272,7 +1291,7 @@ static void top_level(struct tr *t)
         const struct line *l = &t->lines[i];
         if (!l->comment && l->indent == 0 && starts_word(l->text, "def") &&
             t->nfunctions < MAX_FUNCTIONS) {
-            const char *p = l->text + 4, *open = strchr(p, '(');
+            const char *p = l->text + (l->len > 4 ? 4 : l->len), *open = strchr(p, '(');
             if (open != NULL && ident(p, (size_t)(open - p))) {
                 t->functions[t->nfunctions] = strndup(p, (size_t)(open - p));
                 if (t->functions[t->nfunctions] != NULL)
@@ -1311,7 +1330,7 @@ static void top_level(struct tr *t)
             }
         } else if (starts_word(l->text, "def") && is_header(l)) {
             char name[NAME_CAP], lua[NAME_CAP + 2];
-            const char *p = l->text + 4, *open = strchr(p, '(');
+            const char *p = l->text + (l->len > 4 ? 4 : l->len), *open = strchr(p, '(');
             snprintf(name, sizeof name, "%.*s", open ? (int)(open - p) : 0, p);
             if (listener != NULL && strcmp(listener, "todo") == 0) {
                 todo_block(t, &t->body, 0, i, end);

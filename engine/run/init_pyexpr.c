@@ -50,11 +50,12 @@ struct node {
 };
 
 struct parser {
-    struct token toks[MAX_TOKENS];
+    struct token *toks; /* sized for the text: a token per byte at most, capped */
+    int cap_tok, cap_nodes, cap_kids;
     int ntok, pos;
-    struct node nodes[MAX_NODES];
+    struct node *nodes;
     int nnodes;
-    int kids[MAX_KIDS];
+    int *kids;
     int nkids;
     int depth;
     bool bad;
@@ -114,7 +115,7 @@ static bool tokenize(struct parser *ps, const char *text, size_t len)
             p++;
             continue;
         }
-        if (ps->ntok >= MAX_TOKENS - 1)
+        if (ps->ntok >= ps->cap_tok - 1)
             return false;
         struct token *t = &ps->toks[ps->ntok];
         memset(t, 0, sizeof *t);
@@ -195,7 +196,7 @@ static bool accept(struct parser *ps, const char *s)
 
 static int new_node(struct parser *ps, enum node_kind kind)
 {
-    if (ps->nnodes >= MAX_NODES) {
+    if (ps->nnodes >= ps->cap_nodes) {
         ps->bad = true;
         return 0;
     }
@@ -247,7 +248,7 @@ static int parse_items(struct parser *ps, const char *close, bool call, bool dic
             break;
         }
     }
-    if (ps->bad || ps->nkids + n > MAX_KIDS) {
+    if (ps->bad || ps->nkids + n > ps->cap_kids) {
         ps->bad = true;
         return node;
     }
@@ -615,6 +616,18 @@ static bool is_client(struct writer *w, const struct node *n)
 
 static int emit(struct writer *w, int i, bool top);
 
+/* An expression indexed, or called with ':' or '.': Lua wants a prefix expression there, so a
+ * literal ("a"["b"], {1}[1]) or a unary operation is parenthesized. */
+static int emit_object(struct writer *w, int i)
+{
+    enum node_kind k = w->ps->nodes[i].kind;
+    bool wrap = k == N_STR || k == N_LIST || k == N_DICT || k == N_NUM || k == N_NOT || k == N_NEG;
+    tide_buf_puts(w->out, wrap ? "(" : "");
+    int rc = emit(w, i, false);
+    tide_buf_puts(w->out, wrap ? ")" : "");
+    return rc;
+}
+
 static int emit_kid(struct writer *w, const struct node *n, int k, bool top)
 {
     return emit(w, w->ps->kids[n->first + k], top);
@@ -716,7 +729,7 @@ static int emit_call(struct writer *w, const struct node *call)
     if (fn->kind == N_ATTR && is_client(w, node_at(w, fn->a)))
         return emit_http(w, call, fn);
     if (fn->kind == N_ATTR && attr_is(fn, "json") && call->count == 0) {
-        if (emit(w, fn->a, false) != 0)
+        if (emit_object(w, fn->a) != 0)
             return -1;
         tide_buf_puts(o, ":json()");
         return 0;
@@ -800,7 +813,7 @@ static int emit_call(struct writer *w, const struct node *call)
     }
     if (attr_is(fn, "get") && (npos == 1 || npos == 2) && call->count == npos) {
         tide_buf_puts(o, "(");
-        if (emit(w, fn->a, false) != 0)
+        if (emit_object(w, fn->a) != 0)
             return -1;
         tide_buf_puts(o, "[");
         if (emit_kid(w, call, 0, true) != 0)
@@ -931,7 +944,7 @@ static int emit_bin(struct writer *w, const struct node *n, bool top)
         if (hay->kind == N_LIST || hay->kind == N_NAME)
             return -1; /* membership in a list: no one-liner in Lua */
         tide_buf_puts(o, "(");
-        if (emit(w, n->b, false) != 0)
+        if (emit_object(w, n->b) != 0)
             return -1;
         tide_buf_puts(o, "[");
         if (emit(w, n->a, true) != 0)
@@ -994,7 +1007,7 @@ static int emit_attr(struct writer *w, const struct node *n)
         return -1;
     if (attr_is(n, "ok")) {
         tide_buf_puts(o, "(");
-        if (emit(w, n->a, false) != 0)
+        if (emit_object(w, n->a) != 0)
             return -1;
         tide_buf_puts(o, ".status < 400)");
         return 0;
@@ -1003,7 +1016,7 @@ static int emit_attr(struct writer *w, const struct node *n)
                                               "encoding", "history", "raw",     NULL};
     if (in_list(unsupported, n->s, n->n))
         return -1;
-    if (emit(w, n->a, false) != 0)
+    if (emit_object(w, n->a) != 0)
         return -1;
     if (attr_is(n, "status_code"))
         tide_buf_puts(o, ".status");
@@ -1080,7 +1093,7 @@ static int emit_index(struct writer *w, const struct node *n)
         tide_buf_puts(o, ")");
         return 0;
     }
-    if (emit(w, n->a, false) != 0)
+    if (emit_object(w, n->a) != 0)
         return -1;
     tide_buf_puts(o, "[");
     if (idx->kind == N_NUM) { /* Python counts from 0, Lua from 1 */
@@ -1098,6 +1111,34 @@ static int emit_index(struct writer *w, const struct node *n)
     if (emit(w, n->b, true) != 0)
         return -1;
     tide_buf_puts(o, "]");
+    return 0;
+}
+
+/* A Python number literal that Lua reads the same: decimal (underscores dropped) or hex. */
+static int emit_number(struct tide_buf *o, const char *s, size_t n)
+{
+    char num[64];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '_')
+            continue;
+        if (k + 1 >= sizeof num)
+            return -1;
+        num[k++] = s[i];
+    }
+    num[k] = '\0';
+    bool hex = k > 2 && num[0] == '0' && (num[1] == 'x' || num[1] == 'X');
+    for (size_t i = hex ? 2 : 0; i < k; i++) {
+        if (hex ? !isxdigit((unsigned char)num[i]) : strchr("0123456789.eE+-", num[i]) == NULL)
+            return -1;
+    }
+    if (!hex) {
+        char *end;
+        (void)strtod(num, &end);
+        if (*end != '\0' || (k > 1 && num[0] == '0' && isdigit((unsigned char)num[1])))
+            return -1; /* 1e, 1.2.3, 012 (octal in old Python) */
+    }
+    tide_buf_puts(o, num);
     return 0;
 }
 
@@ -1125,13 +1166,7 @@ static int emit(struct writer *w, int i, bool top)
         }
         break;
     case N_NUM:
-        for (size_t k = 0; k < n->n; k++) {
-            if (n->s[k] == 'j' || n->s[k] == 'J' || n->s[k] == 'o' || n->s[k] == 'b' ||
-                (n->s[k] == '0' && k == 0 && n->n > 1 && isdigit((unsigned char)n->s[1])))
-                rc = -1;
-            if (n->s[k] != '_')
-                tide_buf_add(o, &n->s[k], 1);
-        }
+        rc = emit_number(o, n->s, n->n);
         break;
     case N_STR: {
         struct tide_buf v = {0};
@@ -1188,34 +1223,72 @@ static int emit(struct writer *w, int i, bool top)
     return rc;
 }
 
-int tide_py_expr(struct tide_pyctx *ctx, const char *text, size_t len, struct tide_buf *out)
+static void parser_free(struct parser *ps)
+{
+    if (ps != NULL) {
+        free(ps->toks);
+        free(ps->nodes);
+        free(ps->kids);
+        free(ps);
+    }
+}
+
+/* A parser sized for 'len' bytes of text (every table bounded by the MAX_ limits). */
+static struct parser *parser_new(size_t len)
 {
     struct parser *ps = calloc(1, sizeof *ps);
+    if (ps == NULL)
+        return NULL;
+    ps->cap_tok = len + 2 < MAX_TOKENS ? (int)len + 2 : MAX_TOKENS;
+    ps->cap_nodes = 2 * len + 4 < MAX_NODES ? 2 * (int)len + 4 : MAX_NODES;
+    ps->cap_kids = ps->cap_nodes;
+    ps->toks = calloc((size_t)ps->cap_tok, sizeof *ps->toks);
+    ps->nodes = calloc((size_t)ps->cap_nodes, sizeof *ps->nodes);
+    ps->kids = calloc((size_t)ps->cap_kids, sizeof *ps->kids);
+    if (ps->toks == NULL || ps->nodes == NULL || ps->kids == NULL) {
+        parser_free(ps);
+        return NULL;
+    }
+    return ps;
+}
+
+int tide_py_expr(struct tide_pyctx *ctx, const char *text, size_t len, struct tide_buf *out)
+{
+    struct parser *ps = parser_new(len);
     if (ps == NULL)
         return -1;
     int rc = -1;
     if (tokenize(ps, text, len) && ps->ntok > 0) {
         int root = parse_expr(ps);
+        bool statement = ctx->statement;
+        ctx->statement = false; /* not for the expressions inside (f-strings) */
+        if (statement && !ps->bad && ps->nodes[root].kind != N_CALL)
+            ps->bad = true;
         if (!ps->bad && peek(ps)->kind == T_END) {
             struct tide_buf lua = {0};
             struct writer w = {ps, ctx, &lua, 0};
             unsigned needs = ctx->needs;
-            if (emit(&w, root, true) == 0 && !lua.failed) {
+            bool ok = emit(&w, root, true) == 0 && !lua.failed;
+            if (ok && statement) /* a Lua statement: a call, not (x[k] or d) or #x */
+                ok = (isalpha((unsigned char)lua.data[0]) || lua.data[0] == '_') &&
+                     lua.data[lua.len - 1] == ')';
+            if (ok) {
                 tide_buf_add(out, lua.data, lua.len);
                 rc = 0;
             } else {
                 ctx->needs = needs;
             }
+            ctx->statement = statement;
             tide_buf_free(&lua);
         }
     }
-    free(ps);
+    parser_free(ps);
     return rc;
 }
 
 bool tide_py_string_literal(const char *text, size_t len, struct tide_buf *out)
 {
-    struct parser *ps = calloc(1, sizeof *ps);
+    struct parser *ps = parser_new(len);
     if (ps == NULL)
         return false;
     bool ok = tokenize(ps, text, len) && ps->ntok >= 1;
@@ -1226,6 +1299,6 @@ bool tide_py_string_literal(const char *text, size_t len, struct tide_buf *out)
         struct writer w = {ps, NULL, out, 0};
         string_value(&w, &n, out);
     }
-    free(ps);
+    parser_free(ps);
     return ok;
 }

@@ -28,6 +28,7 @@ struct tide_pyctx {
     const char *const *functions;  /* top-level functions of the file, NULL-terminated, or NULL */
     const char *const *catch_vars; /* names bound by `with ... catch_response=True as r`, or NULL */
     unsigned needs;                /* TIDE_PY_NEEDS_* collected */
+    bool statement;                /* the expression is a statement: it must be a call */
 };
 
 /* Writes the Lua for Python expression 'text' ('len' bytes) into 'out'. 0, or -1 when the
