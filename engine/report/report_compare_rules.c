@@ -25,7 +25,7 @@ struct preset {
 static const struct preset presets[] = {
     {"default", 25, 10, 40, 20, 1, 20, 1, 20},
     {"strict", 10, 5, 20, 10, 0.5, 10, 0.5, 20},
-    {"lenient", 50, 25, 100, 50, 5, 40, 5, 50},
+    {"lenient", 50, 25, 100, 50, 5, 40, 5, 20},
 };
 
 struct tide_cmp_measure *tide_cmp_add_measure(struct tide_cmp *c, const char *key)
