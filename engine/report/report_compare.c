@@ -1,8 +1,11 @@
-/* report_compare.c: 'tide compare BASE NEW': how latency percentiles, error rate and
- * throughput changed between two runs, overall, per endpoint and per trend metric, as a
- * terminal listing, Markdown (for pull-request comments) and JSON. Percentiles are recomputed
- * from the serialized histograms, not read from the rounded summary numbers. Tolerances
- * ('--max-regression p95=10%,error_rate=0.5pp,rps=-10%') turn changes into exit code 99. */
+/* report_compare.c: 'tide compare BASE NEW': how latency percentiles, error rate, throughput
+ * and the checks' pass rate changed between two runs, overall, per endpoint and per trend
+ * metric, as a terminal listing, Markdown (a pull-request comment) and JSON. Percentiles are
+ * recomputed from the serialized histograms, not read from the rounded summary numbers. The
+ * verdict (report_compare_rules.c: presets, '--max-regression', data missing from the new run)
+ * is exit code 99; the warnings (report_compare_facts.c) come after the table and the verdict
+ * last, in one stream, so a pipe keeps that order. Everything written goes through the
+ * redaction (log.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
