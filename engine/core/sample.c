@@ -154,10 +154,11 @@ static size_t shape_key(const struct tide_vu *vu, const struct tide_vu_request *
                         size_t cap)
 {
     long status = r->r.res.status;
-    if (cap < sizeof status)
+    if (cap < 1 + sizeof status)
         return 0;
-    memcpy(key, &status, sizeof status);
-    size_t o = sizeof status;
+    key[0] = 'R'; /* a request's shape ('V': tide_sample_vu_add's) */
+    memcpy(key + 1, &status, sizeof status);
+    size_t o = 1 + sizeof status;
     o = put_str(key, o, cap, r->r.spec.method);
     o = put_str(key, o, cap, r->name != NULL ? r->name : "");
     o = put_str(key, o, cap, r->tags != NULL ? r->tags : "");
@@ -165,25 +166,44 @@ static size_t shape_key(const struct tide_vu *vu, const struct tide_vu_request *
     return put_str(key, o, cap, vu->scenario_tags != NULL ? vu->scenario_tags : "");
 }
 
-/* The request's cached shape, made now if new; NULL when it cannot be cached. */
-static struct tide_shape *shape_of(struct tide_vu *vu, const struct tide_vu_request *r)
+/* The cached shape of 'key' (n bytes; 0: not cacheable), or NULL; *h: the key's hash. */
+static struct tide_shape *cache_get(struct tide_vu *vu, const char *key, size_t n, uint64_t *h)
 {
     struct tide_worker *w = vu->w;
-    if (w->series == NULL && (w->series = tide_series_cache_new()) == NULL)
+    if (n == 0 || (w->series == NULL && (w->series = tide_series_cache_new()) == NULL))
         return NULL;
-    char key[TIDE_SERIES_CACHE_KEY_MAX];
-    size_t n = shape_key(vu, r, key, sizeof key);
-    if (n == 0)
-        return NULL;
-    uint64_t h = tide_series_cache_hash(key, n);
-    struct tide_shape *sh = tide_series_cache_get(w->series, key, n, h);
-    if (sh != NULL)
-        return sh;
-    char own[2048], tags[2048];
-    tide_sample_tags(r, own, sizeof own);
-    tide_vu_tags(vu, own, tags, sizeof tags);
-    return tide_series_cache_put(w->series, key, n, h, tags);
+    *h = tide_series_cache_hash(key, n);
+    return tide_series_cache_get(w->series, key, n, *h);
 }
+
+/* A new shape for 'key': the VU's tags with 'extra' (canonical) merged in, also written to
+ * 'tags'; NULL when it cannot be cached. */
+static struct tide_shape *cache_put(struct tide_vu *vu, const char *key, size_t n, uint64_t h,
+                                    const char *extra, char *tags, size_t cap)
+{
+    tide_vu_tags(vu, extra, tags, cap);
+    if (n == 0 || vu->w->series == NULL)
+        return NULL;
+    return tide_series_cache_put(vu->w->series, key, n, h, tags);
+}
+
+void tide_sample_vu_add(struct tide_vu *vu, const char *extra, int metric, double value)
+{
+    char key[TIDE_SERIES_CACHE_KEY_MAX], tags[2048];
+    key[0] = 'V';
+    size_t n = put_str(key, 1, sizeof key, extra != NULL ? extra : "");
+    n = put_str(key, n, sizeof key, vu->group);
+    n = put_str(key, n, sizeof key, vu->scenario_tags != NULL ? vu->scenario_tags : "");
+    uint64_t h = 0;
+    struct tide_shape *sh = cache_get(vu, key, n, &h);
+    if (sh == NULL)
+        sh = cache_put(vu, key, n, h, extra, tags, sizeof tags);
+    if (sh != NULL)
+        tide_shape_add(sh, vu->w->reg, metric, value);
+    else
+        tide_registry_add(vu->w->reg, metric, tags, value);
+}
+
 void tide_sample_request(struct tide_vu *vu, const struct tide_vu_request *r, struct tide_sample *s)
 {
     const struct tide_http_result *res = &r->r.res;
@@ -195,14 +215,18 @@ void tide_sample_request(struct tide_vu *vu, const struct tide_vu_request *r, st
                                               vu->prev_req_end_us);
         vu->prev_req_end_us = res->ended_us;
     }
-    struct tide_shape *sh = shape_of(vu, r);
+    char key[TIDE_SERIES_CACHE_KEY_MAX], own[2048], tags[2048];
+    size_t n = shape_key(vu, r, key, sizeof key);
+    uint64_t h = 0;
+    struct tide_shape *sh = cache_get(vu, key, n, &h);
+    if (sh == NULL) { /* a new shape (or one that cannot be cached): its tags, from scratch */
+        tide_sample_tags(r, own, sizeof own);
+        sh = cache_put(vu, key, n, h, own, tags, sizeof tags);
+    }
     if (sh != NULL) {
         struct sink k = {.reg = vu->w->reg, .shape = sh};
         record(&k, r, s);
         return;
     }
-    char own[2048], tags[2048];
-    tide_sample_tags(r, own, sizeof own);
-    tide_vu_tags(vu, own, tags, sizeof tags);
     tide_sample_record(vu->w->reg, tags, r, s);
 }

@@ -619,8 +619,39 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     }
 }
 
-/* Keys of the raw data a response table carries until 'headers'/'timings' are first read. */
-static const char raw_headers_key = 'h', raw_timings_key = 't';
+/* A response table carries its rarely read fields (headers, timings, url, method, name,
+ * proto) packed in one string under this key, and builds each on its first read (then keeps
+ * it as a plain field): one string per response instead of two and six fields. Layout: a
+ * struct raw_head, then the header block, the URL and the name. */
+static const char raw_key = 'r';
+/* The response metatable, found by address (luaL_setmetatable looks it up by name). */
+static const char response_mt_key = 'm';
+
+struct raw_head {
+    double timings[7];
+    uint32_t headers_len, url_len, name_len; /* name_len UINT32_MAX: no name (nil) */
+    char method[16];
+};
+
+/* The packed fields of response table 't' (head copied out, pointers into the string on the
+ * stack top, which the caller pops); false when 't' has none. */
+static bool raw_of(lua_State *L, int t, struct raw_head *h, const char **headers, const char **url,
+                   const char **name)
+{
+    size_t n = 0;
+    lua_rawgetp(L, t, &raw_key);
+    const char *raw = lua_tolstring(L, -1, &n);
+    if (raw == NULL || n < sizeof *h)
+        return false;
+    memcpy(h, raw, sizeof *h);
+    size_t name_len = h->name_len == UINT32_MAX ? 0 : h->name_len;
+    if ((size_t)h->headers_len + h->url_len + name_len != n - sizeof *h)
+        return false;
+    *headers = raw + sizeof *h;
+    *url = *headers + h->headers_len;
+    *name = *url + h->url_len;
+    return true;
+}
 
 /* Parses raw response header lines into a table with case-insensitive lookup. */
 static void push_headers(lua_State *L, const char *data, size_t len)
@@ -683,8 +714,9 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     const struct tide_http_result *res = &r->r.res;
     struct tide_sample s;
     tide_sample_request(r->vu, r, &s);
-    lua_createtable(L, 0, 10);
-    luaL_setmetatable(L, "tide.response");
+    lua_createtable(L, 0, 4);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &response_mt_key);
+    lua_setmetatable(L, -2);
     lua_pushinteger(L, res->status);
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, res->body.data != NULL ? res->body.data : "", res->body.len);
@@ -696,25 +728,27 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     if (res->body.len >= ((size_t)1 << 20)) /* pay the collector for it now: the garbage of */
         lua_gc(L, LUA_GCSTEP, (int)(res->body.len >> 10)); /* big bodies must not pile up */
     tide_http_body_done(&r->r); /* copied: the buffer and its budget go back now */
-    /* headers and timings are built when first read: most iterations never look */
-    const char *h = res->headers.data != NULL ? res->headers.data : "";
-    lua_pushstring(L, strncmp(h, "HTTP/2", 6) == 0     ? "HTTP/2"
-                      : strncmp(h, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
-                                                       : "HTTP/1.1");
-    lua_setfield(L, -2, "proto");
-    lua_pushlstring(L, h, res->headers.len);
-    lua_rawsetp(L, -2, &raw_headers_key);
+    /* the rest is built when first read: most iterations never look (raw_key) */
     const struct tide_sample_timings *t = &s.t;
-    double packed[7] = {t->blocked, t->connecting, t->tls,    t->sending,
-                        t->waiting, t->receiving,  s.duration};
-    lua_pushlstring(L, (const char *)packed, sizeof packed);
-    lua_rawsetp(L, -2, &raw_timings_key);
-    lua_pushstring(L, res->url.data != NULL ? res->url.data : "");
-    lua_setfield(L, -2, "url");
-    lua_pushstring(L, r->r.spec.method);
-    lua_setfield(L, -2, "method");
-    lua_pushstring(L, r->name);
-    lua_setfield(L, -2, "name");
+    const char *url = res->url.data != NULL ? res->url.data : "";
+    struct raw_head head = {
+        .timings = {t->blocked, t->connecting, t->tls, t->sending, t->waiting, t->receiving,
+                    s.duration},
+        .headers_len = (uint32_t)res->headers.len,
+        .url_len = (uint32_t)strlen(url),
+        .name_len = r->name != NULL ? (uint32_t)strlen(r->name) : UINT32_MAX,
+    };
+    memcpy(head.method, r->r.spec.method, sizeof head.method);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, (const char *)&head, sizeof head);
+    if (res->headers.len > 0)
+        luaL_addlstring(&b, res->headers.data, res->headers.len);
+    luaL_addlstring(&b, url, head.url_len);
+    if (r->name != NULL)
+        luaL_addlstring(&b, r->name, head.name_len);
+    luaL_pushresult(&b);
+    lua_rawsetp(L, -2, &raw_key);
     if (res->error_code != 0) {
         char *msg = tide_redact(res->error); /* whole: the filter may lengthen it */
         lua_pushstring(L, msg != NULL ? msg : "(error text hidden: out of memory)");
@@ -930,19 +964,32 @@ static int response_index(lua_State *L)
         lua_pushcclosure(L, response_json_call, 1);
         return 1;
     }
+    struct raw_head h;
+    const char *headers = NULL, *url = "", *name = "";
+    if (!raw_of(L, 1, &h, &headers, &url, &name)) { /* not made by finish(): no fields */
+        if (strcmp(k, "headers") != 0 && strcmp(k, "timings") != 0)
+            return 0;
+        memset(&h, 0, sizeof h);
+        headers = NULL;
+    }
     if (strcmp(k, "headers") == 0) {
-        size_t n = 0;
-        lua_rawgetp(L, 1, &raw_headers_key);
-        const char *raw = lua_tolstring(L, -1, &n);
-        push_headers(L, raw, n);
+        push_headers(L, headers, h.headers_len);
     } else if (strcmp(k, "timings") == 0) {
-        size_t n = 0;
-        lua_rawgetp(L, 1, &raw_timings_key);
-        const char *raw = lua_tolstring(L, -1, &n);
-        double v[7] = {0};
-        if (raw != NULL && n == sizeof v)
-            memcpy(v, raw, sizeof v);
-        push_timings(L, v);
+        push_timings(L, h.timings);
+    } else if (strcmp(k, "url") == 0) {
+        lua_pushlstring(L, url, h.url_len);
+    } else if (strcmp(k, "method") == 0) {
+        h.method[sizeof h.method - 1] = '\0';
+        lua_pushstring(L, h.method);
+    } else if (strcmp(k, "name") == 0) {
+        if (h.name_len == UINT32_MAX)
+            return 0;
+        lua_pushlstring(L, name, h.name_len);
+    } else if (strcmp(k, "proto") == 0) {
+        size_t n = h.headers_len;
+        lua_pushstring(L, n >= 6 && strncmp(headers, "HTTP/2", 6) == 0     ? "HTTP/2"
+                          : n >= 8 && strncmp(headers, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
+                                                                           : "HTTP/1.1");
     } else {
         return 0;
     }
@@ -968,7 +1015,7 @@ int luaopen_tide_http(lua_State *L)
     luaL_newmetatable(L, "tide.response");
     lua_pushcfunction(L, response_index);
     lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &response_mt_key);
     luaL_newlib(L, http_funcs);
     return 1;
 }
