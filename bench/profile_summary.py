@@ -14,7 +14,7 @@ STAGES = [
     ("  of which URL parse/rebuild: curl_url_set + curl_url_get", ("curl_url_set", "curl_url_get")),
     ("completion: check_done -> on_single_done", "on_single_done"),
     ("  response object: finish (incl. record)", "finish"),
-    ("  metrics: record / tide_sample_request", ("record", "tide_sample_request")),
+    ("  metrics: tide_sample_request", "tide_sample_request"),
     ("    tide_registry_add + _add_h (all calls)", ("tide_registry_add", "tide_registry_add_h")),
     ("    tide_shape_add (series cache, all calls)", "tide_shape_add"),
     ("    tide_vu_tags", "tide_vu_tags"),
