@@ -141,4 +141,14 @@ function run()
   eq("error response has timings", type(fail.timings.duration), "number")
   eq("error response error_code", fail.error_code ~= nil, true)
   eq("unknown field is nil", first.nosuchfield, nil)
+
+  print "testing options read through a metatable"
+  -- options are read in one pass over the table's keys; a table whose options come from
+  -- __index is still read by name
+  local defaults = { name = "via-meta", headers = { ["X-Meta"] = "m" } }
+  local m = http.get("/echo", setmetatable({}, { __index = defaults }))
+  eq("option from __index: name", m.name, "via-meta")
+  eq("option from __index: headers", m:json().headers["x-meta"], "m")
+  local own = http.get("/echo", setmetatable({ name = "own" }, { __index = defaults }))
+  eq("own option wins over __index", own.name, "own")
 end
