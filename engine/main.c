@@ -17,6 +17,7 @@
 #include "merge.h"
 #include "report.h"
 #include "helpgen.h"
+#include "plan.h"
 #include "suggest.h"
 #include "run.h"
 #include "target.h"
@@ -25,6 +26,9 @@ static const char usage[] =
     "usage: tide <command> [options]\n"
     "\n"
     "  tide run SCRIPT [options]   run a scenario (tide run --help lists the options)\n"
+    "  tide inspect SCRIPT [run options] [--json] [--strict]\n"
+    "                              print the plan of a run without running it (exit 99 with\n"
+    "                              --strict when it has a warning; docs/cli.md#tide-inspect)\n"
     "  tide demo                   built-in API + bundled scenario + report, in under a minute\n"
     "  tide target [--port P]      the built-in reference API alone (tide target --help)\n"
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
@@ -131,7 +135,7 @@ static const char verify_usage[] =
 static const char *const commands[] = {
     "run",     "demo",           "target",     "report",  "compare", "verify", "sign",   "audit",
     "purge",   "verify-receipt", "plugins",    "merge",   "k8s",     "export", "import", "keygen",
-    "encrypt", "decrypt",        "completion", "version", "help",    NULL};
+    "encrypt", "decrypt",        "completion", "version", "help",    "inspect", NULL};
 
 static const char demo_usage[] =
     "usage: tide demo [run options]\n"
@@ -148,6 +152,17 @@ static const char crypt_usage[] =
     "keygen writes a new age identity (0600) and prints its age1... recipient; encrypt writes\n"
     "FILE.age for the recipients; decrypt reads it back with an identity ('-': stdout).\n"
     "Exit 0; 99 a file that does not decrypt; 2 bad usage. See docs/export-s3.md#keys.\n";
+
+static const char inspect_usage[] =
+    "usage: tide inspect SCRIPT [run options] [--json] [--strict]\n"
+    "\n"
+    "Loads SCRIPT as tide run would, with the same flags, environment and config file, and\n"
+    "prints the plan: scenarios, executors, VUs, rates, durations, thresholds, outputs, where\n"
+    "each setting came from (cli, env, config, script, default) and warnings. Nothing is sent\n"
+    "and setup() does not run. --json: the plan as JSON (docs/cli.md#tide-inspect); --strict:\n"
+    "exit 99 when there is a warning, one line each on stderr. Exit 2: the script or the\n"
+    "options do not load.\n"
+    "\n";
 
 static bool wants_flag(int argc, char **argv, const char *flag)
 {
@@ -184,6 +199,11 @@ int main(int argc, char **argv)
         fputs(crypt_usage, stdout);
         return TIDE_EXIT_OK;
     }
+    if (strcmp(cmd, "inspect") == 0 && wants_help(argc - 2, argv + 2)) {
+        fputs(inspect_usage, stdout);
+        fputs(run_options, stdout);
+        return TIDE_EXIT_OK;
+    }
     if (strcmp(cmd, "demo") == 0 && wants_help(argc - 2, argv + 2)) {
         fputs(demo_usage, stdout);
         fputs(run_options, stdout);
@@ -218,6 +238,8 @@ int main(int argc, char **argv)
         rc = tide_run_main(argc - 2, argv + 2);
     else if (strcmp(cmd, "demo") == 0)
         rc = tide_demo_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "inspect") == 0)
+        rc = tide_inspect_main(argc - 2, argv + 2);
     else if (strcmp(cmd, "target") == 0)
         rc = tide_target_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "report") == 0) {

@@ -38,6 +38,8 @@
 #include "stream.h"
 #include "vu.h"
 #include "worker.h"
+#include "plan.h"
+#include "runconf.h"
 
 struct thr {
     struct tide_threshold t;
@@ -79,6 +81,7 @@ struct run {
     int64_t start_wall_us, end_wall_us, start_us, end_us;
     struct tide_target *target;
     bool tty;
+    bool only_summary; /* Locust's --only-summary: no progress line, the summary still */
     double vus_now, vus_max_now; /* peaks over the last second, summed over workers */
     bool threshold_abort;
     char threshold_abort_reason[512];
@@ -690,7 +693,7 @@ static void collect(struct run *r, bool all_done)
 
 static void progress(struct run *r)
 {
-    if (r->cfg.quiet)
+    if (r->cfg.quiet || r->only_summary)
         return;
     int64_t now = tide_now_us();
     if (!r->tty && now - r->last_plain_progress < 10000000)
@@ -1752,17 +1755,59 @@ static int distributed_flags(struct run *r, const struct tide_cli *cli)
     return 0;
 }
 
+/* Locust's --loglevel: messages below it are not printed. */
+static void set_loglevel(const struct tide_cli *cli)
+{
+    if (cli->loglevel == NULL)
+        return;
+    enum tide_log_level min = TIDE_LOG_DEBUG;
+    if (strcmp(cli->loglevel, "INFO") == 0)
+        min = TIDE_LOG_INFO;
+    else if (strcmp(cli->loglevel, "WARNING") == 0 || strcmp(cli->loglevel, "WARN") == 0)
+        min = TIDE_LOG_WARN;
+    else if (strcmp(cli->loglevel, "ERROR") == 0 || strcmp(cli->loglevel, "CRITICAL") == 0)
+        min = TIDE_LOG_ERROR;
+    tide_log_set_level(min);
+}
+
+/* The plan on stderr (--quiet, or a log level above INFO: its warnings alone); an output path
+ * that cannot be written stops the run here, exit 2, before anything is sent. */
+static int show_plan(struct run *r, const struct tide_cli *cli)
+{
+    cJSON *plan = tide_plan_build(cli, &r->cfg, r->probe, r->rule);
+    if (plan == NULL)
+        return TIDE_EXIT_INTERNAL;
+    if (!r->cfg.quiet && tide_log_enabled(TIDE_LOG_INFO)) {
+        tide_plan_print(stderr, plan);
+        fflush(stderr);
+    } else {
+        tide_plan_warn(plan, NULL);
+    }
+    int bad = tide_plan_warning_count(plan, "output");
+    cJSON_Delete(plan);
+    if (bad > 0) {
+        tide_log(TIDE_LOG_ERROR, "an output cannot be written (see the plan's warning); nothing "
+                                 "was sent");
+        return TIDE_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int tide_run_main(int argc, char **argv)
 {
     struct tide_cli cli;
     struct tide_err err = {{0}};
-    if (tide_cli_parse_run(argc, argv, &cli, &err) != 0) {
+    if (tide_runconf_parse(argc, argv, &cli, &err) != 0) { /* flags, env, config (runconf.h) */
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        tide_cli_free(&cli);
         return TIDE_EXIT_USAGE;
     }
+    set_loglevel(&cli);
     struct run *r = calloc(1, sizeof *r);
-    if (r == NULL)
+    if (r == NULL) {
+        tide_cli_free(&cli);
         return TIDE_EXIT_INTERNAL;
+    }
     int code;
     if (tide_options_build_keep(&cli, &r->cfg, &r->probe, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
@@ -1775,10 +1820,13 @@ int tide_run_main(int argc, char **argv)
             r->rule = TIDE_RULE_LOCUST;
         r->locust_exit =
             cli.exit_code_on_error >= 0 ? cli.exit_code_on_error : TIDE_LOCUST_EXIT_DEFAULT;
+        r->only_summary = cli.only_summary;
         r->nstreams = cli.nstreams;
         r->dashboard_addr = cli.dashboard;
         memcpy(r->stream_specs, cli.streams, sizeof r->stream_specs);
-        code = distributed_flags(r, &cli);
+        code = show_plan(r, &cli); /* before setup() and the first request (plan.h) */
+        if (code == 0)
+            code = distributed_flags(r, &cli);
         if (code == 0)
             code = run_with(r);
         if (code == TIDE_EXIT_THRESHOLDS && r->segment) {
@@ -1792,6 +1840,7 @@ int tide_run_main(int argc, char **argv)
     }
     free_run(r);
     free(r);
+    tide_cli_free(&cli);
     tide_secrets_clear();
     return code;
 }
