@@ -108,11 +108,20 @@ static const char run_options[] =
     "  --phase P              setup: setup() alone, data to --setup-data FILE; teardown:\n"
     "                         teardown() alone with that data; run: neither\n"
     "  --setup-data FILE      setup()'s data for a segment (then no setup() or teardown())\n"
+    "  --config FILE          settings from FILE: tide.toml (a TOML subset) or a locust.conf\n"
+    "                         (default: ./tide.toml when present; docs/cli.md#configuration)\n"
+    "                         Every flag is also a variable: TIDE_VUS, TIDE_DURATION, ... "
+    "(Locust's\n"
+    "                         flags: LOCUST_USERS, ...). Precedence: flags > env > config > "
+    "script\n"
     "  short forms: -H --host, -d --duration, -i --iterations, -s --stage, -o --out,\n"
     "               -e --env, -q --quiet\n"
     "  Locust aliases: -f/--locustfile FILE, -u/--users USERS, -r/--spawn-rate SPAWN_RATE,\n"
     "                  -t/--run-time D, -H/--host URL, --headless, --autostart, --csv PREFIX,\n"
-    "                  --html FILE, --exit-code-on-error N\n"
+    "                  --html FILE, --exit-code-on-error N, --only-summary (no progress\n"
+    "                  line), -L/--loglevel LEVEL (DEBUG, INFO, WARNING, ERROR), --stop-timeout D\n"
+    "                  (every scenario's graceful stop), -T/--tags TAG[,TAG] (only the scenarios\n"
+    "                  tagged so in options.scenarios.NAME.tags)\n"
     "                  (with these and no threshold, any failure exits 1, or N)\n"
     "\n"
     "exit codes: 0 passed; 99 thresholds, default checks, verify or compare failed; 2 bad\n"
@@ -133,8 +142,8 @@ static const char verify_usage[] =
 
 /* Every command, for "did you mean" and completion. */
 static const char *const commands[] = {
-    "run",     "demo",           "target",     "report",  "compare", "verify", "sign",   "audit",
-    "purge",   "verify-receipt", "plugins",    "merge",   "k8s",     "export", "import", "keygen",
+    "run",     "demo",           "target",     "report",  "compare", "verify",  "sign",   "audit",
+    "purge",   "verify-receipt", "plugins",    "merge",   "k8s",     "export",  "import", "keygen",
     "encrypt", "decrypt",        "completion", "version", "help",    "inspect", NULL};
 
 static const char demo_usage[] =

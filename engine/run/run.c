@@ -81,7 +81,8 @@ struct run {
     int64_t start_wall_us, end_wall_us, start_us, end_us;
     struct tide_target *target;
     bool tty;
-    bool only_summary; /* Locust's --only-summary: no progress line, the summary still */
+    bool only_summary;           /* Locust's --only-summary: no progress line, the summary still */
+    const struct tide_cli *cli;  /* the settings and their layers, for the plan */
     double vus_now, vus_max_now; /* peaks over the last second, summed over workers */
     bool threshold_abort;
     char threshold_abort_reason[512];
@@ -1707,9 +1708,45 @@ static int run_phase(struct run *r)
     return TIDE_EXIT_OK;
 }
 
+/* The plan on stderr (--quiet, or a log level above INFO: its warnings alone). An output path
+ * that cannot be written stops the run first, one line each and exit 2, before anything is
+ * sent (--csv/--html folders are made here when missing). */
+static int show_plan(struct run *r, const struct tide_cli *cli)
+{
+    struct tide_err err = {{0}};
+    if (tide_outputs_check_extra(&r->cfg, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        return TIDE_EXIT_USAGE;
+    }
+    cJSON *plan = tide_plan_build(cli, &r->cfg, r->probe, r->rule);
+    if (plan == NULL)
+        return TIDE_EXIT_INTERNAL;
+    int code = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItem(plan, "warnings"))
+    {
+        if (strcmp(cJSON_GetObjectItem(w, "kind")->valuestring, "output") == 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", cJSON_GetObjectItem(w, "message")->valuestring);
+            code = TIDE_EXIT_USAGE;
+        }
+    }
+    if (code == 0 && !r->cfg.quiet && tide_log_enabled(TIDE_LOG_INFO)) {
+        tide_plan_print(stderr, plan);
+        fflush(stderr);
+    } else if (code == 0) {
+        tide_plan_warn(plan, NULL);
+    }
+    cJSON_Delete(plan);
+    return code;
+}
+
 static int run_with(struct run *r)
 {
     int code = prepare(r);
+    if (code == 0 && r->start_at)
+        code = check_start_at(r); /* past already: one line, no plan (again after setup()) */
+    if (code == 0)
+        code = show_plan(r, r->cli); /* after the up-front checks, before setup() (plan.h) */
     if (code == 0)
         code = run_setup(r);
     if (code == 0 && r->phase != NULL && strcmp(r->phase, "run") != 0)
@@ -1770,29 +1807,6 @@ static void set_loglevel(const struct tide_cli *cli)
     tide_log_set_level(min);
 }
 
-/* The plan on stderr (--quiet, or a log level above INFO: its warnings alone); an output path
- * that cannot be written stops the run here, exit 2, before anything is sent. */
-static int show_plan(struct run *r, const struct tide_cli *cli)
-{
-    cJSON *plan = tide_plan_build(cli, &r->cfg, r->probe, r->rule);
-    if (plan == NULL)
-        return TIDE_EXIT_INTERNAL;
-    if (!r->cfg.quiet && tide_log_enabled(TIDE_LOG_INFO)) {
-        tide_plan_print(stderr, plan);
-        fflush(stderr);
-    } else {
-        tide_plan_warn(plan, NULL);
-    }
-    int bad = tide_plan_warning_count(plan, "output");
-    cJSON_Delete(plan);
-    if (bad > 0) {
-        tide_log(TIDE_LOG_ERROR, "an output cannot be written (see the plan's warning); nothing "
-                                 "was sent");
-        return TIDE_EXIT_USAGE;
-    }
-    return 0;
-}
-
 int tide_run_main(int argc, char **argv)
 {
     struct tide_cli cli;
@@ -1824,9 +1838,8 @@ int tide_run_main(int argc, char **argv)
         r->nstreams = cli.nstreams;
         r->dashboard_addr = cli.dashboard;
         memcpy(r->stream_specs, cli.streams, sizeof r->stream_specs);
-        code = show_plan(r, &cli); /* before setup() and the first request (plan.h) */
-        if (code == 0)
-            code = distributed_flags(r, &cli);
+        r->cli = &cli;
+        code = distributed_flags(r, &cli);
         if (code == 0)
             code = run_with(r);
         if (code == TIDE_EXIT_THRESHOLDS && r->segment) {
