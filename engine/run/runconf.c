@@ -33,14 +33,22 @@ static bool repeatable(const char *flag)
 
 static bool is_locust_key(const char *key);
 
-void tide_runconf_env_name(const char *flag, char *out, size_t len)
+/* "PREFIX" + the key in capitals, '-' as '_'. */
+static void var_name(const char *prefix, const char *key, char *out, size_t len)
 {
-    const char *key = strcmp(flag, "script") == 0 ? "locustfile" : flag + 2;
-    bool locust = is_locust_key(key); /* Locust's flags keep Locust's names */
-    size_t n = (size_t)snprintf(out, len, locust ? "LOCUST_" : "TIDE_");
+    size_t n = (size_t)snprintf(out, len, "%s", prefix);
     for (const char *p = key; *p != '\0' && n + 1 < len; p++)
         out[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
     out[n < len ? n : len - 1] = '\0';
+}
+
+/* Locust's flags keep Locust's names (LOCUST_USERS: TIDE_USERS is a scenario's variable in
+ * scenarios/login.lua); --host, shared, has both. */
+void tide_runconf_env_name(const char *flag, char *out, size_t len)
+{
+    const char *key = strcmp(flag, "script") == 0 ? "locustfile" : flag + 2;
+    bool locust = is_locust_key(key) && strcmp(key, "host") != 0;
+    var_name(locust ? "LOCUST_" : "TIDE_", key, out, len);
 }
 
 static char *own(struct tide_cli *cli, const char *s)
@@ -235,8 +243,13 @@ static int env_layer(struct tide_cli *cli, struct tide_err *err)
     for (const char *const *f = tide_cli_long_flags(); *f != NULL; f++) {
         if (strcmp(*f, "--help") == 0 || strcmp(*f, "--config") == 0)
             continue;
-        tide_runconf_env_name(*f, name, sizeof name);
         const char *target = strcmp(*f, "--locustfile") == 0 ? "script" : *f;
+        if (strcmp(*f, "--host") == 0) { /* LOCUST_HOST, then TIDE_HOST wins */
+            var_name("LOCUST_", "host", name, sizeof name);
+            if (env_one(cli, name, target, err) != 0)
+                return -1;
+        }
+        tide_runconf_env_name(*f, name, sizeof name);
         if (env_one(cli, name, target, err) != 0)
             return -1;
     }
