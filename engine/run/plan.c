@@ -571,7 +571,13 @@ cJSON *tide_plan_build(const struct tide_cli *cli, const struct tide_config *cfg
         cJSON_AddStringToObject(plan, "config_file", cli->config);
     else
         cJSON_AddNullToObject(plan, "config_file");
-    setting(plan, "host", host_json(cfg->host), source_of(cli, probe, "--host", NULL, "host"));
+    enum tide_source host_src = source_of(cli, probe, "--host", NULL, "host");
+    if (host_src == TIDE_SRC_DEFAULT && tide_cli_given_of(cli, "--target") != NULL)
+        host_src = tide_cli_given_of(cli, "--target")->source; /* the in-process API's */
+    cJSON *host = cfg->host == NULL && cfg->target_inprocess
+                      ? cJSON_CreateString("the built-in API on a free port (--target)")
+                      : host_json(cfg->host);
+    setting(plan, "host", host, host_src);
     setting(plan, "threads", cJSON_CreateNumber(cfg->threads),
             source_of(cli, probe, "--threads", NULL, "threads"));
     if (cfg->warmup_us > 0)
