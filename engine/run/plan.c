@@ -635,6 +635,21 @@ static void print_setting(FILE *out, const char *indent, const cJSON *obj, const
             cJSON_IsString(src) ? src->valuestring : "?");
 }
 
+/* "  LABEL metric: expression   (source)" for each item of a list; 'source' NULL: the item's. */
+static void print_exprs(FILE *out, const char *label, int width, const cJSON *list,
+                        const char *source)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, list)
+    {
+        char line[1200];
+        snprintf(line, sizeof line, "%s: %s", cJSON_GetObjectItem(t, "metric")->valuestring,
+                 cJSON_GetObjectItem(t, "expression")->valuestring);
+        fprintf(out, "  %s %-*s (%s)\n", label, width, line,
+                source != NULL ? source : cJSON_GetObjectItem(t, "source")->valuestring);
+    }
+}
+
 void tide_plan_print(FILE *out, const cJSON *plan)
 {
     const cJSON *cf = cJSON_GetObjectItem(plan, "config_file");
@@ -668,25 +683,10 @@ void tide_plan_print(FILE *out, const cJSON *plan)
         for (int k = 0; fields[k] != NULL; k++)
             print_setting(out, "    ", sc, fields[k]);
     }
-    const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(plan, "thresholds"))
-    {
-        char line[1200];
-        snprintf(line, sizeof line, "%s: %s", cJSON_GetObjectItem(t, "metric")->valuestring,
-                 cJSON_GetObjectItem(t, "expression")->valuestring);
-        fprintf(out, "  threshold %-48s (%s)\n", line,
-                cJSON_GetObjectItem(t, "source")->valuestring);
-    }
+    print_exprs(out, "threshold", 48, cJSON_GetObjectItem(plan, "thresholds"), NULL);
     const cJSON *dc = cJSON_GetObjectItem(plan, "default_checks");
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(dc, "active"))
-    {
-        char line[600];
-        snprintf(line, sizeof line, "%s: %s", cJSON_GetObjectItem(c, "metric")->valuestring,
-                 cJSON_GetObjectItem(c, "expression")->valuestring);
-        fprintf(out, "  default check %-44s (%s)\n", line,
+    print_exprs(out, "default check", 44, cJSON_GetObjectItem(dc, "active"),
                 cJSON_GetObjectItem(dc, "rule")->valuestring);
-    }
     const cJSON *o;
     cJSON_ArrayForEach(o, cJSON_GetObjectItem(plan, "outputs"))
     {
