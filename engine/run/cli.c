@@ -369,6 +369,7 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
     } else if (is(flag, "--threshold", NULL)) {
         if (cli->nthresholds == TIDE_CLI_MAX)
             return tide_err_set(err, "--threshold: at most %d", TIDE_CLI_MAX);
+        cli->threshold_sources[cli->nthresholds] = cli->source;
         cli->thresholds[cli->nthresholds++] = v;
     } else if (is(flag, "--warmup", NULL)) {
         rc = parse_dur(flag, v, &cli->warmup_us, err);

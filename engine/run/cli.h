@@ -34,6 +34,7 @@ struct tide_cli {
     int threads;
     const char *out;
     const char *thresholds[TIDE_CLI_MAX];
+    enum tide_source threshold_sources[TIDE_CLI_MAX]; /* the layer of each (runconf.h) */
     int nthresholds;
     int64_t warmup_us;
     int64_t hook_timeout_us; /* --hook-timeout */

@@ -381,29 +381,22 @@ static void threshold_warnings(const struct tide_config *cfg, const struct tide_
     tide_threshold_fini(&t);
 }
 
-static enum tide_source threshold_source(const struct tide_cli *cli,
-                                         const struct tide_threshold_spec *sp)
-{
-    if (!sp->from_cli)
-        return TIDE_SRC_SCRIPT;
-    int f = flag_source(cli, "--threshold", NULL);
-    return f >= 0 ? (enum tide_source)f : TIDE_SRC_CLI;
-}
-
 static void add_thresholds(cJSON *plan, const struct tide_cli *cli, const struct tide_config *cfg,
                            enum tide_verdict_rule rule, cJSON *warnings)
 {
     cJSON *a = cJSON_AddArrayToObject(plan, "thresholds");
     const char **metrics = calloc((size_t)cfg->nthresholds + 1, sizeof *metrics);
     struct tide_threshold *parsed = calloc((size_t)cfg->nthresholds + 1, sizeof *parsed);
+    int from_cli = 0; /* the flags' thresholds are added in their order (options.c) */
     for (int i = 0; i < cfg->nthresholds; i++) {
         const struct tide_threshold_spec *sp = &cfg->thresholds[i];
+        enum tide_source src = TIDE_SRC_SCRIPT;
+        if (sp->from_cli)
+            src = from_cli < cli->nthresholds ? cli->threshold_sources[from_cli++] : TIDE_SRC_CLI;
         cJSON *t = cJSON_CreateObject();
         cJSON_AddStringToObject(t, "metric", sp->key);
         cJSON_AddStringToObject(t, "expression", sp->expr);
-        cJSON_AddStringToObject(t, "source",
-                                sp->plugin != NULL ? "plugin"
-                                                   : tide_source_name(threshold_source(cli, sp)));
+        cJSON_AddStringToObject(t, "source", sp->plugin != NULL ? "plugin" : tide_source_name(src));
         cJSON_AddBoolToObject(t, "abort_on_fail", sp->abort_on_fail);
         cJSON_AddItemToArray(a, t);
         threshold_warnings(cfg, sp, warnings);
@@ -529,6 +522,11 @@ static void add_settings(cJSON *plan, const struct tide_cli *cli)
         cJSON_AddStringToObject(s, "flag", g->flag);
         if (g->value == NULL) {
             cJSON_AddBoolToObject(s, "value", true);
+        } else if (strcmp(g->flag, "--tag") == 0 && cli->ntags > 0) { /* K=V, split in place */
+            char kv[512];
+            const struct tide_kv *t = &cli->tags[cli->ntags - 1];
+            snprintf(kv, sizeof kv, "%s=%s", t->key, t->value);
+            cJSON_AddStringToObject(s, "value", kv);
         } else if (strcmp(g->flag, "--env") == 0) { /* values for tide.env are secrets */
             char k[256];
             snprintf(k, sizeof k, "%.*s=***", (int)strcspn(g->value, "="), g->value);

@@ -64,6 +64,11 @@ check_eq(p["host"], {"value": url, "source": "config"}, "host from the config")
 check_eq([t["source"] for t in p["thresholds"]], ["config"], "a threshold from the config")
 check(any("--iterations (config) overrides the script's options.iterations" in w["message"]
           for w in p["warnings"]), "the config overriding the script is a warning", p["warnings"])
+p = plan([script, "--threshold", "checks: rate>0.5", "--tag", "a=b"], cwd=proj)
+check_eq([(t["metric"], t["source"]) for t in p["thresholds"]],
+         [("http_reqs", "config"), ("checks", "cli")], "thresholds add up, each with its layer")
+check_eq(setting(p, "--tag"), {"flag": "--tag", "value": "a=b", "source": "cli"},
+         "settings: the last --tag as given")
 p = plan([script], cwd=proj, env={"TIDE_ITERATIONS": "5"})
 check_eq(p["scenarios"][0].get("iterations"), {"value": 5, "source": "env"}, "env over config")
 p = plan([script, "--iterations", "3"], cwd=proj, env={"TIDE_ITERATIONS": "5"})
