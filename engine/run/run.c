@@ -38,6 +38,8 @@
 #include "stream.h"
 #include "vu.h"
 #include "worker.h"
+#include "plan.h"
+#include "runconf.h"
 
 struct thr {
     struct tide_threshold t;
@@ -79,6 +81,8 @@ struct run {
     int64_t start_wall_us, end_wall_us, start_us, end_us;
     struct tide_target *target;
     bool tty;
+    bool only_summary;           /* Locust's --only-summary: no progress line, the summary still */
+    const struct tide_cli *cli;  /* the settings and their layers, for the plan */
     double vus_now, vus_max_now; /* peaks over the last second, summed over workers */
     bool threshold_abort;
     char threshold_abort_reason[512];
@@ -690,7 +694,7 @@ static void collect(struct run *r, bool all_done)
 
 static void progress(struct run *r)
 {
-    if (r->cfg.quiet)
+    if (r->cfg.quiet || r->only_summary)
         return;
     int64_t now = tide_now_us();
     if (!r->tty && now - r->last_plain_progress < 10000000)
@@ -1704,9 +1708,45 @@ static int run_phase(struct run *r)
     return TIDE_EXIT_OK;
 }
 
+/* The plan on stderr (--quiet, or a log level above INFO: its warnings alone). An output path
+ * that cannot be written stops the run first, one line each and exit 2, before anything is
+ * sent (--csv/--html folders are made here when missing). */
+static int show_plan(struct run *r, const struct tide_cli *cli)
+{
+    struct tide_err err = {{0}};
+    if (tide_outputs_check_extra(&r->cfg, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        return TIDE_EXIT_USAGE;
+    }
+    cJSON *plan = tide_plan_build(cli, &r->cfg, r->probe, r->rule);
+    if (plan == NULL)
+        return TIDE_EXIT_INTERNAL;
+    int code = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItem(plan, "warnings"))
+    {
+        if (strcmp(cJSON_GetObjectItem(w, "kind")->valuestring, "output") == 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", cJSON_GetObjectItem(w, "message")->valuestring);
+            code = TIDE_EXIT_USAGE;
+        }
+    }
+    if (code == 0 && !r->cfg.quiet && tide_log_enabled(TIDE_LOG_INFO)) {
+        tide_plan_print(stderr, plan);
+        fflush(stderr);
+    } else if (code == 0) {
+        tide_plan_warn(plan, NULL);
+    }
+    cJSON_Delete(plan);
+    return code;
+}
+
 static int run_with(struct run *r)
 {
     int code = prepare(r);
+    if (code == 0 && r->start_at)
+        code = check_start_at(r); /* past already: one line, no plan (again after setup()) */
+    if (code == 0)
+        code = show_plan(r, r->cli); /* after the up-front checks, before setup() (plan.h) */
     if (code == 0)
         code = run_setup(r);
     if (code == 0 && r->phase != NULL && strcmp(r->phase, "run") != 0)
@@ -1752,17 +1792,36 @@ static int distributed_flags(struct run *r, const struct tide_cli *cli)
     return 0;
 }
 
+/* Locust's --loglevel: messages below it are not printed. */
+static void set_loglevel(const struct tide_cli *cli)
+{
+    if (cli->loglevel == NULL)
+        return;
+    enum tide_log_level min = TIDE_LOG_DEBUG;
+    if (strcmp(cli->loglevel, "INFO") == 0)
+        min = TIDE_LOG_INFO;
+    else if (strcmp(cli->loglevel, "WARNING") == 0 || strcmp(cli->loglevel, "WARN") == 0)
+        min = TIDE_LOG_WARN;
+    else if (strcmp(cli->loglevel, "ERROR") == 0 || strcmp(cli->loglevel, "CRITICAL") == 0)
+        min = TIDE_LOG_ERROR;
+    tide_log_set_level(min);
+}
+
 int tide_run_main(int argc, char **argv)
 {
     struct tide_cli cli;
     struct tide_err err = {{0}};
-    if (tide_cli_parse_run(argc, argv, &cli, &err) != 0) {
+    if (tide_runconf_parse(argc, argv, &cli, &err) != 0) { /* flags, env, config (runconf.h) */
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        tide_cli_free(&cli);
         return TIDE_EXIT_USAGE;
     }
+    set_loglevel(&cli);
     struct run *r = calloc(1, sizeof *r);
-    if (r == NULL)
+    if (r == NULL) {
+        tide_cli_free(&cli);
         return TIDE_EXIT_INTERNAL;
+    }
     int code;
     if (tide_options_build_keep(&cli, &r->cfg, &r->probe, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
@@ -1775,9 +1834,11 @@ int tide_run_main(int argc, char **argv)
             r->rule = TIDE_RULE_LOCUST;
         r->locust_exit =
             cli.exit_code_on_error >= 0 ? cli.exit_code_on_error : TIDE_LOCUST_EXIT_DEFAULT;
+        r->only_summary = cli.only_summary;
         r->nstreams = cli.nstreams;
         r->dashboard_addr = cli.dashboard;
         memcpy(r->stream_specs, cli.streams, sizeof r->stream_specs);
+        r->cli = &cli;
         code = distributed_flags(r, &cli);
         if (code == 0)
             code = run_with(r);
@@ -1792,6 +1853,7 @@ int tide_run_main(int argc, char **argv)
     }
     free_run(r);
     free(r);
+    tide_cli_free(&cli);
     tide_secrets_clear();
     return code;
 }
