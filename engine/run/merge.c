@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "clock.h"
+#include "cmd_events.h"
 #include "console.h"
 #include "distributed.h"
 #include "fsutil.h"
@@ -78,6 +79,7 @@ struct merge {
     cJSON *setup_data;
     cJSON *verify_result; /* summary.json's "verify"; NULL: not asked */
     bool verify_ok;
+    struct tide_cmd_events ce; /* merge_done's hooks: --plugin, --script (cmd_events.h) */
 };
 
 /* One line on stderr; exit code 2. */
@@ -95,6 +97,7 @@ __attribute__((format(printf, 1, 2))) static int refuse(const char *fmt, ...)
 static const char merge_usage[] =
     "usage: tide merge DIR... --out DIR [--threshold 'M: EXPR']... [--no-default-thresholds]\n"
     "                  [--verify [--script FILE] [--setup-data FILE] [--host URL]] [--quiet]\n"
+    "                  [--plugin NAME|PATH]... [--script FILE] [--hook-timeout D]\n"
     "\n"
     "One run folder from the folders of the segments of a split test (tide run --segment I/N):\n"
     "histograms merged exactly, seconds merged by wall clock, thresholds judged on the whole.\n"
@@ -105,12 +108,18 @@ static const char merge_usage[] =
     "                     and must have their scenario_sha256\n"
     "  --setup-data FILE  verify()'s data: the file tide run --phase setup wrote\n"
     "  --host URL         verify()'s host (default: the segments' host)\n"
+    "  --plugin NAME|PATH a plugin whose hooks run (repeatable); without --verify, --script\n"
+    "                     FILE is only a file of hooks: merge_done fires once the merged\n"
+    "                     folder is written (docs/extending.md)\n"
     "\n"
     "Exit 0 passed, 99 a threshold, default check or verify() failed (or a folder is not\n"
     "intact), 2 bad usage, segments that do not make one test, or a script that is not theirs.\n";
 
 static int parse_args(struct merge *m, int argc, char **argv)
 {
+    int rc = tide_cmd_events_take(&m->ce, "merge", &argc, argv, true);
+    if (rc != 0)
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -153,8 +162,10 @@ static int parse_args(struct merge *m, int argc, char **argv)
     }
     if (m->nsegs == 0 || m->out == NULL)
         return refuse("usage: tide merge DIR... --out DIR");
-    if (!m->verify && (m->script != NULL || m->setup_data_path != NULL || m->host != NULL))
-        return refuse("--script, --setup-data and --host are for --verify");
+    if (!m->verify && (m->setup_data_path != NULL || m->host != NULL))
+        return refuse("--setup-data and --host are for --verify");
+    if (!m->verify) /* without --verify, --script only brings hooks (merge_done) */
+        m->ce.script = m->script;
     return 0;
 }
 
@@ -783,8 +794,35 @@ static cJSON *summary_doc(struct merge *m, const char *id, const char *status, i
 }
 
 /* The merged folder: summary and reports, events, then the manifest over them. */
-static int write_folder(struct merge *m, const char *status, int code)
+/* merge_done's payload: the merged folder, its segments and verdict. */
+static cJSON *merge_done_payload(const struct merge *m, const char *id, const char *status,
+                                 int code)
 {
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "dir", m->out);
+    cJSON_AddStringToObject(p, "id", id);
+    cJSON_AddStringToObject(p, "status", status);
+    cJSON_AddNumberToObject(p, "exit_code", code);
+    if (m->reason[0] != '\0')
+        cJSON_AddStringToObject(p, "reason", m->reason);
+    else
+        cJSON_AddNullToObject(p, "reason");
+    cJSON *failed = cJSON_AddArrayToObject(p, "failed_thresholds");
+    for (int i = 0; i < m->nthr; i++) {
+        if (!m->thr[i].ok)
+            cJSON_AddItemToArray(failed, cJSON_CreateString(m->thr[i].t.key.text));
+    }
+    if (m->verify_result != NULL)
+        cJSON_AddBoolToObject(p, "verify_ok", m->verify_ok);
+    else
+        cJSON_AddNullToObject(p, "verify_ok");
+    cJSON_AddItemToObject(p, "segments", segments_json(m));
+    return p;
+}
+
+static int write_folder(struct merge *m, const char *status, int *exit_code)
+{
+    int code = *exit_code;
     struct tide_err err = {{0}};
     if (tide_fs_mkdirs(m->out, &err) != 0) {
         fprintf(stderr, "tide: merge: %s\n", err.msg);
@@ -826,6 +864,12 @@ static int write_folder(struct merge *m, const char *status, int code)
     if (!m->quiet && doc != NULL)
         tide_console_summary(stdout, doc);
     cJSON_Delete(doc);
+    if (rc == 0) { /* the folder holds its reports; a required hook's failure: exit 99 */
+        tide_cmd_events_set_dir(&m->ce, m->out);
+        cJSON *p = merge_done_payload(m, id, status, code);
+        code = *exit_code = tide_cmd_events_fire(&m->ce, &audit, "merge_done", p, code);
+        cJSON_Delete(p);
+    }
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "status", status);
     cJSON_AddNumberToObject(e, "exit_code", code);
@@ -867,6 +911,7 @@ static void free_merge(struct merge *m)
     free(m->win);
     tide_registry_free(m->total);
     cJSON_Delete(m->history);
+    tide_cmd_events_close(&m->ce);
     tide_lifecycle_close(&m->life);
     if (m->probe != NULL)
         lua_close(m->probe);
@@ -904,13 +949,19 @@ static int verify_prepare(struct merge *m)
                       script, sha, theirs != NULL ? theirs : "none");
     const char *host = m->host != NULL ? m->host : str_at(r0, "host", NULL);
     /* the whole test: --segment 1/1, so no TIDE_SEGMENTS of the environment applies */
-    char *args[] = {(char *)script,   (char *)"--segment", (char *)"1/1",
-                    (char *)"--host", (char *)host,        NULL};
+    char *args[6 + 2 * TIDE_CLI_MAX] = {(char *)script, (char *)"--segment", (char *)"1/1",
+                                        (char *)"--host", (char *)host};
     int nargs = host != NULL && host[0] != '\0' ? 5 : 3;
+    for (int i = 0; i < m->ce.nplugins && i < TIDE_CLI_MAX - 1; i++) {
+        args[nargs++] = (char *)"--plugin";
+        args[nargs++] = (char *)m->ce.plugins[i];
+    }
     struct tide_cli cli;
     if (tide_cli_parse_run(nargs, args, &cli, &err) != 0 ||
         tide_options_build_keep(&cli, &m->cfg, &m->probe, &err) != 0)
         return refuse("--verify: %s", err.msg);
+    if (m->ce.hook_timeout_us >= 0)
+        m->cfg.hook_timeout_us = m->ce.hook_timeout_us;
     if (m->setup_data_path != NULL) {
         m->setup_data = tide_setup_data_read(m->setup_data_path, &err);
         if (m->setup_data == NULL)
@@ -932,6 +983,7 @@ static int verify_run(struct merge *m)
     m->probe = NULL; /* taken */
     if (rc != 0)
         return refuse("--verify: %s", err.msg);
+    tide_cmd_events_adopt(&m->ce, &m->life); /* its hooks and plugins: merge_done's too */
     cJSON *results = cJSON_CreateObject();
     double secs = max_of(m, "run", "duration_s");
     tide_summary_add_metrics(results, m->total, secs > 0 ? secs : 1);
@@ -952,6 +1004,8 @@ static int merge_run(struct merge *m)
     rc = check_segments(m);
     if (rc == 0 && m->verify)
         rc = verify_prepare(m);
+    else if (rc == 0) /* hooks load before anything is merged: a typo stops it here */
+        rc = tide_cmd_events_open(&m->ce);
     if (rc != 0)
         return rc;
     if (thresholds_init(m) != 0)
@@ -979,9 +1033,11 @@ static int merge_run(struct merge *m)
         return rc;
     const char *status;
     int code = decide(m, &status);
-    rc = write_folder(m, status, code);
+    rc = write_folder(m, status, &code);
     if (rc != 0)
         return rc;
+    if (code != TIDE_EXIT_OK && strcmp(status, "passed") == 0)
+        status = "failed"; /* a required merge_done hook failed */
     if (!m->quiet)
         printf("  %s: %d segments merged into %s/ (report.html, summary.json, stats.csv, "
                "junit.xml)\n",
