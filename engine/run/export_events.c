@@ -12,21 +12,26 @@
 #include "record.h"
 #include "run.h"
 
-/* The run folder: the first argument that is neither a flag nor a flag's value. */
-static const char *folder_arg(int argc, char **argv)
+/* The run folder: the first argument that is neither a flag nor a flag's value; *car: the
+ * value of --car (the log holds its path redacted, so the file is found from here). */
+static const char *folder_arg(int argc, char **argv, const char **car)
 {
+    const char *dir = NULL;
+    *car = NULL;
     static const char *const valued[] = {"--car",       "--s3",         "--s3-endpoint",
                                          "--s3-region", "--encrypt-to", NULL};
     for (int i = 1; i < argc; i++) {
         bool takes = false;
         for (int k = 0; valued[k] != NULL; k++)
             takes = takes || strcmp(argv[i], valued[k]) == 0;
+        if (takes && strcmp(argv[i], "--car") == 0 && i + 1 < argc)
+            *car = argv[i + 1];
         if (takes)
             i++;
-        else if (argv[i][0] != '-' && strstr(argv[i], "://") == NULL)
-            return argv[i];
+        else if (dir == NULL && argv[i][0] != '-' && strstr(argv[i], "://") == NULL)
+            dir = argv[i];
     }
-    return NULL;
+    return dir;
 }
 
 static long file_size(const char *path)
@@ -36,7 +41,7 @@ static long file_size(const char *path)
 }
 
 /* The lines the command appended to .exports.jsonl (from byte 'from'); a CAR's size added. */
-static cJSON *appended_records(const char *log, long from)
+static cJSON *appended_records(const char *log, long from, const char *car)
 {
     cJSON *arr = cJSON_CreateArray();
     FILE *f = fopen(log, "r");
@@ -49,9 +54,9 @@ static cJSON *appended_records(const char *log, long from)
     size_t cap = 0;
     while (getline(&line, &cap, f) > 0) {
         cJSON *r = cJSON_Parse(line);
-        const cJSON *file = cJSON_GetObjectItem(r, "file");
-        if (cJSON_IsString(file) && cJSON_GetObjectItem(r, "bytes") == NULL)
-            cJSON_AddNumberToObject(r, "bytes", (double)file_size(file->valuestring));
+        const cJSON *kind = cJSON_GetObjectItem(r, "kind");
+        if (car != NULL && cJSON_IsString(kind) && strcmp(kind->valuestring, "car") == 0)
+            cJSON_AddNumberToObject(r, "bytes", (double)file_size(car));
         if (r != NULL)
             cJSON_AddItemToArray(arr, r);
     }
@@ -98,7 +103,7 @@ int tide_export_events_main(int argc, char **argv)
         tide_cmd_events_close(&ce);
         return rc;
     }
-    const char *dir = folder_arg(argc, argv);
+    const char *car = NULL, *dir = folder_arg(argc, argv, &car);
     char runs[PATH_MAX] = "", log[PATH_MAX + 32] = "";
     struct tide_err err = {{0}};
     if (dir != NULL && tide_export_runs_folder(dir, runs, sizeof runs, &err) == 0)
@@ -108,7 +113,7 @@ int tide_export_events_main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         s3 = s3 || strcmp(argv[i], "--s3") == 0;
     rc = s3 ? tide_export_s3_main(argc, argv) : tide_export_main(argc, argv);
-    cJSON *records = log[0] != '\0' ? appended_records(log, before > 0 ? before : 0) : NULL;
+    cJSON *records = log[0] != '\0' ? appended_records(log, before > 0 ? before : 0, car) : NULL;
     if (cJSON_GetArraySize(records) > 0) { /* something was exported */
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "dir", dir);
