@@ -9,6 +9,7 @@
 #include "ledger.h"
 #include "purge.h"
 #include "export_cmd.h"
+#include "export_events.h"
 #include "crypt_cli.h"
 #include "export_s3.h"
 #include "log.h"
@@ -56,6 +57,8 @@ static const char usage[] =
     "  tide export DIR --s3 s3://BUCKET/PREFIX [--encrypt-to age1...]   copy a run to S3\n"
     "  tide keygen --out KEYFILE   a new age identity (prints its age1... recipient)\n"
     "  tide encrypt FILE --to age1... | tide decrypt FILE.age --identity KEYFILE\n"
+    "  export, purge, merge: --plugin NAME|PATH, --script FILE   hooks on export_done,\n"
+    "                              purge_done, merge_done (docs/extending.md)\n"
     "  tide completion bash|zsh    shell completion script (docs/cli.md)\n"
     "  tide version | help [--man] (and tide COMMAND --help: that command's usage)\n"
     "\n";
@@ -276,8 +279,7 @@ int main(int argc, char **argv)
                  ? tide_verify_export_main(argc - 1, argv + 1)
                  : tide_verify_main(argc - 1, argv + 1);
     } else if (strcmp(cmd, "export") == 0) {
-        rc = wants_flag(argc - 2, argv + 2, "--s3") ? tide_export_s3_main(argc - 1, argv + 1)
-                                                    : tide_export_main(argc - 1, argv + 1);
+        rc = tide_export_events_main(argc - 1, argv + 1); /* CAR/IPFS or --s3, then hooks */
         if (argc > 2 && argv[2][0] != '-')
             tide_ledger_note(argv[2], "export", rc);
     } else if (strcmp(cmd, "import") == 0)

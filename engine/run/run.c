@@ -19,6 +19,7 @@
 #include "console.h"
 #include "distributed.h"
 #include "fsutil.h"
+#include "judge.h"
 #include "lifecycle.h"
 #include "lua_runfiles.h"
 #include "log.h"
@@ -41,17 +42,6 @@
 #include "plan.h"
 #include "runconf.h"
 
-struct thr {
-    struct tide_threshold t;
-    bool from_cli;
-    const char *plugin; /* the plugin that added it (cfg's string), or NULL */
-    bool ok;            /* final verdict */
-    bool failing;       /* as of the last evaluation */
-    bool window_failed;
-    double observed;
-    bool aborted; /* this one stopped the run */
-};
-
 struct pending {
     struct tide_registry *reg;
     bool final;
@@ -70,11 +60,9 @@ struct run {
     struct tide_buf history; /* per-second rows as JSON text, comma-separated: compact for
                                 long runs; parsed once when the summary is written */
     cJSON *last_row;         /* the newest row, for the progress line */
-    struct thr *thr;
+    struct tide_judged *thr;
     int nthr;
-    int64_t max_window_s;
-    struct tide_registry **win; /* ring of the last max_window_s seconds */
-    int64_t nwin;
+    struct tide_window win; /* the last measured seconds, for windowed thresholds */
     struct tide_audit audit;
     char dir[4096];
     char id[300];
@@ -247,24 +235,14 @@ static void raise_nofile(const struct tide_config *cfg)
 
 /* --- thresholds --- */
 
-struct match_ctx {
-    const struct tide_metric_key *key;
-};
-
-static bool match_tags(void *ctx, const struct tide_tags *t)
-{
-    const struct match_ctx *m = ctx;
-    return tide_metric_key_matches(m->key, t->key, t->value, t->n);
-}
-
 static int thresholds_init(struct run *r, struct tide_err *err)
 {
     r->nthr = r->cfg.nthresholds;
     r->thr = calloc((size_t)(r->nthr > 0 ? r->nthr : 1), sizeof *r->thr);
     for (int i = 0; i < r->nthr; i++) {
         const struct tide_threshold_spec *sp = &r->cfg.thresholds[i];
-        struct thr *t = &r->thr[i];
-        t->from_cli = sp->from_cli;
+        struct tide_judged *t = &r->thr[i];
+        t->source = sp->from_cli ? "cli" : sp->plugin != NULL ? "plugin" : "script";
         t->plugin = sp->plugin;
         t->ok = true;
         if (tide_threshold_parse(sp->key, sp->expr, &t->t, err) != 0)
@@ -280,12 +258,9 @@ static int thresholds_init(struct run *r, struct tide_err *err)
                                 sp->key, t->t.key.metric);
         if (tide_threshold_check_type(&t->t, tide_metric_type_of(id), err) != 0)
             return -1;
-        int64_t w = (t->t.window_us + 999999) / 1000000;
-        if (w > r->max_window_s)
-            r->max_window_s = w;
     }
-    if (r->max_window_s > 0)
-        r->win = calloc((size_t)r->max_window_s, sizeof *r->win);
+    if (tide_window_init(&r->win, r->thr, r->nthr) != 0)
+        return tide_err_set(err, "out of memory");
     const char **metrics = calloc((size_t)(r->nthr > 0 ? r->nthr : 1), sizeof *metrics);
     if (metrics == NULL)
         return tide_err_set(err, "out of memory");
@@ -296,33 +271,6 @@ static int thresholds_init(struct run *r, struct tide_err *err)
     return 0;
 }
 
-static void aggregate_for(struct run *r, const struct thr *t, struct tide_agg *a, double *secs)
-{
-    int id = tide_metric_lookup(t->t.key.metric);
-    struct match_ctx m = {&t->t.key};
-    tide_tags_match_fn fn = t->t.key.ntags > 0 ? match_tags : NULL;
-    if (t->t.window_us > 0) {
-        int64_t w = (t->t.window_us + 999999) / 1000000;
-        struct tide_registry *tmp = tide_registry_new();
-        int64_t have = 0;
-        for (int64_t i = 0; i < w && i < r->nwin; i++) {
-            struct tide_registry *ri = r->win[(r->nwin - 1 - i) % r->max_window_s];
-            if (ri != NULL) {
-                tide_registry_merge(tmp, ri);
-                have++;
-            }
-        }
-        tide_registry_aggregate(tmp, id, fn, &m, a);
-        tide_registry_free(tmp);
-        *secs = (double)have;
-        return;
-    }
-    tide_registry_aggregate(r->total, id, fn, &m, a);
-    *secs = (double)(r->next_final) - (double)r->cfg.warmup_us / 1e6;
-    if (*secs < 1)
-        *secs = 1;
-}
-
 /* Business hooks (tide.hooks.on) run in the lifecycle runner, timed and logged; a failure is
  * kept there (r->life.failures, required_failed) for the verdict and the summary. */
 static void run_hook(struct run *r, const char *event, const cJSON *arg)
@@ -330,7 +278,7 @@ static void run_hook(struct run *r, const char *event, const cJSON *arg)
     tide_lifecycle_hook(&r->life, &r->audit, event, arg);
 }
 
-static void threshold_event(struct run *r, struct thr *t, const char *type)
+static void threshold_event(struct run *r, struct tide_judged *t, const char *type)
 {
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "metric", t->t.key.text);
@@ -346,19 +294,12 @@ static void thresholds_eval(struct run *r, bool final)
 {
     int64_t elapsed = tide_now_us() - r->start_us;
     for (int i = 0; i < r->nthr; i++) {
-        struct thr *t = &r->thr[i];
-        struct tide_agg a;
-        double secs;
-        aggregate_for(r, t, &a, &secs);
-        a.seconds = secs;
+        struct tide_judged *t = &r->thr[i];
+        double secs = (double)(r->next_final) - (double)r->cfg.warmup_us / 1e6;
         double obs = NAN;
-        bool ok = true;
-        struct tide_err err;
-        if (tide_threshold_eval(&t->t, &a, &obs, &ok, &err) != 0)
-            ok = false;
-        tide_agg_fini(&a);
+        bool ok = tide_judge_observe(t, r->total, secs < 1 ? 1 : secs, &r->win, &obs);
         bool windowed = t->t.window_us > 0;
-        bool window_full = r->nwin * 1000000 >= t->t.window_us;
+        bool window_full = tide_window_full(&r->win, t);
         if (windowed && !final && window_full && !ok)
             t->window_failed = true;
         if (!windowed || window_full || final)
@@ -618,14 +559,10 @@ static void finalize(struct run *r, int64_t idx)
     cJSON_Delete(r->last_row);
     r->last_row = row;
     r->pend[idx].reg = NULL;
-    if (r->max_window_s > 0 && !warm) {
-        int64_t slot = r->nwin % r->max_window_s;
-        tide_registry_free(r->win[slot]);
-        r->win[slot] = reg;
-        r->nwin++;
-    } else {
+    if (!warm)
+        tide_window_push(&r->win, reg); /* taken */
+    else
         tide_registry_free(reg);
-    }
     r->next_final = idx + 1;
     if (!warm)
         thresholds_eval(r, false);
@@ -730,46 +667,6 @@ static void progress(struct run *r)
 
 /* --- the run folder --- */
 
-static cJSON *thresholds_json(const struct run *r)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (int i = 0; i < r->nthr; i++) {
-        const struct thr *t = &r->thr[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "metric", t->t.key.text);
-        cJSON_AddStringToObject(o, "expression", t->t.expr_text);
-        cJSON_AddStringToObject(o, "source", t->from_cli ? "cli" : t->plugin ? "plugin" : "script");
-        if (t->plugin != NULL)
-            cJSON_AddStringToObject(o, "plugin", t->plugin);
-        cJSON_AddBoolToObject(o, "ok", t->ok);
-        if (isfinite(t->observed))
-            cJSON_AddNumberToObject(o, "observed", t->observed);
-        else
-            cJSON_AddNullToObject(o, "observed");
-        cJSON_AddBoolToObject(o, "abort_on_fail", t->t.abort_on_fail);
-        cJSON_AddBoolToObject(o, "aborted", t->aborted);
-        cJSON_AddItemToArray(arr, o);
-    }
-    for (int i = 0; i < TIDE_DEFAULT_COUNT; i++) {
-        const struct tide_default_check *d = &r->defaults[i];
-        if (!d->active)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "metric", d->metric);
-        cJSON_AddStringToObject(o, "expression", d->expression);
-        cJSON_AddStringToObject(o, "source", "default");
-        cJSON_AddBoolToObject(o, "ok", d->ok);
-        if (isfinite(d->observed))
-            cJSON_AddNumberToObject(o, "observed", round(d->observed * 1e6) / 1e6);
-        else
-            cJSON_AddNullToObject(o, "observed");
-        cJSON_AddBoolToObject(o, "abort_on_fail", false);
-        cJSON_AddBoolToObject(o, "aborted", false);
-        cJSON_AddItemToArray(arr, o);
-    }
-    return arr;
-}
-
 /* --- the run --- */
 
 static void free_run(struct run *r)
@@ -777,9 +674,7 @@ static void free_run(struct run *r)
     for (int i = 0; i < r->nthr; i++)
         tide_threshold_fini(&r->thr[i].t);
     free(r->thr);
-    for (int64_t i = 0; r->win != NULL && i < r->max_window_s; i++)
-        tide_registry_free(r->win[i]);
-    free(r->win);
+    tide_window_free(&r->win);
     for (int64_t i = 0; i < r->npend; i++)
         tide_registry_free(r->pend[i].reg);
     free(r->pend);
@@ -1012,74 +907,18 @@ static void end_events(struct run *r)
     tide_audit_event(&r->audit, "generator_bound", gf);
 }
 
-/* The value of tag 'key' of the series of 'metric' with the largest sum, into 'out' ("" when
- * the metric has no series). */
-static void most_frequent(const struct tide_registry *reg, int metric, const char *key, char *out,
-                          size_t len)
-{
-    double best = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < tide_registry_size(reg); i++) {
-        const struct tide_series *se = tide_registry_at(reg, i);
-        if (se->metric != metric || se->agg.sum <= best)
-            continue;
-        char scratch[2048];
-        struct tide_tags t;
-        tide_tags_parse(se->tags, scratch, sizeof scratch, &t);
-        for (int k = 0; k < t.n; k++) {
-            if (strcmp(t.key[k], key) == 0) {
-                snprintf(out, len, "%s", t.value[k]);
-                best = se->agg.sum;
-            }
-        }
-    }
-}
-
-static double total_of(const struct run *r, int metric, bool nonzero)
-{
-    struct tide_agg a;
-    tide_registry_aggregate(r->total, metric, NULL, NULL, &a);
-    double v = nonzero ? (double)a.nonzero : a.sum;
-    tide_agg_fini(&a);
-    return v;
-}
-
 /* Judges the default checks on the run's totals; false with r->reason when one failed. */
 static bool judge_defaults(struct run *r)
 {
-    char top_error[300], top_script[300];
-    most_frequent(r->total, TIDE_M_FAILURES, "error", top_error, sizeof top_error);
-    most_frequent(r->total, TIDE_M_SCRIPT_ERRORS, "message", top_script, sizeof top_script);
-    struct tide_run_counts c = {
-        .reqs = total_of(r, TIDE_M_HTTP_REQS, false),
-        .failed = total_of(r, TIDE_M_HTTP_REQ_FAILED, true),
-        .iterations = total_of(r, TIDE_M_ITERATIONS, false),
-        .script_errors = total_of(r, TIDE_M_SCRIPT_ERRORS, false),
-        .top_error = top_error,
-        .top_script_error = top_script,
-    };
-    return tide_defaults_judge(r->defaults, r->rule, &c, r->reason, sizeof r->reason);
+    return tide_judge_defaults(r->defaults, r->rule, r->total, r->reason, sizeof r->reason);
 }
 
 /* r->reason for a run that failed on a user threshold, verify() or saturation. */
 static void failure_reason(struct run *r, const struct tide_outcome *o)
 {
-    int failing = 0;
-    const struct thr *first = NULL;
-    for (int i = 0; i < r->nthr; i++) {
-        if (!r->thr[i].ok && failing++ == 0)
-            first = &r->thr[i];
-    }
-    if (first != NULL) {
-        char obs[40] = "no data";
-        if (isfinite(first->observed))
-            snprintf(obs, sizeof obs, "%g", first->observed);
-        char more[48] = "";
-        if (failing > 1)
-            snprintf(more, sizeof more, "; %d more thresholds failed", failing - 1);
-        snprintf(r->reason, sizeof r->reason, "threshold %s: %s not met (observed %s)%s",
-                 first->t.key.text, first->t.expr_text, obs, more);
-    } else if (o->verify_failed) {
+    if (tide_judge_threshold_reason(r->thr, r->nthr, r->reason, sizeof r->reason))
+        return;
+    if (o->verify_failed) {
         snprintf(r->reason, sizeof r->reason, "verify() failed (see the verify section)");
     } else if (o->saturated_fails) {
         snprintf(r->reason, sizeof r->reason,
@@ -1223,7 +1062,8 @@ static cJSON *summary_doc(const struct run *r, const char *status, int code, cJS
     cJSON_AddItemToObject(s, "run", run);
     cJSON_AddItemToObject(s, "options", tide_outputs_options_json(&r->cfg));
     tide_summary_add_metrics(s, r->total, measured_seconds(r));
-    cJSON_AddItemToObject(s, "thresholds", thresholds_json(r));
+    cJSON_AddItemToObject(s, "thresholds",
+                          tide_judge_thresholds_json(r->thr, r->nthr, r->defaults));
     if (verify != NULL)
         cJSON_AddItemToObject(s, "verify", verify);
     else
