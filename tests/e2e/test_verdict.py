@@ -235,7 +235,8 @@ for argv in (["run", py], ["-f", py, "-u", "1", "-t", "1s"], [py]):
     r = run(argv, cwd=work)
     check_eq(r.returncode, 2, "a Python script: exit 2 (%s)" % " ".join(argv[:-1] or ["tide"]))
     check_eq(len(r.stderr.strip().splitlines()), 1, "one line (python)")
-    check("scenarios are Lua" in r.stderr and "docs/cli.md#locust-flags" in r.stderr,
+    check("scenarios are Lua" in r.stderr and "docs/from-locust.md" in r.stderr
+          and "tide init --from-locust" in r.stderr,
           "it says scenarios are Lua and where to look", r.stderr)
 r = run(["run", "--help"])
 check_eq(r.returncode, 0, "tide run --help: exit 0")
