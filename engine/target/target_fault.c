@@ -213,6 +213,20 @@ static int complete(struct tide_http_str kind, struct tide_http_str query, bool 
         tide_buf_puts(out, "X-Big: ");
         filler(out, (size_t)kb << 10);
         tide_buf_puts(out, "\r\nContent-Length: 0\r\n\r\n");
+    } else if (is(kind, "hostile")) {
+        /* every byte an output file must survive: invalid UTF-8, NUL, quotes, separators of
+         * CSV, the end of a CDATA section and of a script, control characters */
+        static const char bytes[] = "bad \xff\xfe\xc3( utf8, nul \0 \"quote\" 'single' a,b;c\r\n"
+                                    "line2 ]]> </script><script>alert(1)</script> \x01\x1b[31m"
+                                    "\x7f <b>&amp;</b> \xed\xa0\x80 surrogate";
+        r->status = 500;
+        head(out, 500, "Bad \xff Reason", keep_alive);
+        tide_buf_printf(out,
+                        "Content-Type: text/plain\r\nX-Hostile: \xff\x01 \"v\" ]]>\r\n"
+                        "Content-Length: %zu\r\n\r\n",
+                        sizeof bytes - 1);
+        r->body_at = out->len;
+        tide_buf_add(out, bytes, sizeof bytes - 1);
     } else if (is(kind, "many-headers")) {
         long n = param(query, "n", 100000, HEADERS_MAX);
         if (n < 0)
@@ -224,7 +238,8 @@ static int complete(struct tide_http_str kind, struct tide_http_str query, bool 
         tide_buf_puts(out, "Content-Length: 0\r\n\r\n");
     } else {
         return *why = "unknown fault (bad-status, truncated, bad-chunked, reset, empty, "
-                      "slow-body, stall, redirect-loop, gzip-bomb, header-line, many-headers)",
+                      "slow-body, stall, redirect-loop, gzip-bomb, header-line, many-headers, "
+                      "hostile)",
                -1;
     }
     r->body_at = r->body_at > 0 ? r->body_at : out->len;
