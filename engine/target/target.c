@@ -860,15 +860,7 @@ static enum method method_of(struct tide_http_str m)
 /* A decimal number in [0, max] making up all of 's', or -1. */
 static long number(struct tide_http_str s, long max)
 {
-    long n = 0;
-    if (s.n == 0 || s.n > 9)
-        return -1;
-    for (size_t i = 0; i < s.n; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return -1;
-        n = n * 10 + (s.p[i] - '0');
-    }
-    return n <= max ? n : -1;
+    return s.n > 9 ? -1 : (long)tide_http_decimal(s, max);
 }
 
 /* Responses under construction. */

@@ -19,15 +19,7 @@ static long param(struct tide_http_str query, const char *name, long def, long m
     struct tide_http_str v;
     if (!tide_http_query_get(query, name, &v))
         return def;
-    long n = 0;
-    if (v.n == 0 || v.n > 9)
-        return -1;
-    for (size_t i = 0; i < v.n; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9')
-            return -1;
-        n = n * 10 + (v.p[i] - '0');
-    }
-    return n <= max ? n : -1;
+    return (long)tide_http_decimal(v, max);
 }
 
 static bool is(struct tide_http_str kind, const char *name)
