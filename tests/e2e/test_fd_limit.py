@@ -31,6 +31,7 @@ check_eq(p.returncode, 2, "limit 10: exit 2, not an abort (134)")
 lines = p.stderr.strip().splitlines()
 check(len(lines) == 1 and "open-file limit" in lines[0] and "load generator" in lines[0],
       "limit 10: one line naming the generator's open-file limit", p.stderr)
+check(not os.path.exists(out), "limit 10: nothing started, no run folder")
 
 # --- low: the free descriptors are shared, every request goes through ---
 out = os.path.join(work, "low")
