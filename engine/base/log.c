@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cJSON.h>
 #include "log.h"
+#include "utf8.h"
 #include "privacy.h"
 
 #define LOG_LINE_MAX 2047 /* bytes of one message printed */
@@ -75,6 +76,8 @@ bool tide_redact_changes(const char *s)
 {
     if (s == NULL)
         return false;
+    if (!tide_utf8_valid(s))
+        return true; /* repaired */
     if (have_secrets()) {
         pthread_mutex_lock(&lock);
         bool hit = false;
@@ -141,6 +144,11 @@ static char *redact_secrets(const char *s)
 char *tide_redact(const char *s)
 {
     char *r = redact_secrets(s);
+    if (r != NULL && !tide_utf8_valid(r)) { /* every output must be valid UTF-8 */
+        char *u = tide_utf8_repair(r);
+        free(r);
+        r = u;
+    }
     if (r == NULL || !tide_privacy_may_match(r))
         return r;
     char *f = tide_privacy_filter(r);
@@ -187,12 +195,18 @@ void tide_redact_buf(char *buf, size_t len)
             hide_cut_secret(buf, len);
     }
     tide_privacy_filter_buf(buf, len); /* after: a cut pseudonym hides as much as a whole one */
+    for (size_t i = 0; i < len && buf[i] != '\0';) { /* valid UTF-8, never longer: '?' */
+        size_t k = tide_utf8_char(buf + i);
+        if (k == 0)
+            buf[i] = '?';
+        i += k > 0 ? k : 1;
+    }
 }
 
 void tide_redact_json(cJSON *j)
 {
-    if (j == NULL || (!have_secrets() && !tide_privacy_enabled()))
-        return;
+    if (j == NULL)
+        return; /* even with nothing to redact, strings are made valid UTF-8 (tide_redact) */
     for (cJSON *c = j; c != NULL; c = c->next) {
         if (cJSON_IsString(c) && c->valuestring != NULL) {
             char *r = tide_redact(c->valuestring);

@@ -20,7 +20,9 @@ bool tide_log_enabled(enum tide_log_level level);
 /* Secrets. Values shorter than 3 bytes are not registered (they would redact everything). */
 void tide_secret_add(const char *value);
 /* Returns a malloc'd copy of s with every secret replaced by "***" (overlapping secrets: the
- * whole span they cover); NULL only without memory. */
+ * whole span they cover), and bytes that are not UTF-8 replaced by U+FFFD (tide_redact_buf:
+ * by '?'), so that what tide writes is valid UTF-8 whatever it was given; NULL only without
+ * memory. */
 char *tide_redact(const char *s);
 /* Redacts in place a fixed buffer, for hot paths that already have one. The result is never
  * longer. A full buffer (strlen == len - 1) is taken as cut by its writer: a tail that begins

@@ -1,5 +1,7 @@
 /* utf8.c: UTF-8 validation. */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include "utf8.h"
 
 size_t tide_utf8_seq(const char *s, size_t n)
@@ -50,4 +52,39 @@ long tide_utf8_count(const char *s, size_t n)
         i += k;
     }
     return count;
+}
+
+bool tide_utf8_valid(const char *s)
+{
+    for (size_t i = 0; s[i] != '\0';) {
+        size_t k = tide_utf8_char(s + i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+char *tide_utf8_repair(const char *s)
+{
+    static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1); /* at worst every byte becomes three */
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = tide_utf8_seq(s + i, n - i);
+        if (k == 0) {
+            memcpy(out + o, replacement, 3);
+            o += 3;
+            i++;
+            continue;
+        }
+        memcpy(out + o, s + i, k);
+        o += k;
+        i += k;
+    }
+    out[o] = '\0';
+    return out;
 }

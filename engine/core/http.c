@@ -3,11 +3,13 @@
  * (CURLMOPT_TIMERFUNCTION); libev does the waiting. Easy handles are pooled per worker and
  * lent to a transfer while it runs, so idle VUs hold no receive buffer; connections and
  * cookies stay a VU's own because they live in its session (a CURLSH). */
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <curl/curl.h>
 #include "allowhosts.h"
@@ -15,8 +17,10 @@
 #include "http.h"
 #include "log.h"
 
-/* Response header bytes kept per response; beyond, the transfer fails with its reason. */
-#define TIDE_HTTP_MAX_HEADERS ((size_t)1 << 20)
+/* Response header bytes kept per response; beyond, the transfer fails with its reason. Below
+ * libcurl's own limit (300 KiB in all, reported only as a receive error), so that a header
+ * flood is always named as one (tests/e2e/test_faults.py, many-headers). */
+#define TIDE_HTTP_MAX_HEADERS ((size_t)256 << 10)
 
 _Static_assert(sizeof(((struct tide_http_result *)0)->error) >= CURL_ERROR_SIZE,
                "the result's error text is libcurl's error buffer");
@@ -46,6 +50,7 @@ struct tide_transfer_state {
     size_t charged;             /* body bytes counted in body_budget_used */
     bool headers_too_large;     /* on_header refused more than TIDE_HTTP_MAX_HEADERS */
     char refused_host[128];     /* --allow-hosts refused a connection to it (a redirect) */
+    bool out_of_fds;            /* socket() failed: the generator's open-file limit */
 };
 
 /* Body bytes every transfer of the process holds (TIDE_HTTP_BODY_BUDGET). */
@@ -184,14 +189,41 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct c
 {
     (void)purpose;
     struct tide_transfer *t = transfer_of(clientp);
-    if (t != NULL && t->state->refused_host[0] != '\0')
+    bool guard = tide_allow_hosts_active();
+    if (guard && t != NULL && t->state->refused_host[0] != '\0')
         return CURL_SOCKET_BAD;
-    if (t != NULL && t->state->sends > 0 && !tide_allow_hosts_permits_addr(&addr->addr)) {
+    if (guard && t != NULL && t->state->sends > 0 && !tide_allow_hosts_permits_addr(&addr->addr)) {
         tide_allow_hosts_addr_text(&addr->addr, t->state->refused_host,
                                    sizeof t->state->refused_host);
         return CURL_SOCKET_BAD; /* a redirect off the list */
     }
-    return socket(addr->family, addr->socktype, addr->protocol);
+    curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
+    if (fd == CURL_SOCKET_BAD && (errno == EMFILE || errno == ENFILE) && t != NULL)
+        t->state->out_of_fds = true; /* the generator's limit, not the target's fault */
+    return fd;
+}
+
+/* A connection could not be opened for lack of descriptors on this machine: said as such
+ * (libcurl would say "Couldn't connect to server", blaming the target), once on stderr. */
+static void fds_exhausted(struct tide_http_result *res)
+{
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    struct rlimit rl = {0, 0};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    res->status = 0;
+    res->error_code = 1000;
+    snprintf(res->error, sizeof res->error,
+             "open-file limit reached on the load generator (%llu descriptors): no socket for "
+             "this request, nothing sent",
+             (unsigned long long)rl.rlim_cur);
+    snprintf(res->error_kind, sizeof res->error_kind,
+             "Open-file limit reached on the load generator (nothing sent)");
+    if (!atomic_flag_test_and_set(&said))
+        tide_log(TIDE_LOG_ERROR,
+                 "the load generator ran out of file descriptors (open-file limit %llu): such "
+                 "requests fail with error 1000 before anything is sent; raise the limit "
+                 "(ulimit -n) or use fewer VUs",
+                 (unsigned long long)rl.rlim_cur);
 }
 
 /* Everything the result needs from the handle, read before it goes back to the pool. */
@@ -202,6 +234,8 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     if (t->state->refused_host[0] != '\0') {
         host_refused(res, t->state->refused_host);
+    } else if (t->state->out_of_fds && c != CURLE_OK) {
+        fds_exhausted(res);
     } else if (c == CURLE_ABORTED_BY_CALLBACK && t->state->resend_refused) {
         res->status = 0;
         res->error_code = 1220;
@@ -476,9 +510,9 @@ static CURL *easy_new(void)
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket); /* --allow-hosts, EMFILE */
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, e);
     if (tide_allow_hosts_active()) {
-        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
-        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, e);
         curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, on_resolver_start);
         curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, e);
     }
@@ -503,6 +537,7 @@ static CURL *easy_get(struct tide_http *h, struct tide_transfer *t)
     t->state->resend_refused = false;
     t->state->headers_too_large = false;
     t->state->refused_host[0] = '\0';
+    t->state->out_of_fds = false;
     return e;
 }
 

@@ -194,6 +194,8 @@ static void *worker_main(void *arg)
         /* keep descriptors for files, the target, pipes: the rest is for connections */
         long budget = ((long)rl.rlim_cur - 64) / w->count - 8;
         w->conn_budget = budget < 16 ? 16 : (int)budget;
+        if (w->shared->conn_budget > 0) /* counted by the coordinator (run.c, raise_nofile) */
+            w->conn_budget = (int)w->shared->conn_budget;
     }
     w->nscheds = w->cfg->nscenarios;
     w->scheds = calloc((size_t)w->nscheds, sizeof *w->scheds);

@@ -36,6 +36,8 @@ struct tide_shared {
     atomic_llong *shared_iters; /* per scenario: iterations claimed (shared-iterations) */
     atomic_llong vu_ids;        /* last VU id handed out */
     const char *setup_json;     /* setup()'s return value, or NULL */
+    long conn_budget;           /* connections per worker under the open-file limit, from
+                                   the descriptors really free at start; 0: the worker's guess */
 };
 
 struct tide_sched;

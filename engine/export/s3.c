@@ -160,8 +160,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* The first <Code> and <Message> of an S3 error body, for the one-line error. */
-static void error_summary(const char *body, char *out, size_t outsz)
+void tide_s3_error_summary(const char *body, char *out, size_t outsz)
 {
     out[0] = '\0';
     if (body == NULL)
@@ -286,7 +285,7 @@ static int status_error(const char *what, const char *key, long status, const ch
                         struct tide_err *err)
 {
     char detail[200];
-    error_summary(body, detail, sizeof detail);
+    tide_s3_error_summary(body, detail, sizeof detail);
     return tide_err_set(err, "%s %.300s: HTTP %ld%s", what, key, status, detail);
 }
 
@@ -393,9 +392,7 @@ void tide_s3_free_objects(struct tide_s3_object *objs, size_t n)
     free(objs);
 }
 
-/* Parses one ListObjectsV2 page; appends to the list; '*next' gets the continuation token
- * when the listing is truncated. */
-static int parse_page(const char *xml, struct tide_s3_object **objs, size_t *n, char **next)
+int tide_s3_parse_list_page(const char *xml, struct tide_s3_object **objs, size_t *n, char **next)
 {
     *next = NULL;
     for (const char *p = strstr(xml, "<Contents>"); p != NULL; p = strstr(p + 1, "<Contents>")) {
@@ -462,7 +459,7 @@ int tide_s3_list(const struct tide_s3 *s3, const char *bucket, const char *prefi
         token = NULL;
         if (rc == 0 && status != 200)
             rc = status_error("list", bucket, status, resp.body, err);
-        if (rc == 0 && parse_page(resp.body ? resp.body : "", objs, n, &token) != 0)
+        if (rc == 0 && tide_s3_parse_list_page(resp.body ? resp.body : "", objs, n, &token) != 0)
             rc = tide_err_set(err, "list %s: the server's answer is not a ListObjectsV2 result",
                               bucket);
         free(resp.body);

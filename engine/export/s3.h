@@ -51,4 +51,12 @@ void tide_s3_free_objects(struct tide_s3_object *objs, size_t n);
 int tide_s3_delete_prefix(const struct tide_s3 *s3, const char *bucket, const char *prefix,
                           size_t *deleted, struct tide_err *err);
 
+/* The parsers of what a server answers (tests/fuzz/fuzz_s3.c feeds them anything). */
+
+/* Appends the <Contents> of one ListObjectsV2 page to the list; '*next' gets the continuation
+ * token (malloc'ed) when the listing is truncated, else NULL. -1 on a malformed entry. */
+int tide_s3_parse_list_page(const char *xml, struct tide_s3_object **objs, size_t *n, char **next);
+/* ": <Code>" of an S3 error body, for the one-line error ("" when there is none). */
+void tide_s3_error_summary(const char *body, char *out, size_t outsz);
+
 #endif

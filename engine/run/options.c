@@ -17,10 +17,19 @@
 #include "privacy_options.h"
 #include "runconf.h"
 #include "sandbox.h"
+#include "suggest.h"
 #include "threshold.h"
 
 #define DEFAULT_GRACEFUL_STOP_US 30000000LL
 #define DEFAULT_MAX_DURATION_US  600000000LL
+
+/* Ranges of option values, checked at start (docs/scenario-api.md#options): as the flags'. */
+#define MAX_VUS        10000000.0            /* --vus */
+#define MAX_ITERATIONS 1e12                  /* --iterations */
+#define MAX_THREADS    256.0                 /* --threads */
+#define MAX_RATE       1e9                   /* --rate: iterations per time unit */
+#define MAX_QUEUE      1e9                   /* arrivals waiting for a VU */
+#define MAX_SECONDS    (100.0 * 365 * 86400) /* any duration: 100 years */
 
 static char *dupstr(const char *s)
 {
@@ -74,12 +83,17 @@ static int opt_duration(lua_State *L, int idx, const char *where, const char *na
         double s = lua_tonumber(L, -1);
         if (!(s >= 0) || !isfinite(s))
             rc = tide_err_set(err, "%s.%s: expected a duration >= 0", where, name);
+        else if (s > MAX_SECONDS)
+            rc = tide_err_set(err, "%s.%s: %g s is more than 100 years", where, name, s);
         else
             *out = (int64_t)llround(s * 1e6);
     } else if (t == LUA_TSTRING) {
         struct tide_err e;
         if (tide_duration_parse(lua_tostring(L, -1), out, &e) != 0)
             rc = tide_err_set(err, "%s.%s: %s", where, name, e.msg);
+        else if ((double)*out > MAX_SECONDS * 1e6)
+            rc = tide_err_set(err, "%s.%s: \"%s\" is more than 100 years", where, name,
+                              lua_tostring(L, -1));
     } else if (t != LUA_TNIL) {
         rc = tide_err_set(err, "%s.%s: expected a duration such as \"30s\"", where, name);
     }
@@ -88,7 +102,7 @@ static int opt_duration(lua_State *L, int idx, const char *where, const char *na
 }
 
 static int opt_number(lua_State *L, int idx, const char *where, const char *name, const char *alias,
-                      double min, double *out, struct tide_err *err)
+                      double min, double max, double *out, struct tide_err *err)
 {
     int t = field(L, idx, name, alias);
     int rc = 0;
@@ -96,6 +110,8 @@ static int opt_number(lua_State *L, int idx, const char *where, const char *name
         double v = lua_tonumber(L, -1);
         if (!(v >= min) || !isfinite(v))
             rc = tide_err_set(err, "%s.%s: expected a number >= %g", where, name, min);
+        else if (v > max)
+            rc = tide_err_set(err, "%s.%s: %g is too large (at most %.15g)", where, name, v, max);
         else
             *out = v;
     } else if (t != LUA_TNIL) {
@@ -106,10 +122,10 @@ static int opt_number(lua_State *L, int idx, const char *where, const char *name
 }
 
 static int opt_int(lua_State *L, int idx, const char *where, const char *name, const char *alias,
-                   int64_t *out, struct tide_err *err)
+                   double max, int64_t *out, struct tide_err *err)
 {
     double v = (double)*out;
-    if (opt_number(L, idx, where, name, alias, 0, &v, err) != 0)
+    if (opt_number(L, idx, where, name, alias, 0, max, &v, err) != 0)
         return -1;
     if (v != floor(v))
         return tide_err_set(err, "%s.%s: expected a whole number", where, name);
@@ -134,13 +150,18 @@ static int opt_string(lua_State *L, int idx, const char *where, const char *name
     return rc;
 }
 
-static int opt_bool(lua_State *L, int idx, const char *name, bool *out)
+static int opt_bool(lua_State *L, int idx, const char *where, const char *name, bool *out,
+                    struct tide_err *err)
 {
     int t = lua_getfield(L, idx, name);
+    int rc = 0;
     if (t == LUA_TBOOLEAN)
         *out = lua_toboolean(L, -1);
+    else if (t != LUA_TNIL)
+        rc = tide_err_set(err, "%s.%s: expected true or false, got a %s", where, name,
+                          lua_typename(L, t));
     lua_pop(L, 1);
-    return 0;
+    return rc;
 }
 
 static int read_kvs(lua_State *L, int idx, const char *where, const char *name,
@@ -176,9 +197,14 @@ static int read_kvs(lua_State *L, int idx, const char *where, const char *name,
 static int read_stages(lua_State *L, int idx, const char *where, struct tide_scenario *s,
                        struct tide_err *err)
 {
-    if (lua_getfield(L, idx, "stages") != LUA_TTABLE) {
+    int type = lua_getfield(L, idx, "stages");
+    if (type != LUA_TTABLE) {
         lua_pop(L, 1);
-        return 0;
+        return type == LUA_TNIL ? 0
+                                : tide_err_set(err,
+                                               "%s.stages: expected a list of { duration = "
+                                               "\"30s\", target = N }",
+                                               where);
     }
     int st = lua_gettop(L);
     int n = (int)luaL_len(L, st);
@@ -195,7 +221,7 @@ static int read_stages(lua_State *L, int idx, const char *where, struct tide_sce
         sg->duration_us = -1;
         sg->target = -1;
         if (opt_duration(L, -1, w, "duration", NULL, &sg->duration_us, err) != 0 ||
-            opt_number(L, -1, w, "target", NULL, 0, &sg->target, err) != 0) {
+            opt_number(L, -1, w, "target", NULL, 0, MAX_RATE, &sg->target, err) != 0) {
             lua_settop(L, st - 1);
             return -1;
         }
@@ -240,6 +266,13 @@ static void scenario_defaults(struct tide_scenario *s, const char *name)
 static int finish_scenario(struct tide_scenario *s, struct tide_err *err)
 {
     const char *n = s->name;
+    for (int i = 0; s->executor == TIDE_EXEC_RAMPING_VUS && i < s->nstages; i++) {
+        if (s->stages[i].target > MAX_VUS || s->stages[i].target != floor(s->stages[i].target))
+            return tide_err_set(err,
+                                "scenario %s: stages[%d].target: %g VUs (expected a whole "
+                                "number from 0 to %.0f)",
+                                n, i + 1, s->stages[i].target, MAX_VUS);
+    }
     switch (s->executor) {
     case TIDE_EXEC_CONSTANT_VUS:
         if (s->duration_us <= 0)
@@ -278,12 +311,70 @@ static int finish_scenario(struct tide_scenario *s, struct tide_err *err)
     return 0;
 }
 
+/* Every key of a scenario table is one tide reads: a typo ("maxVus") is an error, not a
+ * setting silently left at its default. */
+static int scenario_keys_known(lua_State *L, int idx, const char *where, struct tide_err *err)
+{
+    static const char *const keys[] = {"executor",
+                                       "exec",
+                                       "start_time",
+                                       "startTime",
+                                       "duration",
+                                       "graceful_ramp_down",
+                                       "gracefulRampDown",
+                                       "graceful_stop",
+                                       "gracefulStop",
+                                       "max_duration",
+                                       "maxDuration",
+                                       "time_unit",
+                                       "timeUnit",
+                                       "vus",
+                                       "start_vus",
+                                       "startVUs",
+                                       "iterations",
+                                       "pre_allocated_vus",
+                                       "preAllocatedVUs",
+                                       "max_vus",
+                                       "maxVUs",
+                                       "max_queue",
+                                       "rate",
+                                       "start_rate",
+                                       "startRate",
+                                       "poisson",
+                                       "stages",
+                                       "tags",
+                                       NULL};
+    int rc = 0;
+    lua_pushnil(L);
+    while (rc == 0 && lua_next(L, idx) != 0) {
+        lua_pop(L, 1); /* key */
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            rc = tide_err_set(err, "%s: keys must be option names", where);
+            break;
+        }
+        const char *k = lua_tostring(L, -1);
+        size_t i = 0;
+        while (keys[i] != NULL && strcmp(keys[i], k) != 0)
+            i++;
+        if (keys[i] != NULL)
+            continue;
+        const char *near = tide_suggest(k, keys);
+        rc = tide_err_set(err, "%s: unknown option \"%.64s\"%s%s%s", where, k,
+                          near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
+    }
+    if (rc != 0)
+        lua_pop(L, 1);
+    return rc;
+}
+
 static int read_scenario(lua_State *L, int idx, const char *name, struct tide_scenario *s,
                          struct tide_err *err)
 {
     char where[160];
     snprintf(where, sizeof where, "options.scenarios.%s", name);
     scenario_defaults(s, name);
+    if (scenario_keys_known(L, idx, where, err) != 0)
+        return -1;
     if (lua_getfield(L, idx, "executor") != LUA_TSTRING) {
         lua_pop(L, 1);
         return tide_err_set(err, "%s: needs an executor (e.g. \"constant-vus\")", where);
@@ -308,15 +399,16 @@ static int read_scenario(lua_State *L, int idx, const char *name, struct tide_sc
             0 ||
         opt_duration(L, idx, where, "max_duration", "maxDuration", &s->max_duration_us, err) != 0 ||
         opt_duration(L, idx, where, "time_unit", "timeUnit", &s->time_unit_us, err) != 0 ||
-        opt_int(L, idx, where, "vus", NULL, &vus, err) != 0 ||
-        opt_int(L, idx, where, "start_vus", "startVUs", &startv, err) != 0 ||
-        opt_int(L, idx, where, "iterations", NULL, &it, err) != 0 ||
-        opt_int(L, idx, where, "pre_allocated_vus", "preAllocatedVUs", &pre, err) != 0 ||
-        opt_int(L, idx, where, "max_vus", "maxVUs", &maxv, err) != 0 ||
-        opt_int(L, idx, where, "max_queue", NULL, &s->max_queue, err) != 0 ||
-        opt_number(L, idx, where, "rate", NULL, 0, &rate, err) != 0 ||
-        opt_number(L, idx, where, "start_rate", "startRate", 0, &start_rate, err) != 0 ||
-        opt_bool(L, idx, "poisson", &s->poisson) != 0 || read_stages(L, idx, where, s, err) != 0 ||
+        opt_int(L, idx, where, "vus", NULL, MAX_VUS, &vus, err) != 0 ||
+        opt_int(L, idx, where, "start_vus", "startVUs", MAX_VUS, &startv, err) != 0 ||
+        opt_int(L, idx, where, "iterations", NULL, MAX_ITERATIONS, &it, err) != 0 ||
+        opt_int(L, idx, where, "pre_allocated_vus", "preAllocatedVUs", MAX_VUS, &pre, err) != 0 ||
+        opt_int(L, idx, where, "max_vus", "maxVUs", MAX_VUS, &maxv, err) != 0 ||
+        opt_int(L, idx, where, "max_queue", NULL, MAX_QUEUE, &s->max_queue, err) != 0 ||
+        opt_number(L, idx, where, "rate", NULL, 0, MAX_RATE, &rate, err) != 0 ||
+        opt_number(L, idx, where, "start_rate", "startRate", 0, MAX_RATE, &start_rate, err) != 0 ||
+        opt_bool(L, idx, where, "poisson", &s->poisson, err) != 0 ||
+        read_stages(L, idx, where, s, err) != 0 ||
         read_kvs(L, idx, where, "tags", &s->tags, &s->ntags, err) != 0)
         return -1;
     if (s->time_unit_us <= 0)
@@ -490,9 +582,11 @@ static int read_threshold_list(lua_State *L, const char *key, struct tide_config
             }
             char *expr = strdup(lua_tostring(L, -1));
             lua_pop(L, 1);
-            opt_bool(L, -1, "abort_on_fail", &abort);
-            opt_bool(L, -1, "abortOnFail", &abort);
-            rc = opt_duration(L, -1, where, "delay_abort_eval", "delayAbortEval", &delay, err);
+            rc = opt_bool(L, -1, where, "abort_on_fail", &abort, err);
+            if (rc == 0)
+                rc = opt_bool(L, -1, where, "abortOnFail", &abort, err);
+            if (rc == 0)
+                rc = opt_duration(L, -1, where, "delay_abort_eval", "delayAbortEval", &delay, err);
             if (rc == 0)
                 rc = add_threshold(cfg, key, expr, abort, delay, false);
             free(expr);
@@ -514,9 +608,14 @@ static int read_threshold_list(lua_State *L, const char *key, struct tide_config
 /* Thresholds in a stable order: metric keys sorted, expressions in the order written. */
 static int read_thresholds(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
 {
-    if (lua_getfield(L, opts, "thresholds") != LUA_TTABLE) {
+    int type = lua_getfield(L, opts, "thresholds");
+    if (type != LUA_TTABLE) {
         lua_pop(L, 1);
-        return 0;
+        return type == LUA_TNIL ? 0
+                                : tide_err_set(err,
+                                               "options.thresholds: expected a table of "
+                                               "metric = { \"expression\", ... }, got a %s",
+                                               lua_typename(L, type));
     }
     int tbl = lua_gettop(L);
     const char *keys[512];
@@ -655,21 +754,22 @@ static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, str
     if (!t->present)
         return 0;
     if (opt_string(L, opts, "options", "host", &cfg->host, err) != 0 ||
-        opt_int(L, opts, "options", "vus", NULL, &t->vus, err) != 0 ||
+        opt_int(L, opts, "options", "vus", NULL, MAX_VUS, &t->vus, err) != 0 ||
         opt_duration(L, opts, "options", "duration", NULL, &t->duration, err) != 0 ||
-        opt_int(L, opts, "options", "iterations", NULL, &t->iterations, err) != 0 ||
+        opt_int(L, opts, "options", "iterations", NULL, MAX_ITERATIONS, &t->iterations, err) != 0 ||
         opt_duration(L, opts, "options", "warmup", NULL, &t->warmup, err) != 0 ||
-        opt_int(L, opts, "options", "threads", NULL, &t->threads, err) != 0 ||
+        opt_int(L, opts, "options", "threads", NULL, MAX_THREADS, &t->threads, err) != 0 ||
         opt_duration(L, opts, "options", "setup_timeout", "setupTimeout", &cfg->setup_timeout_us,
                      err) != 0 ||
         opt_duration(L, opts, "options", "teardown_timeout", "teardownTimeout",
                      &cfg->teardown_timeout_us, err) != 0 ||
         opt_duration(L, opts, "options", "hook_timeout", NULL, &cfg->hook_timeout_us, err) != 0 ||
         opt_duration(L, opts, "options", "retention", NULL, &cfg->retention_us, err) != 0 ||
-        opt_bool(L, opts, "insecure", &cfg->insecure) != 0 || read_tls(L, opts, cfg, err) != 0 ||
-        opt_bool(L, opts, "verify_fails_run", &cfg->verify_fails_run) != 0 ||
-        opt_bool(L, opts, "bundle", &cfg->bundle) != 0 ||
-        opt_bool(L, opts, "bundle_data", &cfg->bundle_data) != 0 ||
+        opt_bool(L, opts, "options", "insecure", &cfg->insecure, err) != 0 ||
+        read_tls(L, opts, cfg, err) != 0 ||
+        opt_bool(L, opts, "options", "verify_fails_run", &cfg->verify_fails_run, err) != 0 ||
+        opt_bool(L, opts, "options", "bundle", &cfg->bundle, err) != 0 ||
+        opt_bool(L, opts, "options", "bundle_data", &cfg->bundle_data, err) != 0 ||
         read_stages(L, opts, "options", &t->top, err) != 0 ||
         read_kvs(L, opts, "options", "tags", &cfg->tags, &cfg->ntags, err) != 0 ||
         read_thresholds(L, opts, cfg, err) != 0)

@@ -204,16 +204,41 @@ static void on_signal(int sig)
     tide_stop_requested = 1;
 }
 
+/* Descriptors a worker thread holds besides its connections (event loop, wake-up pipes,
+ * libcurl's own), and those kept for the run folder's files, streams and the audit log. */
+#define FDS_PER_WORKER 4
+#define FDS_RESERVED   8
+
 /* Raises the open-file limit to its hard limit and warns when it is below what the VUs need
- * (each VU keeps its own keep-alive connection). */
-static void raise_nofile(const struct tide_config *cfg)
+ * (each VU keeps its own keep-alive connection). Sets each worker's connection budget from
+ * the descriptors really free; -1 (said in one line) when there is not one connection per
+ * worker: the event library would abort when it cannot make its pipes. */
+static int raise_nofile(struct run *r)
 {
+    const struct tide_config *cfg = &r->cfg;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
+        return 0;
     if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY) {
+        long in_use = count_fds(), threads = cfg->threads > 0 ? cfg->threads : 1;
+        long free_fds = (long)rl.rlim_cur - in_use - threads * FDS_PER_WORKER - FDS_RESERVED;
+        if (cfg->target_inprocess)
+            free_fds /= 2; /* the in-process target holds the other end of each connection */
+        if (free_fds < threads) {
+            tide_log(TIDE_LOG_ERROR,
+                     "the open-file limit of this machine (%llu descriptors, hard limit %llu) "
+                     "is too low for the load generator: %ld are in use and %ld worker "
+                     "thread(s) need at least %ld more (raise it: ulimit -n 1024, or use fewer "
+                     "--threads)",
+                     (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, in_use,
+                     threads, threads * (FDS_PER_WORKER + 1) + FDS_RESERVED);
+            return -1;
+        }
+        r->shared.conn_budget = free_fds / threads;
     }
     double vus = 0;
     for (int i = 0; i < cfg->nscenarios; i++) {
@@ -230,7 +255,8 @@ static void raise_nofile(const struct tide_config *cfg)
                  "request, waiting when all are in use (for full keep-alive raise the hard "
                  "limit: ulimit -Hn)",
                  (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, vus + 64, vus,
-                 ((double)rl.rlim_cur - 64) * 0.9);
+                 (double)r->shared.conn_budget * (cfg->threads > 0 ? cfg->threads : 1) * 0.9);
+    return 0;
 }
 
 /* --- thresholds --- */
@@ -1342,7 +1368,8 @@ static int prepare(struct run *r)
         tide_log(TIDE_LOG_ERROR, "target: %s", err.msg);
         return TIDE_EXIT_INTERNAL;
     }
-    raise_nofile(&r->cfg);
+    if (raise_nofile(r) != 0)
+        return TIDE_EXIT_USAGE;
     r->shared.cfg = &r->cfg;
     r->shared.new_state = tide_sandbox_open;
     r->shared.shared_iters = calloc((size_t)r->cfg.nscenarios, sizeof *r->shared.shared_iters);

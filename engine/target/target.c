@@ -27,6 +27,7 @@
 #include "duration.h"
 #include "hdr.h"
 #include "target.h"
+#include "target_fault.h"
 #include "target_http.h"
 #include "target_store.h"
 
@@ -39,6 +40,8 @@
 #define DELAY_MAX_MS 60000
 #define BYTES_MAX    (16 << 20)
 #define REDIRECT_MAX 100
+#define STALL_MAX_S  120.0 /* a stalled fault answer (/_fault/stall) is given up after this */
+#define RESET_AFTER  0.05  /* /_fault/reset: the RST follows the partial body after this */
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -66,6 +69,7 @@ enum route {
     R_USER_EXPORT,
     R_AUDIT,
     R_LIMITED,
+    R_FAULT,
     R_STATS,
     R_STATS_RESET,
     R_FAULTS,
@@ -94,6 +98,7 @@ static const char *const route_names[R_COUNT] = {
     "/api/users/{id}/export",
     "/api/audit",
     "/api/limited",
+    "/_fault/{kind}",
     "/_stats",
     "/_stats/reset",
     "/_faults",
@@ -124,8 +129,9 @@ static const unsigned route_methods[R_COUNT] = {
     [R_FAULTS] = BIT(M_GET) | BIT(M_POST) | BIT(M_DELETE),
 };
 
-#define STATUS_RESET     (-1) /* counted in place of a status: connection reset */
-#define STATUS_MALFORMED (-2) /* garbage sent */
+#define STATUS_RESET     (-1)                 /* counted in place of a status: connection reset */
+#define STATUS_MALFORMED (-2)                 /* garbage sent */
+#define STATUS_NONE      TIDE_FAULT_NO_STATUS /* a fault answer without a status */
 
 struct stat_hit {
     int status; /* or STATUS_RESET, STATUS_MALFORMED */
@@ -137,7 +143,7 @@ struct stat_cell {
     struct stat_hit *v;
 };
 
-enum phase { T_NONE, T_DELAY, T_SLOW, T_DRAIN };
+enum phase { T_NONE, T_DELAY, T_SLOW, T_DRAIN, T_STALL, T_RESET };
 
 struct conn {
     ev_io io;
@@ -761,6 +767,8 @@ static void stats_json(struct tide_target *t, struct tide_buf *b)
                     tide_buf_printf(b, "%s\"reset\":%llu", sep, n);
                 else if (st == STATUS_MALFORMED)
                     tide_buf_printf(b, "%s\"malformed\":%llu", sep, n);
+                else if (st == STATUS_NONE)
+                    tide_buf_printf(b, "%s\"none\":%llu", sep, n);
                 else
                     tide_buf_printf(b, "%s\"%d\":%llu", sep, st, n);
             }
@@ -813,6 +821,7 @@ static enum route route_of(struct tide_http_str path, struct tide_http_str *arg)
     } one_segment[] = {
         {"/delay/", R_DELAY_MS}, {"/status/", R_STATUS},        {"/redirect/", R_REDIRECT},
         {"/bytes/", R_BYTES},    {"/api/projects/", R_PROJECT}, {"/api/users/", R_USER},
+        {"/_fault/", R_FAULT},
     };
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
         if (path.n == strlen(exact[i].path) && memcmp(path.p, exact[i].path, path.n) == 0)
@@ -851,15 +860,7 @@ static enum method method_of(struct tide_http_str m)
 /* A decimal number in [0, max] making up all of 's', or -1. */
 static long number(struct tide_http_str s, long max)
 {
-    long n = 0;
-    if (s.n == 0 || s.n > 9)
-        return -1;
-    for (size_t i = 0; i < s.n; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return -1;
-        n = n * 10 + (s.p[i] - '0');
-    }
-    return n <= max ? n : -1;
+    return s.n > 9 ? -1 : (long)tide_http_decimal(s, max);
 }
 
 /* Responses under construction. */
@@ -1364,6 +1365,50 @@ static void pace(struct conn *c, size_t start, size_t body_at, double hold)
         release(c);
 }
 
+/* GET /_fault/<kind> (target_fault.h): its bytes, then what it says to do. 1: done. */
+static int dispatch_fault(struct conn *c, struct call *k)
+{
+    struct tide_fault_reply r;
+    const char *why = NULL;
+    size_t start = c->out.len, body_at;
+    c->started_us = 0; /* not a service time */
+    if (tide_target_fault(k->arg, k->req->query, k->req->keep_alive, &c->out, &r, &why) < 0) {
+        reply_error(k, 400, why);
+        count(c->t, k->method, k->route, 400);
+        respond(c, k, &body_at);
+        c->limit = c->out.len;
+        return 1;
+    }
+    count(c->t, k->method, k->route, r.after == TIDE_FAULT_RESET ? STATUS_RESET : r.status);
+    c->limit = c->out.len;
+    switch (r.after) {
+    case TIDE_FAULT_KEEP:
+        c->closing = !k->req->keep_alive;
+        break;
+    case TIDE_FAULT_CLOSE:
+        c->closing = true;
+        break;
+    case TIDE_FAULT_RESET:
+        c->held = true;
+        timer_start(c, T_RESET, RESET_AFTER, 0);
+        break;
+    case TIDE_FAULT_STALL:
+        c->held = true;
+        c->limit = r.body_at;
+        timer_start(c, T_STALL, STALL_MAX_S, 0);
+        break;
+    case TIDE_FAULT_SLOW:
+        c->held = true;
+        c->limit = start;
+        c->hold_body = r.body_at;
+        c->hold_end = c->out.len;
+        c->slow_s = r.slow_s;
+        release(c);
+        break;
+    }
+    return 1;
+}
+
 static const char malformed[] = "HTTP/1.1 2x0 tide-malformed\r\n\x01\x02garbage\r\n\r\n";
 
 /* Answers one request (body at in[0..in_len)). 1: done; -1: 'c' was freed (reset fault). */
@@ -1393,7 +1438,10 @@ static int dispatch(struct conn *c, const struct tide_http_req *req, const char 
         c->limit = c->out.len;
         return 1;
     }
-    if (rule != NULL && hit(t, rule->rate))
+    bool injected = rule != NULL && hit(t, rule->rate);
+    if (k.route == R_FAULT && !injected)
+        return dispatch_fault(c, &k);
+    if (injected)
         reply_error(&k, rule->status, "injected fault");
     else
         route(&k);
@@ -1584,6 +1632,10 @@ static int conn_step(struct conn *c)
         return -1;
     }
     bool idle = !c->held && c->sent == c->out.len;
+    if (c->eof && c->phase == T_STALL) { /* the client gave up on a stalled answer */
+        conn_free(c);
+        return -1;
+    }
     if (idle && c->eof && !c->draining) {
         conn_free(c);
         return -1;
@@ -1648,8 +1700,12 @@ static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents)
 static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct conn *c = container_of(w, struct conn, timer);
-    if (c->phase == T_DRAIN) {
+    if (c->phase == T_DRAIN || c->phase == T_STALL) {
         conn_free(c);
+        return;
+    }
+    if (c->phase == T_RESET) {
+        conn_reset(c);
         return;
     }
     if (c->phase == T_DELAY) {

@@ -83,15 +83,7 @@ static int bad(struct tide_buf *out, const char *field, const char *msg)
 /* A decimal number making up all of s (at most 18 digits), or -1. */
 static int64_t decimal(struct tide_http_str s)
 {
-    int64_t n = 0;
-    if (s.n == 0 || s.n > 18)
-        return -1;
-    for (size_t i = 0; i < s.n; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return -1;
-        n = n * 10 + (s.p[i] - '0');
-    }
-    return n;
+    return tide_http_decimal(s, INT64_MAX);
 }
 
 /* A UTC time "YYYY-MM-DDTHH:MM:SS[.fff]Z", percent-decoded, as the prefix records compare with;

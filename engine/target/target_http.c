@@ -474,3 +474,16 @@ const char *tide_http_reason(int status)
     }
     return "Unknown";
 }
+
+int64_t tide_http_decimal(struct tide_http_str s, int64_t max)
+{
+    int64_t n = 0;
+    if (s.n == 0 || s.n > 18)
+        return -1;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return -1;
+        n = n * 10 + (s.p[i] - '0');
+    }
+    return n <= max ? n : -1;
+}

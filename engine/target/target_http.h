@@ -69,6 +69,10 @@ bool tide_http_pair_next(struct tide_http_str *rest, char sep, struct tide_http_
 /* The raw value of the first query parameter named 'name'; false when absent. */
 bool tide_http_query_get(struct tide_http_str query, const char *name, struct tide_http_str *value);
 
+/* A decimal number of at most 18 digits making up all of 's', if it is at most 'max'; else
+ * -1 (routes' numeric segments and parameters). */
+int64_t tide_http_decimal(struct tide_http_str s, int64_t max);
+
 /* Percent-decodes s[0..n) ('+' is a space) into dst. Returns the decoded length, or -1 when a
  * '%' is not followed by two hex digits or the result does not fit in 'cap' bytes. */
 long tide_http_unescape(const char *s, size_t n, char *dst, size_t cap);

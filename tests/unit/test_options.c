@@ -242,6 +242,63 @@ static void test_options_rejects_bad_scripts(void)
                        "options.vus: 1e+24 is too large");
 }
 
+/* Every option is type- and range-checked at start (issue 15): nothing wraps, nothing is
+ * silently ignored. */
+static void test_options_rejects_out_of_range(void)
+{
+    static const struct {
+        const char *options, *error;
+    } cases[] = {
+        {"vus = 1e12", "options.vus: 1e+12 is too large (at most 10000000)"},
+        {"vus = 2^31", "options.vus: 2.14748e+09 is too large"},
+        {"vus = 0/0", "options.vus: expected a number >= 0"},
+        {"vus = -1", "options.vus: expected a number >= 0"},
+        {"vus = 1.5", "options.vus: expected a whole number"},
+        {"iterations = 1e18", "options.iterations: 1e+18 is too large (at most 1000000000000)"},
+        {"threads = 1e6", "options.threads: 1e+06 is too large (at most 256)"},
+        {"duration = -5", "options.duration: expected a duration >= 0"},
+        {"duration = 1/0", "options.duration: expected a duration >= 0"},
+        {"duration = 1e300", "options.duration: 1e+300 s is more than 100 years"},
+        {"duration = '99999999h'", "options.duration: \"99999999h\" is more than 100 years"},
+        {"hook_timeout = 1e300", "options.hook_timeout: 1e+300 s is more than 100 years"},
+        {"thresholds = 'p(95)<100'", "options.thresholds: expected a table of metric"},
+        {"thresholds = { checks = { { threshold = 'rate>0', abortOnFail = 'yes' } } }",
+         "options.thresholds[\"checks\"][1].abortOnFail: expected true or false, got a string"},
+        {"stages = '1s:10'", "options.stages: expected a list of { duration"},
+        {"stages = { { duration = '1s', target = 1e12 } }",
+         "options.stages[1].target: 1e+12 is too large"},
+        {"stages = { { duration = '1s', target = 2.5 } }",
+         "scenario default: stages[1].target: 2.5 VUs (expected a whole number"},
+        {"insecure = 'yes'", "options.insecure: expected true or false, got a string"},
+        {"scenarios = { a = { executor = 'constant-vus', vus = 2, duration = '1s', maxVus = 3 } }",
+         "options.scenarios.a: unknown option \"maxVus\" (did you mean \"maxVUs\"?)"},
+        {"scenarios = { a = { executor = 'constant-vus', duration = '1s', [1] = 3 } }",
+         "options.scenarios.a: keys must be option names"},
+        {"scenarios = { a = { executor = 'constant-arrival-rate', rate = 1e300, duration = '1s' "
+         "} }",
+         "options.scenarios.a.rate: 1e+300 is too large (at most 1000000000)"},
+        {"scenarios = { a = { executor = 'constant-arrival-rate', rate = 5, duration = '1s', "
+         "maxVUs = 1e12 } }",
+         "options.scenarios.a.max_vus: 1e+12 is too large (at most 10000000)"},
+        {"scenarios = { a = { executor = 'ramping-vus', stages = { { duration = '1s', "
+         "target = 2e7 } } } }",
+         "scenario a: stages[1].target: 2e+07 VUs"},
+        {"scenarios = { a = { executor = 'constant-vus', duration = '1s', poisson = 1 } }",
+         "options.scenarios.a.poisson: expected true or false, got a number"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "options = { %s }\nfunction run() end", cases[i].options);
+        expect_build_error(text, cases[i].error);
+    }
+    struct tide_config cfg;
+    struct tide_err err = {{0}};
+    const char *fine = "options = { vus = 10000000, iterations = 1e12, threads = 256,\n"
+                       "  insecure = false, duration = '8760h' }\nfunction run() end";
+    CHECK(build(fine, &cfg, &err, NULL) == 0);
+    tide_config_free(&cfg);
+}
+
 static void test_options_time_limits(void)
 {
     struct tide_config cfg;
@@ -279,6 +336,7 @@ int main(void)
     test_options_rejects_bad_scripts();
     test_cli_duration_replaces_script_stages();
     test_options_time_limits();
+    test_options_rejects_out_of_range();
     char path[300];
     snprintf(path, sizeof path, "%s/s.lua", dir);
     unlink(path);

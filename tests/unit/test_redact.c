@@ -150,6 +150,27 @@ static void test_log_redacts_before_cutting(void)
     tide_secrets_clear();
 }
 
+/* Whatever tide writes is valid UTF-8: invalid bytes become U+FFFD (or '?' in place), with
+ * or without secrets (issue 15, tests/e2e/test_output_validity.py). */
+static void test_redact_makes_valid_utf8(void)
+{
+    tide_secrets_clear();
+    check_redact("name \xff\xfe ok \xc3\xa9", "name \xef\xbf\xbd\xef\xbf\xbd ok \xc3\xa9");
+    CHECK(tide_redact_changes("a\xff"));
+    CHECK(!tide_redact_changes("plain"));
+    char buf[16];
+    snprintf(buf, sizeof buf, "a\xff b\xc3\xa9\xed");
+    tide_redact_buf(buf, sizeof buf);
+    CHECK_STR(buf, "a? b\xc3\xa9?");
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "k\xff", "v\xfe");
+    tide_redact_json(j);
+    char *text = cJSON_PrintUnformatted(j);
+    CHECK_STR(text, "{\"k\xef\xbf\xbd\":\"v\xef\xbf\xbd\"}");
+    free(text);
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     test_redact_basic();
@@ -157,5 +178,6 @@ int main(void)
     test_redact_buf();
     test_redact_json();
     test_log_redacts_before_cutting();
+    test_redact_makes_valid_utf8();
     return CHECK_DONE();
 }

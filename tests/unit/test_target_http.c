@@ -308,8 +308,19 @@ static void test_target_http_reasons(void)
     CHECK_STR(tide_http_reason(599), "Unknown");
 }
 
+static void test_target_http_decimal(void)
+{
+    struct tide_http_str s = {"42", 2}, big = {"1234567890123456789", 19}, x = {"4x", 2};
+    CHECK(tide_http_decimal(s, 100) == 42);
+    CHECK(tide_http_decimal(s, 41) == -1);
+    CHECK(tide_http_decimal(big, INT64_MAX) == -1); /* 19 digits: refused, no overflow */
+    CHECK(tide_http_decimal(x, 100) == -1);
+    CHECK(tide_http_decimal((struct tide_http_str){"", 0}, 100) == -1);
+}
+
 int main(void)
 {
+    test_target_http_decimal();
     test_target_http_parses_good_requests();
     test_target_http_fields();
     test_target_http_pipelined();

@@ -1,5 +1,6 @@
 /* Unit tests of UTF-8 validation (base/utf8.c), the one check the JSON, XML and HTML writers
  * and the target's length limits share. */
+#include <stdlib.h>
 #include <string.h>
 #include "../check.h"
 #include "utf8.h"
@@ -40,10 +41,28 @@ static void test_utf8_count(void)
     CHECK(tide_utf8_count("ab\xff", 3) == -1);
 }
 
+static void test_utf8_repair(void)
+{
+    CHECK(tide_utf8_valid("h\xc3\xa9llo"));
+    CHECK(tide_utf8_valid(""));
+    CHECK(!tide_utf8_valid("a\xff"));
+    CHECK(!tide_utf8_valid("\xed\xa0\x80")); /* a surrogate */
+    CHECK(!tide_utf8_valid("cut \xc3"));
+    char *r = tide_utf8_repair("a\xff\xfe b\xc3\xa9 \xed\xa0\x80 \xc3");
+    CHECK_STR(r, "a\xef\xbf\xbd\xef\xbf\xbd b\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                 "\xef\xbf\xbd");
+    CHECK(r != NULL && tide_utf8_valid(r));
+    free(r);
+    r = tide_utf8_repair("fine \xe2\x82\xac");
+    CHECK_STR(r, "fine \xe2\x82\xac");
+    free(r);
+}
+
 int main(void)
 {
     test_utf8_sequences();
     test_utf8_nul_terminated();
     test_utf8_count();
+    test_utf8_repair();
     return CHECK_DONE();
 }
