@@ -705,6 +705,42 @@ int tide_cookiejar_header(struct tide_cookiejar *j, const char *url, struct tide
     return out->failed ? -1 : m;
 }
 
+/* Whether the "a=1; b=2" text sets a cookie named 'name'. */
+static bool names_cookie(const char *s, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+    const char *end = s + n;
+    while (s < end) {
+        const char *semi = memchr(s, ';', (size_t)(end - s));
+        size_t len = semi != NULL ? (size_t)(semi - s) : (size_t)(end - s);
+        const char *eq = memchr(s, '=', len);
+        struct slice nm = trim(s, eq != NULL ? (size_t)(eq - s) : len);
+        if (nm.n == k && memcmp(nm.p, name, k) == 0)
+            return true;
+        s += len + (semi != NULL);
+    }
+    return false;
+}
+
+int tide_cookiejar_request_cookie(struct tide_cookiejar *j, const char *url, const char *user,
+                                  size_t user_len, struct tide_buf *out, int64_t now_s)
+{
+    tide_buf_add(out, user, user_len);
+    int m = j != NULL && j->n > 0 ? collect(j, url, now_s) : 0, sent = 0;
+    for (int i = 0; i < m; i++) {
+        const struct tide_cookie *c = j->scratch[i];
+        if (user_len > 0 && names_cookie(user, user_len, c->name))
+            continue;
+        if (sent > 0 || user_len > 0)
+            tide_buf_add(out, "; ", 2);
+        tide_buf_puts(out, c->name);
+        tide_buf_add(out, "=", 1);
+        tide_buf_puts(out, c->value);
+        sent++;
+    }
+    return out->failed || m < 0 ? -1 : sent;
+}
+
 static int creation_order(const void *a, const void *b)
 {
     const struct tide_cookie *x = *(const struct tide_cookie *const *)a;

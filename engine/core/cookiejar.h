@@ -63,6 +63,13 @@ void tide_cookiejar_free(struct tide_cookiejar *j); /* NULL is fine */
 int tide_cookiejar_header(struct tide_cookiejar *j, const char *url, struct tide_buf *out,
                           int64_t now_s);
 
+/* The value of a request's Cookie header: the script's own cookies first ('user', 'user_len'
+ * bytes, "a=1; b=2", may be empty), then the jar's for 'url' whose names the script's do not
+ * set (the script's win). Appended to 'out'. Returns the number of jar cookies appended; -1
+ * when out of memory. 'j' NULL: the script's alone. */
+int tide_cookiejar_request_cookie(struct tide_cookiejar *j, const char *url, const char *user,
+                                  size_t user_len, struct tide_buf *out, int64_t now_s);
+
 /* One Set-Cookie header value ('len' bytes, no NUL needed) received from 'url'. 1: stored (or,
  * when already expired, the same cookie removed); 0: ignored, as the RFC says; -1: out of
  * memory. */

@@ -1,5 +1,6 @@
 /* redirect.c: the redirect policy and RFC 3986 reference resolution (redirect.h). */
 #include "redirect.h"
+#include "transport.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,18 +252,20 @@ bool tide_url_same_origin(const char *a, const char *b)
 }
 
 enum tide_redirect_verdict tide_redirect_next(long status, const char *method, const char *url,
-                                              const char *location, size_t len,
-                                              struct tide_redirect *next)
+                                              const char *location, size_t len, long followed,
+                                              long max, struct tide_redirect *next)
 {
     if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
         return TIDE_REDIRECT_NONE;
-    if (location == NULL)
+    if (location == NULL || max <= 0)
         return TIDE_REDIRECT_NONE;
     size_t k = 0;
     while (k < len && (location[k] == ' ' || location[k] == '\t'))
         k++;
     if (k == len)
         return TIDE_REDIRECT_NONE;
+    if (followed >= max)
+        return TIDE_REDIRECT_TOO_MANY;
     bool get_head = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool to_get = ((status == 301 || status == 302) && strcmp(method, "POST") == 0) ||
                   (status == 303 && !get_head);
@@ -280,4 +283,32 @@ enum tide_redirect_verdict tide_redirect_next(long status, const char *method, c
     if (!u.authority.has || u.authority.n == 0)
         return TIDE_REDIRECT_BAD_URL;
     return TIDE_REDIRECT_FOLLOW;
+}
+
+int tide_redirect_error(enum tide_redirect_verdict v, long max, const struct tide_redirect *next,
+                        char *error, size_t error_size, char *kind, size_t kind_size)
+{
+    switch (v) {
+    case TIDE_REDIRECT_TOO_MANY:
+        snprintf(error, error_size, "Maximum (%ld) redirects followed", max);
+        snprintf(kind, kind_size, "Too many redirects");
+        return 1400;
+    case TIDE_REDIRECT_BAD_SCHEME: {
+        const char *u = next->url.data != NULL ? next->url.data : "";
+        int n = (int)strcspn(u, ":");
+        snprintf(error, error_size,
+                 "redirect to a %.*s: URL not followed (only http and https are)", n > 32 ? 32 : n,
+                 u);
+        snprintf(kind, kind_size, "Redirect to a scheme other than http or https (refused)");
+        return TIDE_HTTP_ERR_REDIRECT_SCHEME;
+    }
+    case TIDE_REDIRECT_BAD_URL:
+        snprintf(error, error_size, "redirect to a Location that is not a URL with a host");
+        snprintf(kind, kind_size, "Malformed redirect Location");
+        return 1020;
+    default:
+        snprintf(error, error_size, "out of memory following a redirect");
+        snprintf(kind, kind_size, "Out of memory");
+        return 1000;
+    }
 }

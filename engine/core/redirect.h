@@ -29,13 +29,21 @@ enum tide_redirect_verdict {
     TIDE_REDIRECT_BAD_SCHEME, /* a scheme other than http/https: TIDE_HTTP_ERR_REDIRECT_SCHEME */
     TIDE_REDIRECT_BAD_URL,    /* the Location cannot be resolved into a URL with a host */
     TIDE_REDIRECT_NO_MEMORY,
+    TIDE_REDIRECT_TOO_MANY, /* a redirect beyond the cap: error 1400 */
 };
 
 /* 'status' and 'location' ('len' bytes, NULL: no Location header) of a response to 'method'
- * 'url' (absolute). Fills 'next' when the verdict is FOLLOW. */
+ * 'url' (absolute), after 'followed' redirects of a transfer that follows at most 'max' (0: none
+ * are followed, a 3xx is the response). Fills 'next' when the verdict is FOLLOW. */
 enum tide_redirect_verdict tide_redirect_next(long status, const char *method, const char *url,
-                                              const char *location, size_t len,
-                                              struct tide_redirect *next);
+                                              const char *location, size_t len, long followed,
+                                              long max, struct tide_redirect *next);
+
+/* The error a verdict other than NONE and FOLLOW ends a transfer with: fills 'error' (the
+ * detail) and 'kind' (one text per kind, the failures table's row) and returns the error code
+ * (TIDE_HTTP_ERR_REDIRECT_SCHEME, 1400 too many, 1020 a bad URL, 1000 out of memory). */
+int tide_redirect_error(enum tide_redirect_verdict v, long max, const struct tide_redirect *next,
+                        char *error, size_t error_size, char *kind, size_t kind_size);
 
 /* RFC 3986 reference resolution: 'ref' ('len' bytes) against the absolute 'base', appended to
  * 'out'. False when 'base' has no scheme or out of memory. */

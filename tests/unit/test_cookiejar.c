@@ -312,6 +312,19 @@ static void test_header_append(void)
     CHECK(tide_cookiejar_header(j, "http://m.test/", &b, NOW) == 1);
     CHECK_STR(b.data, "user=given; a=1");
     tide_buf_free(&b);
+    /* a script's Cookie header wins over the jar's cookie of the same name */
+    store(j, "http://m.test/", "b=2");
+    store(j, "http://m.test/", "c=3");
+    tide_buf_puts(&b, "Cookie: ");
+    CHECK(tide_cookiejar_request_cookie(j, "http://m.test/", "b=mine;x=1", 10, &b, NOW) == 2);
+    CHECK_STR(b.data, "Cookie: b=mine;x=1; a=1; c=3");
+    b.len = 0;
+    CHECK(tide_cookiejar_request_cookie(j, "http://m.test/", "", 0, &b, NOW) == 3);
+    CHECK_STR(b.data, "a=1; b=2; c=3");
+    b.len = 0;
+    CHECK(tide_cookiejar_request_cookie(NULL, "http://m.test/", "u=1", 3, &b, NOW) == 0);
+    CHECK_STR(b.data, "u=1");
+    tide_buf_free(&b);
     CHECK(tide_cookiejar_header(NULL, "http://m.test/", &b, NOW) == 0);
     tide_cookiejar_free(j);
     tide_cookiejar_free(NULL);

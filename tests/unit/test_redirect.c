@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include "../check.h"
 #include "redirect.h"
+#include "transport.h"
 
 static struct tide_buf out;
 
@@ -77,11 +78,11 @@ static void test_methods(void)
 {
     struct tide_redirect r = {0};
     const char *u = "http://h/a";
-    CHECK(tide_redirect_next(200, "GET", u, "/x", 2, &r) == TIDE_REDIRECT_NONE);
-    CHECK(tide_redirect_next(304, "GET", u, "/x", 2, &r) == TIDE_REDIRECT_NONE);
-    CHECK(tide_redirect_next(300, "GET", u, "/x", 2, &r) == TIDE_REDIRECT_NONE);
-    CHECK(tide_redirect_next(302, "GET", u, NULL, 0, &r) == TIDE_REDIRECT_NONE);
-    CHECK(tide_redirect_next(302, "GET", u, "  ", 2, &r) == TIDE_REDIRECT_NONE);
+    CHECK(tide_redirect_next(200, "GET", u, "/x", 2, 0, 20, &r) == TIDE_REDIRECT_NONE);
+    CHECK(tide_redirect_next(304, "GET", u, "/x", 2, 0, 20, &r) == TIDE_REDIRECT_NONE);
+    CHECK(tide_redirect_next(300, "GET", u, "/x", 2, 0, 20, &r) == TIDE_REDIRECT_NONE);
+    CHECK(tide_redirect_next(302, "GET", u, NULL, 0, 0, 20, &r) == TIDE_REDIRECT_NONE);
+    CHECK(tide_redirect_next(302, "GET", u, "  ", 2, 0, 20, &r) == TIDE_REDIRECT_NONE);
     static const struct {
         long status;
         const char *method, *next;
@@ -93,21 +94,35 @@ static void test_methods(void)
         {303, "GET", "GET", true},       {302, "GET", "GET", true},   {308, "PATCH", "PATCH", true},
     };
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-        CHECK(tide_redirect_next(rules[i].status, rules[i].method, u, "/n", 2, &r) ==
+        CHECK(tide_redirect_next(rules[i].status, rules[i].method, u, "/n", 2, 0, 20, &r) ==
               TIDE_REDIRECT_FOLLOW);
         CHECK_STR(r.method, rules[i].next);
         CHECK(r.resend_body == rules[i].body);
         CHECK(r.method_changed == (strcmp(rules[i].method, rules[i].next) != 0));
         CHECK_STR(r.url.data, "http://h/n");
     }
-    CHECK(tide_redirect_next(302, "GET", u, "file:///etc/passwd", 18, &r) ==
+    CHECK(tide_redirect_next(302, "GET", u, "file:///etc/passwd", 18, 0, 20, &r) ==
           TIDE_REDIRECT_BAD_SCHEME);
-    CHECK(tide_redirect_next(302, "GET", u, "ftp://h/x", 9, &r) == TIDE_REDIRECT_BAD_SCHEME);
-    CHECK(tide_redirect_next(302, "GET", u, "HTTPS://other:1/x", 17, &r) == TIDE_REDIRECT_FOLLOW);
+    CHECK(tide_redirect_next(302, "GET", u, "ftp://h/x", 9, 0, 20, &r) == TIDE_REDIRECT_BAD_SCHEME);
+    CHECK(tide_redirect_next(302, "GET", u, "HTTPS://other:1/x", 17, 0, 20, &r) ==
+          TIDE_REDIRECT_FOLLOW);
     CHECK_STR(r.url.data, "https://other:1/x");
-    CHECK(tide_redirect_next(302, "GET", u, "http:nohost", 11, &r) == TIDE_REDIRECT_BAD_URL);
-    CHECK(tide_redirect_next(302, "GET", u, "//other/y", 9, &r) == TIDE_REDIRECT_FOLLOW);
+    CHECK(tide_redirect_next(302, "GET", u, "http:nohost", 11, 0, 20, &r) == TIDE_REDIRECT_BAD_URL);
+    CHECK(tide_redirect_next(302, "GET", u, "//other/y", 9, 0, 20, &r) == TIDE_REDIRECT_FOLLOW);
     CHECK_STR(r.url.data, "http://other/y");
+    /* the cap: 'max' followed, the next is an error; max 0: a 3xx is the response */
+    CHECK(tide_redirect_next(302, "GET", u, "/x", 2, 3, 3, &r) == TIDE_REDIRECT_TOO_MANY);
+    CHECK(tide_redirect_next(302, "GET", u, "/x", 2, 2, 3, &r) == TIDE_REDIRECT_FOLLOW);
+    CHECK(tide_redirect_next(302, "GET", u, "/x", 2, 0, 0, &r) == TIDE_REDIRECT_NONE);
+    char err[256], kind[128];
+    CHECK(tide_redirect_error(TIDE_REDIRECT_TOO_MANY, 3, &r, err, sizeof err, kind, sizeof kind) ==
+          1400);
+    CHECK_STR(err, "Maximum (3) redirects followed");
+    CHECK(tide_redirect_next(302, "GET", u, "file:///etc/passwd", 18, 0, 20, &r) ==
+          TIDE_REDIRECT_BAD_SCHEME);
+    CHECK(tide_redirect_error(TIDE_REDIRECT_BAD_SCHEME, 3, &r, err, sizeof err, kind,
+                              sizeof kind) == TIDE_HTTP_ERR_REDIRECT_SCHEME);
+    CHECK(strstr(err, "file") != NULL && strstr(err, "passwd") == NULL);
     tide_buf_free(&r.url);
 }
 
