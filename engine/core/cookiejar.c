@@ -684,7 +684,7 @@ static int collect(struct tide_cookiejar *j, const char *url, int64_t now)
     for (size_t i = 0; i < j->n; i++)
         if (url == NULL || sends_to(j->v[i], &r))
             j->scratch[m++] = j->v[i];
-    if (url != NULL)
+    if (url != NULL && m > 1)
         qsort(j->scratch, m, sizeof *j->scratch, header_order);
     return (int)m;
 }
@@ -752,7 +752,7 @@ int tide_cookiejar_each(struct tide_cookiejar *j, const char *url, int64_t now_s
                         void *ud)
 {
     int m = collect(j, url, now_s);
-    if (url == NULL && m > 0)
+    if (url == NULL && m > 1)
         qsort(j->scratch, (size_t)m, sizeof *j->scratch, creation_order);
     for (int i = 0; i < m; i++)
         fn(j->scratch[i], ud);

@@ -13,6 +13,7 @@
 #include "suggest.h"
 #include "connbudget.h"
 #include "sample.h"
+#include "lua_cookies.h"
 #include "lua_http.h"
 #include "lua_json.h"
 #include "lua_tide.h"
@@ -872,6 +873,12 @@ static int response_index(lua_State *L)
         lua_rawgetp(L, 1, &raw_headers_key);
         const char *raw = lua_tolstring(L, -1, &n);
         push_headers(L, raw, n);
+    } else if (strcmp(k, "cookies") == 0) { /* lua_cookies.c: what this response set */
+        size_t n = 0;
+        lua_rawgetp(L, 1, &raw_headers_key);
+        const char *raw = lua_tolstring(L, -1, &n);
+        lua_getfield(L, 1, "url");
+        tide_lua_push_set_cookies(L, raw != NULL ? raw : "", n, luaL_optstring(L, -1, ""));
     } else if (strcmp(k, "timings") == 0) {
         size_t n = 0;
         lua_rawgetp(L, 1, &raw_timings_key);
@@ -889,9 +896,18 @@ static int response_index(lua_State *L)
 }
 
 static const luaL_Reg http_funcs[] = {
-    {"request", l_request}, {"get", l_get},       {"post", l_post}, {"put", l_put},
-    {"patch", l_patch},     {"delete", l_delete}, {"head", l_head}, {"options", l_options},
-    {"batch", l_batch},     {"file", l_file},     {NULL, NULL},
+    {"request", l_request},
+    {"get", l_get},
+    {"post", l_post},
+    {"put", l_put},
+    {"patch", l_patch},
+    {"delete", l_delete},
+    {"head", l_head},
+    {"options", l_options},
+    {"batch", l_batch},
+    {"file", l_file},
+    {"cookie_jar", tide_lua_cookie_jar},
+    {NULL, NULL},
 };
 
 int luaopen_tide_http(lua_State *L)
@@ -906,6 +922,7 @@ int luaopen_tide_http(lua_State *L)
     lua_pushcfunction(L, response_index);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
+    tide_lua_cookies_open(L);
     luaL_newlib(L, http_funcs);
     return 1;
 }
