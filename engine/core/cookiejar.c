@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct tide_cookiejar {
     struct tide_cookie **v;
@@ -192,17 +193,6 @@ static int month_of(const char *t, size_t n)
     return -1;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int days_in_month(int y, int m)
 {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -241,7 +231,13 @@ bool tide_cookie_parse_date(const char *s, size_t len, int64_t *out)
     if (!got_time || !got_day || !got_month || !got_year || day < 1 || day > 31 || year < 1601 ||
         hh > 23 || mm > 59 || ss > 59 || day > days_in_month(year, month))
         return false;
-    *out = days_from_civil(year, month, day) * 86400 + hh * 3600 + mm * 60 + ss;
+    struct tm tm = {.tm_year = year - 1900,
+                    .tm_mon = month - 1,
+                    .tm_mday = day,
+                    .tm_hour = hh,
+                    .tm_min = mm,
+                    .tm_sec = ss};
+    *out = (int64_t)timegm(&tm);
     return true;
 }
 

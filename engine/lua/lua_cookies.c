@@ -3,6 +3,7 @@
  * table never reaches another VU's cookies. Times are wall-clock seconds. */
 #include "lua_cookies.h"
 #include <lauxlib.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -201,6 +202,18 @@ void tide_lua_cookies_open(lua_State *L)
 
 static const char *const samesite_names[] = {NULL, "Strict", "Lax", "None"};
 
+static void set_string(lua_State *L, const char *k, const char *v)
+{
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, bool v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
 void tide_lua_push_set_cookies(lua_State *L, const char *raw, size_t n, const char *url)
 {
     lua_newtable(L);
@@ -217,26 +230,18 @@ void tide_lua_push_set_cookies(lua_State *L, const char *raw, size_t n, const ch
             struct tide_cookie *c = tide_cookie_parse(url, v, (size_t)(ve - v), now);
             if (c != NULL) {
                 lua_createtable(L, 0, 8);
-                lua_pushstring(L, c->value);
-                lua_setfield(L, -2, "value");
-                lua_pushstring(L, c->domain);
-                lua_setfield(L, -2, "domain");
-                lua_pushstring(L, c->path);
-                lua_setfield(L, -2, "path");
+                set_string(L, "value", c->value);
+                set_string(L, "domain", c->domain);
+                set_string(L, "path", c->path);
                 if (c->expires != TIDE_COOKIE_SESSION) {
                     lua_pushinteger(L, c->expires > now ? c->expires : 0);
                     lua_setfield(L, -2, "expires");
                 }
-                lua_pushboolean(L, c->secure);
-                lua_setfield(L, -2, "secure");
-                lua_pushboolean(L, c->http_only);
-                lua_setfield(L, -2, "http_only");
-                lua_pushboolean(L, c->host_only);
-                lua_setfield(L, -2, "host_only");
-                if (c->samesite != TIDE_SAMESITE_UNSET) {
-                    lua_pushstring(L, samesite_names[c->samesite]);
-                    lua_setfield(L, -2, "samesite");
-                }
+                set_bool(L, "secure", c->secure);
+                set_bool(L, "http_only", c->http_only);
+                set_bool(L, "host_only", c->host_only);
+                if (c->samesite != TIDE_SAMESITE_UNSET)
+                    set_string(L, "samesite", samesite_names[c->samesite]);
                 lua_setfield(L, -2, c->name);
                 free(c);
             }
