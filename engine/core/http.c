@@ -581,7 +581,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp)
         t->res.body_bytes = 0;
         t->res.truncated = false;
     }
-    if (n > 11 && strncasecmp(p, "set-cookie:", 11) == 0 && t->spec.session != NULL)
+    if (n > 11 && (p[0] | 0x20) == 's' && strncasecmp(p, "set-cookie:", 11) == 0 &&
+        t->spec.session != NULL)
         store_cookie(t, p + 11, n - 11);
     if (t->res.headers.len + n > TIDE_HTTP_MAX_HEADERS) {
         t->state->headers_too_large = true; /* the transfer fails; read_result says why */
@@ -748,6 +749,12 @@ static int set_headers(struct tide_transfer *t, CURL *e)
     s->user_cookie.len = 0;
     for (size_t at = 0; at < lines->len; at += strlen(lines->data + at) + 1) {
         const char *line = lines->data + at;
+        char first = (char)(line[0] | 0x20); /* only names starting so are looked at */
+        if (first != 'c' && first != 'a' && first != 'p') {
+            if (append_line(s, line) != 0)
+                return -1;
+            continue;
+        }
         if (line_is(line, "cookie")) { /* merged with the jar's below */
             const char *v = line + 7;
             while (*v == ' ' || *v == '\t')
@@ -806,7 +813,8 @@ static int configure(struct tide_transfer *t, CURL *e)
     s->hop_cross_origin = false;
     s->before = (struct tide_http_timings){0};
     s->sent_before = 0;
-    snprintf(s->hop_method, sizeof s->hop_method, "%s", sp->method);
+    _Static_assert(sizeof s->hop_method == sizeof sp->method, "one method buffer size");
+    memcpy(s->hop_method, sp->method, sizeof s->hop_method); /* per request: no snprintf */
     if (configure_hop(t, e) != 0)
         return -1;
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, sp->timeout_ms);
