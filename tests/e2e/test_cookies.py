@@ -2,8 +2,9 @@
 
 Against a small cookie server of this test (any Set-Cookie it is told, a 302 that sets one, an
 echo of the Cookie header): Path, Domain (127.0.0.1 vs localhost), Secure, Max-Age/Expires,
-replacement, a cookie set by a 302 sent on the redirect hop, a POST made a GET by the 302, the
-script's own Cookie header merged (its names win) and dropped on a cross-origin hop, the jar
+replacement, a cookie set by a 302 sent on the redirect hop, a POST made a GET by the 302 (its
+body headers dropped, a PUT's kept), the script's own Cookie and Authorization headers merged
+or kept on the same origin and dropped on a cross-origin hop, the jar
 API (set, cookies_for_url, delete, clear), res.cookies. Against `tide target`: each VU sends
 only its own cookies. No cookie value reaches stdout, stderr or any file of the run folder."""
 import http.server
@@ -43,11 +44,19 @@ class CookieServer(http.server.BaseHTTPRequestHandler):
             port = self.server.server_address[1]
             self.reply(302, b"", [("Set-Cookie", "crossc=1"),
                                   ("Location", "http://localhost:%d/echo/cross" % port)])
+        elif u.path == "/hop":  # a 302 to /headers, on this origin or on localhost's
+            port = self.server.server_address[1]
+            to = "http://localhost:%d/headers" % port if q and q[0][1] == "cross" else "/headers"
+            self.reply(302, b"", [("Location", to)])
+        elif u.path == "/headers":  # "METHOD|Authorization|Content-Type"
+            body = "%s|%s|%s" % (self.command, self.headers.get("Authorization") or "",
+                                 self.headers.get("Content-Type") or "")
+            self.reply(200, body.encode())
         else:  # the method and the Cookie header, as "METHOD|a=1; b=2"
             body = "%s|%s" % (self.command, self.headers.get("Cookie") or "")
             self.reply(200, body.encode())
 
-    do_GET = do_POST = route
+    do_GET = do_POST = do_PUT = route
 
 
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CookieServer)
@@ -118,6 +127,12 @@ function run()
   ok("cross-origin hop: the first host's cookies stay there",
      not cr.body:find("crossc", 1, true) and not cr.body:find(TOKEN, 1, true) and has(cr.body, "dom=1"))
   ok("cross-origin hop: its cookie stored for the first host", has(sent(B .. "/echo"), "crossc=1"))
+  local auth = { headers = { Authorization = "Bearer x1" } }
+  ok("same-origin hop keeps Authorization", http.get(B .. "/hop", auth).body == "GET|Bearer x1|")
+  ok("cross-origin hop drops Authorization", http.get(B .. "/hop?to=cross", auth).body == "GET||")
+  ok("POST made a GET drops Content-Type", http.post(B .. "/hop", { json = { a = 1 } }).body == "GET||")
+  local kept = http.request("PUT", B .. "/hop", { json = { a = 1 } })
+  ok("PUT kept by a 302 keeps its body headers", kept.body == "PUT||application/json")
 
   -- Max-Age expiry
   tide.sleep(2.2)
