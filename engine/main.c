@@ -17,6 +17,7 @@
 #include "merge.h"
 #include "report.h"
 #include "helpgen.h"
+#include "init_cmd.h"
 #include "suggest.h"
 #include "run.h"
 #include "target.h"
@@ -26,9 +27,13 @@ static const char usage[] =
     "\n"
     "  tide run SCRIPT [options]   run a scenario (tide run --help lists the options)\n"
     "  tide demo                   built-in API + bundled scenario + report, in under a minute\n"
+    "  tide init [FILE.lua] [--from-locust LOCUSTFILE]   a starter scenario, or a locustfile\n"
+    "                              translated (best effort, TODO comments; tide init --help)\n"
     "  tide target [--port P]      the built-in reference API alone (tide target --help)\n"
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
+    "                              (--preset default|strict|lenient|none, --max-regression,\n"
+    "                              --format text|markdown|json, --md FILE: tide compare -h)\n"
     "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
     "                              (--allowed-signers FILE: and its signature)\n"
     "  tide sign DIR --key KEY     sign a run's manifest (OpenSSH Ed25519 key, ssh-keygen -Y)\n"
@@ -131,7 +136,7 @@ static const char verify_usage[] =
 static const char *const commands[] = {
     "run",     "demo",           "target",     "report",  "compare", "verify", "sign",   "audit",
     "purge",   "verify-receipt", "plugins",    "merge",   "k8s",     "export", "import", "keygen",
-    "encrypt", "decrypt",        "completion", "version", "help",    NULL};
+    "encrypt", "decrypt",        "completion", "version", "help",    "init",   NULL};
 
 static const char demo_usage[] =
     "usage: tide demo [run options]\n"
@@ -202,6 +207,13 @@ int main(int argc, char **argv)
             fputs(verify_usage, stdout);
         }
         return TIDE_EXIT_OK;
+    }
+    if (strcmp(cmd, "init") == 0) { /* writes files only: no curl */
+        if (wants_help(argc - 2, argv + 2)) {
+            fputs(tide_init_usage, stdout);
+            return TIDE_EXIT_OK;
+        }
+        return tide_init_main(argc - 1, argv + 1);
     }
     if ((strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0) &&
         wants_help(argc - 2, argv + 2)) {

@@ -19,6 +19,12 @@ int tide_report_write_all(const cJSON *summary, const char *dir, struct tide_err
 int tide_report_csv(const cJSON *summary, const char *stats_path, const char *history_path,
                     const char *failures_path, struct tide_err *err);
 
+/* Locust's PREFIX_exceptions.csv: Count,Message,Traceback,Nodes, one row per kind of script
+ * error as summary.json's "script_errors" groups them, most frequent first; Message is
+ * redacted (tide_redact), Traceback is the "file.lua:LINE" the error names (tide keeps no
+ * stack), Nodes is "local". Just the header when no script error happened. */
+int tide_report_exceptions_csv(const cJSON *summary, const char *path, struct tide_err *err);
+
 /* junit.xml: one testsuite each for thresholds, checks and verify. */
 int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *err);
 
@@ -38,8 +44,9 @@ char *tide_report_page_json(const cJSON *summary);
  * exit code (DESIGN.md): 0 done, 2 bad usage or unreadable input, 1 a file could not be
  * written; compare: 99 a tolerance was exceeded. Messages go to stderr as 'tide: ...'.
  *   tide report DIR            (DIR may also name a summary.json file)
- *   tide compare BASE NEW [--max-regression LIST] [--min-requests N] [--md FILE] [--json FILE]
- * docs/reports.md describes both. */
+ *   tide compare BASE NEW [--preset NAME] [--max-regression LIST] [--min-requests N]
+ *                [--format text|markdown|json] [--md FILE] [--json FILE]
+ * docs/reports.md describes both, docs/ci.md compare's presets. */
 int tide_report_main(int argc, char **argv);
 int tide_compare_main(int argc, char **argv);
 

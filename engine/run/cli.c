@@ -468,9 +468,10 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
     size_t len = strlen(cli->script);
     if (len >= 3 && strcmp(cli->script + len - 3, ".py") == 0)
         return tide_err_set(err,
-                            "%s is Python: tide scenarios are Lua; Locust's flags work as they "
-                            "are (see docs/cli.md#locust-flags)",
-                            cli->script);
+                            "%s is Python: tide scenarios are Lua; translate it once with "
+                            "'tide init --from-locust %s' (docs/from-locust.md); Locust's flags "
+                            "work as they are",
+                            cli->script, cli->script);
     if (cli->spawn_rate > 0 && cli->users < 0)
         return tide_err_set(err, "-r/--spawn-rate needs -u/--users");
     if (cli->phase != NULL && strcmp(cli->phase, "teardown") == 0 && cli->setup_data == NULL)
