@@ -1,8 +1,11 @@
 /* http.c: the transport (transport.h) over libcurl's multi_socket interface. libcurl tells us
  * which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call it back
  * (CURLMOPT_TIMERFUNCTION); libev does the waiting. Easy handles are pooled per worker and
- * lent to a transfer while it runs, so idle VUs hold no receive buffer; connections and
- * cookies stay a VU's own because they live in its session (a CURLSH). */
+ * lent to a transfer while it runs, so idle VUs hold no receive buffer; connections stay a
+ * VU's own because they live in its session (a CURLSH). Cookies are tide's (cookiejar.h), kept
+ * in the session too: libcurl's cookie engine is off, and tide follows redirects itself
+ * (redirect.h) so that every hop gets its Cookie header from the jar and gives it its
+ * Set-Cookie headers. */
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -10,12 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "allowhosts.h"
 #include "clock.h"
+#include "cookiejar.h"
 #include "http.h"
 #include "log.h"
+#include "redirect.h"
 
 /* Response header bytes kept per response; beyond, the transfer fails with its reason. Below
  * libcurl's own limit (300 KiB in all, reported only as a receive error), so that a header
@@ -51,6 +58,18 @@ struct tide_transfer_state {
     bool headers_too_large;     /* on_header refused more than TIDE_HTTP_MAX_HEADERS */
     char refused_host[128];     /* --allow-hosts refused a connection to it (a redirect) */
     bool out_of_fds;            /* socket() failed: the generator's open-file limit */
+    /* redirects, followed by tide (hop 0 is the spec's own request) */
+    long hops;                       /* redirects followed so far */
+    char hop_method[16];             /* this hop's method */
+    bool hop_body;                   /* the spec's body goes with this hop */
+    bool hop_get;                    /* made a GET by a redirect: no body headers */
+    bool hop_cross_origin;           /* left the spec's origin: no credential headers */
+    struct tide_buf hop_url;         /* this hop's URL */
+    struct tide_buf cookie;          /* this hop's Cookie header line */
+    struct tide_buf user_cookie;     /* the script's own Cookie header values */
+    struct tide_http_timings before; /* timings of the earlier hops, summed as libcurl does */
+    double sent_before;              /* bytes_sent of the earlier hops */
+    struct tide_redirect next;       /* where the last redirect said to go */
 };
 
 /* Body bytes every transfer of the process holds (TIDE_HTTP_BODY_BUDGET). */
@@ -92,7 +111,13 @@ void tide_http_body_done(struct tide_transfer *t)
 
 struct tide_session {
     CURLSH *share;
+    struct tide_cookiejar *jar;
 };
+
+struct tide_cookiejar *tide_session_cookies(struct tide_session *s)
+{
+    return s != NULL ? s->jar : NULL;
+}
 
 /* k6-style error codes for transport failures (docs/scenario-api.md lists them). */
 static int error_code_of(CURLcode c)
@@ -226,6 +251,18 @@ static void fds_exhausted(struct tide_http_result *res)
                  (unsigned long long)rl.rlim_cur);
 }
 
+/* A later hop's timings are offsets from its own start; libcurl (following redirects itself)
+ * summed each over the hops, and tide keeps that. */
+static void add_timings(struct tide_http_timings *t, const struct tide_http_timings *before)
+{
+    t->dns += before->dns;
+    t->connect += before->connect;
+    t->tls += before->tls;
+    t->sent += before->sent;
+    t->first_byte += before->first_byte;
+    t->total += before->total;
+}
+
 /* Everything the result needs from the handle, read before it goes back to the pool. */
 static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
 {
@@ -258,15 +295,18 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
         set_error(res, c, status);
     }
     read_timings(e, &res->timings);
+    add_timings(&res->timings, &t->state->before);
     curl_off_t up = 0;
     long head = 0;
     curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
     curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &head);
-    res->bytes_sent = (double)up + (double)head;
+    res->bytes_sent = t->state->sent_before + (double)up + (double)head;
     char *eff = NULL;
     /* with no response there was no redirect, and libcurl (7.88) still reports the URL of
      * the handle's previous transfer when a connection fails */
-    if (res->headers.len > 0)
+    if (t->state->hops > 0) /* tide's own redirect (libcurl keeps the first URL's text) */
+        eff = t->state->hop_url.data;
+    else if (res->headers.len > 0)
         curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
     else
         eff = t->spec.url.data;
@@ -295,6 +335,91 @@ static void easy_put(struct tide_http *h, struct tide_transfer *t)
     h->pool[h->npool++] = e;
 }
 
+static int configure_hop(struct tide_transfer *t, CURL *e);
+
+/* The value of the first header 'name' (lower case) in raw header lines, or NULL. */
+static const char *find_header(const struct tide_buf *lines, const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    const char *p = lines->data, *end = p + lines->len;
+    while (p != NULL && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = eol != NULL ? eol : end;
+        if ((size_t)(stop - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (v < stop && (*v == ' ' || *v == '\t'))
+                v++;
+            while (stop > v && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t'))
+                stop--;
+            *len = (size_t)(stop - v);
+            return v;
+        }
+        p = eol != NULL ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* After a hop ended with a response: when it is a redirect to follow (redirect.h), starts the
+ * next hop on the same handle and returns true. Otherwise false: the response is the last, or
+ * the redirect ended the transfer with an error (set in t->res). */
+static bool follow_redirect(struct tide_http *h, struct tide_transfer *t, CURL *e)
+{
+    struct tide_transfer_state *s = t->state;
+    struct tide_http_result *res = &t->res;
+    if (res->error_code != 0 || res->status < 300 || res->status > 399 || t->spec.redirects <= 0)
+        return false;
+    size_t len = 0;
+    const char *loc = find_header(&res->headers, "location", &len);
+    const char *base = res->url.len > 0 ? res->url.data : t->spec.url.data;
+    enum tide_redirect_verdict v = tide_redirect_next(res->status, s->hop_method, base, loc, len,
+                                                      s->hops, t->spec.redirects, &s->next);
+    if (v == TIDE_REDIRECT_NONE)
+        return false;
+    if (v != TIDE_REDIRECT_FOLLOW) {
+        res->status = 0;
+        res->error_code =
+            tide_redirect_error(v, t->spec.redirects, &s->next, res->error, sizeof res->error,
+                                res->error_kind, sizeof res->error_kind);
+        body_clear(t);
+        return false;
+    }
+    long left = t->spec.timeout_ms;
+    if (left > 0) {
+        left -= (long)((tide_now_us() - res->started_us) / 1000);
+        if (left <= 0) {
+            res->error[0] = '\0';
+            set_error(res, CURLE_OPERATION_TIMEDOUT, 0);
+            snprintf(res->error, sizeof res->error, "Operation timed out after %ld milliseconds",
+                     t->spec.timeout_ms);
+            body_clear(t);
+            return false;
+        }
+    }
+    s->before = res->timings;
+    s->sent_before = res->bytes_sent;
+    s->hops++;
+    snprintf(s->hop_method, sizeof s->hop_method, "%s", s->next.method);
+    s->hop_body = s->hop_body && s->next.resend_body;
+    s->hop_get = s->hop_get || s->next.method_changed;
+    struct tide_buf swap = s->hop_url;
+    s->hop_url = s->next.url;
+    s->next.url = swap;
+    s->hop_cross_origin = !tide_url_same_origin(t->spec.url.data, s->hop_url.data);
+    /* this hop's response replaces the redirect's */
+    res->error[0] = '\0';
+    res->headers.len = 0;
+    body_clear(t);
+    res->body_bytes = 0;
+    res->truncated = false;
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
+    if (s->hop_url.failed || configure_hop(t, e) != 0 ||
+        curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+        set_error(res, CURLE_OUT_OF_MEMORY, 0);
+        return false;
+    }
+    return true;
+}
+
 static void check_done(struct tide_http *h)
 {
     CURLMsg *msg;
@@ -309,6 +434,8 @@ static void check_done(struct tide_http *h)
         t->res.ended_us = tide_now_us();
         read_result(t, e, c);
         curl_multi_remove_handle(h->multi, e);
+        if (c == CURLE_OK && follow_redirect(h, t, e))
+            continue; /* the next hop runs on the same handle */
         t->active = false;
         easy_put(h, t); /* everything read: lend the handle to others */
         t->done(t);
@@ -459,6 +586,24 @@ static size_t on_body(char *p, size_t size, size_t n, void *userp)
     return n;
 }
 
+/* The URL the current hop requested. */
+static const char *hop_url(const struct tide_transfer *t)
+{
+    return t->state->hops > 0 ? t->state->hop_url.data : t->spec.url.data;
+}
+
+/* A Set-Cookie header's value (after the colon, with its line end) into the VU's jar. */
+static void store_cookie(struct tide_transfer *t, const char *v, size_t n)
+{
+    while (n > 0 && (*v == ' ' || *v == '\t'))
+        v++, n--;
+    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n'))
+        n--;
+    const char *url = hop_url(t);
+    if (url != NULL)
+        tide_cookiejar_store(t->spec.session->jar, url, v, n, (int64_t)time(NULL));
+}
+
 /* CURLOPT_HEADERFUNCTION */
 static size_t on_header(char *p, size_t size, size_t n, void *userp)
 {
@@ -470,6 +615,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp)
         t->res.body_bytes = 0;
         t->res.truncated = false;
     }
+    if (n > 11 && (p[0] | 0x20) == 's' && strncasecmp(p, "set-cookie:", 11) == 0 &&
+        t->spec.session != NULL)
+        store_cookie(t, p + 11, n - 11);
     if (t->res.headers.len + n > TIDE_HTTP_MAX_HEADERS) {
         t->state->headers_too_large = true; /* the transfer fails; read_result says why */
         return 0;
@@ -503,7 +651,6 @@ static CURL *easy_new(void)
     curl_easy_setopt(e, CURLOPT_PROXY, ""); /* no proxy lookups from the environment */
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tide/" TIDE_VERSION);
-    curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* enable the cookie engine, no file */
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, e);
     /* a script or a server's redirect must not reach file://, dict://, gopher://... */
@@ -561,41 +708,109 @@ static void set_url(struct tide_transfer_state *s, CURL *e, const char *url)
     curl_easy_setopt(e, CURLOPT_URL, url);
 }
 
-static void set_method(CURL *e, const struct tide_http_spec *sp)
+/* Method 'm' (the spec's, or a redirect's), with the spec's body unless 'm' became a GET. */
+static void set_method(CURL *e, const char *m, const struct tide_http_spec *sp, bool with_body)
 {
+    bool has_body = sp->has_body && with_body;
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
     curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    const char *m = sp->method;
     if (strcmp(m, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
         return;
     }
-    if (strcmp(m, "GET") == 0 && !sp->has_body)
+    if (strcmp(m, "GET") == 0 && !has_body)
         return;
     if (strcmp(m, "POST") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
-    if (sp->has_body || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
-        strcmp(m, "PATCH") == 0) {
+    if (has_body || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sp->body.len);
         curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, sp->body.data != NULL ? sp->body.data : "");
     }
 }
 
-/* The spec's header lines, never 'Expect: 100-continue' (a wasted round trip on every large
- * body). -1: out of memory. */
-static int set_headers(struct tide_transfer_state *s, CURL *e, const struct tide_buf *lines)
+/* Whether the header line "Name: value" is named 'name' (lower case). */
+static bool line_is(const char *line, const char *name)
 {
+    size_t n = strlen(name);
+    return strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+/* Headers about a body, dropped when a redirect made the request a GET (the Fetch standard). */
+static bool body_header(const char *line)
+{
+    return line_is(line, "content-type") || line_is(line, "content-length") ||
+           line_is(line, "content-encoding") || line_is(line, "content-language") ||
+           line_is(line, "content-location");
+}
+
+static int append_line(struct tide_transfer_state *s, const char *line)
+{
+    struct curl_slist *grown = curl_slist_append(s->headers, line);
+    if (grown == NULL)
+        return -1;
+    s->headers = grown;
+    return 0;
+}
+
+/* The Cookie header of this hop: the script's own Cookie values, then the VU's jar. */
+static int add_cookie_line(struct tide_transfer *t)
+{
+    struct tide_transfer_state *s = t->state;
+    struct tide_cookiejar *jar = t->spec.session != NULL ? t->spec.session->jar : NULL;
+    if (s->user_cookie.len == 0 && (jar == NULL || tide_cookiejar_count(jar) == 0))
+        return 0;
+    s->cookie.len = 0;
+    tide_buf_puts(&s->cookie, "Cookie: ");
+    const char *user = s->user_cookie.len > 0 ? s->user_cookie.data : "";
+    int n = tide_cookiejar_request_cookie(jar, hop_url(t), user, s->user_cookie.len, &s->cookie,
+                                          jar != NULL ? (int64_t)time(NULL) : 0);
+    if (n < 0)
+        return -1;
+    return n > 0 || s->user_cookie.len > 0 ? append_line(s, s->cookie.data) : 0;
+}
+
+/* The spec's header lines, never 'Expect: 100-continue' (a wasted round trip on every large
+ * body); on a redirect, without credentials when it left the origin and without body headers
+ * when it became a GET; the Cookie header from the jar. -1: out of memory. */
+static int set_headers(struct tide_transfer *t, CURL *e)
+{
+    struct tide_transfer_state *s = t->state;
+    const struct tide_buf *lines = &t->spec.headers;
     curl_slist_free_all(s->headers);
     s->headers = curl_slist_append(NULL, "Expect:");
     if (s->headers == NULL)
         return -1;
+    s->user_cookie.len = 0;
     for (size_t at = 0; at < lines->len; at += strlen(lines->data + at) + 1) {
-        struct curl_slist *grown = curl_slist_append(s->headers, lines->data + at);
-        if (grown == NULL)
+        const char *line = lines->data + at;
+        char first = (char)(line[0] | 0x20); /* only names starting so are looked at */
+        if (first != 'c' && first != 'a' && first != 'p') {
+            if (append_line(s, line) != 0)
+                return -1;
+            continue;
+        }
+        if (line_is(line, "cookie")) { /* merged with the jar's below */
+            const char *v = line + 7;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            if (!s->hop_cross_origin && *v != '\0') {
+                if (s->user_cookie.len > 0)
+                    tide_buf_add(&s->user_cookie, "; ", 2);
+                tide_buf_puts(&s->user_cookie, v);
+            }
+            continue;
+        }
+        if (s->hop_cross_origin &&
+            (line_is(line, "authorization") || line_is(line, "proxy-authorization")))
+            continue;
+        if (s->hop_get && body_header(line))
+            continue;
+        if (append_line(s, line) != 0)
             return -1;
-        s->headers = grown;
     }
+    if (s->user_cookie.failed || add_cookie_line(t) != 0)
+        return -1;
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
     return 0;
 }
@@ -614,16 +829,31 @@ static void set_tls_files(CURL *e, const struct tide_http_spec *sp)
     curl_easy_setopt(e, CURLOPT_SSLKEY, sp->tls_key.len > 0 ? sp->tls_key.data : NULL);
 }
 
+/* What changes from hop to hop of a transfer: the URL, the method and the headers. */
+static int configure_hop(struct tide_transfer *t, CURL *e)
+{
+    const char *url = hop_url(t);
+    set_url(t->state, e, url != NULL ? url : "");
+    set_method(e, t->state->hop_method, &t->spec, t->state->hop_body);
+    return set_headers(t, e);
+}
+
 static int configure(struct tide_transfer *t, CURL *e)
 {
     const struct tide_http_spec *sp = &t->spec;
-    set_url(t->state, e, sp->url.data != NULL ? sp->url.data : "");
-    set_method(e, sp);
-    if (set_headers(t->state, e, &sp->headers) != 0)
+    struct tide_transfer_state *s = t->state;
+    s->hops = 0;
+    s->hop_body = true;
+    s->hop_get = false;
+    s->hop_cross_origin = false;
+    s->before = (struct tide_http_timings){0};
+    s->sent_before = 0;
+    _Static_assert(sizeof s->hop_method == sizeof sp->method, "one method buffer size");
+    memcpy(s->hop_method, sp->method, sizeof s->hop_method); /* per request: no snprintf */
+    if (configure_hop(t, e) != 0)
         return -1;
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, sp->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, sp->redirects > 0 ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, sp->redirects);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* tide follows (follow_redirect) */
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, sp->one_use ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, sp->insecure ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, sp->insecure ? 0L : 2L);
@@ -707,6 +937,10 @@ void tide_http_transfer_fini(struct tide_transfer *t)
         curl_url_cleanup(s->cu);
         free(s->cu_url);
         curl_slist_free_all(s->headers);
+        tide_buf_free(&s->hop_url);
+        tide_buf_free(&s->cookie);
+        tide_buf_free(&s->user_cookie);
+        tide_buf_free(&s->next.url);
         free(s);
         t->state = NULL;
     }
@@ -727,12 +961,14 @@ struct tide_session *tide_http_session_new(void)
     if (s == NULL)
         return NULL;
     s->share = curl_share_init();
-    if (s->share == NULL) {
+    s->jar = tide_cookiejar_new();
+    if (s->share == NULL || s->jar == NULL) {
+        curl_share_cleanup(s->share);
+        tide_cookiejar_free(s->jar);
         free(s);
         return NULL;
     }
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     return s;
 }
@@ -742,5 +978,6 @@ void tide_http_session_free(struct tide_session *s)
     if (s == NULL)
         return;
     curl_share_cleanup(s->share);
+    tide_cookiejar_free(s->jar);
     free(s);
 }

@@ -94,5 +94,7 @@ void tide_http_body_done(struct tide_transfer *t);
 /* A VU's connections and cookies, kept between its requests. NULL: out of memory. */
 struct tide_session *tide_http_session_new(void);
 void tide_http_session_free(struct tide_session *s); /* NULL is fine */
+/* The VU's cookie jar (cookiejar.h) its session keeps; NULL when 's' is NULL. */
+struct tide_cookiejar *tide_session_cookies(struct tide_session *s);
 
 #endif

@@ -13,6 +13,7 @@
 #include "suggest.h"
 #include "connbudget.h"
 #include "sample.h"
+#include "lua_cookies.h"
 #include "lua_http.h"
 #include "lua_json.h"
 #include "lua_tide.h"
@@ -974,6 +975,8 @@ static int response_index(lua_State *L)
     }
     if (strcmp(k, "headers") == 0) {
         push_headers(L, headers, h.headers_len);
+    } else if (strcmp(k, "cookies") == 0) { /* lua_cookies.c: what this response set */
+        tide_lua_push_set_cookies(L, headers != NULL ? headers : "", h.headers_len, url);
     } else if (strcmp(k, "timings") == 0) {
         push_timings(L, h.timings);
     } else if (strcmp(k, "url") == 0) {
@@ -999,9 +1002,18 @@ static int response_index(lua_State *L)
 }
 
 static const luaL_Reg http_funcs[] = {
-    {"request", l_request}, {"get", l_get},       {"post", l_post}, {"put", l_put},
-    {"patch", l_patch},     {"delete", l_delete}, {"head", l_head}, {"options", l_options},
-    {"batch", l_batch},     {"file", l_file},     {NULL, NULL},
+    {"request", l_request},
+    {"get", l_get},
+    {"post", l_post},
+    {"put", l_put},
+    {"patch", l_patch},
+    {"delete", l_delete},
+    {"head", l_head},
+    {"options", l_options},
+    {"batch", l_batch},
+    {"file", l_file},
+    {"cookie_jar", tide_lua_cookie_jar},
+    {NULL, NULL},
 };
 
 int luaopen_tide_http(lua_State *L)
@@ -1016,6 +1028,7 @@ int luaopen_tide_http(lua_State *L)
     lua_pushcfunction(L, response_index);
     lua_setfield(L, -2, "__index");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &response_mt_key);
+    tide_lua_cookies_open(L);
     luaL_newlib(L, http_funcs);
     return 1;
 }
