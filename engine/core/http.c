@@ -301,15 +301,10 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
     curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
     curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &head);
     res->bytes_sent = t->state->sent_before + (double)up + (double)head;
-    char *eff = NULL;
-    /* with no response there was no redirect, and libcurl (7.88) still reports the URL of
-     * the handle's previous transfer when a connection fails */
-    if (t->state->hops > 0) /* tide's own redirect (libcurl keeps the first URL's text) */
-        eff = t->state->hop_url.data;
-    else if (res->headers.len > 0)
-        curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
-    else
-        eff = t->spec.url.data;
+    /* tide follows redirects itself, so the URL of the last hop is known; libcurl's
+     * CURLINFO_EFFECTIVE_URL (7.88) reports an earlier transfer's URL when a reused CURLU
+     * changed in place (a VU's next request) or when the connection failed */
+    const char *eff = t->state->hops > 0 ? t->state->hop_url.data : t->spec.url.data;
     res->url.len = 0;
     if (eff != NULL)
         tide_buf_append(&res->url, eff, strlen(eff));
