@@ -527,6 +527,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     sp->one_use = false;
     const struct tide_config *cfg = config_of(L);
     sp->insecure = cfg->insecure;
+    sp->transport = (enum tide_transport_choice)cfg->transport;
     sp->session = tide_vu_share(vu);
     bool has_opts = lua_type(L, opts) == LUA_TTABLE;
     if (has_opts)
@@ -650,6 +651,8 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     lua_setfield(L, -2, "url");
     lua_pushstring(L, r->r.spec.method);
     lua_setfield(L, -2, "method");
+    lua_pushstring(L, res->native ? "native" : "curl");
+    lua_setfield(L, -2, "transport");
     lua_pushstring(L, r->name);
     lua_setfield(L, -2, "name");
     if (res->error_code != 0) {

@@ -8,6 +8,7 @@
 #include "stream.h"
 #include "duration.h"
 #include "suggest.h"
+#include "transport.h"
 
 static int parse_int(const char *flag, const char *s, long min, long max, long *out,
                      struct tide_err *err)
@@ -189,6 +190,8 @@ static bool takes_value(const char *flag)
                                              "--cacert",
                                              "--cert",
                                              "--key",
+                                        "--transport",
+                                             "--transport",
                                              NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
@@ -345,6 +348,10 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         cli->cert = v;
     } else if (is(flag, "--key", NULL)) {
         cli->key = v;
+    } else if (is(flag, "--transport", NULL)) {
+        if (tide_transport_parse(v) < 0)
+            return tide_err_set(err, "--transport: \"%s\" is not auto, native or curl", v);
+        cli->transport = v;
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;

@@ -54,6 +54,7 @@ struct tide_cli {
     const char *setup_data; /* --setup-data FILE */
     /* TLS files for every request (options.tls): --cacert FILE, --cert FILE, --key FILE */
     const char *cacert, *cert, *key;
+    const char *transport; /* --transport auto|native|curl; NULL: not given */
 };
 
 /* Parses argv (after "run"). Returns 0, or -1 with a one-line message: also for a Python

@@ -2,7 +2,7 @@
  * and split in two at every point; each way must give the same status, head, body, end and
  * keep-alive verdict. */
 #include <stdlib.h>
-#include "check.h"
+#include "../check.h"
 #include "http1.h"
 
 struct got {
