@@ -68,6 +68,16 @@ static void put_line(struct tide_buf *out, const char *line)
     tide_buf_add(out, "\r\n", 2);
 }
 
+static bool is_credential(const char *line)
+{
+    static const char *const names[] = {"Authorization", "Cookie", "Proxy-Authorization"};
+    size_t n = name_len(line);
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (n == strlen(names[k]) && strncasecmp(line, names[k], n) == 0)
+            return true;
+    return false;
+}
+
 int tide_http1_write_request(struct tide_buf *out, const struct tide_http1_request *rq)
 {
     tide_buf_printf(out, "%s %s HTTP/1.1\r\n", rq->method, rq->target);
@@ -77,8 +87,12 @@ int tide_http1_write_request(struct tide_buf *out, const struct tide_http1_reque
         tide_buf_printf(out, "User-Agent: %s\r\n", rq->user_agent);
     if (!given(rq, "Accept"))
         tide_buf_puts(out, "Accept: */*\r\n");
-    for (size_t at = 0; at < rq->headers_len; at += strlen(rq->headers + at) + 1)
-        put_line(out, rq->headers + at);
+    for (size_t at = 0; at < rq->headers_len; at += strlen(rq->headers + at) + 1) {
+        const char *line = rq->headers + at;
+        if (rq->drop_credentials && is_credential(line))
+            continue;
+        put_line(out, line);
+    }
     if (rq->with_body) {
         if (!given(rq, "Content-Length"))
             tide_buf_printf(out, "Content-Length: %zu\r\n", rq->body_len);

@@ -23,6 +23,7 @@ struct tide_http1_request {
     size_t body_len;
     bool with_body; /* Content-Length (and the body) are sent */
     const char *user_agent;
+    bool drop_credentials; /* leave out Authorization, Cookie, Proxy-Authorization */
 };
 
 /* Appends the request head (and body) to 'out'. Like libcurl: a header the caller gives

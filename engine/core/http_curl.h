@@ -17,6 +17,11 @@ void tide_curl_transfer_fini(struct tide_transfer *t);
 void tide_curl_body_done(struct tide_transfer *t);
 struct tide_curl_session *tide_curl_session_new(void);
 void tide_curl_session_free(struct tide_curl_session *s);
+/* A Set-Cookie value ('len' bytes) the native client received from 'host' for a request path
+ * whose directory is 'default_path', into the session's libcurl jar (session.h). -1: out of
+ * memory. */
+int tide_curl_session_store_cookie(struct tide_curl_session *s, const char *host,
+                                   const char *default_path, const char *value, size_t len);
 
 /* TIDE_HTTP_BODY_BUDGET: takes 'n' bytes of it (all or none, the count returned), adding them
  * to '*charged'; release gives '*charged' back and zeroes it. Any thread. */

@@ -355,19 +355,46 @@ fail_kind(struct tide_native_state *st, CURLcode code, const char *kind, const c
     tide_curl_error(res, code, st->parser.status);
     if (kind != NULL)
         snprintf(res->error_kind, sizeof res->error_kind, "%s", kind);
-    res->body.len = 0;
-    tide_body_budget_release(&st->charged);
-    end_now_or_later(st);
+    end_now_or_later(st); /* what came of the body stays, as on the libcurl path */
 }
 
 #define fail(st, code, ...) fail_kind(st, code, NULL, __VA_ARGS__)
 
 /* ---- the parser's callbacks ---- */
 
+/* A Set-Cookie line: into the VU's libcurl jar, which serves its later requests (session.h). */
+static void store_cookie(struct tide_native_state *st, const char *line, size_t n)
+{
+    struct tide_session *s = st->t->spec.session;
+    if (s == NULL || (s->curl == NULL && (s->curl = tide_curl_session_new()) == NULL))
+        return;
+    const char *v = line + 11, *e = line + n;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == '\r' || e[-1] == '\n'))
+        e--;
+    /* the default path (RFC 6265 5.1.4): the request path up to its last '/' */
+    char dir[512] = "/";
+    const char *path = st->target.data != NULL ? st->target.data : "/";
+    size_t pl = strcspn(path, "?");
+    const char *slash = NULL;
+    for (const char *c = path; c < path + pl; c++)
+        if (*c == '/')
+            slash = c;
+    if (slash != NULL && slash > path && (size_t)(slash - path) < sizeof dir) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+    }
+    tide_curl_session_store_cookie(s->curl, st->u.host, dir, v, (size_t)(e - v));
+    s->has_cookies = true;
+}
+
 static int on_head_line(void *ud, const char *line, size_t n)
 {
     struct tide_native_state *st = ud;
     struct tide_transfer *t = st->t;
+    if (n > 11 && strncasecmp(line, "set-cookie:", 11) == 0)
+        store_cookie(st, line, n);
     if (n > 5 && memcmp(line, "HTTP/", 5) == 0) { /* a new response (1xx, a redirect hop) */
         t->res.headers.len = 0;
         tide_body_budget_release(&st->charged);
@@ -408,14 +435,16 @@ static bool idempotent(const char *m)
            strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "TRACE") == 0;
 }
 
-/* A reused keep-alive connection failed before any byte came back: the server closed it while
- * it was idle, and may or may not have seen the request. Idempotent requests go once more on
- * a new connection; others fail, never sent twice (docs/reliability.md). */
+/* A reused keep-alive connection failed before any byte came back. When not one byte of the
+ * request was taken (the server had closed it while idle), an idempotent request goes once
+ * on a new connection: nothing was sent, so nothing is sent twice. Once the request was
+ * written the server may have acted on it: never re-sent, whatever the method, as on the
+ * libcurl path (docs/reliability.md, "No hidden re-sends"). */
 static bool stale_retry(struct tide_native_state *st)
 {
     if (!st->reused || st->got_bytes)
         return false;
-    if (!st->retried && idempotent(st->method)) {
+    if (!st->retried && st->out_off == 0 && idempotent(st->method)) {
         st->retried = true;
         close_conn(st);
         st->t->res.bytes_sent -= (double)st->out.len;
@@ -539,6 +568,9 @@ static void hop_done(struct tide_native_state *st, bool reusable)
         complete(st);
         return;
     }
+    /* a redirect refused ends without the body of its 3xx (libcurl never reads it) */
+    tide_body_budget_release(&st->charged);
+    t->res.body.len = 0;
     if (st->hops >= t->spec.redirects) {
         fail(st, CURLE_TOO_MANY_REDIRECTS, "Maximum (%ld) redirects followed", t->spec.redirects);
         return;
@@ -553,6 +585,8 @@ static void hop_done(struct tide_native_state *st, bool reusable)
     if (!is_http(next.data)) {
         size_t sl = strcspn(next.data, ":");
         bool https = sl == 5 && strncasecmp(next.data, "https", 5) == 0;
+        st->url.len = 0; /* the URL not followed, as libcurl reports it */
+        tide_buf_append(&st->url, next.data, next.len);
         tide_buf_free(&next);
         if (https) /* auto sends https to libcurl; a redirect there is not followed here */
             fail(st, CURLE_UNSUPPORTED_PROTOCOL,
@@ -710,6 +744,15 @@ static bool open_conn(struct tide_native_state *st, const struct sockaddr_storag
     return true;
 }
 
+/* Whether this hop goes to the scheme, host and port the transfer started with: the script's
+ * credential headers go only there (as libcurl does). */
+static bool same_origin(const struct tide_native_state *st)
+{
+    struct url first;
+    return url_split(st->t->spec.url.data, &first) && strcasecmp(first.host, st->u.host) == 0 &&
+           first.port == st->u.port;
+}
+
 /* Starts the hop to st->url: a connection, the request. */
 static void begin_hop(struct tide_native_state *st)
 {
@@ -757,7 +800,8 @@ static void begin_hop(struct tide_native_state *st)
                                     .body = t->spec.body.data,
                                     .body_len = t->spec.body.len,
                                     .with_body = st->with_body,
-                                    .user_agent = "tide/" TIDE_VERSION};
+                                    .user_agent = "tide/" TIDE_VERSION,
+                                    .drop_credentials = st->hops > 0 && !same_origin(st)};
     if (st->target.failed || tide_http1_write_request(&st->out, &rq) != 0) {
         fail(st, CURLE_OUT_OF_MEMORY, "%s", "");
         return;

@@ -61,6 +61,8 @@ void tide_transport_counts(uint64_t *native, uint64_t *curl)
  * client certificates to libcurl, which is the only one that has them) or when auto. */
 static bool use_native(const struct tide_http_spec *sp)
 {
+    if (sp->session != NULL && sp->session->has_cookies)
+        return false; /* libcurl holds this VU's cookies (session.h) */
     return sp->transport != TIDE_TRANSPORT_CURL && tide_native_supports(sp, NULL);
 }
 
