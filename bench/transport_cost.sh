@@ -5,13 +5,14 @@
 #
 #   bench/transport_cost.sh [TIDE_BINARY]
 #
-# Each transport runs twice under callgrind with a fixed number of iterations, N1 and N2
-# (default 2000 and 6000); the difference of the two instruction totals divided by N2 - N1 is
-# the cost of one more request: start-up, the summary and the report cancel out. Instruction
-# counts do not depend on the machine's load, so a busy machine gives the same figures.
+# As bench/profile.sh does: callgrind collects a steady-state window only (from SKIP_S
+# seconds in, for WINDOW_S seconds; no start-up, no report writing), and the requests of the
+# window are the calls to tide_http_start. Instruction counts do not depend on the machine's
+# load, so a busy machine gives the same figures (only slower).
 set -euo pipefail
 TIDE="${1:-build/tide}"
-VUS="${VUS:-50}" N1="${N1:-2000}" N2="${N2:-6000}"
+BENCH="$(cd "$(dirname "$0")" && pwd)"
+VUS="${VUS:-50}" SKIP_S="${SKIP_S:-10}" WINDOW_S="${WINDOW_S:-15}"
 command -v valgrind >/dev/null || { echo "transport_cost: valgrind is needed" >&2; exit 77; }
 work=$(mktemp -d)
 trap 'kill "$tpid" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -23,15 +24,16 @@ cat >"$work/get.lua" <<'LUA'
 local http = require "tide.http"
 function run() http.get("/health", { discard_body = true }) end
 LUA
-total() { # total TRANSPORT N: the instructions of one whole run
-  valgrind --tool=callgrind --callgrind-out-file="$work/cg.$1.$2" "$TIDE" run "$work/get.lua" \
-    --host "$host" --vus "$VUS" --iterations "$2" --threads 1 --transport "$1" --quiet \
-    --no-default-thresholds --out "$work/out.$1.$2" >/dev/null 2>&1
-  sed -n 's/^summary: *//p' "$work/cg.$1.$2" | head -1
-}
-printf '%-8s %14s %14s %22s\n' transport "total N1=$N1" "total N2=$N2" "instructions/request"
 for tr in native curl; do
-  a=$(total "$tr" "$N1")
-  b=$(total "$tr" "$N2")
-  printf '%-8s %14s %14s %22.0f\n' "$tr" "$a" "$b" "$(echo "($b - $a) / ($N2 - $N1)" | bc -l)"
+  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.$tr" \
+    "$TIDE" run "$work/get.lua" --host "$host" --vus "$VUS" \
+    --duration "$((SKIP_S + WINDOW_S + 5))s" --threads 1 --transport "$tr" --quiet \
+    --no-default-thresholds --out "$work/out.$tr" >/dev/null 2>&1 &
+  vg=$!
+  sleep "$SKIP_S"; callgrind_control -i on "$vg" >/dev/null
+  sleep "$WINDOW_S"; callgrind_control -i off "$vg" >/dev/null
+  wait "$vg" || true
+  echo "## --transport $tr"
+  python3 "$BENCH/profile_summary.py" "$work/cg.$tr" --count tide_http_start
+  echo
 done

@@ -17,6 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <curl/curl.h> /* the CURLcode of each failure: same codes, same texts */
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include "allowhosts.h"
 #include "clock.h"
 #include "http1.h"
@@ -27,6 +30,7 @@
 #define IDLE_PER_SESSION 8        /* keep-alive connections a VU keeps (batches use several) */
 #define DNS_CACHE_SIZE   16       /* host names a worker remembers */
 #define DNS_TTL_US       60000000 /* a name is looked up again after a minute */
+#define TLS_SESSIONS     4        /* TLS sessions a VU keeps for resumption (by host:port) */
 
 struct dns_entry {
     char name[256];
@@ -37,6 +41,7 @@ struct dns_entry {
 
 struct tide_native {
     struct ev_loop *loop;
+    SSL_CTX *tls[2];       /* [0]: verifying against the system store, [1]: --insecure; made once */
     char rbuf[READ_CHUNK]; /* one worker thread reads into it, one transfer at a time */
     struct dns_entry dns[DNS_CACHE_SIZE];
     int dns_next;
@@ -44,17 +49,26 @@ struct tide_native {
 
 struct conn {
     int fd;
+    SSL *ssl;      /* NULL: plain */
     char key[272]; /* "host:port" */
     struct conn *next;
+};
+
+struct tls_resume {
+    char key[272];
+    SSL_SESSION *session;
 };
 
 struct tide_native_session {
     struct conn *idle;
     int nidle;
+    struct tls_resume tls[TLS_SESSIONS]; /* the last session of each host:port */
+    int tls_next;
 };
 
 /* A URL the native client serves, split. */
 struct url {
+    bool https;
     char host[256]; /* without brackets */
     char host_header[272];
     int port;
@@ -70,6 +84,8 @@ struct tide_native_state {
     ev_timer later;   /* a failure found while starting, ended from the loop */
     bool starting;
     int fd; /* -1: none */
+    SSL *ssl;
+    bool handshaking;
     char key[272];
     bool reused, retried, connecting, sending, got_bytes;
     struct tide_buf url; /* this hop's URL */
@@ -98,9 +114,12 @@ void tide_native_session_free(struct tide_native_session *s)
         return;
     for (struct conn *c = s->idle, *next; c != NULL; c = next) {
         next = c->next;
+        SSL_free(c->ssl);
         close(c->fd);
         free(c);
     }
+    for (int i = 0; i < TLS_SESSIONS; i++)
+        SSL_SESSION_free(s->tls[i].session);
     free(s);
 }
 
@@ -123,8 +142,8 @@ static bool still_good(int fd)
     return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-/* An idle connection to 'key' from the session, or -1. */
-static int take_idle(struct tide_native_session *s, const char *key)
+/* An idle connection to 'key' from the session (its TLS state in '*ssl'), or -1. */
+static int take_idle(struct tide_native_session *s, const char *key, SSL **ssl)
 {
     if (s == NULL)
         return -1;
@@ -137,22 +156,27 @@ static int take_idle(struct tide_native_session *s, const char *key)
         *pp = c->next;
         s->nidle--;
         int fd = c->fd;
+        *ssl = c->ssl;
         free(c);
         if (still_good(fd))
             return fd;
+        SSL_free(*ssl);
+        *ssl = NULL;
         close(fd);
     }
     return -1;
 }
 
-static void give_idle(struct tide_native_session *s, int fd, const char *key)
+static void give_idle(struct tide_native_session *s, int fd, SSL *ssl, const char *key)
 {
     struct conn *c = s != NULL && s->nidle < IDLE_PER_SESSION ? malloc(sizeof *c) : NULL;
     if (c == NULL) {
+        SSL_free(ssl);
         close(fd);
         return;
     }
     c->fd = fd;
+    c->ssl = ssl;
     snprintf(c->key, sizeof c->key, "%s", key);
     c->next = s->idle;
     s->idle = c;
@@ -166,13 +190,20 @@ static bool is_http(const char *url)
     return strncasecmp(url, "http://", 7) == 0;
 }
 
-/* Splits an http:// URL; false when the native client does not serve it (user info, a bad
- * port, an empty host). */
+static bool is_https(const char *url)
+{
+    return strncasecmp(url, "https://", 8) == 0;
+}
+
+/* Splits an http:// or https:// URL; false when the native client does not serve it (user
+ * info, a bad port, an empty host). */
 static bool url_split(const char *url, struct url *u)
 {
-    if (!is_http(url))
+    u->https = is_https(url);
+    if (!is_http(url) && !u->https)
         return false;
-    const char *a = url + 7;
+    const char *a = url + (u->https ? 8 : 7);
+    int default_port = u->https ? 443 : 80;
     size_t alen = strcspn(a, "/?#");
     if (memchr(a, '@', alen) != NULL || alen == 0)
         return false;
@@ -200,7 +231,7 @@ static bool url_split(const char *url, struct url *u)
     u->host[hl] = '\0';
     if (hl == 0)
         return false;
-    u->port = 80;
+    u->port = default_port;
     if (port != NULL && port < hend) {
         int p = 0;
         for (const char *c = port; c < hend; c++) {
@@ -215,7 +246,7 @@ static bool url_split(const char *url, struct url *u)
     if (alen >= sizeof u->host_header)
         return false;
     /* Host: as the URL has it, without a default port (as libcurl sends it) */
-    if (u->port == 80 && port != NULL)
+    if (u->port == default_port && port != NULL)
         alen = (size_t)(port - 1 - a);
     memcpy(u->host_header, a, alen);
     u->host_header[alen] = '\0';
@@ -271,8 +302,8 @@ bool tide_native_supports(const struct tide_http_spec *sp, const char **why)
 {
     const char *no = NULL;
     struct url u;
-    if (sp->url.data == NULL || !is_http(sp->url.data))
-        no = "not an http:// URL (https, other schemes: libcurl)";
+    if (sp->url.data == NULL || (!is_http(sp->url.data) && !is_https(sp->url.data)))
+        no = "not an http:// or https:// URL";
     else if (!url_split(sp->url.data, &u))
         no = "user info or an unusual authority in the URL";
     else if (sp->tls_cert.len > 0 || sp->tls_key.len > 0 || sp->tls_ca.len > 0)
@@ -296,6 +327,8 @@ static void close_conn(struct tide_native_state *st)
     if (st->fd < 0)
         return;
     ev_io_stop(st->n->loop, &st->io);
+    SSL_free(st->ssl);
+    st->ssl = NULL;
     close(st->fd);
     st->fd = -1;
 }
@@ -459,22 +492,81 @@ static bool stale_retry(struct tide_native_state *st)
 
 static void want(struct tide_native_state *st, int events)
 {
+    if (ev_is_active(&st->io) && st->io.fd == st->fd &&
+        (st->io.events & (EV_READ | EV_WRITE)) == events)
+        return;
     ev_io_stop(st->n->loop, &st->io);
     ev_io_set(&st->io, st->fd, events);
     ev_io_start(st->n->loop, &st->io);
 }
 
-static void send_some(struct tide_native_state *st)
+#define IO_AGAIN (-2) /* would block: the watcher waits for what is needed */
+
+/* What a TLS call's failure means: IO_AGAIN (watcher set), 0 (closed), -1 (errno set). */
+static ssize_t tls_outcome(struct tide_native_state *st, int r)
 {
-    while (st->out_off < st->out.len) {
-        ssize_t w = send(st->fd, st->out.data + st->out_off, st->out.len - st->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+    int e = SSL_get_error(st->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        want(st, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+        return IO_AGAIN;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0))
+        return 0;
+    if (e != SSL_ERROR_SYSCALL)
+        errno = EPROTO;
+    ERR_clear_error();
+    return -1;
+}
+
+/* Bytes written, IO_AGAIN, or -1 (errno set); plain or TLS. */
+static ssize_t io_send(struct tide_native_state *st, const char *p, size_t n)
+{
+    if (st->ssl != NULL) {
+        errno = 0;
+        int r = SSL_write(st->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+        ssize_t o = r > 0 ? r : tls_outcome(st, r);
+        if (o == 0)
+            errno = EPIPE;
+        return o == 0 ? -1 : o;
+    }
+    for (;;) {
+        ssize_t w = send(st->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             want(st, EV_WRITE);
-            return;
+            return IO_AGAIN;
         }
+        return w;
+    }
+}
+
+/* Bytes read, 0 (closed), IO_AGAIN, or -1 (errno set); plain or TLS. */
+static ssize_t io_recv(struct tide_native_state *st, char *p, size_t n)
+{
+    if (st->ssl != NULL) {
+        errno = 0;
+        int r = SSL_read(st->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+        return r > 0 ? r : tls_outcome(st, r);
+    }
+    for (;;) {
+        ssize_t r = recv(st->fd, p, n, MSG_DONTWAIT);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            want(st, EV_READ);
+            return IO_AGAIN;
+        }
+        return r;
+    }
+}
+
+static void send_some(struct tide_native_state *st)
+{
+    while (st->out_off < st->out.len) {
+        ssize_t w = io_send(st, st->out.data + st->out_off, st->out.len - st->out_off);
+        if (w == IO_AGAIN)
+            return;
         if (w < 0) {
             int e = errno;
             if (!stale_retry(st))
@@ -517,10 +609,10 @@ static void resolve_ref(const char *base, const char *loc, size_t ll, struct tid
         tide_buf_add(out, loc, ll);
         return;
     }
-    const char *auth = base + 7;
+    const char *auth = base + strcspn(base, ":") + 3;
     size_t alen = strcspn(auth, "/?#");
     if (ll >= 2 && loc[0] == '/' && loc[1] == '/') {
-        tide_buf_add(out, "http:", 5);
+        tide_buf_add(out, base, strcspn(base, ":") + 1); /* the base's scheme */
     } else if (ll >= 1 && loc[0] == '/') {
         tide_buf_add(out, base, (size_t)(auth + alen - base));
     } else {
@@ -555,8 +647,11 @@ static void hop_done(struct tide_native_state *st, bool reusable)
     struct tide_native_session *s = session_of(t);
     if (reusable && st->parser.keep_alive && !t->spec.one_use && s != NULL) {
         ev_io_stop(st->n->loop, &st->io);
-        give_idle(s, st->fd, st->key);
+        if (st->ssl != NULL)
+            SSL_set_app_data(st->ssl, NULL); /* idle: no transfer of its own */
+        give_idle(s, st->fd, st->ssl, st->key);
         st->fd = -1;
+        st->ssl = NULL;
     } else {
         close_conn(st);
     }
@@ -582,18 +677,12 @@ static void hop_done(struct tide_native_state *st, bool reusable)
         fail(st, CURLE_OUT_OF_MEMORY, "%s", "");
         return;
     }
-    if (!is_http(next.data)) {
+    if (!is_http(next.data) && !is_https(next.data)) {
         size_t sl = strcspn(next.data, ":");
-        bool https = sl == 5 && strncasecmp(next.data, "https", 5) == 0;
         st->url.len = 0; /* the URL not followed, as libcurl reports it */
         tide_buf_append(&st->url, next.data, next.len);
         tide_buf_free(&next);
-        if (https) /* auto sends https to libcurl; a redirect there is not followed here */
-            fail(st, CURLE_UNSUPPORTED_PROTOCOL,
-                 "redirect to https:// not followed by the native transport (use "
-                 "--transport curl or auto with an https:// URL)");
-        else
-            fail(st, CURLE_UNSUPPORTED_PROTOCOL, "Protocol \"%.*s\" not supported", (int)sl, loc);
+        fail(st, CURLE_UNSUPPORTED_PROTOCOL, "Protocol \"%.*s\" not supported", (int)sl, loc);
         return;
     }
     st->url.len = 0;
@@ -613,10 +702,8 @@ static void on_readable(struct tide_native_state *st)
 {
     struct tide_native *n = st->n;
     for (;;) {
-        ssize_t r = recv(st->fd, n->rbuf, sizeof n->rbuf, MSG_DONTWAIT);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        ssize_t r = io_recv(st, n->rbuf, sizeof n->rbuf);
+        if (r == IO_AGAIN)
             return;
         if (r < 0) {
             int e = errno;
@@ -674,6 +761,111 @@ static void on_readable(struct tide_native_state *st)
     }
 }
 
+/* A TLS session ticket came (during the handshake or a later read): kept in the VU's
+ * session for the next connection to the same host and port. */
+static int on_new_session(SSL *ssl, SSL_SESSION *session)
+{
+    struct tide_native_state *st = SSL_get_app_data(ssl);
+    struct tide_native_session *s = st != NULL ? session_of(st->t) : NULL;
+    if (s == NULL)
+        return 0;
+    int slot = -1;
+    for (int i = 0; i < TLS_SESSIONS && slot < 0; i++)
+        if (strcmp(s->tls[i].key, st->key) == 0)
+            slot = i;
+    if (slot < 0) {
+        slot = s->tls_next;
+        s->tls_next = (s->tls_next + 1) % TLS_SESSIONS;
+    }
+    SSL_SESSION_free(s->tls[slot].session);
+    snprintf(s->tls[slot].key, sizeof s->tls[slot].key, "%s", st->key);
+    s->tls[slot].session = session;
+    return 1; /* the reference is ours */
+}
+
+/* The worker's TLS context: verifying against the system's CA store, or not (--insecure). */
+static SSL_CTX *tls_ctx(struct tide_native *n, bool insecure)
+{
+    SSL_CTX **slot = &n->tls[insecure ? 1 : 0];
+    if (*slot != NULL)
+        return *slot;
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    if (c == NULL)
+        return NULL;
+    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+    SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF); /* a close without close_notify */
+    SSL_CTX_set_verify(c, insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+    if (!insecure)
+        SSL_CTX_set_default_verify_paths(c);
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(c, on_new_session);
+    static const unsigned char alpn[] = "\x08http/1.1";
+    SSL_CTX_set_alpn_protos(c, alpn, sizeof alpn - 1);
+    *slot = c;
+    return c;
+}
+
+/* The TLS state of a new connection: SNI, the name or address to verify, a session to resume. */
+static bool tls_begin(struct tide_native_state *st)
+{
+    bool insecure = st->t->spec.insecure;
+    SSL_CTX *ctx = tls_ctx(st->n, insecure);
+    st->ssl = ctx != NULL ? SSL_new(ctx) : NULL;
+    if (st->ssl == NULL) {
+        fail(st, CURLE_SSL_CONNECT_ERROR, "TLS: out of memory");
+        return false;
+    }
+    SSL_set_fd(st->ssl, st->fd);
+    SSL_set_app_data(st->ssl, st);
+    unsigned char addr[16];
+    bool ip =
+        inet_pton(AF_INET, st->u.host, addr) == 1 || inet_pton(AF_INET6, st->u.host, addr) == 1;
+    if (!ip)
+        SSL_set_tlsext_host_name(st->ssl, st->u.host);
+    if (!insecure && ip)
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(st->ssl), st->u.host);
+    else if (!insecure)
+        SSL_set1_host(st->ssl, st->u.host);
+    struct tide_native_session *s = session_of(st->t);
+    for (int i = 0; s != NULL && i < TLS_SESSIONS; i++)
+        if (s->tls[i].session != NULL && strcmp(s->tls[i].key, st->key) == 0)
+            SSL_set_session(st->ssl, s->tls[i].session);
+    st->handshaking = true;
+    return true;
+}
+
+static void handshake(struct tide_native_state *st)
+{
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_connect(st->ssl);
+    if (r == 1) {
+        st->handshaking = false;
+        st->t->res.timings.tls = since_start(st);
+        st->t->res.timings.sent = since_start(st);
+        send_some(st);
+        return;
+    }
+    int e = SSL_get_error(st->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        want(st, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+        return;
+    }
+    long verify = SSL_get_verify_result(st->ssl);
+    unsigned long err = ERR_peek_last_error();
+    const char *why = err != 0 ? ERR_reason_error_string(err) : NULL;
+    int sys = errno;
+    ERR_clear_error();
+    if (verify != X509_V_OK)
+        fail(st, CURLE_PEER_FAILED_VERIFICATION, "SSL certificate problem: %s",
+             X509_verify_cert_error_string(verify));
+    else
+        fail(st, CURLE_SSL_CONNECT_ERROR, "OpenSSL SSL_connect: %s",
+             why != NULL ? why
+             : sys != 0  ? strerror(sys)
+                         : "the connection closed");
+}
+
 static void on_connected(struct tide_native_state *st)
 {
     int err = 0;
@@ -687,6 +879,11 @@ static void on_connected(struct tide_native_state *st)
     }
     st->connecting = false;
     st->t->res.timings.connect = since_start(st);
+    if (st->u.https) {
+        if (tls_begin(st))
+            handshake(st);
+        return;
+    }
     st->t->res.timings.sent = since_start(st);
     send_some(st);
 }
@@ -695,11 +892,14 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     struct tide_native_state *st = w->data;
+    (void)revents; /* TLS may need either direction: each step asks again */
     if (st->connecting)
         on_connected(st);
-    else if (st->sending && (revents & EV_WRITE))
+    else if (st->handshaking)
+        handshake(st);
+    else if (st->sending)
         send_some(st);
-    else if (revents & EV_READ)
+    else
         on_readable(st);
 }
 
@@ -750,7 +950,7 @@ static bool same_origin(const struct tide_native_state *st)
 {
     struct url first;
     return url_split(st->t->spec.url.data, &first) && strcasecmp(first.host, st->u.host) == 0 &&
-           first.port == st->u.port;
+           first.port == st->u.port && first.https == st->u.https;
 }
 
 /* Starts the hop to st->url: a connection, the request. */
@@ -784,7 +984,7 @@ static void begin_hop(struct tide_native_state *st)
         return;
     }
     t->res.timings.dns = since_start(st);
-    snprintf(st->key, sizeof st->key, "%s:%d", st->u.host, st->u.port);
+    snprintf(st->key, sizeof st->key, "%s%s:%d", st->u.https ? "s:" : "", st->u.host, st->u.port);
     st->target.len = 0;
     if (st->u.target_len == 0 || st->u.target[0] != '/')
         tide_buf_add(&st->target, "/", 1);
@@ -811,8 +1011,12 @@ static void begin_hop(struct tide_native_state *st)
     st->parser.head_request = strcmp(st->method, "HEAD") == 0;
     st->got_bytes = false;
     st->sending = true;
-    st->fd = st->retried || t->spec.one_use ? -1 : take_idle(session_of(t), st->key);
+    st->ssl = NULL;
+    st->handshaking = false;
+    st->fd = st->retried || t->spec.one_use ? -1 : take_idle(session_of(t), st->key, &st->ssl);
     st->reused = st->fd >= 0;
+    if (st->ssl != NULL)
+        SSL_set_app_data(st->ssl, st);
     if (st->reused) {
         st->connecting = false;
         t->res.timings.connect = since_start(st);
@@ -923,6 +1127,7 @@ void tide_native_transfer_fini(struct tide_transfer *t)
     struct tide_native_state *st = t->nstate;
     if (st == NULL)
         return;
+    SSL_free(st->ssl);
     if (st->fd >= 0)
         close(st->fd);
     tide_body_budget_release(&st->charged);
@@ -944,5 +1149,9 @@ struct tide_native *tide_native_new(struct ev_loop *loop)
 
 void tide_native_free(struct tide_native *n)
 {
+    if (n == NULL)
+        return;
+    SSL_CTX_free(n->tls[0]);
+    SSL_CTX_free(n->tls[1]);
     free(n);
 }

@@ -209,8 +209,6 @@ local base = tide.env("BASE", nil, { secret = false })
 function run()
   local r = http.get("/health")
   print("T plain " .. r.transport)
-  r = http.get("https://" .. base:sub(8) .. "/health")
-  print("T https " .. r.transport .. " " .. tostring(r.error_code))
   r = http.get("/health", { cert = "%s", key = "%s" })
   print("T cert " .. r.transport)
   r = http.get("/health", { ca_bundle = "%s" })
@@ -230,7 +228,6 @@ r = run(["run", fallback, "--host", url, "--env", "BASE=" + url, "--quiet", "--o
 got = dict(line[2:].split(" ", 1) for line in (r.stdout + r.stderr).splitlines()
            if line.startswith("T "))
 check_eq(got.get("plain"), "native", "auto: plain http is native")
-check(got.get("https", "").startswith("curl"), "auto: https goes to libcurl", got)
 check_eq(got.get("cert"), "curl", "auto: a client certificate goes to libcurl")
 check_eq(got.get("ca"), "curl", "auto: a CA bundle goes to libcurl")
 check(got.get("userinfo", "").startswith("curl Basic "), "auto: user info in the URL: libcurl",
@@ -239,6 +236,82 @@ check_eq(got.get("before-cookie"), "native", "auto: native until a cookie is set
 check_eq(got.get("set-cookie"), "native", "auto: the response that sets a cookie")
 check_eq(got.get("after-cookie"), "curl abc",
          "a cookie set on the native path is sent by the libcurl path")
+
+# --- TLS: the same results over https (a self-signed certificate, on loopback) ---
+import ssl
+import subprocess
+import http.server
+cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                       "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                       "subjectAltName=DNS:localhost,IP:127.0.0.1"], capture_output=True)
+check_eq(made.returncode, 0, "openssl made a test certificate")
+
+
+class TLSHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path == "/to-http":
+            self.send_response(302)
+            self.send_header("Location", url + "/health")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b'{"tls":true}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+tls_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TLSHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+tls_server.socket = ctx.wrap_socket(tls_server.socket, server_side=True)
+threading.Thread(target=tls_server.serve_forever, daemon=True).start()
+tls_base = "https://127.0.0.1:%d" % tls_server.server_address[1]
+tls_cases = write(work, "tls.lua", """
+local http = require "tide.http"
+local tide = require "tide"
+options = { iterations = 1, vus = 1 }
+local base = tide.env("TLS", nil, { secret = false })
+function run()
+  for i = 1, 3 do  -- the second and third reuse the connection
+    local r = http.get(base .. "/x")
+    print("T get" .. i .. " " .. r.status .. " " .. r.body .. " " .. tostring(r.error_code) .. " " .. r.transport)
+  end
+  local r = http.get(base:gsub("127.0.0.1", "localhost") .. "/x")
+  print("T name " .. r.status .. " " .. tostring(r.error_code))
+  r = http.get(base .. "/to-http")
+  print("T redirect " .. r.status .. " " .. r.url .. " " .. tostring(r.error_code))
+end
+""")
+tls = {}
+for transport in ("native", "curl"):
+    for flags in ([], ["--insecure"]):
+        r = run(["run", tls_cases, "--transport", transport, "--env", "TLS=" + tls_base, "--quiet",
+                 "--out", os.path.join(work, "tls-%s%d" % (transport, len(flags))),
+                 "--no-default-thresholds"] + flags)
+        tls[(transport, bool(flags))] = dict(
+            line[2:].split(" ", 1) for line in (r.stdout + r.stderr).splitlines()
+            if line.startswith("T "))
+for insecure in (False, True):
+    a, b = tls[("native", insecure)], tls[("curl", insecure)]
+    check(a.get("get1", "").endswith(" native") and b.get("get1", "").endswith(" curl"),
+          "https: each transport served its own run", (a, b))
+    strip = lambda d: {k: v.replace(" native", "").replace(" curl", "") for k, v in d.items()}
+    check_eq(strip(a), strip(b), "https (insecure=%s): the same results on both" % insecure)
+check_eq(tls[("native", False)].get("get1"), "0  1300 native",
+         "https: a self-signed certificate fails verification (1300)")
+check_eq(tls[("native", True)].get("get3"), '200 {"tls":true} nil native',
+         "https --insecure: 200 over a reused TLS connection")
+check_eq(tls[("native", True)].get("redirect"), "200 %s/health nil" % url,
+         "https --insecure: a redirect from https to http is followed")
+tls_server.shutdown()
 
 # --- a bad --transport is a usage error ---
 r = run(["run", load, "--transport", "fast"])
