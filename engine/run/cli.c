@@ -190,7 +190,7 @@ static bool takes_value(const char *flag)
                                              "--cacert",
                                              "--cert",
                                              "--key",
-                                        "--transport",
+                                             "--transport",
                                              "--transport",
                                              NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
