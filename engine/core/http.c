@@ -620,17 +620,7 @@ static void reset_result(struct tide_transfer *t)
     struct tide_http_result *res = &t->res;
     if (t->state != NULL)
         body_clear(t);
-    res->truncated = false;
-    res->status = 0;
-    res->error_code = 0;
-    res->error[0] = '\0';
-    res->error_kind[0] = '\0';
-    res->body.len = 0;
-    res->headers.len = 0;
-    res->url.len = 0;
-    res->body_bytes = 0;
-    res->bytes_sent = 0;
-    res->timings = (struct tide_http_timings){0};
+    tide_transport_reset_result(res);
 }
 
 /* A transfer that could not start ends at once with 'c'. */

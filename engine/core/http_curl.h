@@ -32,6 +32,9 @@ void tide_body_budget_release(size_t *charged);
  * libcurl's text in 'error' unless it holds one already. 'status': of the last response. */
 void tide_curl_error(struct tide_http_result *res, int code, long status);
 
+/* Empties a result for the next request (its buffers kept). */
+void tide_transport_reset_result(struct tide_http_result *res);
+
 /* --allow-hosts refused a request to 'host' before any connection: the result says so (and
  * the first time in the process, the log). */
 void tide_transport_host_refused(struct tide_http_result *res, const char *host);

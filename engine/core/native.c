@@ -1056,17 +1056,7 @@ static void reset_result(struct tide_transfer *t)
     struct tide_http_result *res = &t->res;
     if (res->body.cap > ((size_t)1 << 20))
         tide_buf_free(&res->body);
-    res->body.len = 0;
-    res->truncated = false;
-    res->status = 0;
-    res->error_code = 0;
-    res->error[0] = '\0';
-    res->error_kind[0] = '\0';
-    res->headers.len = 0;
-    res->url.len = 0;
-    res->body_bytes = 0;
-    res->bytes_sent = 0;
-    res->timings = (struct tide_http_timings){0};
+    tide_transport_reset_result(res);
     res->native = true;
 }
 

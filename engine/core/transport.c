@@ -40,6 +40,22 @@ void tide_http_free(struct tide_http *h)
     free(h);
 }
 
+void tide_transport_reset_result(struct tide_http_result *res)
+{
+    res->truncated = false;
+    res->status = 0;
+    res->error_code = 0;
+    res->error[0] = '\0';
+    res->error_kind[0] = '\0';
+    res->body.len = 0;
+    res->headers.len = 0;
+    res->url.len = 0;
+    res->body_bytes = 0;
+    res->bytes_sent = 0;
+    res->timings = (struct tide_http_timings){0};
+    res->native = false;
+}
+
 int tide_transport_parse(const char *text)
 {
     if (strcmp(text, "auto") == 0)
