@@ -21,6 +21,8 @@ TEST_DEPS += openssl groff zsh
 # --stream prometheus=URL compresses with snappy; its test pushes to a real Prometheus
 DEPS      += libsnappy-dev
 TEST_DEPS += prometheus
+# the CI examples (examples/ci/*.yml) are parsed by their test
+TEST_DEPS += python3-yaml
 
 .PHONY: all build demo test test-fast deps test-deps clean bench fuzz
 

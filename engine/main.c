@@ -29,6 +29,8 @@ static const char usage[] =
     "  tide target [--port P]      the built-in reference API alone (tide target --help)\n"
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
+    "                              (--preset default|strict|lenient|none, --max-regression,\n"
+    "                              --format text|markdown|json, --md FILE: tide compare -h)\n"
     "  tide verify DIR             check a run folder's manifest hashes and audit chain\n"
     "                              (--allowed-signers FILE: and its signature)\n"
     "  tide sign DIR --key KEY     sign a run's manifest (OpenSSH Ed25519 key, ssh-keygen -Y)\n"

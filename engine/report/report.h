@@ -38,8 +38,9 @@ char *tide_report_page_json(const cJSON *summary);
  * exit code (DESIGN.md): 0 done, 2 bad usage or unreadable input, 1 a file could not be
  * written; compare: 99 a tolerance was exceeded. Messages go to stderr as 'tide: ...'.
  *   tide report DIR            (DIR may also name a summary.json file)
- *   tide compare BASE NEW [--max-regression LIST] [--min-requests N] [--md FILE] [--json FILE]
- * docs/reports.md describes both. */
+ *   tide compare BASE NEW [--preset NAME] [--max-regression LIST] [--min-requests N]
+ *                [--format text|markdown|json] [--md FILE] [--json FILE]
+ * docs/reports.md describes both, docs/ci.md compare's presets. */
 int tide_report_main(int argc, char **argv);
 int tide_compare_main(int argc, char **argv);
 

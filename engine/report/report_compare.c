@@ -1,8 +1,11 @@
-/* report_compare.c: 'tide compare BASE NEW': how latency percentiles, error rate and
- * throughput changed between two runs, overall, per endpoint and per trend metric, as a
- * terminal listing, Markdown (for pull-request comments) and JSON. Percentiles are recomputed
- * from the serialized histograms, not read from the rounded summary numbers. Tolerances
- * ('--max-regression p95=10%,error_rate=0.5pp,rps=-10%') turn changes into exit code 99. */
+/* report_compare.c: 'tide compare BASE NEW': how latency percentiles, error rate, throughput
+ * and the checks' pass rate changed between two runs, overall, per endpoint and per trend
+ * metric, as a terminal listing, Markdown (a pull-request comment) and JSON. Percentiles are
+ * recomputed from the serialized histograms, not read from the rounded summary numbers. The
+ * verdict (report_compare_rules.c: presets, '--max-regression', data missing from the new run)
+ * is exit code 99; the warnings (report_compare_facts.c) come after the table and the verdict
+ * last, in one stream, so a pipe keeps that order. Everything written goes through the
+ * redaction (log.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,222 +13,19 @@
 #include "fsutil.h"
 #include "hdr.h"
 #include "report.h"
+#include "log.h"
+#include "report_compare.h"
 #include "report_util.h"
-
-#define MAX_MEASURES 12
-#define NO_VALUE     ((double)NAN)
-
-enum measure_kind { M_LATENCY, M_ERRORS, M_RPS };
-enum unit { U_PCT, U_PP, U_MS };
-
-struct measure {
-    char key[16];           /* "p95", "avg", "error_rate", "rps" */
-    enum measure_kind kind; /* what it reads */
-    double pct;             /* latency percentile; < 0: the mean */
-    bool judged;            /* a tolerance applies */
-    double limit;           /* tolerance: allowed worsening, >= 0 */
-    enum unit unit;
-};
-
-/* One run's side of a row. */
-struct side {
-    bool present;
-    double count, fails, rps;
-    struct tide_hdr *hdr;     /* NULL: fall back to 'stats' */
-    const cJSON *stats;       /* the summary object (endpoint, aggregated or metric entry) */
-    const cJSON *percentiles; /* endpoint "percentiles" object, for the fallback */
-};
-
-enum row_kind { R_AGGREGATED, R_ENDPOINT, R_METRIC };
-
-struct row {
-    enum row_kind kind;
-    char *scope; /* "Aggregated", "GET /api/x", "iteration_duration" */
-    struct side base, cur;
-};
-
-struct compare {
-    struct measure m[MAX_MEASURES];
-    int nm;
-    double min_requests;
-    struct row *rows;
-    int nrows;
-    const char *base_id, *cur_id;
-    int regressions;
-};
-
-/* ---- tolerances ---- */
-
-static struct measure *add_measure(struct compare *c, const char *key)
-{
-    for (int i = 0; i < c->nm; i++) {
-        if (strcmp(c->m[i].key, key) == 0)
-            return &c->m[i];
-    }
-    if (c->nm == MAX_MEASURES)
-        return NULL;
-    struct measure *m = &c->m[c->nm++];
-    memset(m, 0, sizeof *m);
-    snprintf(m->key, sizeof m->key, "%s", key);
-    if (strcmp(key, "error_rate") == 0) {
-        m->kind = M_ERRORS;
-    } else if (strcmp(key, "rps") == 0) {
-        m->kind = M_RPS;
-    } else {
-        m->kind = M_LATENCY;
-        m->pct = strcmp(key, "avg") == 0 ? -1 : strcmp(key, "med") == 0 ? 50 : atof(key + 1);
-    }
-    return m;
-}
-
-/* "p95", "p99.9", "avg", "med", "error_rate", "rps". */
-static bool known_key(const char *k)
-{
-    if (strcmp(k, "avg") == 0 || strcmp(k, "med") == 0 || strcmp(k, "error_rate") == 0 ||
-        strcmp(k, "rps") == 0)
-        return true;
-    if (k[0] != 'p' || k[1] == '\0')
-        return false;
-    char *end;
-    double p = strtod(k + 1, &end);
-    return *end == '\0' && p > 0 && p <= 100;
-}
-
-static int parse_tolerance(struct compare *c, const char *item, struct tide_err *err)
-{
-    const char *eq = strchr(item, '=');
-    char key[16];
-    if (eq == NULL || eq == item || (size_t)(eq - item) >= sizeof key)
-        return tide_err_set(err, "--max-regression: '%s': expected KEY=LIMIT (e.g. p95=10%%)",
-                            item);
-    snprintf(key, sizeof key, "%.*s", (int)(eq - item), item);
-    if (!known_key(key))
-        return tide_err_set(err,
-                            "--max-regression: unknown key '%s' (use pN such as p95 or p99.9, "
-                            "avg, med, error_rate or rps)",
-                            key);
-    char *end;
-    double v = strtod(eq + 1, &end);
-    if (end == eq + 1 || !isfinite(v))
-        return tide_err_set(err, "--max-regression: '%s': limit is not a number", item);
-    enum unit u;
-    if (strcmp(end, "%") == 0)
-        u = U_PCT;
-    else if (strcmp(end, "pp") == 0)
-        u = U_PP;
-    else if (strcmp(end, "ms") == 0)
-        u = U_MS;
-    else
-        return tide_err_set(err, "--max-regression: '%s': unit must be %%, pp or ms", item);
-    struct measure *m = add_measure(c, key);
-    if (m == NULL)
-        return tide_err_set(err, "--max-regression: too many keys (at most %d)", MAX_MEASURES);
-    if ((m->kind == M_ERRORS && u == U_MS) || (m->kind == M_RPS && u != U_PCT) ||
-        (m->kind == M_LATENCY && u == U_PP))
-        return tide_err_set(err,
-                            "--max-regression: '%s': use %% or ms for latencies, pp or %% for "
-                            "error_rate, %% for rps",
-                            item);
-    m->judged = true;
-    m->limit = fabs(v);
-    m->unit = u;
-    return 0;
-}
-
-static int parse_tolerances(struct compare *c, const char *list, struct tide_err *err)
-{
-    char *copy = strdup(list);
-    if (copy == NULL)
-        return tide_err_set(err, "out of memory");
-    int rc = 0;
-    char *save = NULL;
-    for (char *it = strtok_r(copy, ", ", &save); it != NULL && rc == 0;
-         it = strtok_r(NULL, ", ", &save))
-        rc = parse_tolerance(c, it, err);
-    free(copy);
-    return rc;
-}
-
-/* ---- values ---- */
-
-static double latency(const struct side *s, double pct)
-{
-    if (!s->present)
-        return NO_VALUE;
-    if (s->hdr != NULL) {
-        if (tide_hdr_count(s->hdr) == 0)
-            return NO_VALUE;
-        if (pct < 0)
-            return tide_hdr_mean(s->hdr) / 1000.0;
-        return (double)tide_hdr_percentile(s->hdr, pct) / 1000.0;
-    }
-    if (pct < 0)
-        return tide_rj_num(s->stats, "avg", NO_VALUE);
-    char key[16];
-    tide_report_fmt_num(key, sizeof key, pct);
-    if (s->percentiles != NULL)
-        return tide_rj_num(s->percentiles, key, NO_VALUE);
-    char pkey[20];
-    snprintf(pkey, sizeof pkey, "p%s", key);
-    return tide_rj_num(s->stats, pct == 50 ? "med" : pkey, NO_VALUE);
-}
-
-static double value(const struct side *s, const struct measure *m)
-{
-    if (!s->present)
-        return NO_VALUE;
-    switch (m->kind) {
-    case M_ERRORS:
-        return s->count > 0 ? s->fails / s->count : NO_VALUE;
-    case M_RPS:
-        return s->rps;
-    default:
-        return latency(s, m->pct);
-    }
-}
-
-/* The change from 'a' to 'b' in the measure's unit: %, pp (error rate) or ms. */
-static double change(double a, double b, enum unit u)
-{
-    if (u == U_PP)
-        return (b - a) * 100.0;
-    if (u == U_MS)
-        return b - a;
-    if (a == b)
-        return 0;
-    return a != 0 ? (b - a) / a * 100.0 : (double)INFINITY;
-}
-
-static enum unit shown_unit(const struct measure *m)
-{
-    if (m->judged)
-        return m->unit;
-    return m->kind == M_ERRORS ? U_PP : U_PCT;
-}
-
-/* Worse beyond the tolerance? Latency and errors worsen upwards, throughput downwards. */
-static bool exceeds(const struct compare *c, const struct row *r, const struct measure *m,
-                    double *delta)
-{
-    double a = value(&r->base, m), b = value(&r->cur, m);
-    *delta = change(a, b, shown_unit(m));
-    if (!m->judged || r->kind == R_METRIC || isnan(a) || isnan(b))
-        return false;
-    if (r->base.count < c->min_requests || r->cur.count < c->min_requests)
-        return false;
-    if (m->kind == M_RPS)
-        return a > 0 && *delta < -m->limit;
-    return *delta > m->limit;
-}
 
 /* ---- loading ---- */
 
-static void side_free(struct side *s)
+static void side_free(struct tide_cmp_side *s)
 {
     tide_hdr_free(s->hdr);
 }
 
-static int side_load(struct side *s, const cJSON *obj, const char *what, struct tide_err *err)
+static int side_load(struct tide_cmp_side *s, const cJSON *obj, const char *what,
+                     struct tide_err *err)
 {
     memset(s, 0, sizeof *s);
     if (!cJSON_IsObject(obj))
@@ -235,7 +35,7 @@ static int side_load(struct side *s, const cJSON *obj, const char *what, struct 
     s->percentiles = tide_rj_object(obj, "percentiles");
     s->count = tide_rj_num(obj, "requests", tide_rj_num(obj, "count", 0));
     s->fails = tide_rj_num(obj, "failures", 0);
-    s->rps = tide_rj_num(obj, "rps", NO_VALUE);
+    s->rps = tide_rj_num(obj, "rps", (double)NAN);
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(obj, "histogram");
     if (h == NULL)
         return 0;
@@ -246,13 +46,14 @@ static int side_load(struct side *s, const cJSON *obj, const char *what, struct 
     return 0;
 }
 
-static struct row *add_row(struct compare *c, enum row_kind kind, const char *scope)
+static struct tide_cmp_row *add_row(struct tide_cmp *c, enum tide_cmp_row_kind kind,
+                                    const char *scope)
 {
-    struct row *rows = realloc(c->rows, (size_t)(c->nrows + 1) * sizeof *rows);
+    struct tide_cmp_row *rows = realloc(c->rows, (size_t)(c->nrows + 1) * sizeof *rows);
     if (rows == NULL)
         return NULL;
     c->rows = rows;
-    struct row *r = &rows[c->nrows];
+    struct tide_cmp_row *r = &rows[c->nrows];
     memset(r, 0, sizeof *r);
     r->kind = kind;
     r->scope = strdup(scope);
@@ -287,10 +88,10 @@ static const cJSON *find_endpoint(const cJSON *summary, const char *key)
     return NULL;
 }
 
-static int load_row(struct compare *c, enum row_kind kind, const char *scope, const cJSON *a,
-                    const cJSON *b, struct tide_err *err)
+static int load_row(struct tide_cmp *c, enum tide_cmp_row_kind kind, const char *scope,
+                    const cJSON *a, const cJSON *b, struct tide_err *err)
 {
-    struct row *r = add_row(c, kind, scope);
+    struct tide_cmp_row *r = add_row(c, kind, scope);
     if (r == NULL)
         return tide_err_set(err, "out of memory");
     char what[300];
@@ -302,7 +103,7 @@ static int load_row(struct compare *c, enum row_kind kind, const char *scope, co
 }
 
 /* Endpoints of 'from' missing from 'other' (base order first, then new-only ones). */
-static int load_endpoints(struct compare *c, const cJSON *base, const cJSON *cur,
+static int load_endpoints(struct tide_cmp *c, const cJSON *base, const cJSON *cur,
                           struct tide_err *err)
 {
     const cJSON *e;
@@ -331,7 +132,7 @@ static int load_endpoints(struct compare *c, const cJSON *base, const cJSON *cur
 }
 
 /* Trend metrics with a histogram in either run. */
-static int load_metrics(struct compare *c, const cJSON *base, const cJSON *cur,
+static int load_metrics(struct tide_cmp *c, const cJSON *base, const cJSON *cur,
                         struct tide_err *err)
 {
     const cJSON *bm = tide_rj_object(base, "metrics"), *cm = tide_rj_object(cur, "metrics");
@@ -354,17 +155,31 @@ static int load_metrics(struct compare *c, const cJSON *base, const cJSON *cur,
     return 0;
 }
 
-static int load_rows(struct compare *c, const cJSON *base, const cJSON *cur, struct tide_err *err)
+static void checks_total(const cJSON *summary, struct tide_cmp_side *s)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, tide_rj_array(summary, "checks"))
+    {
+        s->checks_passes += tide_rj_num(k, "passes", 0);
+        s->checks_fails += tide_rj_num(k, "fails", 0);
+    }
+}
+
+static int load_rows(struct tide_cmp *c, const cJSON *base, const cJSON *cur, struct tide_err *err)
 {
     if (load_row(c, R_AGGREGATED, "Aggregated", tide_rj_object(base, "aggregated"),
                  tide_rj_object(cur, "aggregated"), err) != 0)
         return -1;
+    if (c->nrows > 0) { /* every check of each run, judged on the Aggregated row */
+        checks_total(base, &c->rows[0].base);
+        checks_total(cur, &c->rows[0].cur);
+    }
     if (load_endpoints(c, base, cur, err) != 0)
         return -1;
     return load_metrics(c, base, cur, err);
 }
 
-static void compare_fini(struct compare *c)
+static void compare_fini(struct tide_cmp *c)
 {
     for (int i = 0; i < c->nrows; i++) {
         side_free(&c->rows[i].base);
@@ -372,82 +187,95 @@ static void compare_fini(struct compare *c)
         free(c->rows[i].scope);
     }
     free(c->rows);
+    tide_cmp_warnings_free(c);
 }
 
 /* ---- output ---- */
 
-static bool measure_applies(const struct row *r, const struct measure *m)
+static void text_row(struct tide_buf *b, const struct tide_cmp *c, const struct tide_cmp_row *r)
 {
-    return r->kind != R_METRIC || m->kind == M_LATENCY;
-}
-
-static void fmt_value(char *out, size_t n, const struct measure *m, double v)
-{
-    if (isnan(v))
-        snprintf(out, n, "-");
-    else if (m->kind == M_ERRORS)
-        snprintf(out, n, "%.2f %%", v * 100.0);
-    else if (m->kind == M_RPS)
-        snprintf(out, n, "%.1f/s", v);
-    else if (v >= 1000)
-        snprintf(out, n, "%.3f s", v / 1000);
-    else
-        snprintf(out, n, "%.2f ms", v);
-}
-
-static void fmt_change(char *out, size_t n, const struct measure *m, double d)
-{
-    enum unit u = shown_unit(m);
-    if (isnan(d))
-        snprintf(out, n, "n/a");
-    else if (isinf(d))
-        snprintf(out, n, "%s", d > 0 ? "+inf%" : "-inf%");
-    else
-        snprintf(out, n, "%+.1f%s", d, u == U_PP ? "pp" : u == U_MS ? " ms" : "%");
-}
-
-static void fmt_limit(char *out, size_t n, const struct measure *m)
-{
-    const char *sign = m->kind == M_RPS ? "-" : "+";
-    snprintf(out, n, "%s%g%s", sign, m->limit,
-             m->unit == U_PP   ? "pp"
-             : m->unit == U_MS ? " ms"
-                               : "%");
-}
-
-static void print_terminal(struct compare *c, FILE *f)
-{
-    fprintf(f, "tide compare: base %s -> new %s\n", c->base_id, c->cur_id);
-    for (int i = 0; i < c->nrows; i++) {
-        const struct row *r = &c->rows[i];
-        fprintf(f, "\n%s", r->scope);
-        if (!r->base.present || !r->cur.present) {
-            fprintf(f, "  (only in the %s run)\n", r->base.present ? "base" : "new");
+    const char *missing = tide_cmp_missing(c, r);
+    tide_buf_printf(b, "\n%s", r->scope);
+    if (!r->base.present || !r->cur.present) {
+        tide_buf_printf(b, "  (only in the %s run)", r->base.present ? "base" : "new");
+        tide_buf_printf(b, "%s%s\n", missing ? "  REGRESSION: " : "", missing ? missing : "");
+        return;
+    }
+    tide_buf_printf(b, "  (%.0f -> %.0f %s)%s%s\n", r->base.count, r->cur.count,
+                    r->kind == R_METRIC ? "samples" : "requests", missing ? "  REGRESSION: " : "",
+                    missing ? missing : "");
+    for (int j = 0; j < c->nm; j++) {
+        const struct tide_cmp_measure *m = &c->m[j];
+        double a = tide_cmp_value(&r->base, m), v = tide_cmp_value(&r->cur, m);
+        if (!tide_cmp_applies(r, m) || (m->kind == M_CHECKS && isnan(a) && isnan(v)))
             continue;
+        char sa[32], sv[32], d[32], lim[48];
+        double delta;
+        bool bad = tide_cmp_exceeds(c, r, m, &delta);
+        tide_cmp_fmt_value(sa, sizeof sa, m, a);
+        tide_cmp_fmt_value(sv, sizeof sv, m, v);
+        tide_cmp_fmt_change(d, sizeof d, m, delta);
+        tide_buf_printf(b, "  %-11s %12s -> %12s  %9s", m->key, sa, sv, d);
+        if (bad) {
+            tide_cmp_fmt_limit(lim, sizeof lim, m);
+            tide_buf_printf(b, "  REGRESSION (limit %s)", lim);
         }
-        fprintf(f, "  (%.0f -> %.0f %s)\n", r->base.count, r->cur.count,
-                r->kind == R_METRIC ? "samples" : "requests");
-        for (int j = 0; j < c->nm; j++) {
-            const struct measure *m = &c->m[j];
-            if (!measure_applies(r, m))
-                continue;
-            char a[32], b[32], d[32], lim[32];
-            double delta;
-            bool bad = exceeds(c, r, m, &delta);
-            fmt_value(a, sizeof a, m, value(&r->base, m));
-            fmt_value(b, sizeof b, m, value(&r->cur, m));
-            fmt_change(d, sizeof d, m, delta);
-            fprintf(f, "  %-11s %12s -> %12s  %9s", m->key, a, b, d);
-            if (bad) {
-                fmt_limit(lim, sizeof lim, m);
-                fprintf(f, "  REGRESSION (limit %s)", lim);
-            }
-            fputc('\n', f);
-        }
+        tide_buf_puts(b, "\n");
     }
 }
 
-/* Markdown-safe text: punctuation that Markdown or a table would read is backslashed. */
+/* The verdict, one line: "tide: compare: 2 regressions beyond tolerance: Aggregated p95
+ * +34.4% (limit +25% and +10 ms); GET /x no requests in the new run". */
+static void verdict_line(struct tide_buf *b, const struct tide_cmp *c)
+{
+    if (c->regressions == 0) {
+        tide_buf_printf(b, "tide: compare: no regression beyond tolerance (preset %s)\n",
+                        c->preset);
+        return;
+    }
+    tide_buf_printf(b, "tide: compare: %d regression%s beyond tolerance:", c->regressions,
+                    c->regressions == 1 ? "" : "s");
+    const char *sep = " ";
+    for (int i = 0; i < c->nrows; i++) {
+        const struct tide_cmp_row *r = &c->rows[i];
+        const char *missing = tide_cmp_missing(c, r);
+        if (missing != NULL) {
+            tide_buf_printf(b, "%s%s %s", sep, r->scope, missing);
+            sep = "; ";
+        }
+        for (int j = 0; j < c->nm; j++) {
+            double delta;
+            if (!tide_cmp_exceeds(c, r, &c->m[j], &delta))
+                continue;
+            char d[32], lim[48];
+            tide_cmp_fmt_change(d, sizeof d, &c->m[j], delta);
+            tide_cmp_fmt_limit(lim, sizeof lim, &c->m[j]);
+            tide_buf_printf(b, "%s%s %s %s (limit %s)", sep, r->scope, c->m[j].key, d, lim);
+            sep = "; ";
+        }
+    }
+    tide_buf_puts(b, "\n");
+}
+
+/* The listing: the table, the warnings, then (unless the verdict goes elsewhere) the verdict,
+ * so whatever reads the stream sees them in that order. */
+static void render_text(struct tide_buf *b, const struct tide_cmp *c, bool with_verdict)
+{
+    tide_buf_printf(b, "tide compare: base %s -> new %s\n", c->base_id, c->cur_id);
+    for (int i = 0; i < c->nrows; i++)
+        text_row(b, c, &c->rows[i]);
+    if (c->nwarnings > 0)
+        tide_buf_puts(b, "\n");
+    for (int i = 0; i < c->nwarnings; i++)
+        tide_buf_printf(b, "warning: %s\n", c->warnings[i]);
+    if (with_verdict) {
+        tide_buf_puts(b, "\n");
+        verdict_line(b, c);
+    }
+}
+
+/* Markdown-safe text: punctuation that Markdown or a table would read is backslashed, ':'
+ * too, so "http://..." is not turned into a link by GitHub's or GitLab's autolinking. */
 static void put_md(struct tide_buf *b, const char *s)
 {
     for (; *s != '\0'; s++) {
@@ -457,54 +285,81 @@ static void put_md(struct tide_buf *b, const char *s)
             tide_buf_puts(b, "&gt;");
         else if (*s == '\n' || *s == '\r')
             tide_buf_puts(b, " ");
-        else if (strchr("\\`*_[]|#!~&", *s) != NULL)
+        else if (strchr("\\`*_[]|#!~&():", *s) != NULL)
             tide_buf_printf(b, "\\%c", *s);
         else
             tide_buf_add(b, s, 1);
     }
 }
 
-static void md_row(struct tide_buf *b, struct compare *c, const struct row *r)
+#define MD_CROSS "\xE2\x9D\x8C"             /* U+274C */
+#define MD_CHECK "\xE2\x9C\x85"             /* U+2705 */
+#define MD_ARROW "\xE2\x86\x92"             /* U+2192 */
+#define MD_WARN  "\xE2\x9A\xA0\xEF\xB8\x8F" /* U+26A0 U+FE0F */
+
+static void md_row(struct tide_buf *b, const struct tide_cmp *c, const struct tide_cmp_row *r)
 {
+    const char *missing = tide_cmp_missing(c, r);
     tide_buf_puts(b, "| ");
     put_md(b, r->scope);
     if (!r->base.present || !r->cur.present) {
-        tide_buf_printf(b, " | only in the %s run |", r->base.present ? "base" : "new");
+        tide_buf_printf(b, " | only in the %s run%s%s%s |", r->base.present ? "base" : "new",
+                        missing ? ": **" MD_CROSS " " : "", missing ? missing : "",
+                        missing ? "**" : "");
         for (int j = 0; j < c->nm; j++)
             tide_buf_puts(b, " |");
         tide_buf_puts(b, "\n");
         return;
     }
-    tide_buf_printf(b, " | %.0f \xE2\x86\x92 %.0f |", r->base.count, r->cur.count);
+    tide_buf_printf(b, " | %.0f " MD_ARROW " %.0f%s%s%s |", r->base.count, r->cur.count,
+                    missing ? " **" MD_CROSS " " : "", missing ? missing : "", missing ? "**" : "");
     for (int j = 0; j < c->nm; j++) {
-        const struct measure *m = &c->m[j];
-        if (!measure_applies(r, m)) {
+        const struct tide_cmp_measure *m = &c->m[j];
+        if (!tide_cmp_applies(r, m)) {
             tide_buf_puts(b, " |");
             continue;
         }
         char a[32], v[32], d[32];
         double delta;
-        bool bad = exceeds(c, r, m, &delta);
-        fmt_value(a, sizeof a, m, value(&r->base, m));
-        fmt_value(v, sizeof v, m, value(&r->cur, m));
-        fmt_change(d, sizeof d, m, delta);
-        tide_buf_printf(b, " %s \xE2\x86\x92 %s (%s)%s |", a, v, d, bad ? " **\xE2\x9D\x8C**" : "");
+        bool bad = tide_cmp_exceeds(c, r, m, &delta);
+        tide_cmp_fmt_value(a, sizeof a, m, tide_cmp_value(&r->base, m));
+        tide_cmp_fmt_value(v, sizeof v, m, tide_cmp_value(&r->cur, m));
+        tide_cmp_fmt_change(d, sizeof d, m, delta);
+        tide_buf_printf(b, " %s " MD_ARROW " %s (%s)%s |", a, v, d, bad ? " **" MD_CROSS "**" : "");
     }
     tide_buf_puts(b, "\n");
 }
 
-static void render_md(struct tide_buf *b, struct compare *c)
+static void md_tolerances(struct tide_buf *b, const struct tide_cmp *c)
+{
+    tide_buf_printf(b, "\nTolerances (preset %s", c->preset);
+    const char *sep = "): ";
+    for (int j = 0; j < c->nm; j++) {
+        if (!c->m[j].judged)
+            continue;
+        char lim[48];
+        tide_cmp_fmt_limit(lim, sizeof lim, &c->m[j]);
+        tide_buf_printf(b, "%s%s %s", sep, c->m[j].key, lim);
+        sep = ", ";
+    }
+    tide_buf_printf(b,
+                    "%s. Scopes with fewer than %g requests in the base run are shown, not "
+                    "judged. Latencies are recomputed from the runs' histograms.\n",
+                    strcmp(sep, ", ") == 0 ? "" : "): none", c->min_requests);
+}
+
+static void render_md(struct tide_buf *b, const struct tide_cmp *c)
 {
     tide_buf_puts(b, "### tide compare: ");
     put_md(b, c->base_id);
-    tide_buf_puts(b, " \xE2\x86\x92 ");
+    tide_buf_puts(b, " " MD_ARROW " ");
     put_md(b, c->cur_id);
     tide_buf_puts(b, "\n\n");
     if (c->regressions > 0)
-        tide_buf_printf(b, "**\xE2\x9D\x8C %d regression%s beyond tolerance.**\n\n", c->regressions,
-                        c->regressions == 1 ? "" : "s");
+        tide_buf_printf(b, "**" MD_CROSS " Failed: %d regression%s beyond tolerance.**\n\n",
+                        c->regressions, c->regressions == 1 ? "" : "s");
     else
-        tide_buf_puts(b, "\xE2\x9C\x85 No regression beyond tolerance.\n\n");
+        tide_buf_puts(b, MD_CHECK " Passed: no regression beyond tolerance.\n\n");
     tide_buf_puts(b, "| Scope | Count |");
     for (int j = 0; j < c->nm; j++)
         tide_buf_printf(b, " %s |", c->m[j].key);
@@ -514,17 +369,14 @@ static void render_md(struct tide_buf *b, struct compare *c)
     tide_buf_puts(b, "\n");
     for (int i = 0; i < c->nrows; i++)
         md_row(b, c, &c->rows[i]);
-    bool any = false;
-    for (int j = 0; j < c->nm; j++) {
-        if (!c->m[j].judged)
-            continue;
-        char lim[32];
-        fmt_limit(lim, sizeof lim, &c->m[j]);
-        tide_buf_printf(b, "%s%s %s", any ? ", " : "\nTolerances: ", c->m[j].key, lim);
-        any = true;
+    if (c->nwarnings > 0)
+        tide_buf_puts(b, "\n**Warnings**\n\n");
+    for (int i = 0; i < c->nwarnings; i++) {
+        tide_buf_puts(b, "- " MD_WARN " ");
+        put_md(b, c->warnings[i]);
+        tide_buf_puts(b, "\n");
     }
-    tide_buf_puts(b, any ? ". Latencies are recomputed from the runs' histograms.\n"
-                         : "\nLatencies are recomputed from the runs' histograms.\n");
+    md_tolerances(b, c);
 }
 
 static cJSON *json_num(double v)
@@ -532,20 +384,42 @@ static cJSON *json_num(double v)
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-static cJSON *json_side(struct compare *c, const struct row *r, const struct side *s)
+static cJSON *json_side(const struct tide_cmp *c, const struct tide_cmp_row *r,
+                        const struct tide_cmp_side *s)
 {
     if (!s->present)
         return cJSON_CreateNull();
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "count", json_num(s->count));
     for (int j = 0; j < c->nm; j++) {
-        if (measure_applies(r, &c->m[j]))
-            cJSON_AddItemToObject(o, c->m[j].key, json_num(value(s, &c->m[j])));
+        if (tide_cmp_applies(r, &c->m[j]))
+            cJSON_AddItemToObject(o, c->m[j].key, json_num(tide_cmp_value(s, &c->m[j])));
     }
     return o;
 }
 
-static cJSON *json_row(struct compare *c, const struct row *r, cJSON *regressions)
+static const char *unit_name(enum tide_cmp_unit u, bool pct_word)
+{
+    return u == U_PP ? "pp" : u == U_MS ? "ms" : pct_word ? "pct" : "%";
+}
+
+static void json_regression(cJSON *regressions, const struct tide_cmp_row *r,
+                            const struct tide_cmp_measure *m, double delta)
+{
+    cJSON *g = cJSON_CreateObject();
+    cJSON_AddStringToObject(g, "scope", r->scope);
+    cJSON_AddStringToObject(g, "measure", m->key);
+    cJSON_AddItemToObject(g, "base", json_num(tide_cmp_value(&r->base, m)));
+    cJSON_AddItemToObject(g, "new", json_num(tide_cmp_value(&r->cur, m)));
+    cJSON_AddItemToObject(g, "change", json_num(delta));
+    cJSON_AddStringToObject(g, "unit", unit_name(tide_cmp_shown_unit(m), false));
+    cJSON_AddItemToObject(g, "limit", json_num(m->limit));
+    if (m->floor_ms > 0)
+        cJSON_AddItemToObject(g, "floor_ms", json_num(m->floor_ms));
+    cJSON_AddItemToArray(regressions, g);
+}
+
+static cJSON *json_row(const struct tide_cmp *c, const struct tide_cmp_row *r, cJSON *regressions)
 {
     static const char *const kinds[] = {"aggregated", "endpoint", "metric"};
     cJSON *o = cJSON_CreateObject();
@@ -553,44 +427,44 @@ static cJSON *json_row(struct compare *c, const struct row *r, cJSON *regression
     cJSON_AddStringToObject(o, "kind", kinds[r->kind]);
     cJSON_AddItemToObject(o, "base", json_side(c, r, &r->base));
     cJSON_AddItemToObject(o, "new", json_side(c, r, &r->cur));
-    cJSON *ch = cJSON_AddObjectToObject(o, "change");
-    for (int j = 0; j < c->nm && r->base.present && r->cur.present; j++) {
-        const struct measure *m = &c->m[j];
-        if (!measure_applies(r, m))
-            continue;
-        double delta;
-        bool bad = exceeds(c, r, m, &delta);
-        enum unit u = shown_unit(m);
-        char key[32];
-        snprintf(key, sizeof key, "%s_%s", m->key, u == U_PP ? "pp" : u == U_MS ? "ms" : "pct");
-        cJSON_AddItemToObject(ch, key, json_num(delta));
-        if (!bad)
-            continue;
+    const char *missing = tide_cmp_missing(c, r);
+    if (missing != NULL) {
         cJSON *g = cJSON_CreateObject();
         cJSON_AddStringToObject(g, "scope", r->scope);
-        cJSON_AddStringToObject(g, "measure", m->key);
-        cJSON_AddItemToObject(g, "base", json_num(value(&r->base, m)));
-        cJSON_AddItemToObject(g, "new", json_num(value(&r->cur, m)));
-        cJSON_AddItemToObject(g, "change", json_num(delta));
-        cJSON_AddStringToObject(g, "unit", u == U_PP ? "pp" : u == U_MS ? "ms" : "%");
-        cJSON_AddItemToObject(g, "limit", json_num(m->limit));
+        cJSON_AddStringToObject(g, "measure", "missing");
+        cJSON_AddStringToObject(g, "reason", missing);
         cJSON_AddItemToArray(regressions, g);
+    }
+    cJSON *ch = cJSON_AddObjectToObject(o, "change");
+    for (int j = 0; j < c->nm && r->base.present && r->cur.present; j++) {
+        const struct tide_cmp_measure *m = &c->m[j];
+        if (!tide_cmp_applies(r, m))
+            continue;
+        double delta;
+        bool bad = tide_cmp_exceeds(c, r, m, &delta);
+        char key[32];
+        snprintf(key, sizeof key, "%s_%s", m->key, unit_name(tide_cmp_shown_unit(m), true));
+        cJSON_AddItemToObject(ch, key, json_num(delta));
+        if (bad)
+            json_regression(regressions, r, m, delta);
     }
     return o;
 }
 
-static char *render_json(struct compare *c)
+static char *render_json(const struct tide_cmp *c)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "schema", "tide.compare/1");
     cJSON_AddStringToObject(o, "base", c->base_id);
     cJSON_AddStringToObject(o, "new", c->cur_id);
+    cJSON_AddStringToObject(o, "preset", c->preset);
+    cJSON_AddNumberToObject(o, "min_requests", c->min_requests);
     cJSON *tol = cJSON_AddObjectToObject(o, "tolerances");
     for (int j = 0; j < c->nm; j++) {
-        char lim[32];
+        char lim[48];
         if (!c->m[j].judged)
             continue;
-        fmt_limit(lim, sizeof lim, &c->m[j]);
+        tide_cmp_fmt_limit(lim, sizeof lim, &c->m[j]);
         cJSON_AddStringToObject(tol, c->m[j].key, lim);
     }
     cJSON *rows = cJSON_AddArrayToObject(o, "rows");
@@ -598,7 +472,11 @@ static char *render_json(struct compare *c)
     for (int i = 0; i < c->nrows; i++)
         cJSON_AddItemToArray(rows, json_row(c, &c->rows[i], regs));
     cJSON_AddItemToObject(o, "regressions", regs);
+    cJSON *w = cJSON_AddArrayToObject(o, "warnings");
+    for (int i = 0; i < c->nwarnings; i++)
+        cJSON_AddItemToArray(w, cJSON_CreateString(c->warnings[i]));
     cJSON_AddBoolToObject(o, "ok", cJSON_GetArraySize(regs) == 0);
+    tide_redact_json(o);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     return text;
@@ -608,15 +486,23 @@ static char *render_json(struct compare *c)
 
 static void compare_usage(FILE *f)
 {
-    fputs("usage: tide compare BASE NEW [--max-regression LIST] [--min-requests N]\n"
+    fputs("usage: tide compare BASE NEW [--preset NAME] [--max-regression LIST]\n"
+          "                    [--min-requests N] [--format text|markdown|json]\n"
           "                    [--md FILE] [--json FILE]\n"
           "  BASE, NEW   run folders (or their summary.json)\n"
-          "  --max-regression 'p95=10%,p99=20%,error_rate=0.5pp,rps=-10%'\n"
-          "              allowed worsening, overall and per endpoint: latency keys pN, avg,\n"
-          "              med in % or ms; error_rate in pp (percentage points) or %;\n"
-          "              rps (throughput) in %. Beyond them: exit 99.\n"
-          "  --min-requests N   judge only endpoints with N requests in both runs (1)\n"
-          "  --md FILE, --json FILE   also write Markdown / JSON ('-': standard output)\n",
+          "  --preset default|strict|lenient|none   tolerances without flags (default:\n"
+          "              p95 +25% and +10 ms, p99 +40% and +20 ms, error_rate +1pp,\n"
+          "              rps -20%, checks -1pp; none: only --max-regression)\n"
+          "  --max-regression 'p95=10%,p99=20%+15ms,error_rate=0.5pp,rps=-10%'\n"
+          "              replaces the preset's tolerance of each key named: latency keys pN,\n"
+          "              avg, med in %, ms or %+ms (both exceeded); error_rate and checks\n"
+          "              in pp (percentage points) or %; rps (throughput) in %.\n"
+          "  --min-requests N   judge only scopes with N requests in the base run (20;\n"
+          "              --preset none: 1)\n"
+          "  --format text|markdown|json   what standard output carries (text)\n"
+          "  --md FILE, --markdown FILE, --json FILE   also write Markdown / JSON ('-':\n"
+          "              standard output)\n"
+          "Beyond a tolerance, or when the new run lacks data the base has: exit 99.\n",
           f);
 }
 
@@ -640,24 +526,33 @@ static const char *run_id(const cJSON *summary, const char *arg)
     return tide_rj_str(tide_rj_object(summary, "run"), "id", arg);
 }
 
+/* Writes 'text' (redacted) to a file or, for "-", to standard output. */
 static int emit(const char *path, const char *text, struct tide_err *err)
 {
-    if (strcmp(path, "-") == 0) {
-        fputs(text, stdout);
-        return 0;
-    }
-    return tide_fs_write_atomic(path, text, strlen(text), err);
+    char *safe = tide_redact(text);
+    if (safe == NULL)
+        return tide_err_set(err, "out of memory");
+    int rc = 0;
+    if (strcmp(path, "-") == 0)
+        fputs(safe, stdout);
+    else
+        rc = tide_fs_write_atomic(path, safe, strlen(safe), err);
+    free(safe);
+    return rc;
 }
 
+enum { OPT_TOL, OPT_MD, OPT_MARKDOWN, OPT_JSON, OPT_MIN, OPT_PRESET, OPT_FORMAT, NOPTS };
+
 struct args {
-    const char *base, *cur, *tol, *md, *json, *min_requests;
+    const char *base, *cur;
+    const char *opt[NOPTS];
 };
 
 /* 0, 1 (help printed) or 2 (bad usage, message printed). */
 static int parse_args(int argc, char **argv, struct args *a)
 {
-    const char **opt_val[] = {&a->tol, &a->md, &a->json, &a->min_requests};
-    const char *opt_name[] = {"--max-regression", "--md", "--json", "--min-requests"};
+    static const char *const names[NOPTS] = {"--max-regression", "--md",     "--markdown", "--json",
+                                             "--min-requests",   "--preset", "--format"};
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
@@ -665,19 +560,19 @@ static int parse_args(int argc, char **argv, struct args *a)
             return 1;
         }
         int k = -1;
-        for (int j = 0; j < 4 && s[0] == '-'; j++) {
-            size_t n = strlen(opt_name[j]);
-            if (strncmp(s, opt_name[j], n) == 0 && (s[n] == '\0' || s[n] == '='))
+        for (int j = 0; j < NOPTS && s[0] == '-'; j++) {
+            size_t n = strlen(names[j]);
+            if (strncmp(s, names[j], n) == 0 && (s[n] == '\0' || s[n] == '='))
                 k = j;
         }
         if (k >= 0) {
             const char *eq = strchr(s, '=');
             if (eq == NULL && i + 1 == argc) {
                 fprintf(stderr, "tide: compare: %s needs a value (see 'tide compare --help')\n",
-                        opt_name[k]);
+                        names[k]);
                 return 2;
             }
-            *opt_val[k] = eq ? eq + 1 : argv[++i];
+            a->opt[k] = eq ? eq + 1 : argv[++i];
         } else if (s[0] == '-' && s[1] != '\0') {
             fprintf(stderr, "tide: compare: unknown option '%s' (see 'tide compare --help')\n", s);
             return 2;
@@ -694,59 +589,79 @@ static int parse_args(int argc, char **argv, struct args *a)
         fprintf(stderr, "tide: compare: two runs expected (usage: tide compare BASE NEW)\n");
         return 2;
     }
+    if (a->opt[OPT_MARKDOWN] != NULL && a->opt[OPT_MD] == NULL)
+        a->opt[OPT_MD] = a->opt[OPT_MARKDOWN];
+    const char *fmt = a->opt[OPT_FORMAT];
+    if (fmt != NULL && strcmp(fmt, "text") != 0 && strcmp(fmt, "markdown") != 0 &&
+        strcmp(fmt, "md") != 0 && strcmp(fmt, "json") != 0) {
+        fprintf(stderr, "tide: compare: --format: '%s' is not text, markdown or json\n", fmt);
+        return 2;
+    }
+    if (fmt != NULL && strcmp(fmt, "json") == 0 && a->opt[OPT_JSON] == NULL)
+        a->opt[OPT_JSON] = "-";
+    if (fmt != NULL && fmt[0] == 'm' && a->opt[OPT_MD] == NULL)
+        a->opt[OPT_MD] = "-";
     return 0;
 }
 
-static int setup(struct compare *c, const struct args *a, struct tide_err *err)
+static int setup(struct tide_cmp *c, const struct args *a, struct tide_err *err)
 {
-    static const char *const defaults[] = {"p50", "p95", "p99"};
+    static const char *const shown[] = {"p50", "p95", "p99"};
     for (int i = 0; i < 3; i++)
-        add_measure(c, defaults[i]);
-    c->min_requests = 1;
-    if (a->min_requests != NULL) {
-        char *end;
-        c->min_requests = strtod(a->min_requests, &end);
-        if (end == a->min_requests || *end != '\0' || !(c->min_requests >= 0))
-            return tide_err_set(err, "--min-requests: '%s' is not a count", a->min_requests);
-    }
-    if (a->tol != NULL && parse_tolerances(c, a->tol, err) != 0)
+        tide_cmp_add_measure(c, shown[i]);
+    const char *preset = a->opt[OPT_PRESET] ? a->opt[OPT_PRESET] : "default";
+    if (tide_cmp_preset(c, preset, err) != 0)
         return -1;
-    add_measure(c, "error_rate");
-    add_measure(c, "rps");
+    const char *min = a->opt[OPT_MIN];
+    if (min != NULL) {
+        char *end;
+        c->min_requests = strtod(min, &end);
+        if (end == min || *end != '\0' || !(c->min_requests >= 0))
+            return tide_err_set(err, "--min-requests: '%s' is not a count", min);
+    }
+    if (a->opt[OPT_TOL] != NULL && tide_cmp_tolerances(c, a->opt[OPT_TOL], err) != 0)
+        return -1;
+    tide_cmp_add_measure(c, "error_rate");
+    tide_cmp_add_measure(c, "rps");
+    tide_cmp_add_measure(c, "checks");
     return 0;
 }
 
-static void count_regressions(struct compare *c)
+/* Renders what was asked: the listing on standard output unless a document goes there, and
+ * the Markdown and JSON documents. The verdict comes last: in the listing when standard output
+ * has it, else on stderr after standard output is flushed, so a pipe of both keeps the order. */
+static int render(const struct tide_cmp *c, const struct args *a, struct tide_err *err)
 {
-    c->regressions = 0;
-    for (int i = 0; i < c->nrows; i++) {
-        for (int j = 0; j < c->nm; j++) {
-            double delta;
-            c->regressions += exceeds(c, &c->rows[i], &c->m[j], &delta);
-        }
+    const char *md = a->opt[OPT_MD], *json = a->opt[OPT_JSON];
+    bool piped = (md && strcmp(md, "-") == 0) || (json && strcmp(json, "-") == 0);
+    int rc = 0;
+    if (!piped) {
+        struct tide_buf b = {0};
+        render_text(&b, c, true);
+        rc = b.failed ? tide_err_set(err, "out of memory") : emit("-", b.data, err);
+        tide_buf_free(&b);
     }
-}
-
-/* One line naming every regression: "2 regressions beyond tolerance: Aggregated p95 +34.4%
- * (limit +10%); ...". */
-static void say_regressions(struct compare *c, FILE *f)
-{
-    fprintf(f, "tide: compare: %d regression%s beyond tolerance:", c->regressions,
-            c->regressions == 1 ? "" : "s");
-    const char *sep = " ";
-    for (int i = 0; i < c->nrows; i++) {
-        for (int j = 0; j < c->nm; j++) {
-            double delta;
-            if (!exceeds(c, &c->rows[i], &c->m[j], &delta))
-                continue;
-            char d[32], lim[32];
-            fmt_change(d, sizeof d, &c->m[j], delta);
-            fmt_limit(lim, sizeof lim, &c->m[j]);
-            fprintf(f, "%s%s %s %s (limit %s)", sep, c->rows[i].scope, c->m[j].key, d, lim);
-            sep = "; ";
-        }
+    if (rc == 0 && md != NULL) {
+        struct tide_buf b = {0};
+        render_md(&b, c);
+        rc = b.failed ? tide_err_set(err, "out of memory") : emit(md, b.data, err);
+        tide_buf_free(&b);
     }
-    fputc('\n', f);
+    if (rc == 0 && json != NULL) {
+        char *text = render_json(c);
+        rc = text ? emit(json, text, err) : tide_err_set(err, "out of memory");
+        cJSON_free(text);
+    }
+    fflush(stdout);
+    if (rc == 0 && piped) {
+        struct tide_buf b = {0};
+        verdict_line(&b, c);
+        char *safe = b.failed ? NULL : tide_redact(b.data);
+        fputs(safe ? safe : "tide: compare: out of memory\n", stderr);
+        free(safe);
+        tide_buf_free(&b);
+    }
+    return rc;
 }
 
 int tide_compare_main(int argc, char **argv)
@@ -755,7 +670,7 @@ int tide_compare_main(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
-    struct compare c = {0};
+    struct tide_cmp c = {0};
     struct tide_err err = {{0}};
     cJSON *base = NULL, *cur = NULL;
     if (setup(&c, &a, &err) != 0) {
@@ -772,31 +687,13 @@ int tide_compare_main(int argc, char **argv)
     }
     c.base_id = run_id(base, a.base);
     c.cur_id = run_id(cur, a.cur);
-    count_regressions(&c);
-    /* '--md -' or '--json -': standard output carries that document alone */
-    bool piped = (a.md && strcmp(a.md, "-") == 0) || (a.json && strcmp(a.json, "-") == 0);
-    if (!piped)
-        print_terminal(&c, stdout);
-    if (a.md != NULL) {
-        struct tide_buf b = {0};
-        render_md(&b, &c);
-        rc = b.failed ? tide_err_set(&err, "out of memory") : emit(a.md, b.data, &err);
-        tide_buf_free(&b);
-    }
-    if (rc == 0 && a.json != NULL) {
-        char *text = render_json(&c);
-        rc = text ? emit(a.json, text, &err) : tide_err_set(&err, "out of memory");
-        cJSON_free(text);
-    }
-    if (rc != 0) {
+    tide_cmp_facts(&c, base, cur);
+    tide_cmp_count(&c);
+    if (render(&c, &a, &err) != 0) {
         fprintf(stderr, "tide: compare: %s\n", err.msg);
         rc = 1;
-    } else if (c.regressions > 0) {
-        say_regressions(&c, stderr);
-        rc = 99;
     } else {
-        fprintf(piped ? stderr : stdout, "%stide: compare: no regression beyond tolerance\n",
-                piped ? "" : "\n");
+        rc = c.regressions > 0 ? 99 : 0;
     }
 out:
     compare_fini(&c);
