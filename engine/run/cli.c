@@ -191,7 +191,6 @@ static bool takes_value(const char *flag)
                                              "--cert",
                                              "--key",
                                              "--transport",
-                                             "--transport",
                                              NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
@@ -407,6 +406,7 @@ static int unknown_flag(const char *flag, struct tide_err *err)
                                         "--target",
                                         "--threads",
                                         "--threshold",
+                                        "--transport",
                                         "--users",
                                         "--vu-memory",
                                         "--vus",
