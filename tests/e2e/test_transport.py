@@ -138,6 +138,7 @@ def run_cases(transport):
     out = os.path.join(work, "cases-" + transport)
     r = run(["run", cases, "--host", url, "--transport", transport, "--env", "RAW=" + raw_base,
              "--quiet", "--out", out, "--no-default-thresholds"], timeout=120)
+    check("Sanitizer" not in r.stderr, transport + ": no sanitizer report", r.stderr[-3000:])
     line = [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("CASES ")]
     check(line, transport + ": the cases ran", r.stdout[-1000:] + r.stderr[-2000:])
     return {c["name"]: c for c in json.loads(line[0][6:])} if line else {}
@@ -296,6 +297,7 @@ for transport in ("native", "curl"):
         r = run(["run", tls_cases, "--transport", transport, "--env", "TLS=" + tls_base, "--quiet",
                  "--out", os.path.join(work, "tls-%s%d" % (transport, len(flags))),
                  "--no-default-thresholds"] + flags)
+        check("Sanitizer" not in r.stderr, "https: no sanitizer report", r.stderr[-3000:])
         tls[(transport, bool(flags))] = dict(
             line[2:].split(" ", 1) for line in (r.stdout + r.stderr).splitlines()
             if line.startswith("T "))
