@@ -9,6 +9,7 @@
 #include "ledger.h"
 #include "purge.h"
 #include "export_cmd.h"
+#include "export_events.h"
 #include "crypt_cli.h"
 #include "export_s3.h"
 #include "log.h"
@@ -17,6 +18,8 @@
 #include "merge.h"
 #include "report.h"
 #include "helpgen.h"
+#include "init_cmd.h"
+#include "plan.h"
 #include "suggest.h"
 #include "run.h"
 #include "target.h"
@@ -25,7 +28,12 @@ static const char usage[] =
     "usage: tide <command> [options]\n"
     "\n"
     "  tide run SCRIPT [options]   run a scenario (tide run --help lists the options)\n"
+    "  tide inspect SCRIPT [run options] [--json] [--strict]\n"
+    "                              print the plan of a run without running it (exit 99 with\n"
+    "                              --strict when it has a warning; docs/cli.md#tide-inspect)\n"
     "  tide demo                   built-in API + bundled scenario + report, in under a minute\n"
+    "  tide init [FILE.lua] [--from-locust LOCUSTFILE]   a starter scenario, or a locustfile\n"
+    "                              translated (best effort, TODO comments; tide init --help)\n"
     "  tide target [--port P]      the built-in reference API alone (tide target --help)\n"
     "  tide report DIR             re-render report.html and CSVs from DIR/summary.json\n"
     "  tide compare BASE NEW       regression between two runs (exit 99 beyond tolerance)\n"
@@ -49,6 +57,8 @@ static const char usage[] =
     "  tide export DIR --s3 s3://BUCKET/PREFIX [--encrypt-to age1...]   copy a run to S3\n"
     "  tide keygen --out KEYFILE   a new age identity (prints its age1... recipient)\n"
     "  tide encrypt FILE --to age1... | tide decrypt FILE.age --identity KEYFILE\n"
+    "  export, purge, merge: --plugin NAME|PATH, --script FILE   hooks on export_done,\n"
+    "                              purge_done, merge_done (docs/extending.md)\n"
     "  tide completion bash|zsh    shell completion script (docs/cli.md)\n"
     "  tide version | help [--man] (and tide COMMAND --help: that command's usage)\n"
     "\n";
@@ -107,11 +117,20 @@ static const char run_options[] =
     "  --phase P              setup: setup() alone, data to --setup-data FILE; teardown:\n"
     "                         teardown() alone with that data; run: neither\n"
     "  --setup-data FILE      setup()'s data for a segment (then no setup() or teardown())\n"
+    "  --config FILE          settings from FILE: tide.toml (a TOML subset) or a locust.conf\n"
+    "                         (default: ./tide.toml when present; docs/cli.md#configuration)\n"
+    "                         Every flag is also a variable: TIDE_VUS, TIDE_DURATION, ... "
+    "(Locust's\n"
+    "                         flags: LOCUST_USERS, ...). Precedence: flags > env > config > "
+    "script\n"
     "  short forms: -H --host, -d --duration, -i --iterations, -s --stage, -o --out,\n"
     "               -e --env, -q --quiet\n"
     "  Locust aliases: -f/--locustfile FILE, -u/--users USERS, -r/--spawn-rate SPAWN_RATE,\n"
     "                  -t/--run-time D, -H/--host URL, --headless, --autostart, --csv PREFIX,\n"
-    "                  --html FILE, --exit-code-on-error N\n"
+    "                  --html FILE, --exit-code-on-error N, --only-summary (no progress\n"
+    "                  line), -L/--loglevel LEVEL (DEBUG, INFO, WARNING, ERROR), --stop-timeout D\n"
+    "                  (every scenario's graceful stop), -T/--tags TAG[,TAG] (only the scenarios\n"
+    "                  tagged so in options.scenarios.NAME.tags)\n"
     "                  (with these and no threshold, any failure exits 1, or N)\n"
     "\n"
     "exit codes: 0 passed; 99 thresholds, default checks, verify or compare failed; 2 bad\n"
@@ -132,9 +151,9 @@ static const char verify_usage[] =
 
 /* Every command, for "did you mean" and completion. */
 static const char *const commands[] = {
-    "run",     "demo",           "target",     "report",  "compare", "verify", "sign",   "audit",
-    "purge",   "verify-receipt", "plugins",    "merge",   "k8s",     "export", "import", "keygen",
-    "encrypt", "decrypt",        "completion", "version", "help",    NULL};
+    "run",     "demo",           "target",     "report",  "compare", "verify", "sign",    "audit",
+    "purge",   "verify-receipt", "plugins",    "merge",   "k8s",     "export", "import",  "keygen",
+    "encrypt", "decrypt",        "completion", "version", "help",    "init",   "inspect", NULL};
 
 static const char demo_usage[] =
     "usage: tide demo [run options]\n"
@@ -151,6 +170,17 @@ static const char crypt_usage[] =
     "keygen writes a new age identity (0600) and prints its age1... recipient; encrypt writes\n"
     "FILE.age for the recipients; decrypt reads it back with an identity ('-': stdout).\n"
     "Exit 0; 99 a file that does not decrypt; 2 bad usage. See docs/export-s3.md#keys.\n";
+
+static const char inspect_usage[] =
+    "usage: tide inspect SCRIPT [run options] [--json] [--strict]\n"
+    "\n"
+    "Loads SCRIPT as tide run would, with the same flags, environment and config file, and\n"
+    "prints the plan: scenarios, executors, VUs, rates, durations, thresholds, outputs, where\n"
+    "each setting came from (cli, env, config, script, default) and warnings. Nothing is sent\n"
+    "and setup() does not run. --json: the plan as JSON (docs/cli.md#tide-inspect); --strict:\n"
+    "exit 99 when there is a warning, one line each on stderr. Exit 2: the script or the\n"
+    "options do not load.\n"
+    "\n";
 
 static bool wants_flag(int argc, char **argv, const char *flag)
 {
@@ -187,6 +217,11 @@ int main(int argc, char **argv)
         fputs(crypt_usage, stdout);
         return TIDE_EXIT_OK;
     }
+    if (strcmp(cmd, "inspect") == 0 && wants_help(argc - 2, argv + 2)) {
+        fputs(inspect_usage, stdout);
+        fputs(run_options, stdout);
+        return TIDE_EXIT_OK;
+    }
     if (strcmp(cmd, "demo") == 0 && wants_help(argc - 2, argv + 2)) {
         fputs(demo_usage, stdout);
         fputs(run_options, stdout);
@@ -206,6 +241,13 @@ int main(int argc, char **argv)
         }
         return TIDE_EXIT_OK;
     }
+    if (strcmp(cmd, "init") == 0) { /* writes files only: no curl */
+        if (wants_help(argc - 2, argv + 2)) {
+            fputs(tide_init_usage, stdout);
+            return TIDE_EXIT_OK;
+        }
+        return tide_init_main(argc - 1, argv + 1);
+    }
     if ((strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0) &&
         wants_help(argc - 2, argv + 2)) {
         tide_export_usage();
@@ -221,6 +263,8 @@ int main(int argc, char **argv)
         rc = tide_run_main(argc - 2, argv + 2);
     else if (strcmp(cmd, "demo") == 0)
         rc = tide_demo_main(argc - 2, argv + 2);
+    else if (strcmp(cmd, "inspect") == 0)
+        rc = tide_inspect_main(argc - 2, argv + 2);
     else if (strcmp(cmd, "target") == 0)
         rc = tide_target_main(argc - 1, argv + 1);
     else if (strcmp(cmd, "report") == 0) {
@@ -236,8 +280,7 @@ int main(int argc, char **argv)
                  ? tide_verify_export_main(argc - 1, argv + 1)
                  : tide_verify_main(argc - 1, argv + 1);
     } else if (strcmp(cmd, "export") == 0) {
-        rc = wants_flag(argc - 2, argv + 2, "--s3") ? tide_export_s3_main(argc - 1, argv + 1)
-                                                    : tide_export_main(argc - 1, argv + 1);
+        rc = tide_export_events_main(argc - 1, argv + 1); /* CAR/IPFS or --s3, then hooks */
         if (argc > 2 && argv[2][0] != '-')
             tide_ledger_note(argv[2], "export", rc);
     } else if (strcmp(cmd, "import") == 0)

@@ -44,21 +44,11 @@ local COUNTERS <const> = {
   ["project.delete"] = metrics.counter("audit_deletes"),
 }
 
-local function decode(res)
-  local ok, body = pcall(res.json)
-  return ok and body or nil
-end
-
-local function login(username, password)
-  local res = http.post("/api/auth/login", {
-    name = "/api/auth/login", json = { username = username, password = password },
-  })
-  local body = res.status == 200 and decode(res) or nil
-  return body and body.token or nil
-end
+local session = require "session" -- scenarios/lib/session.lua
+local decode, login = session.decode, session.login
 
 local function auth(token)
-  return { Authorization = "Bearer " .. token, ["X-Tenant-ID"] = TENANT }
+  return session.auth(token, TENANT)
 end
 
 -- A UTC time as the audit log writes it, to the second.

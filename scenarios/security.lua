@@ -35,23 +35,11 @@ options = {
   },
 }
 
-local function decode(res)
-  local ok, body = pcall(res.json)
-  return ok and body or nil
-end
+local session = require "session" -- scenarios/lib/session.lua
+local decode, auth = session.decode, session.auth
 
 local function login(username, password, ttl)
-  local res = http.post("/api/auth/login", {
-    name = "/api/auth/login",
-    json = { username = username, password = password, ttl = ttl },
-    expect = { 200, 401 },
-  })
-  local body = res.status == 200 and decode(res) or nil
-  return body and body.token or nil
-end
-
-local function auth(token, tenant)
-  return { Authorization = "Bearer " .. token, ["X-Tenant-ID"] = tenant }
+  return session.login(username, password, { ttl = ttl, refusal_expected = true })
 end
 
 function setup()

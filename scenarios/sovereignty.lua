@@ -39,22 +39,15 @@ options = {
 
 local erasures = metrics.counter("sovereignty_erasures")
 
-local function decode(res)
-  local ok, body = pcall(res.json)
-  return ok and body or nil
-end
+local session = require "session" -- scenarios/lib/session.lua
+local decode = session.decode
 
 local function login(username, password)
-  local res = http.post("/api/auth/login", {
-    name = "/api/auth/login", json = { username = username, password = password },
-    expect = { 200, 401 },
-  })
-  local body = res.status == 200 and decode(res) or nil
-  return body and body.token or nil
+  return session.login(username, password, { refusal_expected = true })
 end
 
 local function auth(token)
-  return { Authorization = "Bearer " .. token, ["X-Tenant-ID"] = TENANT }
+  return session.auth(token, TENANT)
 end
 
 local function admin_login()

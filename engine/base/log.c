@@ -15,11 +15,22 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char **secrets;
 static size_t nsecrets;
 static bool quiet;
+static enum tide_log_level min_level = TIDE_LOG_DEBUG;
 static atomic_size_t nsecrets_seen; /* nsecrets, for a test without the lock */
 
 void tide_log_set_quiet(bool q)
 {
     quiet = q;
+}
+
+void tide_log_set_level(enum tide_log_level min)
+{
+    min_level = min;
+}
+
+bool tide_log_enabled(enum tide_log_level level)
+{
+    return level >= min_level && !(quiet && level < TIDE_LOG_WARN);
 }
 
 void tide_secret_add(const char *value)
@@ -211,7 +222,7 @@ void tide_redact_json(cJSON *j)
 
 void tide_log(enum tide_log_level level, const char *fmt, ...)
 {
-    if (quiet && level < TIDE_LOG_WARN)
+    if (!tide_log_enabled(level))
         return;
     /* the whole message is redacted before it is cut to the line's length: a secret across
      * the cut would otherwise be printed in part */

@@ -13,6 +13,9 @@ enum tide_log_level { TIDE_LOG_DEBUG, TIDE_LOG_INFO, TIDE_LOG_WARN, TIDE_LOG_ERR
 void tide_log(enum tide_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tide_log_set_quiet(bool quiet); /* hides INFO and DEBUG */
+/* Hides messages below 'min' (Locust's --loglevel); DEBUG, the default, shows all. */
+void tide_log_set_level(enum tide_log_level min);
+bool tide_log_enabled(enum tide_log_level level);
 
 /* Secrets. Values shorter than 3 bytes are not registered (they would redact everything). */
 void tide_secret_add(const char *value);

@@ -48,4 +48,9 @@ void tide_sample_record(struct tide_registry *reg, const char *tags,
 void tide_sample_request(struct tide_vu *vu, const struct tide_vu_request *r,
                          struct tide_sample *s);
 
+/* Records 'value' of 'metric' under the VU's tags with 'extra' (canonical pairs, or NULL)
+ * merged in, as tide_vu_tags builds them: through the worker's series cache (seriescache.h),
+ * so a VU's per-iteration and per-check samples do not rebuild their tag set each time. */
+void tide_sample_vu_add(struct tide_vu *vu, const char *extra, int metric, double value);
+
 #endif

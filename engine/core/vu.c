@@ -93,8 +93,9 @@ static void release_request(struct tide_vu *vu, struct tide_vu_request *r)
 {
     tide_http_cancel(vu->w->http, &r->r);
     tide_http_transfer_fini(&r->r);
-    free(r->name);
-    free(r->tags);
+    tide_buf_free(&r->name_buf);
+    tide_buf_free(&r->tags_buf);
+    r->name = r->tags = NULL;
 }
 
 static void drop_coroutine(struct tide_vu *vu)

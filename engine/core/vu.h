@@ -42,9 +42,10 @@ enum tide_vu_state {
 struct tide_vu_request {
     struct tide_transfer r; /* first: the done callback gets back to the request from it */
     struct tide_vu *vu;
-    char *name;     /* URL-grouping tag */
-    char *tags;     /* extra user tags, canonical, or NULL */
-    int expect[16]; /* statuses that are not failures; nexpect == 0: 200..399 */
+    char *name;                         /* URL-grouping tag (in name_buf, or NULL) */
+    char *tags;                         /* extra user tags, canonical (in tags_buf), or NULL */
+    struct tide_buf name_buf, tags_buf; /* kept from request to request */
+    int expect[16];                     /* statuses that are not failures; nexpect == 0: 200..399 */
     int nexpect;
 };
 

@@ -293,6 +293,8 @@ void tide_worker_release(struct tide_worker *w)
     tide_recorder_free(w->rec);
     w->rec = NULL;
     w->reg = NULL;
+    tide_series_cache_free(w->series);
+    w->series = NULL;
 }
 
 /* The call watchdog: while a call waits in the loop (a request, a sleep, or a busy loop that

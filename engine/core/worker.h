@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "vumem.h"
 #include "recorder.h"
+#include "seriescache.h"
 
 /* Makes the Lua state a worker runs its VUs in: the scenario's sandboxed world with tide's
  * modules, and the scenario compiled (not run) on top of the stack. NULL with a message on
@@ -58,10 +59,11 @@ struct tide_worker {
     int setup_ref;             /* setup data decoded once for this worker (LUA_NOREF: none) */
     struct tide_recorder *rec; /* per-second handover to the coordinator */
     struct tide_registry *reg; /* the recorder's active registry: this second's samples */
-    int64_t interval;          /* this second's index */
-    ev_timer tick;             /* every second: swap 'reg' for a recycled one */
-    ev_timer control;          /* executors adjust VUs */
-    ev_timer lag;              /* self-health: how late a 100 ms timer fires = event-loop lag */
+    struct tide_series_cache *series; /* request shape -> tags, series (sample.c; lazily) */
+    int64_t interval;                 /* this second's index */
+    ev_timer tick;                    /* every second: swap 'reg' for a recycled one */
+    ev_timer control;                 /* executors adjust VUs */
+    ev_timer lag; /* self-health: how late a 100 ms timer fires = event-loop lag */
     int64_t lag_expected_us;
     int64_t cpu_last_us, wall_last_us; /* for this thread's CPU use per second */
     ev_async wake;

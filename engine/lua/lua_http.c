@@ -90,6 +90,14 @@ static bool has_header(const struct tide_buf *lines, const char *name)
     return false;
 }
 
+/* 's' in 'b' (its buffer reused), or NULL when out of memory. */
+static char *keep_str(struct tide_buf *b, const char *s)
+{
+    b->len = 0;
+    b->failed = false;
+    return tide_buf_append(b, s, strlen(s) + 1) == 0 ? b->data : NULL;
+}
+
 /* One "Name: value" line, NUL-terminated (transport.h). */
 static void add_header(struct tide_buf *lines, const char *name, const char *value)
 {
@@ -98,9 +106,56 @@ static void add_header(struct tide_buf *lines, const char *name, const char *val
     tide_buf_append(lines, value, strlen(value) + 1);
 }
 
-static long timeout_ms_of(lua_State *L, int opts)
+static void printable_name(const char *name, size_t n, char *out, size_t cap);
+
+/* Every key an options table may hold, sorted (bsearch); a batch item adds method and url. */
+static const char *const option_names[] = {
+    "body",     "ca_bundle", "cert", "discard_body", "expect",    "form", "headers", "json", "key",
+    "max_body", "multipart", "name", "query",        "redirects", "tags", "timeout", NULL};
+
+/* option_names' indices */
+enum opt_id {
+    OPT_BODY,
+    OPT_CA_BUNDLE,
+    OPT_CERT,
+    OPT_DISCARD_BODY,
+    OPT_EXPECT,
+    OPT_FORM,
+    OPT_HEADERS,
+    OPT_JSON,
+    OPT_KEY,
+    OPT_MAX_BODY,
+    OPT_MULTIPART,
+    OPT_NAME,
+    OPT_QUERY,
+    OPT_REDIRECTS,
+    OPT_TAGS,
+    OPT_TIMEOUT,
+    OPT_COUNT
+};
+
+/* An options table read once: the pass that checks its keys copies each option's value into
+ * a stack slot (nil when absent), so reading an option is a push, not a lookup by name. A
+ * table with a metatable is read by name instead (its __index may supply options). No table
+ * at all: every slot is nil. */
+struct opts {
+    int table; /* its stack index, 0: none */
+    int base;  /* the slot of option_names[0] */
+    bool by_name;
+};
+
+/* Pushes option 'id' (nil when absent) and returns its type, as lua_getfield would. */
+static int opt_push(lua_State *L, const struct opts *o, enum opt_id id)
 {
-    int t = lua_getfield(L, opts, "timeout");
+    if (o->by_name)
+        return lua_getfield(L, o->table, option_names[id]);
+    lua_pushvalue(L, o->base + (int)id);
+    return lua_type(L, -1);
+}
+
+static long timeout_ms_of(lua_State *L, const struct opts *o)
+{
+    int t = opt_push(L, o, OPT_TIMEOUT);
     long ms = DEFAULT_TIMEOUT_MS;
     if (t == LUA_TNUMBER) {
         double s = lua_tonumber(L, -1);
@@ -124,10 +179,10 @@ static long timeout_ms_of(lua_State *L, int opts)
     return ms;
 }
 
-static void read_expect(lua_State *L, int opts, struct tide_vu_request *r)
+static void read_expect(lua_State *L, const struct opts *o, struct tide_vu_request *r)
 {
     r->nexpect = 0;
-    int t = lua_getfield(L, opts, "expect");
+    int t = opt_push(L, o, OPT_EXPECT);
     if (t == LUA_TNUMBER) {
         r->expect[r->nexpect++] = (int)lua_tointeger(L, -1);
     } else if (t == LUA_TTABLE) {
@@ -170,9 +225,9 @@ static void check_scheme(lua_State *L, const char *url, size_t n)
 }
 
 /* The absolute URL: relative ones go after the host; opts.query is appended encoded. */
-static void read_url(lua_State *L, const char *url, int opts, struct tide_buf *out)
+static void read_url(lua_State *L, const struct tide_config *cfg, const char *url,
+                     const struct opts *o, struct tide_buf *out)
 {
-    const struct tide_config *cfg = config_of(L);
     out->len = 0;
     size_t sn = scheme_len(url);
     if (sn > 0)
@@ -186,9 +241,9 @@ static void read_url(lua_State *L, const char *url, int opts, struct tide_buf *o
             tide_buf_append(out, "/", 1);
     }
     tide_buf_append(out, url, strlen(url));
-    if (lua_type(L, opts) != LUA_TTABLE)
+    if (o->table == 0)
         return;
-    if (lua_getfield(L, opts, "query") == LUA_TTABLE) {
+    if (opt_push(L, o, OPT_QUERY) == LUA_TTABLE) {
         struct tide_buf q = {0};
         encode_pairs(L, -1, &q);
         if (q.len > 0) {
@@ -200,35 +255,35 @@ static void read_url(lua_State *L, const char *url, int opts, struct tide_buf *o
     lua_pop(L, 1);
 }
 
-static void printable_name(const char *name, size_t n, char *out, size_t cap);
-
-/* Every key an options table may hold, sorted (bsearch); a batch item adds method and url. */
-static const char *const option_names[] = {
-    "body",     "ca_bundle", "cert", "discard_body", "expect",    "form", "headers", "json", "key",
-    "max_body", "multipart", "name", "query",        "redirects", "tags", "timeout", NULL};
-
 static int compare_name(const void *a, const void *b)
 {
     return strcmp(a, *(const char *const *)b);
 }
 
 /* One pass over the keys: a misspelt option raises instead of being ignored (a request sent
- * without its headers measures the wrong thing). The distance is computed only on a miss. */
-static void check_option_names(lua_State *L, int opts, bool batch_item)
+ * without its headers measures the wrong thing). The distance is computed only on a miss.
+ * Each option's value goes to its slot in 'o' (unless o->by_name). */
+static void check_option_names(lua_State *L, int opts, bool batch_item, const struct opts *o)
 {
     size_t n = sizeof option_names / sizeof *option_names - 1;
     lua_pushnil(L);
     while (lua_next(L, opts) != 0) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_pop(L, 1);
             if (batch_item && lua_isinteger(L, -1))
                 continue;
             luaL_error(L, "tide.http: option names are strings (got a %s key)",
                        luaL_typename(L, -1));
         }
-        const char *k = lua_tostring(L, -1);
-        if (bsearch(k, option_names, n, sizeof *option_names, compare_name) != NULL)
+        const char *k = lua_tostring(L, -2);
+        const char *const *found = bsearch(k, option_names, n, sizeof *option_names, compare_name);
+        if (found != NULL) {
+            if (!o->by_name)
+                lua_copy(L, -1, o->base + (int)(found - option_names));
+            lua_pop(L, 1);
             continue;
+        }
+        lua_pop(L, 1);
         if (batch_item && (strcmp(k, "method") == 0 || strcmp(k, "url") == 0))
             continue;
         char shown[400];
@@ -347,30 +402,29 @@ static int l_file(lua_State *L)
 }
 
 /* A TLS file: the option's value, else the run's default (options.tls, --cacert...). */
-static void read_tls_file(lua_State *L, int opts, const char *key, const char *fallback,
+static void read_tls_file(lua_State *L, const struct opts *o, enum opt_id id, const char *fallback,
                           struct tide_buf *out)
 {
     out->len = 0;
     const char *path = fallback;
-    if (opts != 0 && lua_getfield(L, opts, key) != LUA_TNIL) {
+    if (opt_push(L, o, id) != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "tide.http: %s must be a file path", key);
+            luaL_error(L, "tide.http: %s must be a file path", option_names[id]);
         path = lua_tostring(L, -1);
     }
     if (path != NULL && path[0] != '\0')
         tide_buf_append(out, path, strlen(path) + 1);
-    if (opts != 0)
-        lua_pop(L, 1);
+    lua_pop(L, 1);
 }
 
 /* The body from opts.json, else opts.form, else opts.multipart, else opts.body; returns the
  * Content-Type it implies (in 'ctype' for a multipart body), or NULL. */
-static const char *read_body(lua_State *L, int opts, struct tide_http_spec *sp, char *ctype,
-                             size_t ctype_cap)
+static const char *read_body(lua_State *L, const struct opts *o, struct tide_http_spec *sp,
+                             char *ctype, size_t ctype_cap)
 {
     sp->body.len = 0;
     sp->has_body = true;
-    if (lua_getfield(L, opts, "json") != LUA_TNIL) {
+    if (opt_push(L, o, OPT_JSON) != LUA_TNIL) {
         struct tide_err err;
         cJSON *j = tide_json_from_lua(L, -1, &err);
         if (j == NULL)
@@ -383,19 +437,19 @@ static const char *read_body(lua_State *L, int opts, struct tide_http_spec *sp, 
         return "application/json";
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "form") == LUA_TTABLE) {
+    if (opt_push(L, o, OPT_FORM) == LUA_TTABLE) {
         encode_pairs(L, -1, &sp->body);
         lua_pop(L, 1);
         return "application/x-www-form-urlencoded";
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "multipart") == LUA_TTABLE) {
+    if (opt_push(L, o, OPT_MULTIPART) == LUA_TTABLE) {
         read_multipart(L, lua_gettop(L), sp, ctype, ctype_cap);
         lua_pop(L, 1);
         return ctype;
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "body") != LUA_TNIL) {
+    if (opt_push(L, o, OPT_BODY) != LUA_TNIL) {
         size_t n;
         const char *s = luaL_tolstring(L, -1, &n);
         tide_buf_append(&sp->body, s, n);
@@ -451,9 +505,10 @@ static void check_header(lua_State *L, const char *name, size_t nl, const char *
 }
 
 /* opts.headers (string keys), then the body's Content-Type unless one was given. */
-static void read_headers(lua_State *L, int opts, struct tide_http_spec *sp, const char *ctype)
+static void read_headers(lua_State *L, const struct opts *o, struct tide_http_spec *sp,
+                         const char *ctype)
 {
-    if (lua_getfield(L, opts, "headers") == LUA_TTABLE) {
+    if (opt_push(L, o, OPT_HEADERS) == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
             if (lua_type(L, -2) == LUA_TSTRING) {
@@ -473,19 +528,19 @@ static void read_headers(lua_State *L, int opts, struct tide_http_spec *sp, cons
 }
 
 /* redirects, name, discard_body, tags, expect, timeout */
-static void read_options(lua_State *L, int opts, struct tide_vu_request *r)
+static void read_options(lua_State *L, const struct opts *o, struct tide_vu_request *r)
 {
     struct tide_http_spec *sp = &r->r.spec;
-    if (lua_getfield(L, opts, "redirects") != LUA_TNIL)
+    if (opt_push(L, o, OPT_REDIRECTS) != LUA_TNIL)
         sp->redirects = (long)luaL_checkinteger(L, -1);
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "name") != LUA_TNIL)
-        r->name = strdup(luaL_checkstring(L, -1));
+    if (opt_push(L, o, OPT_NAME) != LUA_TNIL)
+        r->name = keep_str(&r->name_buf, luaL_checkstring(L, -1));
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "discard_body") != LUA_TNIL)
+    if (opt_push(L, o, OPT_DISCARD_BODY) != LUA_TNIL)
         sp->discard_body = lua_toboolean(L, -1);
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "max_body") != LUA_TNIL) {
+    if (opt_push(L, o, OPT_MAX_BODY) != LUA_TNIL) {
         lua_Integer mb = luaL_checkinteger(L, -1);
         if (mb < 0 || (lua_Unsigned)mb > TIDE_HTTP_BODY_BUDGET)
             luaL_error(L, "tide.http: max_body must be 0 to %d bytes (got %I)",
@@ -493,14 +548,14 @@ static void read_options(lua_State *L, int opts, struct tide_vu_request *r)
         sp->max_body = (size_t)mb;
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "tags") == LUA_TTABLE) {
+    if (opt_push(L, o, OPT_TAGS) == LUA_TTABLE) {
         char canon[1024];
         tide_lua_tags(L, -1, canon, sizeof canon);
-        r->tags = strdup(canon);
+        r->tags = keep_str(&r->tags_buf, canon);
     }
     lua_pop(L, 1);
-    read_expect(L, opts, r);
-    sp->timeout_ms = timeout_ms_of(L, opts);
+    read_expect(L, o, r);
+    sp->timeout_ms = timeout_ms_of(L, o);
 }
 
 /* Fills r's spec (and what its samples need) from (method, url, opts at index 'opts'). */
@@ -509,12 +564,11 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
 {
     struct tide_http_spec *sp = &r->r.spec;
     r->vu = vu;
-    snprintf(sp->method, sizeof sp->method, "%s", method);
-    for (char *p = sp->method; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    free(r->name);
-    r->name = NULL;
-    free(r->tags);
+    size_t m = 0;
+    for (; method[m] != '\0' && m + 1 < sizeof sp->method; m++)
+        sp->method[m] = (char)toupper((unsigned char)method[m]);
+    sp->method[m] = '\0';
+    r->name = NULL; /* name and tags reuse their buffers: no allocation per request */
     r->tags = NULL;
     r->nexpect = 0;
     sp->headers.len = 0;
@@ -530,35 +584,76 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     sp->transport = (enum tide_transport_choice)cfg->transport;
     sp->session = tide_vu_share(vu);
     bool has_opts = lua_type(L, opts) == LUA_TTABLE;
-    if (has_opts)
-        check_option_names(L, opts, batch_item);
-    read_url(L, url, opts, &sp->url);
-    read_tls_file(L, has_opts ? opts : 0, "ca_bundle", cfg->tls_ca, &sp->tls_ca);
-    read_tls_file(L, has_opts ? opts : 0, "cert", cfg->tls_cert, &sp->tls_cert);
-    read_tls_file(L, has_opts ? opts : 0, "key", cfg->tls_key, &sp->tls_key);
+    struct opts o = {.table = has_opts ? lua_absindex(L, opts) : 0};
+    luaL_checkstack(L, OPT_COUNT + LUA_MINSTACK, "tide.http: options");
+    o.base = lua_gettop(L) + 1;
+    lua_settop(L, o.base + OPT_COUNT - 1); /* the slots, nil */
+    if (has_opts) {
+        o.by_name = lua_getmetatable(L, o.table) != 0;
+        if (o.by_name)
+            lua_pop(L, 1);
+        check_option_names(L, o.table, batch_item, &o);
+    }
+    read_url(L, cfg, url, &o, &sp->url);
+    read_tls_file(L, &o, OPT_CA_BUNDLE, cfg->tls_ca, &sp->tls_ca);
+    read_tls_file(L, &o, OPT_CERT, cfg->tls_cert, &sp->tls_cert);
+    read_tls_file(L, &o, OPT_KEY, cfg->tls_key, &sp->tls_key);
     if (has_opts) {
         char mp_ctype[128];
-        const char *ctype = read_body(L, opts, sp, mp_ctype, sizeof mp_ctype);
-        read_headers(L, opts, sp, ctype);
-        read_options(L, opts, r);
+        const char *ctype = read_body(L, &o, sp, mp_ctype, sizeof mp_ctype);
+        read_headers(L, &o, sp, ctype);
+        read_options(L, &o, r);
     }
+    lua_settop(L, o.base - 1);
     if (r->name == NULL) {
         char name[512];
         tide_url_group(sp->url.data, name, sizeof name);
         if (strlen(name) + 1 >= sizeof name) /* cut: a secret at the edge is hidden too */
             tide_redact_buf(name, sizeof name);
-        r->name = strdup(name);
+        r->name = keep_str(&r->name_buf, name);
     }
     if (r->name != NULL && tide_redact_changes(r->name)) {
         /* before it names a series: /users/jane@example.com -> /users/[email:1a2b3c4d] */
         char *f = tide_redact(r->name);
-        free(r->name);
-        r->name = f;
+        r->name = f != NULL ? keep_str(&r->name_buf, f) : NULL;
+        free(f);
     }
 }
 
-/* Keys of the raw data a response table carries until 'headers'/'timings' are first read. */
-static const char raw_headers_key = 'h', raw_timings_key = 't';
+/* A response table carries its rarely read fields (headers, timings, url, method, name,
+ * proto) packed in one string under this key, and builds each on its first read (then keeps
+ * it as a plain field): one string per response instead of two and six fields. Layout: a
+ * struct raw_head, then the header block, the URL and the name. */
+static const char raw_key = 'r';
+/* The response metatable, found by address (luaL_setmetatable looks it up by name). */
+static const char response_mt_key = 'm';
+
+struct raw_head {
+    double timings[7];
+    uint32_t headers_len, url_len, name_len; /* name_len UINT32_MAX: no name (nil) */
+    char method[16];
+    bool native; /* res.transport: "native" or "curl" */
+};
+
+/* The packed fields of response table 't' (head copied out, pointers into the string on the
+ * stack top, which the caller pops); false when 't' has none. */
+static bool raw_of(lua_State *L, int t, struct raw_head *h, const char **headers, const char **url,
+                   const char **name)
+{
+    size_t n = 0;
+    lua_rawgetp(L, t, &raw_key);
+    const char *raw = lua_tolstring(L, -1, &n);
+    if (raw == NULL || n < sizeof *h)
+        return false;
+    memcpy(h, raw, sizeof *h);
+    size_t name_len = h->name_len == UINT32_MAX ? 0 : h->name_len;
+    if ((size_t)h->headers_len + h->url_len + name_len != n - sizeof *h)
+        return false;
+    *headers = raw + sizeof *h;
+    *url = *headers + h->headers_len;
+    *name = *url + h->url_len;
+    return true;
+}
 
 /* Parses raw response header lines into a table with case-insensitive lookup. */
 static void push_headers(lua_State *L, const char *data, size_t len)
@@ -621,8 +716,9 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     const struct tide_http_result *res = &r->r.res;
     struct tide_sample s;
     tide_sample_request(r->vu, r, &s);
-    lua_createtable(L, 0, 10);
-    luaL_setmetatable(L, "tide.response");
+    lua_createtable(L, 0, 4);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &response_mt_key);
+    lua_setmetatable(L, -2);
     lua_pushinteger(L, res->status);
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, res->body.data != NULL ? res->body.data : "", res->body.len);
@@ -634,27 +730,28 @@ static void finish(lua_State *L, struct tide_vu_request *r)
     if (res->body.len >= ((size_t)1 << 20)) /* pay the collector for it now: the garbage of */
         lua_gc(L, LUA_GCSTEP, (int)(res->body.len >> 10)); /* big bodies must not pile up */
     tide_http_body_done(&r->r); /* copied: the buffer and its budget go back now */
-    /* headers and timings are built when first read: most iterations never look */
-    const char *h = res->headers.data != NULL ? res->headers.data : "";
-    lua_pushstring(L, strncmp(h, "HTTP/2", 6) == 0     ? "HTTP/2"
-                      : strncmp(h, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
-                                                       : "HTTP/1.1");
-    lua_setfield(L, -2, "proto");
-    lua_pushlstring(L, h, res->headers.len);
-    lua_rawsetp(L, -2, &raw_headers_key);
+    /* the rest is built when first read: most iterations never look (raw_key) */
     const struct tide_sample_timings *t = &s.t;
-    double packed[7] = {t->blocked, t->connecting, t->tls,    t->sending,
-                        t->waiting, t->receiving,  s.duration};
-    lua_pushlstring(L, (const char *)packed, sizeof packed);
-    lua_rawsetp(L, -2, &raw_timings_key);
-    lua_pushstring(L, res->url.data != NULL ? res->url.data : "");
-    lua_setfield(L, -2, "url");
-    lua_pushstring(L, r->r.spec.method);
-    lua_setfield(L, -2, "method");
-    lua_pushstring(L, res->native ? "native" : "curl");
-    lua_setfield(L, -2, "transport");
-    lua_pushstring(L, r->name);
-    lua_setfield(L, -2, "name");
+    const char *url = res->url.data != NULL ? res->url.data : "";
+    struct raw_head head = {
+        .timings = {t->blocked, t->connecting, t->tls, t->sending, t->waiting, t->receiving,
+                    s.duration},
+        .headers_len = (uint32_t)res->headers.len,
+        .url_len = (uint32_t)strlen(url),
+        .name_len = r->name != NULL ? (uint32_t)strlen(r->name) : UINT32_MAX,
+        .native = res->native,
+    };
+    memcpy(head.method, r->r.spec.method, sizeof head.method);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, (const char *)&head, sizeof head);
+    if (res->headers.len > 0)
+        luaL_addlstring(&b, res->headers.data, res->headers.len);
+    luaL_addlstring(&b, url, head.url_len);
+    if (r->name != NULL)
+        luaL_addlstring(&b, r->name, head.name_len);
+    luaL_pushresult(&b);
+    lua_rawsetp(L, -2, &raw_key);
     if (res->error_code != 0) {
         char *msg = tide_redact(res->error); /* whole: the filter may lengthen it */
         lua_pushstring(L, msg != NULL ? msg : "(error text hidden: out of memory)");
@@ -870,19 +967,34 @@ static int response_index(lua_State *L)
         lua_pushcclosure(L, response_json_call, 1);
         return 1;
     }
+    struct raw_head h;
+    const char *headers = NULL, *url = "", *name = "";
+    if (!raw_of(L, 1, &h, &headers, &url, &name)) { /* not made by finish(): no fields */
+        if (strcmp(k, "headers") != 0 && strcmp(k, "timings") != 0)
+            return 0;
+        memset(&h, 0, sizeof h);
+        headers = NULL;
+    }
     if (strcmp(k, "headers") == 0) {
-        size_t n = 0;
-        lua_rawgetp(L, 1, &raw_headers_key);
-        const char *raw = lua_tolstring(L, -1, &n);
-        push_headers(L, raw, n);
+        push_headers(L, headers, h.headers_len);
     } else if (strcmp(k, "timings") == 0) {
-        size_t n = 0;
-        lua_rawgetp(L, 1, &raw_timings_key);
-        const char *raw = lua_tolstring(L, -1, &n);
-        double v[7] = {0};
-        if (raw != NULL && n == sizeof v)
-            memcpy(v, raw, sizeof v);
-        push_timings(L, v);
+        push_timings(L, h.timings);
+    } else if (strcmp(k, "url") == 0) {
+        lua_pushlstring(L, url, h.url_len);
+    } else if (strcmp(k, "method") == 0) {
+        h.method[sizeof h.method - 1] = '\0';
+        lua_pushstring(L, h.method);
+    } else if (strcmp(k, "name") == 0) {
+        if (h.name_len == UINT32_MAX)
+            return 0;
+        lua_pushlstring(L, name, h.name_len);
+    } else if (strcmp(k, "transport") == 0) {
+        lua_pushstring(L, h.native ? "native" : "curl");
+    } else if (strcmp(k, "proto") == 0) {
+        size_t n = h.headers_len;
+        lua_pushstring(L, n >= 6 && strncmp(headers, "HTTP/2", 6) == 0     ? "HTTP/2"
+                          : n >= 8 && strncmp(headers, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
+                                                                           : "HTTP/1.1");
     } else {
         return 0;
     }
@@ -908,7 +1020,7 @@ int luaopen_tide_http(lua_State *L)
     luaL_newmetatable(L, "tide.response");
     lua_pushcfunction(L, response_index);
     lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &response_mt_key);
     luaL_newlib(L, http_funcs);
     return 1;
 }

@@ -12,6 +12,7 @@
 #include "lua_tide.h"
 #include "luaerr.h"
 #include "metrics.h"
+#include "sample.h"
 #include "segment.h"
 #include "vu.h"
 #include "worker.h"
@@ -28,10 +29,8 @@ static void begin_iteration(struct tide_vu *vu)
     if (active > atomic_load(&vu->w->vus_peak))
         atomic_store(&vu->w->vus_peak, active);
     if (vu->sched_start_us > 0) {
-        char tags[2048];
-        tide_vu_tags(vu, NULL, tags, sizeof tags);
         double late = (double)(now - vu->sched_start_us) / 1000.0;
-        tide_registry_add(vu->w->reg, TIDE_M_ITERATION_START_DELAY, tags, late > 0 ? late : 0);
+        tide_sample_vu_add(vu, NULL, TIDE_M_ITERATION_START_DELAY, late > 0 ? late : 0);
         vu->prev_req_end_us = vu->sched_start_us;
     }
 }
@@ -119,8 +118,6 @@ static int l_iteration_done(lua_State *L)
         atomic_fetch_sub(&vu->w->vus_active, 1);
     }
     vu->group[0] = '\0';
-    char tags[2048];
-    tide_vu_tags(vu, NULL, tags, sizeof tags);
     if (!ok && (tide_stop_requested || atomic_load(&vu->w->shared->stop)))
         return 0; /* cut short by the stop hook: neither an error nor an iteration */
     if (!ok) {
@@ -137,9 +134,9 @@ static int l_iteration_done(lua_State *L)
             snprintf(buf, sizeof buf, "%s", msg);
         tide_vu_script_error(vu, buf);
     }
-    tide_registry_add(vu->w->reg, TIDE_M_ITERATIONS, tags, 1);
-    tide_registry_add(vu->w->reg, TIDE_M_ITERATION_DURATION, tags,
-                      (double)(now - vu->iter_start_us) / 1000.0);
+    tide_sample_vu_add(vu, NULL, TIDE_M_ITERATIONS, 1);
+    tide_sample_vu_add(vu, NULL, TIDE_M_ITERATION_DURATION,
+                       (double)(now - vu->iter_start_us) / 1000.0);
     return 0;
 }
 
@@ -307,10 +304,9 @@ static int l_check(lua_State *L)
     char scratch[1024];
     tide_tags_parse(extra, scratch, sizeof scratch, &t);
     tide_tags_set(&t, "check", name);
-    char canon[1200], tags[2048];
+    char canon[1200];
     tide_tags_canon(&t, canon, sizeof canon);
-    tide_vu_tags(vu, canon, tags, sizeof tags);
-    tide_registry_add(vu->w->reg, TIDE_M_CHECKS, tags, passed ? 1 : 0);
+    tide_sample_vu_add(vu, canon, TIDE_M_CHECKS, passed ? 1 : 0);
     lua_pushboolean(L, passed);
     return 1;
 }
@@ -422,10 +418,9 @@ static int l_metric_add(lua_State *L)
         v = luaL_checknumber(L, 2);
     luaL_argcheck(L, isfinite(v), 2, "value must be finite");
     struct tide_vu *vu = tide_vu_of(L);
-    char extra[1024], tags[2048];
+    char extra[1024];
     tide_lua_tags(L, 3, extra, sizeof extra);
-    tide_vu_tags(vu, extra, tags, sizeof tags);
-    tide_registry_add(vu->w->reg, m->id, tags, v);
+    tide_sample_vu_add(vu, extra, m->id, v);
     return 0;
 }
 

@@ -19,6 +19,12 @@ int tide_report_write_all(const cJSON *summary, const char *dir, struct tide_err
 int tide_report_csv(const cJSON *summary, const char *stats_path, const char *history_path,
                     const char *failures_path, struct tide_err *err);
 
+/* Locust's PREFIX_exceptions.csv: Count,Message,Traceback,Nodes, one row per kind of script
+ * error as summary.json's "script_errors" groups them, most frequent first; Message is
+ * redacted (tide_redact), Traceback is the "file.lua:LINE" the error names (tide keeps no
+ * stack), Nodes is "local". Just the header when no script error happened. */
+int tide_report_exceptions_csv(const cJSON *summary, const char *path, struct tide_err *err);
+
 /* junit.xml: one testsuite each for thresholds, checks and verify. */
 int tide_report_junit(const cJSON *summary, const char *path, struct tide_err *err);
 

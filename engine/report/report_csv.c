@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "log.h"
 #include "report.h"
 #include "report_util.h"
 
@@ -25,6 +26,8 @@ static const char history_header[] =
     "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
     "Total Average Content Size\r\n";
 static const char failures_header[] = "Method,Name,Error,Occurrences\r\n";
+/* Locust's PREFIX_exceptions.csv header (its csv writer's, locust/html and stats code). */
+static const char exceptions_header[] = "Count,Message,Traceback,Nodes\r\n";
 
 /* Python's repr() of a float: shortest round-trip digits, fixed notation for exponents
  * -4..15 (always with a '.'), else "1.5e-05" / "1e+16". */
@@ -290,6 +293,63 @@ static int write_failures(const cJSON *summary, const char *path, struct tide_er
         tide_buf_puts(&b, ",");
         put_count(&b, tide_rj_num(rows[i], "occurrences", 0));
         tide_buf_puts(&b, "\r\n");
+    }
+    free(rows);
+    return tide_report_buf_save(&b, path, err);
+}
+
+/* Most frequent first, then by message: a stable order. */
+static int by_count(const void *pa, const void *pb)
+{
+    const cJSON *a = *(const cJSON *const *)pa, *b = *(const cJSON *const *)pb;
+    double na = tide_rj_num(a, "count", 0), nb = tide_rj_num(b, "count", 0);
+    if (na != nb)
+        return na > nb ? -1 : 1;
+    return strcmp(tide_rj_str(a, "message", ""), tide_rj_str(b, "message", ""));
+}
+
+/* The "file.lua:12" a Lua error message starts with (tide keeps no stack of a script error:
+ * the place it was raised is its traceback), into out; "" when the message has none. */
+static void error_location(const char *msg, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *colon = strstr(msg, ".lua:");
+    if (colon == NULL)
+        return;
+    const char *p = colon + 5;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (p == colon + 5 || *p != ':' || (size_t)(p - msg) >= cap ||
+        memchr(msg, ' ', (size_t)(p - msg)))
+        return;
+    memcpy(out, msg, (size_t)(p - msg));
+    out[p - msg] = '\0';
+}
+
+int tide_report_exceptions_csv(const cJSON *summary, const char *path, struct tide_err *err)
+{
+    if (tide_report_check_schema(summary, err) != 0)
+        return -1;
+    struct tide_buf b = {0};
+    size_t n;
+    const cJSON **rows = sorted_items(summary, "script_errors", by_count, &n, &b.failed);
+    tide_buf_puts(&b, exceptions_header);
+    for (size_t i = 0; i < n; i++) {
+        /* the summary is redacted already; redact again in case a caller passed a raw one */
+        char *msg = tide_redact(tide_rj_str(rows[i], "message", ""));
+        if (msg == NULL) {
+            b.failed = true;
+            break;
+        }
+        char where[512];
+        error_location(msg, where, sizeof where);
+        put_count(&b, tide_rj_num(rows[i], "count", 0));
+        tide_buf_puts(&b, ",");
+        put_field(&b, msg);
+        tide_buf_puts(&b, ",");
+        put_field(&b, where);
+        tide_buf_puts(&b, ",local\r\n"); /* Locust's node name for a run without workers */
+        free(msg);
     }
     free(rows);
     return tide_report_buf_save(&b, path, err);

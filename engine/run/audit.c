@@ -12,6 +12,7 @@
 #include "bundle.h"
 #include "clock.h"
 #include "fsutil.h"
+#include "jsonl_chain.h"
 #include "log.h"
 
 void tide_sha256_hex(const void *data, size_t len, char hex[65])
@@ -158,6 +159,24 @@ static void free_list(char **names)
     free(names);
 }
 
+/* One event of the chain: the verify info it gives (the last event's type and exit code, the
+ * first one's scenario and host). */
+static bool chain_event(void *ctx, long lineno, const cJSON *e, bool chain_ok)
+{
+    struct tide_verify_info *info = ctx;
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(e, "type"));
+    snprintf(info->last_type, sizeof info->last_type, "%s", type != NULL ? type : "");
+    const cJSON *code = cJSON_GetObjectItem(e, "exit_code");
+    info->last_exit_code = cJSON_IsNumber(code) ? code->valueint : -1;
+    if (lineno == 1) {
+        const char *sf = cJSON_GetStringValue(cJSON_GetObjectItem(e, "scenario_file"));
+        const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(e, "host"));
+        snprintf(info->start_scenario, sizeof info->start_scenario, "%s", sf ? sf : "");
+        snprintf(info->start_host, sizeof info->start_host, "%s", host ? host : "");
+    }
+    return chain_ok;
+}
+
 /* Walks the events chain of dir/events.jsonl: 0 when every "prev" is the sha256 of the line
  * before; fills 'info' (count, head, the last event's type and exit code). */
 static int walk_chain(const char *dir, struct tide_verify_info *info, struct tide_err *err)
@@ -170,42 +189,14 @@ static int walk_chain(const char *dir, struct tide_verify_info *info, struct tid
     char *text = tide_fs_read_all(path, &len, err);
     if (text == NULL)
         return -1;
-    char prev[65];
-    memset(prev, '0', 64);
-    prev[64] = '\0';
-    int rc = 0;
-    long lineno = 0;
-    for (char *line = text; *line != '\0' && rc == 0;) {
-        char *nl = strchr(line, '\n');
-        if (nl != NULL)
-            *nl = '\0';
-        lineno++;
-        cJSON *e = cJSON_Parse(line);
-        const cJSON *p = e != NULL ? cJSON_GetObjectItem(e, "prev") : NULL;
-        if (!cJSON_IsString(p) || strcmp(p->valuestring, prev) != 0)
-            rc = tide_err_set(err,
-                              "events.jsonl line %ld: the hash chain is broken (edited or "
-                              "reordered)",
-                              lineno);
-        const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(e, "type"));
-        snprintf(info->last_type, sizeof info->last_type, "%s", type != NULL ? type : "");
-        const cJSON *code = cJSON_GetObjectItem(e, "exit_code");
-        info->last_exit_code = cJSON_IsNumber(code) ? code->valueint : -1;
-        if (lineno == 1) {
-            const char *sf = cJSON_GetStringValue(cJSON_GetObjectItem(e, "scenario_file"));
-            const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(e, "host"));
-            snprintf(info->start_scenario, sizeof info->start_scenario, "%s", sf ? sf : "");
-            snprintf(info->start_host, sizeof info->start_host, "%s", host ? host : "");
-        }
-        cJSON_Delete(e);
-        tide_sha256_hex(line, strlen(line), prev);
-        if (nl == NULL)
-            break;
-        line = nl + 1;
-    }
+    struct tide_chain_result res;
+    int rc = tide_chain_walk(text, chain_event, info, &res);
+    if (rc != 0)
+        tide_err_set(err, "events.jsonl line %ld: the hash chain is broken (edited or reordered)",
+                     res.broken_line);
     free(text);
-    info->events = lineno;
-    memcpy(info->head, prev, sizeof prev);
+    info->events = res.lines;
+    memcpy(info->head, res.head, sizeof res.head);
     return rc;
 }
 

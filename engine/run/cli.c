@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "cli.h"
 #include "dashboard.h"
 #include "stream.h"
@@ -115,7 +116,9 @@ static bool parse_switch(const char *flag, struct tide_cli *cli)
     else if (strcmp(flag, "--bundle-data") == 0)
         cli->bundle = cli->bundle_data = true;
     else if (strcmp(flag, "--headless") == 0 || strcmp(flag, "--autostart") == 0)
-        cli->locust_flags = true; /* Locust's; tide always runs headless */
+        cli->locust_flags = true;                 /* Locust's; tide always runs headless */
+    else if (strcmp(flag, "--only-summary") == 0) /* Locust's: no periodic stats */
+        cli->only_summary = cli->locust_flags = true;
     else
         return false;
     return true;
@@ -144,7 +147,7 @@ static int parse_size(const char *flag, const char *s, int64_t *out, struct tide
     return 0;
 }
 
-static bool takes_value(const char *flag)
+bool tide_cli_takes_value(const char *flag)
 {
     if (strcmp(flag, "--stream") == 0) /* stream.h */
         return true;
@@ -191,6 +194,12 @@ static bool takes_value(const char *flag)
                                              "--cert",
                                              "--key",
                                              "--transport",
+                                             "--config",
+                                             "--loglevel",
+                                             "-L",
+                                             "--stop-timeout",
+                                             "-T",
+                                             "--tags",
                                              NULL};
     for (int k = 0; with_value[k] != NULL; k++) {
         if (strcmp(flag, with_value[k]) == 0)
@@ -223,6 +232,9 @@ static int parse_shape(const char *flag, char *v, struct tide_cli *cli, struct t
         rc = parse_int(flag, v, 1, 1000000000000L, &n, err);
         cli->iterations = n;
     } else if (is(flag, "--stage", "-s")) {
+        const struct tide_cli_given *g = tide_cli_given_of(cli, "--stage");
+        if (g != NULL && g->source < cli->source)
+            cli->nstages = 0; /* a higher layer's stages replace a lower one's */
         rc = parse_stage(v, cli, err);
     } else if (is(flag, "--rate", NULL)) {
         rc = parse_num(flag, v, &cli->rate, err);
@@ -257,6 +269,11 @@ static bool locust_only(const char *flag)
                                         "--csv",
                                         "--html",
                                         "--exit-code-on-error",
+                                        "--loglevel",
+                                        "-L",
+                                        "--stop-timeout",
+                                        "-T",
+                                        "--tags",
                                         NULL};
     for (int k = 0; names[k] != NULL; k++) {
         if (strcmp(flag, names[k]) == 0)
@@ -289,6 +306,45 @@ static int parse_distributed(const char *flag, char *v, struct tide_cli *cli, st
     return rc;
 }
 
+static int parse_loglevel(const char *flag, const char *v, struct tide_cli *cli,
+                          struct tide_err *err)
+{
+    static const char *const levels[] = {"DEBUG", "INFO",     "WARNING", "WARN",
+                                         "ERROR", "CRITICAL", NULL};
+    for (int k = 0; levels[k] != NULL; k++) {
+        if (strcasecmp(v, levels[k]) == 0) {
+            cli->loglevel = levels[k];
+            return 0;
+        }
+    }
+    return tide_err_set(err, "%s \"%s\": expected DEBUG, INFO, WARNING, ERROR or CRITICAL", flag,
+                        v);
+}
+
+/* The flags of issue 16 (config file, Locust's CI flags); false when 'flag' is not one. */
+static bool parse_layered(const char *flag, char *v, struct tide_cli *cli, struct tide_err *err,
+                          int *rc)
+{
+    if (is(flag, "--config", NULL)) {
+        cli->config = v; /* read before the layers are parsed (runconf.c) */
+    } else if (is(flag, "--loglevel", "-L")) {
+        *rc = parse_loglevel(flag, v, cli, err);
+    } else if (is(flag, "--stop-timeout", NULL)) {
+        *rc = parse_dur(flag, v, &cli->stop_timeout_us, err); /* "10": seconds, as Locust's */
+    } else if (is(flag, "-T", "--tags")) {
+        const struct tide_cli_given *g = tide_cli_given_of(cli, "--tags");
+        if (g != NULL && g->source < cli->source)
+            cli->nselect_tags = 0;
+        if (cli->nselect_tags == TIDE_CLI_MAX)
+            *rc = tide_err_set(err, "%s: at most %d", flag, TIDE_CLI_MAX);
+        else
+            cli->select_tags[cli->nselect_tags++] = v;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 /* A flag with its value 'v' (writable: argv). Returns 0 or -1 with a message. */
 static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct tide_err *err)
 {
@@ -315,6 +371,7 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
     } else if (is(flag, "--threshold", NULL)) {
         if (cli->nthresholds == TIDE_CLI_MAX)
             return tide_err_set(err, "--threshold: at most %d", TIDE_CLI_MAX);
+        cli->threshold_sources[cli->nthresholds] = cli->source;
         cli->thresholds[cli->nthresholds++] = v;
     } else if (is(flag, "--warmup", NULL)) {
         rc = parse_dur(flag, v, &cli->warmup_us, err);
@@ -354,6 +411,8 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;
+    } else if (parse_layered(flag, v, cli, err, &rc)) {
+        /* --config and Locust's --loglevel, --stop-timeout, -T */
     } else {
         return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
     }
@@ -362,64 +421,124 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
 
 /* An unknown flag, with the closest known one (a typo of --duration: did you mean it?).
  * The list holds every long flag the parser accepts (tests/e2e/test_cli_help.py checks). */
+static const char *const long_flags[] = {"--allow-hosts",
+                                         "--allow-read",
+                                         "--autostart",
+                                         "--bundle",
+                                         "--bundle-data",
+                                         "--cacert",
+                                         "--cert",
+                                         "--config",
+                                         "--csv",
+                                         "--dashboard",
+                                         "--duration",
+                                         "--env",
+                                         "--exit-code-on-error",
+                                         "--fail-on-saturation",
+                                         "--headless",
+                                         "--help",
+                                         "--hook-timeout",
+                                         "--host",
+                                         "--html",
+                                         "--insecure",
+                                         "--iterations",
+                                         "--key",
+                                         "--locustfile",
+                                         "--loglevel",
+                                         "--no-default-thresholds",
+                                         "--no-samples",
+                                         "--only-summary",
+                                         "--out",
+                                         "--phase",
+                                         "--plugin",
+                                         "--quiet",
+                                         "--rate",
+                                         "--run-time",
+                                         "--segment",
+                                         "--segments",
+                                         "--setup-data",
+                                         "--sign",
+                                         "--spawn-rate",
+                                         "--stage",
+                                         "--start-at",
+                                         "--stop-timeout",
+                                         "--stream",
+                                         "--tag",
+                                         "--tags",
+                                         "--target",
+                                         "--threads",
+                                         "--threshold",
+                                         "--transport",
+                                         "--users",
+                                         "--vu-memory",
+                                         "--vus",
+                                         "--warmup",
+                                         NULL};
+
+const char *const *tide_cli_long_flags(void)
+{
+    return long_flags;
+}
+
 static int unknown_flag(const char *flag, struct tide_err *err)
 {
-    static const char *const known[] = {"--allow-hosts",
-                                        "--allow-read",
-                                        "--autostart",
-                                        "--bundle",
-                                        "--bundle-data",
-                                        "--cacert",
-                                        "--cert",
-                                        "--csv",
-                                        "--dashboard",
-                                        "--duration",
-                                        "--env",
-                                        "--exit-code-on-error",
-                                        "--fail-on-saturation",
-                                        "--headless",
-                                        "--help",
-                                        "--hook-timeout",
-                                        "--host",
-                                        "--html",
-                                        "--insecure",
-                                        "--iterations",
-                                        "--key",
-                                        "--locustfile",
-                                        "--no-default-thresholds",
-                                        "--no-samples",
-                                        "--out",
-                                        "--phase",
-                                        "--plugin",
-                                        "--quiet",
-                                        "--rate",
-                                        "--run-time",
-                                        "--segment",
-                                        "--segments",
-                                        "--setup-data",
-                                        "--sign",
-                                        "--spawn-rate",
-                                        "--stage",
-                                        "--start-at",
-                                        "--stream",
-                                        "--tag",
-                                        "--target",
-                                        "--threads",
-                                        "--threshold",
-                                        "--transport",
-                                        "--users",
-                                        "--vu-memory",
-                                        "--vus",
-                                        "--warmup",
-                                        NULL};
-    const char *near = tide_suggest(flag, known);
+    const char *near = tide_suggest(flag, long_flags);
     if (near != NULL)
         return tide_err_set(err, "unknown option %s (did you mean %s? see 'tide help')", flag,
                             near);
     return tide_err_set(err, "unknown option %s (see 'tide help')", flag);
 }
 
-int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err)
+const char *tide_source_name(enum tide_source s)
+{
+    static const char *const names[] = {"default", "script", "config", "env", "cli"};
+    return names[s];
+}
+
+const char *tide_cli_long_name(const char *flag)
+{
+    static const char *const aliases[][2] = {
+        {"-f", "--locustfile"}, {"-H", "--host"},     {"-u", "--users"},
+        {"-r", "--spawn-rate"}, {"-t", "--run-time"}, {"-d", "--duration"},
+        {"-i", "--iterations"}, {"-s", "--stage"},    {"-o", "--out"},
+        {"-e", "--env"},        {"-q", "--quiet"},    {"-T", "--tags"},
+        {"-L", "--loglevel"}};
+    for (size_t k = 0; k < sizeof aliases / sizeof aliases[0]; k++) {
+        if (strcmp(flag, aliases[k][0]) == 0)
+            return aliases[k][1];
+    }
+    for (int k = 0; long_flags[k] != NULL; k++) {
+        if (strcmp(flag, long_flags[k]) == 0)
+            return long_flags[k];
+    }
+    return strcmp(flag, "script") == 0 ? "script" : NULL;
+}
+
+const struct tide_cli_given *tide_cli_given_of(const struct tide_cli *cli, const char *flag)
+{
+    for (int i = 0; i < cli->ngiven; i++) {
+        if (strcmp(cli->given[i].flag, flag) == 0)
+            return &cli->given[i];
+    }
+    return NULL;
+}
+
+/* Notes that the current layer set 'flag' (to 'value'; NULL for a switch). */
+static void note_given(struct tide_cli *cli, const char *flag, const char *value)
+{
+    const char *name = tide_cli_long_name(flag);
+    if (name == NULL)
+        return;
+    struct tide_cli_given *g = (struct tide_cli_given *)tide_cli_given_of(cli, name);
+    if (g == NULL) {
+        if (cli->ngiven == (int)(sizeof cli->given / sizeof cli->given[0]))
+            return;
+        g = &cli->given[cli->ngiven++];
+    }
+    *g = (struct tide_cli_given){name, value, cli->source};
+}
+
+void tide_cli_init(struct tide_cli *cli)
 {
     memset(cli, 0, sizeof *cli);
     cli->vus = -1;
@@ -431,12 +550,52 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
     cli->users = -1;
     cli->spawn_rate = -1;
     cli->exit_code_on_error = -1;
+    cli->stop_timeout_us = -1;
+    cli->source = TIDE_SRC_CLI;
+}
+
+void tide_cli_free(struct tide_cli *cli)
+{
+    for (int i = 0; i < cli->nowned; i++)
+        free(cli->owned[i]);
+    free(cli->owned);
+    cli->owned = NULL;
+    cli->nowned = 0;
+}
+
+/* The positional SCRIPT: one per layer; a higher layer's replaces a lower one's. */
+static int take_script(struct tide_cli *cli, char *arg, struct tide_err *err)
+{
+    const struct tide_cli_given *g = tide_cli_given_of(cli, "script");
+    if (cli->script != NULL && g != NULL && g->source == cli->source)
+        return tide_err_set(err, "unexpected argument \"%s\" (one script per run)", arg);
+    cli->script = arg;
+    note_given(cli, "script", arg);
+    return 0;
+}
+
+static int parse_dashboard(int argc, char **argv, int *i, const char *inline_value,
+                           struct tide_cli *cli, struct tide_err *err)
+{
+    if (inline_value != NULL)
+        cli->dashboard = inline_value;
+    else if (*i + 1 < argc && tide_dashboard_is_addr(argv[*i + 1]))
+        cli->dashboard = argv[++*i];
+    else
+        cli->dashboard = TIDE_DASHBOARD_DEFAULT;
+    note_given(cli, "--dashboard", cli->dashboard);
+    return tide_dashboard_check_addr(cli->dashboard, err);
+}
+
+int tide_cli_parse_layer(int argc, char **argv, enum tide_source source, struct tide_cli *cli,
+                         struct tide_err *err)
+{
+    cli->source = source;
     for (int i = 0; i < argc; i++) {
         char *arg = argv[i];
         if (arg[0] != '-' || arg[1] == '\0') {
-            if (cli->script != NULL)
-                return tide_err_set(err, "unexpected argument \"%s\" (one script per run)", arg);
-            cli->script = arg;
+            if (take_script(cli, arg, err) != 0)
+                return -1;
             continue;
         }
         char flag[64];
@@ -449,19 +608,15 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
             snprintf(flag, sizeof flag, "%s", arg);
         }
         if (strcmp(flag, "--dashboard") == 0) { /* its address is optional (dashboard.h) */
-            if (inline_value != NULL)
-                cli->dashboard = inline_value;
-            else if (i + 1 < argc && tide_dashboard_is_addr(argv[i + 1]))
-                cli->dashboard = argv[++i];
-            else
-                cli->dashboard = TIDE_DASHBOARD_DEFAULT;
-            if (tide_dashboard_check_addr(cli->dashboard, err) != 0)
+            if (parse_dashboard(argc, argv, &i, inline_value, cli, err) != 0)
                 return -1;
             continue;
         }
-        if (parse_switch(flag, cli))
+        if (parse_switch(flag, cli)) {
+            note_given(cli, flag, NULL);
             continue;
-        if (!takes_value(flag))
+        }
+        if (!tide_cli_takes_value(flag))
             return unknown_flag(flag, err);
         const char *v = value_of(argc, argv, &i, inline_value);
         if (v == NULL)
@@ -469,19 +624,34 @@ int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_
         cli->locust_flags = cli->locust_flags || locust_only(flag);
         if (parse_valued(flag, (char *)v, cli, err) != 0) /* argv is writable */
             return -1;
+        note_given(cli, flag, v);
     }
+    return 0;
+}
+
+int tide_cli_finish(struct tide_cli *cli, struct tide_err *err)
+{
     if (cli->script == NULL)
         return tide_err_set(err, "no script given (usage: tide run SCRIPT [options])");
     size_t len = strlen(cli->script);
     if (len >= 3 && strcmp(cli->script + len - 3, ".py") == 0)
         return tide_err_set(err,
-                            "%s is Python: tide scenarios are Lua; Locust's flags work as they "
-                            "are (see docs/cli.md#locust-flags)",
-                            cli->script);
+                            "%s is Python: tide scenarios are Lua; translate it once with "
+                            "'tide init --from-locust %s' (docs/from-locust.md); Locust's flags "
+                            "work as they are",
+                            cli->script, cli->script);
     if (cli->spawn_rate > 0 && cli->users < 0)
         return tide_err_set(err, "-r/--spawn-rate needs -u/--users");
     if (cli->phase != NULL && strcmp(cli->phase, "teardown") == 0 && cli->setup_data == NULL)
         return tide_err_set(err, "--phase teardown needs --setup-data FILE (written by --phase "
                                  "setup)");
     return 0;
+}
+
+int tide_cli_parse_run(int argc, char **argv, struct tide_cli *cli, struct tide_err *err)
+{
+    tide_cli_init(cli);
+    if (tide_cli_parse_layer(argc, argv, TIDE_SRC_CLI, cli, err) != 0)
+        return -1;
+    return tide_cli_finish(cli, err);
 }

@@ -199,6 +199,9 @@ void tide_export_usage(void)
     printf("  %-18s age-encrypt every file (FILE.age) before it becomes content: only\n"
            "%21sholders of an identity read what was exported (repeatable)\n",
            "--encrypt-to AGE1", "");
+    printf("  %-18s hooks on export_done (--plugin repeatable; --hook-timeout D):\n"
+           "%21swhat was exported, see docs/extending.md#events-of-other-commands\n",
+           "--plugin, --script", "");
     printf("\nexit codes: 0 exported; 99 the folder failed its check or a destination holds\n"
            "            other content; 2 bad usage; 1 the destination failed.\n\n"
            "usage: tide import FILE.car DIR   the folder back from a CAR (DIR new or empty),\n"

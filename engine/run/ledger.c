@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "fsutil.h"
+#include "jsonl_chain.h"
 #include "ledger.h"
 #include "log.h"
 #include "operator.h"
@@ -176,6 +177,26 @@ static char *read_ledger(const char *runs_dir, bool *missing, struct tide_err *e
     return tide_fs_read_all(path, NULL, err);
 }
 
+/* One ledger record: its chain link and "seq" hold; printed as one line to 'out' if any. */
+static bool ledger_record(void *ctx, long lineno, const cJSON *r, bool chain_ok)
+{
+    FILE *out = ctx;
+    const cJSON *seq = cJSON_GetObjectItem(r, "seq");
+    if (!chain_ok || !cJSON_IsNumber(seq) || (long)seq->valuedouble != lineno)
+        return false;
+    if (out != NULL) {
+        const cJSON *op = cJSON_GetObjectItem(r, "operator");
+        const char *user = cJSON_GetStringValue(cJSON_GetObjectItem(op, "user"));
+        const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(op, "host"));
+        fprintf(out, "%5ld  %s  %s@%s  %-8s %s  %s\n", lineno,
+                cJSON_GetStringValue(cJSON_GetObjectItem(r, "time")), user ? user : "?",
+                host ? host : "?", cJSON_GetStringValue(cJSON_GetObjectItem(r, "command")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(r, "run")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(r, "result")));
+    }
+    return true;
+}
+
 int tide_ledger_check(const char *runs_dir, FILE *out, long *count, struct tide_err *err)
 {
     bool missing;
@@ -183,43 +204,15 @@ int tide_ledger_check(const char *runs_dir, FILE *out, long *count, struct tide_
     char *text = read_ledger(runs_dir, &missing, err);
     if (text == NULL)
         return missing ? 0 : -1;
-    char prev[65];
-    memset(prev, '0', 64);
-    prev[64] = '\0';
-    int rc = 0;
-    long lineno = 0;
-    for (char *line = text; *line != '\0' && rc == 0;) {
-        char *nl = strchr(line, '\n');
-        if (nl != NULL)
-            *nl = '\0';
-        lineno++;
-        cJSON *r = cJSON_Parse(line);
-        const cJSON *p = cJSON_GetObjectItem(r, "prev");
-        const cJSON *seq = cJSON_GetObjectItem(r, "seq");
-        if (!cJSON_IsString(p) || strcmp(p->valuestring, prev) != 0 || !cJSON_IsNumber(seq) ||
-            (long)seq->valuedouble != lineno) {
-            rc = tide_err_set(err,
-                              "%s/" LEDGER_NAME " line %ld: the hash chain is broken (a record "
-                              "was edited, removed or reordered)",
-                              runs_dir, lineno);
-        } else if (out != NULL) {
-            const cJSON *op = cJSON_GetObjectItem(r, "operator");
-            const char *user = cJSON_GetStringValue(cJSON_GetObjectItem(op, "user"));
-            const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(op, "host"));
-            fprintf(out, "%5ld  %s  %s@%s  %-8s %s  %s\n", lineno,
-                    cJSON_GetStringValue(cJSON_GetObjectItem(r, "time")), user ? user : "?",
-                    host ? host : "?", cJSON_GetStringValue(cJSON_GetObjectItem(r, "command")),
-                    cJSON_GetStringValue(cJSON_GetObjectItem(r, "run")),
-                    cJSON_GetStringValue(cJSON_GetObjectItem(r, "result")));
-        }
-        cJSON_Delete(r);
-        tide_sha256_hex(line, strlen(line), prev);
-        if (nl == NULL)
-            break;
-        line = nl + 1;
-    }
+    struct tide_chain_result res;
+    int rc = tide_chain_walk(text, ledger_record, out, &res);
+    if (rc != 0)
+        tide_err_set(err,
+                     "%s/" LEDGER_NAME " line %ld: the hash chain is broken (a record was edited, "
+                     "removed or reordered)",
+                     runs_dir, res.broken_line);
     free(text);
-    *count = lineno;
+    *count = res.lines;
     return rc;
 }
 

@@ -12,9 +12,11 @@
 #include "audit.h"
 #include "cli.h"
 #include "clock.h"
+#include "cmd_events.h"
 #include "console.h"
 #include "distributed.h"
 #include "fsutil.h"
+#include "judge.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "merge.h"
@@ -44,13 +46,6 @@ struct seg {
     int64_t next_idx;
 };
 
-struct mthr {
-    struct tide_threshold t;
-    const char *source; /* "script" or "cli" */
-    bool ok, window_failed, window_full;
-    double observed;
-};
-
 struct merge {
     struct seg segs[MAX_SEGMENT_DIRS];
     int nsegs;
@@ -61,11 +56,10 @@ struct merge {
     int64_t t0; /* wall µs: the earliest segment's start */
     struct tide_registry *total;
     cJSON *history;
-    struct mthr thr[MAX_THRESHOLDS];
+    struct tide_judged thr[MAX_THRESHOLDS];
     int nthr;
-    int64_t max_window_s;
-    struct tide_registry **win; /* ring of the last max_window_s measured seconds */
-    int64_t nwin, measured;
+    struct tide_window win; /* the last measured seconds, for windowed thresholds */
+    int64_t measured;
     struct tide_default_check defaults[TIDE_DEFAULT_COUNT];
     char reason[700];
     /* --verify: verify() once, on the merged results (docs/distributed.md) */
@@ -78,6 +72,7 @@ struct merge {
     cJSON *setup_data;
     cJSON *verify_result; /* summary.json's "verify"; NULL: not asked */
     bool verify_ok;
+    struct tide_cmd_events ce; /* merge_done's hooks: --plugin, --script (cmd_events.h) */
 };
 
 /* One line on stderr; exit code 2. */
@@ -95,6 +90,7 @@ __attribute__((format(printf, 1, 2))) static int refuse(const char *fmt, ...)
 static const char merge_usage[] =
     "usage: tide merge DIR... --out DIR [--threshold 'M: EXPR']... [--no-default-thresholds]\n"
     "                  [--verify [--script FILE] [--setup-data FILE] [--host URL]] [--quiet]\n"
+    "                  [--plugin NAME|PATH]... [--script FILE] [--hook-timeout D]\n"
     "\n"
     "One run folder from the folders of the segments of a split test (tide run --segment I/N):\n"
     "histograms merged exactly, seconds merged by wall clock, thresholds judged on the whole.\n"
@@ -105,12 +101,18 @@ static const char merge_usage[] =
     "                     and must have their scenario_sha256\n"
     "  --setup-data FILE  verify()'s data: the file tide run --phase setup wrote\n"
     "  --host URL         verify()'s host (default: the segments' host)\n"
+    "  --plugin NAME|PATH a plugin whose hooks run (repeatable); without --verify, --script\n"
+    "                     FILE is only a file of hooks: merge_done fires once the merged\n"
+    "                     folder is written (docs/extending.md)\n"
     "\n"
     "Exit 0 passed, 99 a threshold, default check or verify() failed (or a folder is not\n"
     "intact), 2 bad usage, segments that do not make one test, or a script that is not theirs.\n";
 
 static int parse_args(struct merge *m, int argc, char **argv)
 {
+    int rc = tide_cmd_events_take(&m->ce, "merge", &argc, argv, true);
+    if (rc != 0)
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -153,8 +155,10 @@ static int parse_args(struct merge *m, int argc, char **argv)
     }
     if (m->nsegs == 0 || m->out == NULL)
         return refuse("usage: tide merge DIR... --out DIR");
-    if (!m->verify && (m->script != NULL || m->setup_data_path != NULL || m->host != NULL))
-        return refuse("--script, --setup-data and --host are for --verify");
+    if (!m->verify && (m->setup_data_path != NULL || m->host != NULL))
+        return refuse("--setup-data and --host are for --verify");
+    if (!m->verify) /* without --verify, --script only brings hooks (merge_done) */
+        m->ce.script = m->script;
     return 0;
 }
 
@@ -304,7 +308,7 @@ static int add_threshold(struct merge *m, const char *key, const char *expr, con
     }
     if (m->nthr == MAX_THRESHOLDS)
         return 0;
-    struct mthr *t = &m->thr[m->nthr];
+    struct tide_judged *t = &m->thr[m->nthr];
     struct tide_err err = {{0}};
     if (tide_threshold_parse(key, expr, &t->t, &err) != 0) {
         fprintf(stderr, "tide: merge: %s\n", err.msg);
@@ -314,9 +318,6 @@ static int add_threshold(struct merge *m, const char *key, const char *expr, con
     t->source = source;
     t->ok = true;
     t->observed = NAN;
-    int64_t w = (t->t.window_us + 999999) / 1000000;
-    if (w > m->max_window_s)
-        m->max_window_s = w;
     return 0;
 }
 
@@ -348,8 +349,8 @@ static int thresholds_init(struct merge *m)
         if (add_threshold(m, key, expr, "cli") != 0)
             return -1;
     }
-    if (m->max_window_s > 0)
-        m->win = calloc((size_t)m->max_window_s, sizeof *m->win);
+    if (tide_window_init(&m->win, m->thr, m->nthr) != 0)
+        return -1;
     const char *metrics[MAX_THRESHOLDS];
     for (int i = 0; i < m->nthr; i++)
         metrics[i] = m->thr[i].t.key.metric;
@@ -358,60 +359,19 @@ static int thresholds_init(struct merge *m)
     return 0;
 }
 
-static bool match_tags(void *ctx, const struct tide_tags *t)
-{
-    return tide_metric_key_matches(ctx, t->key, t->value, t->n);
-}
-
-/* Observes threshold t over the registry; false when it does not hold. A metric no segment
- * recorded has no samples. */
-static bool observe(const struct mthr *t, const struct tide_registry *reg, double secs, double *obs)
-{
-    int id = tide_metric_lookup(t->t.key.metric);
-    struct tide_agg a;
-    if (id < 0) {
-        tide_agg_init(&a, TIDE_COUNTER);
-    } else {
-        tide_registry_aggregate(reg, id, t->t.key.ntags > 0 ? match_tags : NULL, (void *)&t->t.key,
-                                &a);
-    }
-    a.seconds = secs;
-    bool ok = true;
-    struct tide_err err;
-    if (id >= 0 && tide_threshold_eval(&t->t, &a, obs, &ok, &err) != 0)
-        ok = false;
-    if (id < 0) {
-        *obs = tide_threshold_observe(&t->t, &a);
-        ok = tide_threshold_holds(&t->t, *obs);
-    }
-    tide_agg_fini(&a);
-    return ok;
-}
-
 /* Windowed thresholds after each measured second: a window that failed fails the test. */
 static void windows_step(struct merge *m)
 {
     for (int i = 0; i < m->nthr; i++) {
-        struct mthr *t = &m->thr[i];
+        struct tide_judged *t = &m->thr[i];
         if (t->t.window_us <= 0)
             continue;
-        int64_t w = (t->t.window_us + 999999) / 1000000;
-        struct tide_registry *tmp = tide_registry_new();
-        int64_t have = 0;
-        for (int64_t k = 0; k < w && k < m->nwin; k++) {
-            struct tide_registry *rk = m->win[(m->nwin - 1 - k) % m->max_window_s];
-            if (rk != NULL) {
-                tide_registry_merge(tmp, rk);
-                have++;
-            }
-        }
         double obs = NAN;
-        bool ok = observe(t, tmp, (double)(have > 0 ? have : 1), &obs);
-        tide_registry_free(tmp);
-        t->window_full = m->nwin * 1000000 >= t->t.window_us;
-        if (t->window_full || !t->window_failed)
+        bool ok = tide_judge_observe(t, m->total, 1, &m->win, &obs);
+        bool full = tide_window_full(&m->win, t);
+        if (full || !t->window_failed)
             t->observed = t->window_failed ? t->observed : obs;
-        if (t->window_full && !ok)
+        if (full && !ok)
             t->window_failed = true;
     }
 }
@@ -420,12 +380,12 @@ static void thresholds_final(struct merge *m)
 {
     double secs = m->measured > 0 ? (double)m->measured : 1;
     for (int i = 0; i < m->nthr; i++) {
-        struct mthr *t = &m->thr[i];
+        struct tide_judged *t = &m->thr[i];
         if (t->t.window_us > 0) {
             t->ok = !t->window_failed;
             continue;
         }
-        t->ok = observe(t, m->total, secs, &t->observed);
+        t->ok = tide_judge_observe(t, m->total, secs, &m->win, &t->observed);
     }
 }
 
@@ -484,14 +444,9 @@ static int merge_second(struct merge *m, int64_t idx)
     cJSON_AddItemToArray(m->history, row);
     if (!warm) {
         m->measured++;
-        if (m->max_window_s > 0) {
-            int64_t slot = m->nwin % m->max_window_s;
-            tide_registry_free(m->win[slot]);
-            m->win[slot] = reg;
-            m->nwin++;
-            windows_step(m);
-            return 0;
-        }
+        tide_window_push(&m->win, reg); /* taken */
+        windows_step(m);
+        return 0;
     }
     tide_registry_free(reg);
     return 0;
@@ -530,118 +485,26 @@ static int merge_seconds(struct merge *m)
 
 /* --- the merged folder --- */
 
-static double total_of(const struct merge *m, int metric, bool nonzero)
-{
-    struct tide_agg a;
-    tide_registry_aggregate(m->total, metric, NULL, NULL, &a);
-    double v = nonzero ? (double)a.nonzero : a.sum;
-    tide_agg_fini(&a);
-    return v;
-}
-
-static void most_frequent(const struct tide_registry *reg, int metric, const char *key, char *out,
-                          size_t len)
-{
-    double best = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < tide_registry_size(reg); i++) {
-        const struct tide_series *se = tide_registry_at(reg, i);
-        if (se->metric != metric || se->agg.sum <= best)
-            continue;
-        char scratch[2048];
-        struct tide_tags t;
-        tide_tags_parse(se->tags, scratch, sizeof scratch, &t);
-        for (int k = 0; k < t.n; k++) {
-            if (strcmp(t.key[k], key) == 0) {
-                snprintf(out, len, "%s", t.value[k]);
-                best = se->agg.sum;
-            }
-        }
-    }
-}
-
 /* The exit code and status, with m->reason when the test did not pass. */
 static int decide(struct merge *m, const char **status)
 {
-    char top_error[300], top_script[300];
-    most_frequent(m->total, TIDE_M_FAILURES, "error", top_error, sizeof top_error);
-    most_frequent(m->total, TIDE_M_SCRIPT_ERRORS, "message", top_script, sizeof top_script);
-    struct tide_run_counts c = {
-        .reqs = total_of(m, TIDE_M_HTTP_REQS, false),
-        .failed = total_of(m, TIDE_M_HTTP_REQ_FAILED, true),
-        .iterations = total_of(m, TIDE_M_ITERATIONS, false),
-        .script_errors = total_of(m, TIDE_M_SCRIPT_ERRORS, false),
-        .top_error = top_error,
-        .top_script_error = top_script,
-    };
     struct tide_outcome o = {0};
     o.thresholds_ok = true;
     for (int i = 0; i < m->nthr; i++)
         o.thresholds_ok = o.thresholds_ok && m->thr[i].ok;
     o.defaults_failed =
-        !tide_defaults_judge(m->defaults, m->no_defaults ? TIDE_RULE_NONE : TIDE_RULE_DEFAULTS, &c,
-                             m->reason, sizeof m->reason);
+        !tide_judge_defaults(m->defaults, m->no_defaults ? TIDE_RULE_NONE : TIDE_RULE_DEFAULTS,
+                             m->total, m->reason, sizeof m->reason);
     o.defaults_exit = TIDE_EXIT_THRESHOLDS;
     o.verify_failed = m->verify_result != NULL && !m->verify_ok && m->cfg.verify_fails_run;
     int code = tide_verdict(&o, status);
-    const struct mthr *first = NULL;
-    int failing = 0;
-    for (int i = 0; i < m->nthr; i++) {
-        if (!m->thr[i].ok && failing++ == 0)
-            first = &m->thr[i];
-    }
-    if (first != NULL) {
-        char obs[40] = "no data", more[48] = "";
-        if (isfinite(first->observed))
-            snprintf(obs, sizeof obs, "%g", first->observed);
-        if (failing > 1)
-            snprintf(more, sizeof more, "; %d more thresholds failed", failing - 1);
-        snprintf(m->reason, sizeof m->reason, "threshold %s: %s not met (observed %s)%s",
-                 first->t.key.text, first->t.expr_text, obs, more);
-    } else if (o.verify_failed) { /* as a run's reason: before a default check's */
+    if (!tide_judge_threshold_reason(m->thr, m->nthr, m->reason, sizeof m->reason) &&
+        o.verify_failed) { /* as a run's reason: before a default check's */
         snprintf(m->reason, sizeof m->reason, "verify() failed (see the verify section)");
     }
     if (code == TIDE_EXIT_OK)
         m->reason[0] = '\0';
     return code;
-}
-
-static cJSON *thresholds_json(const struct merge *m)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (int i = 0; i < m->nthr; i++) {
-        const struct mthr *t = &m->thr[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "metric", t->t.key.text);
-        cJSON_AddStringToObject(o, "expression", t->t.expr_text);
-        cJSON_AddStringToObject(o, "source", t->source);
-        cJSON_AddBoolToObject(o, "ok", t->ok);
-        if (isfinite(t->observed))
-            cJSON_AddNumberToObject(o, "observed", t->observed);
-        else
-            cJSON_AddNullToObject(o, "observed");
-        cJSON_AddBoolToObject(o, "abort_on_fail", false);
-        cJSON_AddBoolToObject(o, "aborted", false);
-        cJSON_AddItemToArray(arr, o);
-    }
-    for (int i = 0; i < TIDE_DEFAULT_COUNT; i++) {
-        const struct tide_default_check *d = &m->defaults[i];
-        if (!d->active)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "metric", d->metric);
-        cJSON_AddStringToObject(o, "expression", d->expression);
-        cJSON_AddStringToObject(o, "source", "default");
-        cJSON_AddBoolToObject(o, "ok", d->ok);
-        if (isfinite(d->observed))
-            cJSON_AddNumberToObject(o, "observed", round(d->observed * 1e6) / 1e6);
-        else
-            cJSON_AddNullToObject(o, "observed");
-        cJSON_AddBoolToObject(o, "abort_on_fail", false);
-        cJSON_AddBoolToObject(o, "aborted", false);
-        cJSON_AddItemToArray(arr, o);
-    }
-    return arr;
 }
 
 /* The segments as the merged summary and manifest list them. */
@@ -771,7 +634,8 @@ static cJSON *summary_doc(struct merge *m, const char *id, const char *status, i
     cJSON_AddItemToObject(s, "options", opts != NULL ? opts : cJSON_CreateObject());
     double secs = max_of(m, "run", "duration_s");
     tide_summary_add_metrics(s, m->total, secs > 0 ? secs : 1);
-    cJSON_AddItemToObject(s, "thresholds", thresholds_json(m));
+    cJSON_AddItemToObject(s, "thresholds",
+                          tide_judge_thresholds_json(m->thr, m->nthr, m->defaults));
     if (m->verify_result != NULL)
         cJSON_AddItemToObject(s, "verify", cJSON_Duplicate(m->verify_result, true));
     else
@@ -783,8 +647,35 @@ static cJSON *summary_doc(struct merge *m, const char *id, const char *status, i
 }
 
 /* The merged folder: summary and reports, events, then the manifest over them. */
-static int write_folder(struct merge *m, const char *status, int code)
+/* merge_done's payload: the merged folder, its segments and verdict. */
+static cJSON *merge_done_payload(const struct merge *m, const char *id, const char *status,
+                                 int code)
 {
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "dir", m->out);
+    cJSON_AddStringToObject(p, "id", id);
+    cJSON_AddStringToObject(p, "status", status);
+    cJSON_AddNumberToObject(p, "exit_code", code);
+    if (m->reason[0] != '\0')
+        cJSON_AddStringToObject(p, "reason", m->reason);
+    else
+        cJSON_AddNullToObject(p, "reason");
+    cJSON *failed = cJSON_AddArrayToObject(p, "failed_thresholds");
+    for (int i = 0; i < m->nthr; i++) {
+        if (!m->thr[i].ok)
+            cJSON_AddItemToArray(failed, cJSON_CreateString(m->thr[i].t.key.text));
+    }
+    if (m->verify_result != NULL)
+        cJSON_AddBoolToObject(p, "verify_ok", m->verify_ok);
+    else
+        cJSON_AddNullToObject(p, "verify_ok");
+    cJSON_AddItemToObject(p, "segments", segments_json(m));
+    return p;
+}
+
+static int write_folder(struct merge *m, const char *status, int *exit_code)
+{
+    int code = *exit_code;
     struct tide_err err = {{0}};
     if (tide_fs_mkdirs(m->out, &err) != 0) {
         fprintf(stderr, "tide: merge: %s\n", err.msg);
@@ -826,6 +717,12 @@ static int write_folder(struct merge *m, const char *status, int code)
     if (!m->quiet && doc != NULL)
         tide_console_summary(stdout, doc);
     cJSON_Delete(doc);
+    if (rc == 0) { /* the folder holds its reports; a required hook's failure: exit 99 */
+        tide_cmd_events_set_dir(&m->ce, m->out);
+        cJSON *p = merge_done_payload(m, id, status, code);
+        code = *exit_code = tide_cmd_events_fire(&m->ce, &audit, "merge_done", p, code);
+        cJSON_Delete(p);
+    }
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "status", status);
     cJSON_AddNumberToObject(e, "exit_code", code);
@@ -862,11 +759,10 @@ static void free_merge(struct merge *m)
     }
     for (int i = 0; i < m->nthr; i++)
         tide_threshold_fini(&m->thr[i].t);
-    for (int64_t i = 0; m->win != NULL && i < m->max_window_s; i++)
-        tide_registry_free(m->win[i]);
-    free(m->win);
+    tide_window_free(&m->win);
     tide_registry_free(m->total);
     cJSON_Delete(m->history);
+    tide_cmd_events_close(&m->ce);
     tide_lifecycle_close(&m->life);
     if (m->probe != NULL)
         lua_close(m->probe);
@@ -904,13 +800,19 @@ static int verify_prepare(struct merge *m)
                       script, sha, theirs != NULL ? theirs : "none");
     const char *host = m->host != NULL ? m->host : str_at(r0, "host", NULL);
     /* the whole test: --segment 1/1, so no TIDE_SEGMENTS of the environment applies */
-    char *args[] = {(char *)script,   (char *)"--segment", (char *)"1/1",
-                    (char *)"--host", (char *)host,        NULL};
+    char *args[6 + 2 * TIDE_CLI_MAX] = {(char *)script, (char *)"--segment", (char *)"1/1",
+                                        (char *)"--host", (char *)host};
     int nargs = host != NULL && host[0] != '\0' ? 5 : 3;
+    for (int i = 0; i < m->ce.nplugins && i < TIDE_CLI_MAX - 1; i++) {
+        args[nargs++] = (char *)"--plugin";
+        args[nargs++] = (char *)m->ce.plugins[i];
+    }
     struct tide_cli cli;
     if (tide_cli_parse_run(nargs, args, &cli, &err) != 0 ||
         tide_options_build_keep(&cli, &m->cfg, &m->probe, &err) != 0)
         return refuse("--verify: %s", err.msg);
+    if (m->ce.hook_timeout_us >= 0)
+        m->cfg.hook_timeout_us = m->ce.hook_timeout_us;
     if (m->setup_data_path != NULL) {
         m->setup_data = tide_setup_data_read(m->setup_data_path, &err);
         if (m->setup_data == NULL)
@@ -932,6 +834,7 @@ static int verify_run(struct merge *m)
     m->probe = NULL; /* taken */
     if (rc != 0)
         return refuse("--verify: %s", err.msg);
+    tide_cmd_events_adopt(&m->ce, &m->life); /* its hooks and plugins: merge_done's too */
     cJSON *results = cJSON_CreateObject();
     double secs = max_of(m, "run", "duration_s");
     tide_summary_add_metrics(results, m->total, secs > 0 ? secs : 1);
@@ -952,6 +855,8 @@ static int merge_run(struct merge *m)
     rc = check_segments(m);
     if (rc == 0 && m->verify)
         rc = verify_prepare(m);
+    else if (rc == 0) /* hooks load before anything is merged: a typo stops it here */
+        rc = tide_cmd_events_open(&m->ce);
     if (rc != 0)
         return rc;
     if (thresholds_init(m) != 0)
@@ -979,9 +884,11 @@ static int merge_run(struct merge *m)
         return rc;
     const char *status;
     int code = decide(m, &status);
-    rc = write_folder(m, status, code);
+    rc = write_folder(m, status, &code);
     if (rc != 0)
         return rc;
+    if (code != TIDE_EXIT_OK && strcmp(status, "passed") == 0)
+        status = "failed"; /* a required merge_done hook failed */
     if (!m->quiet)
         printf("  %s: %d segments merged into %s/ (report.html, summary.json, stats.csv, "
                "junit.xml)\n",

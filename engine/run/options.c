@@ -15,6 +15,7 @@
 #include "options.h"
 #include "plugins.h"
 #include "privacy_options.h"
+#include "runconf.h"
 #include "sandbox.h"
 #include "threshold.h"
 #include "transport.h"
@@ -839,6 +840,8 @@ int tide_options_build_keep(const struct tide_cli *cli, struct tide_config *cfg,
         add_cli_thresholds(cli, cfg, err) != 0)
         goto out;
     apply_cli_settings(cli, cfg, &t);
+    if (tide_runconf_apply(cli, cfg, err) != 0) /* Locust's -T and --stop-timeout */
+        goto out;
     if (tide_distributed_segment(cli, cfg, err) != 0) /* --segment: docs/distributed.md */
         goto out;
     rc = 0;

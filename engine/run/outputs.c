@@ -155,6 +155,9 @@ static int locust_outputs(const struct tide_config *cfg, const cJSON *summary, s
         snprintf(c, sizeof c, "%s_failures.csv", cfg->csv_prefix);
         if (tide_report_csv(summary, a, b, c, err) != 0)
             return -1;
+        snprintf(a, sizeof a, "%s_exceptions.csv", cfg->csv_prefix); /* script errors */
+        if (tide_report_exceptions_csv(summary, a, err) != 0)
+            return -1;
     }
     if (cfg->html_path != NULL && tide_report_html(summary, cfg->html_path, err) != 0)
         return -1;

@@ -13,6 +13,7 @@
 #include "luaerr.h"
 #include "plugins.h"
 #include "sandbox.h"
+#include "treehash.h"
 #include "vu.h"
 
 static bool is_file(const char *p)
@@ -173,8 +174,17 @@ static char *field_str(lua_State *L, int idx, const char *k)
     return v;
 }
 
-static void file_sha256(const char *path, char hex[65])
+/* A file plugin: the sha256 of its file. A folder plugin (DIR/plugin.lua): the tree hash of
+ * DIR (treehash.h), so a changed helper or data file changes it too. */
+static void plugin_sha256(const char *path, char hex[65])
 {
+    size_t n = strlen(path), tail = strlen("/plugin.lua");
+    if (n > tail && strcmp(path + n - tail, "/plugin.lua") == 0) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%.*s", (int)(n - tail), path);
+        if (tide_tree_sha256(dir, hex, NULL) == 0)
+            return;
+    }
     size_t len = 0;
     char *data = tide_fs_read_all(path, &len, NULL);
     tide_sha256_hex(data != NULL ? data : "", data != NULL ? len : 0, hex);
@@ -201,7 +211,7 @@ static void record_loaded(lua_State *L, int env, struct tide_config *cfg)
         p->name = field_str(L, -1, "name");
         p->version = field_str(L, -1, "version");
         p->path = field_str(L, -1, "path");
-        file_sha256(p->path, p->sha256);
+        plugin_sha256(p->path, p->sha256);
         lua_pop(L, 1);
     }
     lua_settop(L, top);

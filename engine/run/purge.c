@@ -14,6 +14,7 @@
 #include <cJSON.h>
 #include "audit.h"
 #include "clock.h"
+#include "cmd_events.h"
 #include "duration.h"
 #include "export_s3.h"
 #include "fsutil.h"
@@ -37,6 +38,7 @@ struct selection {
     const char *tag; /* "K=V" */
     bool dry_run;
     const char *key; /* signs receipts */
+    cJSON *done;     /* purge_done's "erased" list (cmd_events.h); NULL: not kept */
 };
 
 static cJSON *read_json(const char *path)
@@ -441,6 +443,14 @@ static int erase_run(const struct selection *s, const char *id, struct tide_err 
     char sid[256];
     summary_run_id(dir, sid, sizeof sid);
     cJSON *exports = take_exports(s->runs, id, sid, s->dry_run);
+    if (s->done != NULL) { /* purge_done's payload: what this run's erasure did */
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "run_id", id);
+        cJSON_AddNumberToObject(d, "files", cJSON_GetArraySize(files));
+        cJSON_AddStringToObject(d, "manifest_sha256", hex);
+        cJSON_AddNumberToObject(d, "exports", cJSON_GetArraySize(exports));
+        cJSON_AddItemToArray(s->done, d);
+    }
     if (s->dry_run) {
         printf("would erase %s: %d files%s\n", dir, cJSON_GetArraySize(files),
                cJSON_GetArraySize(exports) > 0 ? " and what it can reach of its exports" : "");
@@ -493,6 +503,12 @@ static int erase_run(const struct selection *s, const char *id, struct tide_err 
     cJSON_AddStringToObject(extra, "receipt_sha256", rhex);
     tide_ledger_append_json(s->runs, "purge", id, left == 0 && rc == 0 ? "erased" : "incomplete",
                             extra, NULL);
+    cJSON *d = cJSON_GetArrayItem(s->done, cJSON_GetArraySize(s->done) - 1);
+    if (d != NULL) {
+        cJSON_AddStringToObject(d, "receipt", rpath);
+        cJSON_AddStringToObject(d, "receipt_sha256", rhex);
+        cJSON_AddBoolToObject(d, "complete", left == 0 && rc == 0);
+    }
     if (rc != 0)
         return -1;
     if (left > 0)
@@ -537,18 +553,22 @@ static int purge_selected(const struct selection *s, char **explicit_ids, int ne
 int tide_purge_expired(const char *runs_dir, int64_t max_age_us, const char *keep_id,
                        struct tide_err *err)
 {
-    struct selection s = {runs_dir, max_age_us, NULL, NULL, false, NULL};
+    struct selection s = {runs_dir, max_age_us, NULL, NULL, false, NULL, NULL};
     int count;
     return purge_selected(&s, NULL, 0, keep_id, &count, err) == 0 ? count : -1;
 }
 
 static const char purge_usage[] =
     "usage: tide purge [RUN_DIR|RUN_ID...] [--runs DIR] [--older-than AGE] [--scenario NAME]\n"
-    "                  [--tag K=V] [--dry-run] [--key KEY]\n";
+    "                  [--tag K=V] [--dry-run] [--key KEY] [--plugin NAME|PATH]... [--script "
+    "FILE]\n"
+    "                  [--hook-timeout D]   (hooks on purge_done: docs/extending.md)\n";
 
-int tide_purge_main(int argc, char **argv)
+/* The command; *reached says it got past its checks to erasing (then purge_done may fire). */
+static int purge_cmd(int argc, char **argv, struct tide_cmd_events *ce, struct selection *out,
+                     char runs_real[PATH_MAX], bool *reached)
 {
-    struct selection s = {"report", -1, NULL, NULL, false, NULL};
+    struct selection s = {"report", -1, NULL, NULL, false, NULL, out->done};
     char *ids[64], *owned[64] = {NULL}, runs_of_arg[4096] = "";
     int nids = 0;
     struct tide_err err = {{0}};
@@ -614,10 +634,20 @@ int tide_purge_main(int argc, char **argv)
             free(owned[i]);
         return TIDE_EXIT_USAGE;
     }
-    int count = 0;
-    int rc = purge_selected(&s, ids, nids, NULL, &count, &err);
+    int count = 0, rc = tide_cmd_events_open(ce); /* an unknown event: nothing erased */
+    *out = s;
+    if (realpath(s.runs, runs_real) == NULL)
+        snprintf(runs_real, PATH_MAX, "%s", s.runs);
+    out->runs = runs_real;
+    *reached = rc == 0;
+    if (rc == 0)
+        rc = purge_selected(&s, ids, nids, NULL, &count, &err);
+    else
+        err.msg[0] = '\0';
     for (int i = 0; i < nids; i++)
         free(owned[i]);
+    if (rc != 0 && err.msg[0] == '\0')
+        return rc; /* the hooks did not load: said already */
     if (rc != 0) {
         fprintf(stderr, "tide: purge: %s\n", err.msg);
         return strstr(err.msg, "no such run") != NULL ? TIDE_EXIT_USAGE : TIDE_EXIT_THRESHOLDS;
@@ -625,6 +655,34 @@ int tide_purge_main(int argc, char **argv)
     if (count == 0)
         printf("no run matched in %s\n", s.runs);
     return TIDE_EXIT_OK;
+}
+
+int tide_purge_main(int argc, char **argv)
+{
+    struct tide_cmd_events ce;
+    int rc = tide_cmd_events_take(&ce, "purge", &argc, argv, false);
+    if (rc != 0)
+        return rc;
+    struct selection s = {.done = cJSON_CreateArray()};
+    bool reached = false;
+    char runs[PATH_MAX];
+    rc = purge_cmd(argc, argv, &ce, &s, runs, &reached);
+    /* purge_done when it erased something, or succeeded (no run matched is a purge too) */
+    if (reached && (rc == TIDE_EXIT_OK || cJSON_GetArraySize(s.done) > 0)) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "runs", s.runs);
+        cJSON_AddBoolToObject(p, "dry_run", s.dry_run);
+        cJSON_AddNumberToObject(p, "count", cJSON_GetArraySize(s.done));
+        cJSON_AddBoolToObject(p, "ok", rc == TIDE_EXIT_OK);
+        cJSON_AddNumberToObject(p, "exit_code", rc);
+        cJSON_AddItemToObject(p, "erased", s.done);
+        s.done = NULL;
+        rc = tide_cmd_events_fire(&ce, NULL, "purge_done", p, rc);
+        cJSON_Delete(p);
+    }
+    cJSON_Delete(s.done);
+    tide_cmd_events_close(&ce);
+    return rc;
 }
 
 int tide_verify_receipt_main(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include "console.h"
 #include "distributed.h"
 #include "fsutil.h"
+#include "judge.h"
 #include "lifecycle.h"
 #include "lua_runfiles.h"
 #include "log.h"
@@ -39,17 +40,8 @@
 #include "stream.h"
 #include "vu.h"
 #include "worker.h"
-
-struct thr {
-    struct tide_threshold t;
-    bool from_cli;
-    const char *plugin; /* the plugin that added it (cfg's string), or NULL */
-    bool ok;            /* final verdict */
-    bool failing;       /* as of the last evaluation */
-    bool window_failed;
-    double observed;
-    bool aborted; /* this one stopped the run */
-};
+#include "plan.h"
+#include "runconf.h"
 
 struct pending {
     struct tide_registry *reg;
@@ -69,17 +61,17 @@ struct run {
     struct tide_buf history; /* per-second rows as JSON text, comma-separated: compact for
                                 long runs; parsed once when the summary is written */
     cJSON *last_row;         /* the newest row, for the progress line */
-    struct thr *thr;
+    struct tide_judged *thr;
     int nthr;
-    int64_t max_window_s;
-    struct tide_registry **win; /* ring of the last max_window_s seconds */
-    int64_t nwin;
+    struct tide_window win; /* the last measured seconds, for windowed thresholds */
     struct tide_audit audit;
     char dir[4096];
     char id[300];
     int64_t start_wall_us, end_wall_us, start_us, end_us;
     struct tide_target *target;
     bool tty;
+    bool only_summary;           /* Locust's --only-summary: no progress line, the summary still */
+    const struct tide_cli *cli;  /* the settings and their layers, for the plan */
     double vus_now, vus_max_now; /* peaks over the last second, summed over workers */
     bool threshold_abort;
     char threshold_abort_reason[512];
@@ -244,24 +236,14 @@ static void raise_nofile(const struct tide_config *cfg)
 
 /* --- thresholds --- */
 
-struct match_ctx {
-    const struct tide_metric_key *key;
-};
-
-static bool match_tags(void *ctx, const struct tide_tags *t)
-{
-    const struct match_ctx *m = ctx;
-    return tide_metric_key_matches(m->key, t->key, t->value, t->n);
-}
-
 static int thresholds_init(struct run *r, struct tide_err *err)
 {
     r->nthr = r->cfg.nthresholds;
     r->thr = calloc((size_t)(r->nthr > 0 ? r->nthr : 1), sizeof *r->thr);
     for (int i = 0; i < r->nthr; i++) {
         const struct tide_threshold_spec *sp = &r->cfg.thresholds[i];
-        struct thr *t = &r->thr[i];
-        t->from_cli = sp->from_cli;
+        struct tide_judged *t = &r->thr[i];
+        t->source = sp->from_cli ? "cli" : sp->plugin != NULL ? "plugin" : "script";
         t->plugin = sp->plugin;
         t->ok = true;
         if (tide_threshold_parse(sp->key, sp->expr, &t->t, err) != 0)
@@ -277,12 +259,9 @@ static int thresholds_init(struct run *r, struct tide_err *err)
                                 sp->key, t->t.key.metric);
         if (tide_threshold_check_type(&t->t, tide_metric_type_of(id), err) != 0)
             return -1;
-        int64_t w = (t->t.window_us + 999999) / 1000000;
-        if (w > r->max_window_s)
-            r->max_window_s = w;
     }
-    if (r->max_window_s > 0)
-        r->win = calloc((size_t)r->max_window_s, sizeof *r->win);
+    if (tide_window_init(&r->win, r->thr, r->nthr) != 0)
+        return tide_err_set(err, "out of memory");
     const char **metrics = calloc((size_t)(r->nthr > 0 ? r->nthr : 1), sizeof *metrics);
     if (metrics == NULL)
         return tide_err_set(err, "out of memory");
@@ -293,33 +272,6 @@ static int thresholds_init(struct run *r, struct tide_err *err)
     return 0;
 }
 
-static void aggregate_for(struct run *r, const struct thr *t, struct tide_agg *a, double *secs)
-{
-    int id = tide_metric_lookup(t->t.key.metric);
-    struct match_ctx m = {&t->t.key};
-    tide_tags_match_fn fn = t->t.key.ntags > 0 ? match_tags : NULL;
-    if (t->t.window_us > 0) {
-        int64_t w = (t->t.window_us + 999999) / 1000000;
-        struct tide_registry *tmp = tide_registry_new();
-        int64_t have = 0;
-        for (int64_t i = 0; i < w && i < r->nwin; i++) {
-            struct tide_registry *ri = r->win[(r->nwin - 1 - i) % r->max_window_s];
-            if (ri != NULL) {
-                tide_registry_merge(tmp, ri);
-                have++;
-            }
-        }
-        tide_registry_aggregate(tmp, id, fn, &m, a);
-        tide_registry_free(tmp);
-        *secs = (double)have;
-        return;
-    }
-    tide_registry_aggregate(r->total, id, fn, &m, a);
-    *secs = (double)(r->next_final) - (double)r->cfg.warmup_us / 1e6;
-    if (*secs < 1)
-        *secs = 1;
-}
-
 /* Business hooks (tide.hooks.on) run in the lifecycle runner, timed and logged; a failure is
  * kept there (r->life.failures, required_failed) for the verdict and the summary. */
 static void run_hook(struct run *r, const char *event, const cJSON *arg)
@@ -327,7 +279,7 @@ static void run_hook(struct run *r, const char *event, const cJSON *arg)
     tide_lifecycle_hook(&r->life, &r->audit, event, arg);
 }
 
-static void threshold_event(struct run *r, struct thr *t, const char *type)
+static void threshold_event(struct run *r, struct tide_judged *t, const char *type)
 {
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "metric", t->t.key.text);
@@ -343,19 +295,12 @@ static void thresholds_eval(struct run *r, bool final)
 {
     int64_t elapsed = tide_now_us() - r->start_us;
     for (int i = 0; i < r->nthr; i++) {
-        struct thr *t = &r->thr[i];
-        struct tide_agg a;
-        double secs;
-        aggregate_for(r, t, &a, &secs);
-        a.seconds = secs;
+        struct tide_judged *t = &r->thr[i];
+        double secs = (double)(r->next_final) - (double)r->cfg.warmup_us / 1e6;
         double obs = NAN;
-        bool ok = true;
-        struct tide_err err;
-        if (tide_threshold_eval(&t->t, &a, &obs, &ok, &err) != 0)
-            ok = false;
-        tide_agg_fini(&a);
+        bool ok = tide_judge_observe(t, r->total, secs < 1 ? 1 : secs, &r->win, &obs);
         bool windowed = t->t.window_us > 0;
-        bool window_full = r->nwin * 1000000 >= t->t.window_us;
+        bool window_full = tide_window_full(&r->win, t);
         if (windowed && !final && window_full && !ok)
             t->window_failed = true;
         if (!windowed || window_full || final)
@@ -615,14 +560,10 @@ static void finalize(struct run *r, int64_t idx)
     cJSON_Delete(r->last_row);
     r->last_row = row;
     r->pend[idx].reg = NULL;
-    if (r->max_window_s > 0 && !warm) {
-        int64_t slot = r->nwin % r->max_window_s;
-        tide_registry_free(r->win[slot]);
-        r->win[slot] = reg;
-        r->nwin++;
-    } else {
+    if (!warm)
+        tide_window_push(&r->win, reg); /* taken */
+    else
         tide_registry_free(reg);
-    }
     r->next_final = idx + 1;
     if (!warm)
         thresholds_eval(r, false);
@@ -691,7 +632,7 @@ static void collect(struct run *r, bool all_done)
 
 static void progress(struct run *r)
 {
-    if (r->cfg.quiet)
+    if (r->cfg.quiet || r->only_summary)
         return;
     int64_t now = tide_now_us();
     if (!r->tty && now - r->last_plain_progress < 10000000)
@@ -727,46 +668,6 @@ static void progress(struct run *r)
 
 /* --- the run folder --- */
 
-static cJSON *thresholds_json(const struct run *r)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (int i = 0; i < r->nthr; i++) {
-        const struct thr *t = &r->thr[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "metric", t->t.key.text);
-        cJSON_AddStringToObject(o, "expression", t->t.expr_text);
-        cJSON_AddStringToObject(o, "source", t->from_cli ? "cli" : t->plugin ? "plugin" : "script");
-        if (t->plugin != NULL)
-            cJSON_AddStringToObject(o, "plugin", t->plugin);
-        cJSON_AddBoolToObject(o, "ok", t->ok);
-        if (isfinite(t->observed))
-            cJSON_AddNumberToObject(o, "observed", t->observed);
-        else
-            cJSON_AddNullToObject(o, "observed");
-        cJSON_AddBoolToObject(o, "abort_on_fail", t->t.abort_on_fail);
-        cJSON_AddBoolToObject(o, "aborted", t->aborted);
-        cJSON_AddItemToArray(arr, o);
-    }
-    for (int i = 0; i < TIDE_DEFAULT_COUNT; i++) {
-        const struct tide_default_check *d = &r->defaults[i];
-        if (!d->active)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "metric", d->metric);
-        cJSON_AddStringToObject(o, "expression", d->expression);
-        cJSON_AddStringToObject(o, "source", "default");
-        cJSON_AddBoolToObject(o, "ok", d->ok);
-        if (isfinite(d->observed))
-            cJSON_AddNumberToObject(o, "observed", round(d->observed * 1e6) / 1e6);
-        else
-            cJSON_AddNullToObject(o, "observed");
-        cJSON_AddBoolToObject(o, "abort_on_fail", false);
-        cJSON_AddBoolToObject(o, "aborted", false);
-        cJSON_AddItemToArray(arr, o);
-    }
-    return arr;
-}
-
 /* --- the run --- */
 
 static void free_run(struct run *r)
@@ -774,9 +675,7 @@ static void free_run(struct run *r)
     for (int i = 0; i < r->nthr; i++)
         tide_threshold_fini(&r->thr[i].t);
     free(r->thr);
-    for (int64_t i = 0; r->win != NULL && i < r->max_window_s; i++)
-        tide_registry_free(r->win[i]);
-    free(r->win);
+    tide_window_free(&r->win);
     for (int64_t i = 0; i < r->npend; i++)
         tide_registry_free(r->pend[i].reg);
     free(r->pend);
@@ -1009,74 +908,18 @@ static void end_events(struct run *r)
     tide_audit_event(&r->audit, "generator_bound", gf);
 }
 
-/* The value of tag 'key' of the series of 'metric' with the largest sum, into 'out' ("" when
- * the metric has no series). */
-static void most_frequent(const struct tide_registry *reg, int metric, const char *key, char *out,
-                          size_t len)
-{
-    double best = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < tide_registry_size(reg); i++) {
-        const struct tide_series *se = tide_registry_at(reg, i);
-        if (se->metric != metric || se->agg.sum <= best)
-            continue;
-        char scratch[2048];
-        struct tide_tags t;
-        tide_tags_parse(se->tags, scratch, sizeof scratch, &t);
-        for (int k = 0; k < t.n; k++) {
-            if (strcmp(t.key[k], key) == 0) {
-                snprintf(out, len, "%s", t.value[k]);
-                best = se->agg.sum;
-            }
-        }
-    }
-}
-
-static double total_of(const struct run *r, int metric, bool nonzero)
-{
-    struct tide_agg a;
-    tide_registry_aggregate(r->total, metric, NULL, NULL, &a);
-    double v = nonzero ? (double)a.nonzero : a.sum;
-    tide_agg_fini(&a);
-    return v;
-}
-
 /* Judges the default checks on the run's totals; false with r->reason when one failed. */
 static bool judge_defaults(struct run *r)
 {
-    char top_error[300], top_script[300];
-    most_frequent(r->total, TIDE_M_FAILURES, "error", top_error, sizeof top_error);
-    most_frequent(r->total, TIDE_M_SCRIPT_ERRORS, "message", top_script, sizeof top_script);
-    struct tide_run_counts c = {
-        .reqs = total_of(r, TIDE_M_HTTP_REQS, false),
-        .failed = total_of(r, TIDE_M_HTTP_REQ_FAILED, true),
-        .iterations = total_of(r, TIDE_M_ITERATIONS, false),
-        .script_errors = total_of(r, TIDE_M_SCRIPT_ERRORS, false),
-        .top_error = top_error,
-        .top_script_error = top_script,
-    };
-    return tide_defaults_judge(r->defaults, r->rule, &c, r->reason, sizeof r->reason);
+    return tide_judge_defaults(r->defaults, r->rule, r->total, r->reason, sizeof r->reason);
 }
 
 /* r->reason for a run that failed on a user threshold, verify() or saturation. */
 static void failure_reason(struct run *r, const struct tide_outcome *o)
 {
-    int failing = 0;
-    const struct thr *first = NULL;
-    for (int i = 0; i < r->nthr; i++) {
-        if (!r->thr[i].ok && failing++ == 0)
-            first = &r->thr[i];
-    }
-    if (first != NULL) {
-        char obs[40] = "no data";
-        if (isfinite(first->observed))
-            snprintf(obs, sizeof obs, "%g", first->observed);
-        char more[48] = "";
-        if (failing > 1)
-            snprintf(more, sizeof more, "; %d more thresholds failed", failing - 1);
-        snprintf(r->reason, sizeof r->reason, "threshold %s: %s not met (observed %s)%s",
-                 first->t.key.text, first->t.expr_text, obs, more);
-    } else if (o->verify_failed) {
+    if (tide_judge_threshold_reason(r->thr, r->nthr, r->reason, sizeof r->reason))
+        return;
+    if (o->verify_failed) {
         snprintf(r->reason, sizeof r->reason, "verify() failed (see the verify section)");
     } else if (o->saturated_fails) {
         snprintf(r->reason, sizeof r->reason,
@@ -1230,7 +1073,8 @@ static cJSON *summary_doc(const struct run *r, const char *status, int code, cJS
     cJSON_AddItemToObject(s, "run", run);
     cJSON_AddItemToObject(s, "options", tide_outputs_options_json(&r->cfg));
     tide_summary_add_metrics(s, r->total, measured_seconds(r));
-    cJSON_AddItemToObject(s, "thresholds", thresholds_json(r));
+    cJSON_AddItemToObject(s, "thresholds",
+                          tide_judge_thresholds_json(r->thr, r->nthr, r->defaults));
     if (verify != NULL)
         cJSON_AddItemToObject(s, "verify", verify);
     else
@@ -1716,9 +1560,45 @@ static int run_phase(struct run *r)
     return TIDE_EXIT_OK;
 }
 
+/* The plan on stderr (--quiet, or a log level above INFO: its warnings alone). An output path
+ * that cannot be written stops the run first, one line each and exit 2, before anything is
+ * sent (--csv/--html folders are made here when missing). */
+static int show_plan(struct run *r, const struct tide_cli *cli)
+{
+    struct tide_err err = {{0}};
+    if (tide_outputs_check_extra(&r->cfg, &err) != 0) {
+        tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        return TIDE_EXIT_USAGE;
+    }
+    cJSON *plan = tide_plan_build(cli, &r->cfg, r->probe, r->rule);
+    if (plan == NULL)
+        return TIDE_EXIT_INTERNAL;
+    int code = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItem(plan, "warnings"))
+    {
+        if (strcmp(cJSON_GetObjectItem(w, "kind")->valuestring, "output") == 0) {
+            tide_log(TIDE_LOG_ERROR, "%s", cJSON_GetObjectItem(w, "message")->valuestring);
+            code = TIDE_EXIT_USAGE;
+        }
+    }
+    if (code == 0 && !r->cfg.quiet && tide_log_enabled(TIDE_LOG_INFO)) {
+        tide_plan_print(stderr, plan);
+        fflush(stderr);
+    } else if (code == 0) {
+        tide_plan_warn(plan, NULL);
+    }
+    cJSON_Delete(plan);
+    return code;
+}
+
 static int run_with(struct run *r)
 {
     int code = prepare(r);
+    if (code == 0 && r->start_at)
+        code = check_start_at(r); /* past already: one line, no plan (again after setup()) */
+    if (code == 0)
+        code = show_plan(r, r->cli); /* after the up-front checks, before setup() (plan.h) */
     if (code == 0)
         code = run_setup(r);
     if (code == 0 && r->phase != NULL && strcmp(r->phase, "run") != 0)
@@ -1764,17 +1644,36 @@ static int distributed_flags(struct run *r, const struct tide_cli *cli)
     return 0;
 }
 
+/* Locust's --loglevel: messages below it are not printed. */
+static void set_loglevel(const struct tide_cli *cli)
+{
+    if (cli->loglevel == NULL)
+        return;
+    enum tide_log_level min = TIDE_LOG_DEBUG;
+    if (strcmp(cli->loglevel, "INFO") == 0)
+        min = TIDE_LOG_INFO;
+    else if (strcmp(cli->loglevel, "WARNING") == 0 || strcmp(cli->loglevel, "WARN") == 0)
+        min = TIDE_LOG_WARN;
+    else if (strcmp(cli->loglevel, "ERROR") == 0 || strcmp(cli->loglevel, "CRITICAL") == 0)
+        min = TIDE_LOG_ERROR;
+    tide_log_set_level(min);
+}
+
 int tide_run_main(int argc, char **argv)
 {
     struct tide_cli cli;
     struct tide_err err = {{0}};
-    if (tide_cli_parse_run(argc, argv, &cli, &err) != 0) {
+    if (tide_runconf_parse(argc, argv, &cli, &err) != 0) { /* flags, env, config (runconf.h) */
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
+        tide_cli_free(&cli);
         return TIDE_EXIT_USAGE;
     }
+    set_loglevel(&cli);
     struct run *r = calloc(1, sizeof *r);
-    if (r == NULL)
+    if (r == NULL) {
+        tide_cli_free(&cli);
         return TIDE_EXIT_INTERNAL;
+    }
     int code;
     if (tide_options_build_keep(&cli, &r->cfg, &r->probe, &err) != 0) {
         tide_log(TIDE_LOG_ERROR, "%s", err.msg);
@@ -1787,9 +1686,11 @@ int tide_run_main(int argc, char **argv)
             r->rule = TIDE_RULE_LOCUST;
         r->locust_exit =
             cli.exit_code_on_error >= 0 ? cli.exit_code_on_error : TIDE_LOCUST_EXIT_DEFAULT;
+        r->only_summary = cli.only_summary;
         r->nstreams = cli.nstreams;
         r->dashboard_addr = cli.dashboard;
         memcpy(r->stream_specs, cli.streams, sizeof r->stream_specs);
+        r->cli = &cli;
         code = distributed_flags(r, &cli);
         if (code == 0)
             code = run_with(r);
@@ -1804,6 +1705,7 @@ int tide_run_main(int argc, char **argv)
     }
     free_run(r);
     free(r);
+    tide_cli_free(&cli);
     tide_secrets_clear();
     return code;
 }

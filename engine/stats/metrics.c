@@ -343,7 +343,16 @@ struct tide_registry {
     uint32_t nper[MAX_METRICS]; /* series per metric */
     uint32_t *slots;            /* index+1 into series; 0 = empty */
     size_t nslots;
+    uint64_t epoch; /* tide_registry_epoch: new at creation and at every reset */
 };
+
+/* Epochs are unique in the process, so an index remembered with one can never be taken for
+ * an index of another registry, or of this one after a reset moved its series. */
+static uint64_t next_epoch(void)
+{
+    static uint64_t counter; /* only through __atomic builtins */
+    return __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+}
 
 uint64_t tide_tags_hash(const char *tags)
 {
@@ -369,6 +378,7 @@ struct tide_registry *tide_registry_new(void)
     if (r == NULL)
         return NULL;
     r->nslots = 64;
+    r->epoch = next_epoch();
     r->slots = calloc(r->nslots, sizeof *r->slots);
     if (r->slots == NULL) {
         free(r);
@@ -463,8 +473,9 @@ static struct tide_series *find_h(const struct tide_registry *r, int metric, con
     return NULL;
 }
 
+/* *folded (if not NULL) tells whether the sample went to an overflow series. */
 static struct tide_series *find_or_add_h(struct tide_registry *r, int metric, const char *tags,
-                                         uint64_t taghash)
+                                         uint64_t taghash, bool *folded)
 {
     uint64_t h = mix(metric, taghash);
     size_t s;
@@ -476,6 +487,8 @@ static struct tide_series *find_or_add_h(struct tide_registry *r, int metric, co
         overflow_tags(r, metric, tags, other, sizeof other);
         if (strcmp(other, tags) != 0) { /* else: the fold itself; add it */
             warn_overflow(metric);
+            if (folded != NULL)
+                *folded = true;
             tags = other;
             h = mix(metric, tide_tags_hash(tags));
             found = find_h(r, metric, tags, h, &s);
@@ -508,15 +521,33 @@ static struct tide_series *find_or_add_h(struct tide_registry *r, int metric, co
 
 static struct tide_series *find_or_add(struct tide_registry *r, int metric, const char *tags)
 {
-    return find_or_add_h(r, metric, tags, tide_tags_hash(tags));
+    return find_or_add_h(r, metric, tags, tide_tags_hash(tags), NULL);
 }
 
 void tide_registry_add_h(struct tide_registry *r, int metric, const char *tags, uint64_t taghash,
                          double value)
 {
-    struct tide_series *se = find_or_add_h(r, metric, tags, taghash);
+    struct tide_series *se = find_or_add_h(r, metric, tags, taghash, NULL);
     if (se != NULL)
         tide_agg_add(&se->agg, value);
+}
+
+uint64_t tide_registry_epoch(const struct tide_registry *r)
+{
+    return r->epoch;
+}
+
+long tide_registry_index(struct tide_registry *r, int metric, const char *tags, uint64_t taghash,
+                         bool *folded)
+{
+    *folded = false;
+    struct tide_series *se = find_or_add_h(r, metric, tags, taghash, folded);
+    return se != NULL ? (long)(se - r->series) : -1;
+}
+
+void tide_registry_add_at(struct tide_registry *r, size_t i, double value)
+{
+    tide_agg_add(&r->series[i].agg, value);
 }
 
 void tide_registry_add(struct tide_registry *r, int metric, const char *tags, double value)
@@ -589,6 +620,7 @@ void tide_registry_reset(struct tide_registry *r)
     }
     bool dropped = kept != r->n;
     r->n = kept;
+    r->epoch = next_epoch();
     if (dropped)
         rehash(r);
 }

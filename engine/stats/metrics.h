@@ -93,6 +93,16 @@ void tide_registry_add(struct tide_registry *r, int metric, const char *tags, do
 uint64_t tide_tags_hash(const char *tags);
 void tide_registry_add_h(struct tide_registry *r, int metric, const char *tags, uint64_t taghash,
                          double value);
+/* Series by index, for callers that record the same tag set again and again (seriescache.h).
+ * epoch: names the registry's current layout; an index stays valid while it is unchanged (a
+ * reset, or another registry, gives another epoch). index: the series 'add_h' would record
+ * into, created if new; -1 without memory; *folded: it is an overflow series (the cap above),
+ * which the caller must not remember, since a later sample of the same tags may fold
+ * elsewhere. add_at: records into series i. */
+uint64_t tide_registry_epoch(const struct tide_registry *r);
+long tide_registry_index(struct tide_registry *r, int metric, const char *tags, uint64_t taghash,
+                         bool *folded);
+void tide_registry_add_at(struct tide_registry *r, size_t i, double value);
 /* Adds everything in src into dst (exact); series of src without samples are skipped. */
 int tide_registry_merge(struct tide_registry *dst, const struct tide_registry *src);
 /* Adds the aggregate 'a' to the series (metric, tags) of dst (exact; a read-back series). */

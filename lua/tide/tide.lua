@@ -118,7 +118,9 @@ M.log = { debug = logger("debug"), info = logger("info"), warn = logger("warn"),
 -- An unknown event name raises at load time, naming the closest valid one.
 local EVENTS = { "test_start", "scenario_start", "scenario_end", "stage_change",
   "threshold_crossed", "threshold_recovered", "check_failed", "error_burst",
-  "generator_saturated", "verify_done", "test_end", "report_written" }
+  "generator_saturated", "verify_done", "test_end", "report_written",
+  -- the other commands' (tide export / purge / merge with --script or --plugin)
+  "export_done", "purge_done", "merge_done" }
 local known = {}
 for i = 1, #EVENTS do known[EVENTS[i]] = true end
 

@@ -225,12 +225,25 @@ r2 = t.run(["verify", run_dir])
 t.check_eq(r2.returncode, 0, "tide verify still passes after an export " + r2.stdout + r2.stderr)
 no_secret(r.stdout + r.stderr, "plain export output")
 
-# Temporary credentials (session token) and an empty prefix.
+# Temporary credentials (session token) and an empty prefix; export_done's hook
+# (docs/extending.md#events-of-other-commands) prints what was exported.
+hooks = t.write(d, "s3hooks.lua", """
+local tide = require "tide"
+tide.hooks.on("export_done", function(p) print("EXPORT_DONE " .. tide.json.encode(p)) end)
+""")
 r = t.run(["export", run_dir, "--s3", "s3://tide-runs", "--s3-endpoint", ENDPOINT + "/",
-           "--s3-region", "eu-west-3"], env=dict(CREDS, AWS_SESSION_TOKEN=TOKEN))
+           "--s3-region", "eu-west-3", "--script", hooks], env=dict(CREDS, AWS_SESSION_TOKEN=TOKEN))
 t.check_eq(r.returncode, 0, "export with a session token, no prefix " + r.stderr)
 t.check("checkout/summary.json" in listing("tide-runs", "checkout/"), "no prefix: RUN/FILE keys")
 no_secret(r.stdout + r.stderr, "session-token export output")
+done = [json.loads(l.split("EXPORT_DONE ", 1)[1]) for l in (r.stdout + r.stderr).splitlines()
+        if "EXPORT_DONE " in l]  # print() in a hook goes to stderr
+ex = done[0]["exports"][0] if done and done[0].get("exports") else {}
+t.check(len(done) == 1 and ex.get("kind") == "s3" and ex.get("ref") == "s3://tide-runs/checkout/"
+        and ex.get("objects") == len(files) and
+        sorted([f["name"] for f in done[0]["files"]] + ["manifest.json"]) == sorted(files) and
+        ex.get("bytes") == sum(os.path.getsize(os.path.join(run_dir, f)) for f in files),
+        "export_done: the S3 prefix, objects, keys and bytes", (done, r.stderr[-600:]))
 
 # Encrypted export to two recipients: FILE.age objects, each opens with age -d.
 keys = []

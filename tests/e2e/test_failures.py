@@ -17,7 +17,7 @@ function run() http.get("/health") end
 # --- an output folder that cannot be created ---
 blocker = write(work, "blocker", "a file, not a folder")
 r = run(["run", get, "--host", url, "--iterations", "3", "--out", os.path.join(blocker, "x")])
-check_eq(r.returncode, 1, "unwritable --out: exit 1")
+check_eq(r.returncode, 2, "unwritable --out: exit 2, checked before the run (the plan)")
 check("blocker" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
       "unwritable --out: one line naming the path", r.stderr)
 

@@ -13,7 +13,8 @@ and checks that it equals the merged iteration count (a segment's own count is h
   reason of a run, the summary says failed;
 - --script FILE whose SHA-256 differs from the segments' exits 2 with one line, sending
   nothing; --script with the same content elsewhere is accepted; a recorded script that is
-  gone asks for --script; --setup-data, --script, --host without --verify are refused;
+  gone asks for --script; --setup-data, --host without --verify are refused (--script alone
+  only brings hooks: verify() does not run);
 - --host sends verify() to another server (a second target, which holds no project: 99).
 """
 import os
@@ -176,10 +177,17 @@ def main():
             len(r.stderr.strip().splitlines()) == 1, "a missing script asks for --script",
             r.stderr)
     os.rename(script + ".moved", script)
-    for flag, value in (("--script", script), ("--setup-data", setup_file), ("--host", url)):
+    for flag, value in (("--setup-data", setup_file), ("--host", url)):
         r = t.run(["merge", *dirs, "--out", os.path.join(tmp, "x3"), flag, value])
         t.check(r.returncode == 2 and "are for --verify" in r.stderr, flag + " without --verify",
                 r.stderr)
+    # --script without --verify is a file of hooks (merge_done, test_hooks_commands): its
+    # verify() does not run
+    before = list_gets(url)
+    r = t.run(["merge", *dirs, "--out", os.path.join(tmp, "x5"), "--quiet", "--script", script])
+    t.check(r.returncode == 0 and list_gets(url) == before and
+            t.load_json(os.path.join(tmp, "x5", "summary.json"))["verify"] is None,
+            "--script without --verify: hooks only, no verify()", r.stderr)
     r = t.run(["merge", *dirs, "--out", os.path.join(tmp, "x4"), "--verify", "--setup-data",
                os.path.join(tmp, "no-such.json")])
     t.check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1,

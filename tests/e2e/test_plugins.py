@@ -64,10 +64,28 @@ check(len(sec) == 1 and sec[0]["plugin"] == "strict" and sec[0]["rows"]["request
 check("Strict budget (plugin strict)" in r.stdout, "section in the terminal summary")
 check("Strict budget" in html, "section in the report")
 check("STRICT SAW failed" in r.stderr, "the plugin's hook sees the verdict", r.stderr[-300:])
-sha = hashlib.sha256(plugin_src.encode()).hexdigest()
+
+
+def tree_hash(folder):
+    """docs/extending.md's tree hash: sha256sum's lines for the sorted files, hashed."""
+    rels = []
+    for d, _, names in os.walk(folder):
+        for n in names:
+            full = os.path.join(d, n)
+            if os.path.isfile(full) and not os.path.islink(full):
+                rels.append(os.path.relpath(full, folder))
+    lines = ""
+    for rel in sorted(rels, key=lambda x: x.encode()):
+        with open(os.path.join(folder, rel), "rb") as f:
+            lines += "%s  %s\n" % (hashlib.sha256(f.read()).hexdigest(), rel)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+sha = tree_hash(os.path.dirname(plugin_path))
+check(sha != hashlib.sha256(plugin_src.encode()).hexdigest(), "a tree hash, not the file's")
 man = load_json(os.path.join(out, "manifest.json"))
 check_eq([(p["name"], p["version"], p["sha256"]) for p in man.get("plugins", [])],
-         [("strict", "1.2.0", sha)], "manifest lists the plugin with its hash")
+         [("strict", "1.2.0", sha)], "manifest lists the folder plugin with its tree hash")
 check_eq([p["name"] for p in sj["plugins"]], ["strict"], "summary.json lists the plugin")
 check_eq(run(["verify", out]).returncode, 0, "folder verifies")
 
@@ -75,6 +93,23 @@ check_eq(run(["verify", out]).returncode, 0, "folder verifies")
 s = write(work, "ok.lua", scen % "{}")
 r = run(["run", s, "--host", url, "--quiet", "--out", os.path.join(work, "ok")])
 check_eq(r.returncode, 0, "default options pass")
+ok_sha = load_json(os.path.join(work, "ok", "manifest.json"))["plugins"][0]["sha256"]
+check_eq(ok_sha, sha, "the same folder, the same hash")
+
+# --- a helper file of the folder changes: the plugin's hash changes ---
+os.makedirs(os.path.join(work, "plugins", "strict", "lib"))
+write(os.path.join(work, "plugins", "strict", "lib"), "helper.lua", "return 1\n")
+r = run(["run", s, "--host", url, "--quiet", "--out", os.path.join(work, "ok2")])
+sha2 = load_json(os.path.join(work, "ok2", "manifest.json"))["plugins"][0]["sha256"]
+check(sha2 != sha and sha2 == tree_hash(os.path.dirname(plugin_path)),
+      "a helper file added: another tree hash", (sha, sha2))
+write(os.path.join(work, "plugins", "strict", "lib"), "helper.lua", "return 2\n")
+r = run(["run", s, "--host", url, "--quiet", "--out", os.path.join(work, "ok3")])
+sha3 = load_json(os.path.join(work, "ok3", "manifest.json"))["plugins"][0]["sha256"]
+check(sha3 not in (sha, sha2) and sha3 == tree_hash(os.path.dirname(plugin_path)),
+      "a helper file changed: another tree hash", (sha2, sha3))
+import shutil
+shutil.rmtree(os.path.join(work, "plugins", "strict", "lib"))
 
 # --- options checked against the schema: one line, exit 2, nothing sent ---
 http_json(url + "/_stats/reset", method="POST", body={})

@@ -4,7 +4,7 @@ local http = require "tide.http"
 local tide = require "tide"
 local json = require "tide.json"
 
--- This file provokes failed requests on purpose (a 503, timeouts): 3 of its 20 requests. Its
+-- This file provokes failed requests on purpose (a 503, timeouts, a refused connection): 4 of its 23 requests. Its
 -- own limit replaces the default check (more than 10% failed fails a run, docs/cli.md).
 options = { iterations = 1, vus = 1, thresholds = { http_req_failed = { "rate<0.5" } } }
 
@@ -111,4 +111,44 @@ function run()
   local d = http.get("/bytes/100", { discard_body = true })
   eq("discard_body keeps status", d.status, 200)
   eq("discard_body drops body", d.body, "")
+
+  print "testing response fields built on first read"
+  -- url, method, name, proto, headers and timings are packed and built when first read:
+  -- each response keeps its own after the VU's next requests, and a field set by the script
+  -- stays as set
+  local first = http.request("patch", "/status/201", { name = "first", headers = { ["X-A"] = "1" } })
+  local second = http.get("/bytes/7", { tags = { t = "2" } })
+  local fail = http.get("http://127.0.0.1:1/refused", { timeout = 2 })
+  eq("first.method upper-cased", first.method, "PATCH")
+  eq("first.name kept", first.name, "first")
+  -- (not compared with the path: core/http.c's reused CURLU reports the previous request's URL
+  -- when the URL changes, a known bug in the transport, not in the response object)
+  eq("first.url kept", first.url:match("^http://127%.0%.0%.1:%d+/") ~= nil, true)
+  eq("first.proto", first.proto, "HTTP/1.1")
+  eq("first.status", first.status, 201)
+  eq("first.timings after other requests", type(first.timings.duration), "number")
+  eq("second.name", second.name, "/bytes/{id}")
+  eq("second.method", second.method, "GET")
+  eq("second.headers own", second.headers["content-length"], "7")
+  eq("second.body", #second.body, 7)
+  eq("read twice is the same", second.url, second.url)
+  second.url = "set by the script"
+  eq("a field set by the script stays", second.url, "set by the script")
+  eq("error response has a url", fail.url ~= nil, true)
+  eq("error response method", fail.method, "GET")
+  eq("error response name", fail.name, "/refused")
+  eq("error response url", fail.url, "http://127.0.0.1:1/refused")
+  eq("error response has timings", type(fail.timings.duration), "number")
+  eq("error response error_code", fail.error_code ~= nil, true)
+  eq("unknown field is nil", first.nosuchfield, nil)
+
+  print "testing options read through a metatable"
+  -- options are read in one pass over the table's keys; a table whose options come from
+  -- __index is still read by name
+  local defaults = { name = "via-meta", headers = { ["X-Meta"] = "m" } }
+  local m = http.get("/echo", setmetatable({}, { __index = defaults }))
+  eq("option from __index: name", m.name, "via-meta")
+  eq("option from __index: headers", m:json().headers["x-meta"], "m")
+  local own = http.get("/echo", setmetatable({ name = "own" }, { __index = defaults }))
+  eq("own option wins over __index", own.name, "own")
 end

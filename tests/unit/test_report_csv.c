@@ -360,6 +360,36 @@ static void test_rejects_foreign_json(const char *dir)
     cJSON_Delete(s);
 }
 
+/* PREFIX_exceptions.csv: Locust's header; rows grouped as script_errors, most frequent first;
+ * a message with a comma and a quote quoted; the file:line as Traceback; header alone when
+ * nothing raised. */
+static void test_exceptions_csv(const char *dir)
+{
+    cJSON *s = cJSON_Parse(
+        "{\"schema\":\"tide.summary/1\",\"script_errors\":["
+        "{\"message\":\"s.lua:3: once\",\"count\":1},"
+        "{\"message\":\"/x/s.lua:12: order N was \\\"rejected\\\", twice\",\"count\":7},"
+        "{\"message\":\"tide.fail: no location\",\"count\":2}]}");
+    char path[512];
+    struct tide_err err = {{0}};
+    fx_path(path, sizeof path, dir, "exceptions.csv");
+    CHECK(tide_report_exceptions_csv(s, path, &err) == 0);
+    char *text = fx_slurp(path);
+    CHECK_STR(text ? text : "",
+              "Count,Message,Traceback,Nodes\r\n"
+              "7,\"/x/s.lua:12: order N was \"\"rejected\"\", twice\",/x/s.lua:12,local\r\n"
+              "2,tide.fail: no location,,local\r\n"
+              "1,s.lua:3: once,s.lua:3,local\r\n");
+    free(text);
+    cJSON_Delete(s);
+    s = cJSON_Parse("{\"schema\":\"tide.summary/1\",\"script_errors\":[]}");
+    CHECK(tide_report_exceptions_csv(s, path, &err) == 0);
+    text = fx_slurp(path);
+    CHECK_STR(text ? text : "", "Count,Message,Traceback,Nodes\r\n");
+    free(text);
+    cJSON_Delete(s);
+}
+
 int main(void)
 {
     char dir[512];
@@ -374,6 +404,7 @@ int main(void)
     test_numbers_formatted_as_locust(dir);
     test_null_paths_skip_files(dir);
     test_rejects_foreign_json(dir);
+    test_exceptions_csv(dir);
     cJSON_Delete(s);
     fx_rmdir(dir);
     return CHECK_DONE();

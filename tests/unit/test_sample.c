@@ -4,6 +4,7 @@
 #include "../check.h"
 #include "sample.h"
 #include "vu.h"
+#include "worker.h"
 
 static void test_sample_phases_plain_and_tls(void)
 {
@@ -206,6 +207,97 @@ static void test_sample_record_expected_status_not_failed(void)
     tide_registry_free(reg);
 }
 
+/* The tags a request of 'vu' must be recorded under: built from scratch, as before the
+ * series cache (tide_sample_tags, then tide_vu_tags). */
+static void expected_tags(struct tide_vu *vu, const struct tide_vu_request *r, char *out,
+                          size_t len)
+{
+    char own[2048];
+    tide_sample_tags(r, own, sizeof own);
+    tide_vu_tags(vu, own, out, len);
+}
+
+/* Through the worker's series cache: each request lands in the series of its own tags, when
+ * only its status, its tags, the VU's group or the VU itself differ, and after the registry
+ * is swapped; and a VU's own samples (tide_sample_vu_add) likewise. */
+static void test_sample_request_cached_shapes(void)
+{
+    struct tide_worker w = {0};
+    w.reg = tide_registry_new();
+    struct tide_vu a = {.w = &w,
+                        .scenario_tags = "scenario\x1f"
+                                         "one"};
+    struct tide_vu b = {.w = &w,
+                        .scenario_tags = "scenario\x1f"
+                                         "two"};
+    struct tide_vu_request r = request(200, 0);
+    struct tide_sample s = {.t = {0, 0, 0, 0, 1, 0, 1}, .duration = 1};
+    char tags[2048], kv[] = "k\x1fv";
+    static const long statuses[] = {200, 500, 200, 200, 404};
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++) {
+            r.r.res.status = statuses[i];
+            r.tags = i == 3 ? kv : NULL;
+            snprintf(a.group, sizeof a.group, "%s", i == 2 ? "::g" : "");
+            snprintf(b.group, sizeof b.group, "%s", a.group);
+            tide_sample_request(&a, &r, &s);
+            tide_sample_request(&b, &r, &s);
+        }
+        if (round == 1) { /* the next interval: another registry */
+            tide_registry_free(w.reg);
+            w.reg = tide_registry_new();
+        }
+    }
+    /* in the last registry: one round, each shape once per VU (status 200, no tags, no group
+     * twice for 'a': i = 0 only, since i = 2 has a group and i = 3 tags) */
+    struct {
+        long status;
+        bool tagged;
+        const char *group;
+    } shapes[] = {
+        {200, false, ""}, {500, false, ""}, {200, false, "::g"}, {200, true, ""}, {404, false, ""}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        r.r.res.status = shapes[i].status;
+        r.tags = shapes[i].tagged ? kv : NULL;
+        snprintf(a.group, sizeof a.group, "%s", shapes[i].group);
+        expected_tags(&a, &r, tags, sizeof tags);
+        struct tide_agg *g = find(w.reg, TIDE_M_HTTP_REQS, tags);
+        CHECK(g != NULL && g->sum == 1);
+        g = find(w.reg, TIDE_M_HTTP_REQ_FAILED, tags);
+        CHECK(g != NULL && g->count == 1 && g->nonzero == (shapes[i].status >= 400 ? 1u : 0u));
+        snprintf(b.group, sizeof b.group, "%s", shapes[i].group);
+        expected_tags(&b, &r, tags, sizeof tags);
+        g = find(w.reg, TIDE_M_HTTP_REQ_DURATION, tags);
+        CHECK(g != NULL && g->count == 1);
+    }
+    size_t reqs = 0;
+    for (size_t i = 0; i < tide_registry_size(w.reg); i++) {
+        struct tide_series *se = tide_registry_at(w.reg, i);
+        if (se->metric == TIDE_M_HTTP_REQS)
+            reqs += (size_t)se->agg.sum;
+    }
+    CHECK(reqs == 10); /* nothing recorded twice, nothing lost */
+    /* a VU's own samples: the VU's tags with the extra pairs, per VU and group */
+    a.group[0] = '\0';
+    for (int i = 0; i < 3; i++) {
+        tide_sample_vu_add(&a, NULL, TIDE_M_ITERATIONS, 1);
+        tide_sample_vu_add(&a, "check\x1fok", TIDE_M_CHECKS, 1);
+        tide_sample_vu_add(&b, "check\x1fok", TIDE_M_CHECKS, 0);
+    }
+    tide_vu_tags(&a, NULL, tags, sizeof tags);
+    struct tide_agg *g = find(w.reg, TIDE_M_ITERATIONS, tags);
+    CHECK(g != NULL && g->sum == 3);
+    tide_vu_tags(&a, "check\x1fok", tags, sizeof tags);
+    g = find(w.reg, TIDE_M_CHECKS, tags);
+    CHECK(g != NULL && g->count == 3 && g->nonzero == 3);
+    tide_vu_tags(&b, "check\x1fok", tags, sizeof tags);
+    g = find(w.reg, TIDE_M_CHECKS, tags);
+    CHECK(g != NULL && g->count == 3 && g->nonzero == 0);
+    CHECK(w.series != NULL && tide_series_cache_hits(w.series) > 0);
+    tide_series_cache_free(w.series);
+    tide_registry_free(w.reg);
+}
+
 int main(void)
 {
     test_sample_phases_plain_and_tls();
@@ -215,5 +307,6 @@ int main(void)
     test_sample_record_response();
     test_sample_record_transport_error_closed_model();
     test_sample_record_expected_status_not_failed();
+    test_sample_request_cached_shapes();
     return CHECK_DONE();
 }

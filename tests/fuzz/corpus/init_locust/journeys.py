@@ -1,0 +1,1 @@
+../../../../examples/locust/journeys.py
