@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""bench/profile_summary.py CALLGRIND_OUT [--brief]: instructions per request of tide's main stages.
+"""bench/profile_summary.py CALLGRIND_OUT [--brief] [--count FN]: instructions per request of
+tide's main stages.
 
-Requests are counted as the calls to curl_multi_remove_handle (one per finished transfer) in
-the collected window; each stage's inclusive cost is divided by that count."""
+Requests are counted as the calls to curl_multi_remove_handle (one per finished libcurl
+transfer; --count tide_http_start counts the requests of both transports) in the collected
+window; each stage's inclusive cost is divided by that count."""
 import re
 import subprocess
 import sys
@@ -12,6 +14,7 @@ STAGES = [
     ("libcurl transfer work: curl_multi_socket_action", "curl_multi_socket_action"),
     ("  of which curl's printf engine: curl_maprintf", "curl_maprintf"),
     ("  of which URL parse/rebuild: curl_url_set + curl_url_get", ("curl_url_set", "curl_url_get")),
+    ("native transfer work: on_io (engine/core/native.c)", "on_io"),
     ("completion: check_done -> on_single_done", "on_single_done"),
     ("  response object: finish (incl. record)", "finish"),
     ("  metrics: tide_sample_request", "tide_sample_request"),
@@ -32,6 +35,9 @@ STAGES = [
 def main():
     out = sys.argv[1]
     brief = "--brief" in sys.argv[2:]
+    counted = "curl_multi_remove_handle"
+    if "--count" in sys.argv[2:]:
+        counted = sys.argv[sys.argv.index("--count") + 1]
     incl = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
                           capture_output=True, text=True).stdout
     tree = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=calling",
@@ -52,7 +58,7 @@ def main():
     reqs = 0
     for line in tree.splitlines():
         # "  >   callee (Nx)" lines only: the "=>" lines repeat the same calls
-        m = re.search(r"%\)\s+>\s+\S*curl_multi_remove_handle \(([\d,]+)x\)", line)
+        m = re.search(r"%\)\s+>\s+\S*" + re.escape(counted) + r" \(([\d,]+)x\)", line)
         if m:
             reqs += int(m.group(1).replace(",", ""))
     if not total or not reqs:

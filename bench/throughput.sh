@@ -14,6 +14,9 @@
 # nginx's core, so it is not a fair single-core comparison).
 # Every (case, tool) runs once per round, in the same order (A B C A B C ...); the table shows
 # medians of rounds. Set CASES="get-50 10k-50" to run only some cases.
+# Transports (docs/http.md): the "tide" row is the default (--transport auto: the native
+# client for plain http); a "tide --transport curl" row runs the same case through libcurl.
+# TRANSPORT=native|curl|auto sets the "tide" row's; CURL_ROW=0 drops the libcurl row.
 set -euo pipefail
 DURATION="${DURATION:-4s}"
 . "$(dirname "$0")/lib.sh"
@@ -36,7 +39,9 @@ tide_run() { # tide_run CASE TOOL VUS PATH SCRIPT [extra tide args]
 
 run_case() { # run_case CASE CONNECTIONS PATH
   local case="$1" c="$2" path="$3" url="$HOST$3"
-  tide_run "$case" tide "$c" "$path" get.lua --threads 1
+  tide_run "$case" tide "$c" "$path" get.lua --threads 1 --transport "${TRANSPORT:-auto}"
+  [ "${CURL_ROW:-1}" = 1 ] &&
+    tide_run "$case" "tide --transport curl" "$c" "$path" get.lua --threads 1 --transport curl
   have wrk && bench_run "$case" wrk wrk -- wrk -t1 -c"$c" -d"$DURATION" --latency "$url"
   have ab && bench_run "$case" "ab -k" ab -- ab -k -q -c "$c" -t "$DUR_S" -n $((DUR_S * 400000)) "$url"
   have autocannon && bench_run "$case" autocannon autocannon -- \

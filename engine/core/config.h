@@ -73,6 +73,7 @@ struct tide_config {
     char *script_name; /* base name without .lua, for the run id */
     char *host;        /* base URL for relative URLs, no trailing slash */
     bool insecure;
+    int transport; /* enum tide_transport_choice: --transport, options.transport */
     char *tls_ca, *tls_cert, *tls_key; /* --cacert/--cert/--key, options.tls; NULL: none */
     bool allow_read_anywhere;
     int threads;

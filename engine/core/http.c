@@ -20,7 +20,8 @@
 #include "allowhosts.h"
 #include "clock.h"
 #include "cookiejar.h"
-#include "http.h"
+#include "http_curl.h"
+#include "session.h"
 #include "log.h"
 #include "redirect.h"
 
@@ -32,7 +33,7 @@
 _Static_assert(sizeof(((struct tide_http_result *)0)->error) >= CURL_ERROR_SIZE,
                "the result's error text is libcurl's error buffer");
 
-struct tide_http {
+struct tide_curl {
     struct ev_loop *loop;
     CURLM *multi;
     ev_timer timer;
@@ -43,7 +44,7 @@ struct tide_http {
 struct sock {
     ev_io io;
     curl_socket_t fd;
-    struct tide_http *http;
+    struct tide_curl *http;
 };
 
 struct tide_transfer_state {
@@ -75,24 +76,35 @@ struct tide_transfer_state {
 /* Body bytes every transfer of the process holds (TIDE_HTTP_BODY_BUDGET). */
 static size_t body_budget_used; /* only through __atomic builtins */
 
-/* Takes up to 'n' bytes of the budget; returns how many it got (all or none). */
-static size_t budget_take(struct tide_transfer_state *s, size_t n)
+size_t tide_body_budget_take(size_t *charged, size_t n)
 {
     size_t used = __atomic_add_fetch(&body_budget_used, n, __ATOMIC_RELAXED);
     if (used > TIDE_HTTP_BODY_BUDGET) {
         __atomic_sub_fetch(&body_budget_used, n, __ATOMIC_RELAXED);
         return 0;
     }
-    s->charged += n;
+    *charged += n;
     return n;
+}
+
+void tide_body_budget_release(size_t *charged)
+{
+    if (*charged > 0) {
+        __atomic_sub_fetch(&body_budget_used, *charged, __ATOMIC_RELAXED);
+        *charged = 0;
+    }
+}
+
+/* Takes up to 'n' bytes of the budget; returns how many it got (all or none). */
+static size_t budget_take(struct tide_transfer_state *s, size_t n)
+{
+    return tide_body_budget_take(&s->charged, n);
 }
 
 static void budget_release(struct tide_transfer_state *s)
 {
-    if (s != NULL && s->charged > 0) {
-        __atomic_sub_fetch(&body_budget_used, s->charged, __ATOMIC_RELAXED);
-        s->charged = 0;
-    }
+    if (s != NULL)
+        tide_body_budget_release(&s->charged);
 }
 
 /* Empties the body; a large buffer is freed (an idle VU keeps no megabytes). */
@@ -104,20 +116,14 @@ static void body_clear(struct tide_transfer *t)
     t->res.body.len = 0;
 }
 
-void tide_http_body_done(struct tide_transfer *t)
+void tide_curl_body_done(struct tide_transfer *t)
 {
     body_clear(t);
 }
 
-struct tide_session {
+struct tide_curl_session {
     CURLSH *share;
-    struct tide_cookiejar *jar;
 };
-
-struct tide_cookiejar *tide_session_cookies(struct tide_session *s)
-{
-    return s != NULL ? s->jar : NULL;
-}
 
 /* k6-style error codes for transport failures (docs/scenario-api.md lists them). */
 static int error_code_of(CURLcode c)
@@ -149,8 +155,9 @@ static int error_code_of(CURLcode c)
     }
 }
 
-static void set_error(struct tide_http_result *res, CURLcode c, long status)
+void tide_curl_error(struct tide_http_result *res, int code, long status)
 {
+    CURLcode c = (CURLcode)code;
     res->status = 0;
     res->error_code = error_code_of(c);
     if (c == CURLE_UNSUPPORTED_PROTOCOL && status >= 300 && status < 400)
@@ -174,8 +181,7 @@ static void read_timings(CURL *e, struct tide_http_timings *t)
     *t = (struct tide_http_timings){dns, conn, app, pre, start, total};
 }
 
-/* --allow-hosts: a request to 'host' was refused before any connection to it. */
-static void host_refused(struct tide_http_result *res, const char *host)
+void tide_transport_host_refused(struct tide_http_result *res, const char *host)
 {
     static atomic_flag said = ATOMIC_FLAG_INIT;
     res->status = 0;
@@ -191,7 +197,7 @@ static void host_refused(struct tide_http_result *res, const char *host)
 }
 
 /* --allow-hosts, before anything leaves: the request's own host is checked by name when it
- * starts (tide_http_start sets refused_host; the lookup is then stopped before it begins),
+ * starts (tide_curl_start sets refused_host; the lookup is then stopped before it begins),
  * and every connection a redirect opens by address (the hosts on the list, resolved once). */
 static struct tide_transfer *transfer_of(CURL *e)
 {
@@ -270,7 +276,7 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     if (t->state->refused_host[0] != '\0') {
-        host_refused(res, t->state->refused_host);
+        tide_transport_host_refused(res, t->state->refused_host);
     } else if (t->state->out_of_fds && c != CURLE_OK) {
         fds_exhausted(res);
     } else if (c == CURLE_ABORTED_BY_CALLBACK && t->state->resend_refused) {
@@ -283,7 +289,7 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
                  "Connection closed without a response, not re-sent");
     } else if (t->state->headers_too_large || (c == CURLE_OUT_OF_MEMORY && t->state->sends > 0)) {
         /* libcurl reports its own limit on a header line (100 KiB) as "Out of memory" */
-        set_error(res, c, status);
+        tide_curl_error(res, c, status);
         snprintf(res->error, sizeof res->error,
                  "response header too large (a line over 100 KiB, or over %zu KiB in all)",
                  TIDE_HTTP_MAX_HEADERS >> 10);
@@ -292,7 +298,7 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
         res->status = status;
         res->error[0] = '\0'; /* a recovered failure (another address) may have left text */
     } else {
-        set_error(res, c, status);
+        tide_curl_error(res, c, status);
     }
     read_timings(e, &res->timings);
     add_timings(&res->timings, &t->state->before);
@@ -310,7 +316,7 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
         tide_buf_append(&res->url, eff, strlen(eff));
 }
 
-static void easy_put(struct tide_http *h, struct tide_transfer *t)
+static void easy_put(struct tide_curl *h, struct tide_transfer *t)
 {
     CURL *e = t->state->easy;
     if (e == NULL)
@@ -357,7 +363,7 @@ static const char *find_header(const struct tide_buf *lines, const char *name, s
 /* After a hop ended with a response: when it is a redirect to follow (redirect.h), starts the
  * next hop on the same handle and returns true. Otherwise false: the response is the last, or
  * the redirect ended the transfer with an error (set in t->res). */
-static bool follow_redirect(struct tide_http *h, struct tide_transfer *t, CURL *e)
+static bool follow_redirect(struct tide_curl *h, struct tide_transfer *t, CURL *e)
 {
     struct tide_transfer_state *s = t->state;
     struct tide_http_result *res = &t->res;
@@ -383,7 +389,7 @@ static bool follow_redirect(struct tide_http *h, struct tide_transfer *t, CURL *
         left -= (long)((tide_now_us() - res->started_us) / 1000);
         if (left <= 0) {
             res->error[0] = '\0';
-            set_error(res, CURLE_OPERATION_TIMEDOUT, 0);
+            tide_curl_error(res, CURLE_OPERATION_TIMEDOUT, 0);
             snprintf(res->error, sizeof res->error, "Operation timed out after %ld milliseconds",
                      t->spec.timeout_ms);
             body_clear(t);
@@ -409,13 +415,13 @@ static bool follow_redirect(struct tide_http *h, struct tide_transfer *t, CURL *
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
     if (s->hop_url.failed || configure_hop(t, e) != 0 ||
         curl_multi_add_handle(h->multi, e) != CURLM_OK) {
-        set_error(res, CURLE_OUT_OF_MEMORY, 0);
+        tide_curl_error(res, CURLE_OUT_OF_MEMORY, 0);
         return false;
     }
     return true;
 }
 
-static void check_done(struct tide_http *h)
+static void check_done(struct tide_curl *h)
 {
     CURLMsg *msg;
     int left;
@@ -440,7 +446,7 @@ static void check_done(struct tide_http *h)
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct sock *s = (struct sock *)w;
-    struct tide_http *h = s->http; /* 's' may be freed inside socket_action (POLL_REMOVE) */
+    struct tide_curl *h = s->http; /* 's' may be freed inside socket_action (POLL_REMOVE) */
     int action =
         ((revents & EV_READ) ? CURL_CSELECT_IN : 0) | ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int running;
@@ -450,7 +456,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    struct tide_http *h = (struct tide_http *)((char *)w - offsetof(struct tide_http, timer));
+    struct tide_curl *h = (struct tide_curl *)((char *)w - offsetof(struct tide_curl, timer));
     int running;
     curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_done(h);
@@ -464,7 +470,7 @@ static void set_malloc_threshold(void)
 /* CURLMOPT_SOCKETFUNCTION */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    struct tide_http *h = userp;
+    struct tide_curl *h = userp;
     struct sock *s = socketp;
     if (what == CURL_POLL_REMOVE) {
         if (s != NULL) {
@@ -494,7 +500,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 /* CURLMOPT_TIMERFUNCTION */
 static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
 {
-    struct tide_http *h = userp;
+    struct tide_curl *h = userp;
     ev_timer_stop(h->loop, &h->timer);
     if (timeout_ms >= 0) {
         ev_timer_set(&h->timer, (double)timeout_ms / 1000.0, 0.);
@@ -503,14 +509,14 @@ static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-struct tide_http *tide_http_new(struct ev_loop *loop, long max_connections)
+struct tide_curl *tide_curl_new(struct ev_loop *loop, long max_connections)
 {
     /* Blocks of 1 MiB and more (bodies, their Lua copies) always come from mmap, so a freed
      * one goes back to the system; glibc would otherwise raise its threshold after the first
      * frees and keep hundreds of megabytes of freed bodies in its heaps. */
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, set_malloc_threshold);
-    struct tide_http *h = calloc(1, sizeof *h);
+    struct tide_curl *h = calloc(1, sizeof *h);
     if (h == NULL)
         return NULL;
     h->loop = loop;
@@ -528,7 +534,7 @@ struct tide_http *tide_http_new(struct ev_loop *loop, long max_connections)
     return h;
 }
 
-void tide_http_free(struct tide_http *h)
+void tide_curl_free(struct tide_curl *h)
 {
     if (h == NULL)
         return;
@@ -662,7 +668,7 @@ static CURL *easy_new(void)
 }
 
 /* Lends a handle to 't', its callbacks pointed at 't' and its caches at the VU's session. */
-static CURL *easy_get(struct tide_http *h, struct tide_transfer *t)
+static CURL *easy_get(struct tide_curl *h, struct tide_transfer *t)
 {
     CURL *e = h->npool > 0 ? h->pool[--h->npool] : easy_new();
     if (e == NULL)
@@ -671,7 +677,8 @@ static CURL *easy_get(struct tide_http *h, struct tide_transfer *t)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->res.error);
-    curl_easy_setopt(e, CURLOPT_SHARE, t->spec.session != NULL ? t->spec.session->share : NULL);
+    curl_easy_setopt(e, CURLOPT_SHARE,
+                     t->spec.session != NULL ? t->spec.session->curl->share : NULL);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
     t->state->easy = e;
     t->state->sends = 0;
@@ -861,31 +868,21 @@ static void reset_result(struct tide_transfer *t)
     struct tide_http_result *res = &t->res;
     if (t->state != NULL)
         body_clear(t);
-    res->truncated = false;
-    res->status = 0;
-    res->error_code = 0;
-    res->error[0] = '\0';
-    res->error_kind[0] = '\0';
-    res->body.len = 0;
-    res->headers.len = 0;
-    res->url.len = 0;
-    res->body_bytes = 0;
-    res->bytes_sent = 0;
-    res->timings = (struct tide_http_timings){0};
+    tide_transport_reset_result(res);
 }
 
 /* A transfer that could not start ends at once with 'c'. */
 static int fail(struct tide_transfer *t, CURLcode c)
 {
     t->res.started_us = t->res.ended_us = tide_now_us();
-    set_error(&t->res, c, 0);
+    tide_curl_error(&t->res, c, 0);
     t->res.url.len = 0;
     if (t->spec.url.data != NULL)
         tide_buf_append(&t->res.url, t->spec.url.data, t->spec.url.len);
     return -1;
 }
 
-int tide_http_start(struct tide_http *h, struct tide_transfer *t)
+int tide_curl_start(struct tide_curl *h, struct tide_transfer *t)
 {
     reset_result(t);
     if (t->state == NULL)
@@ -912,7 +909,7 @@ int tide_http_start(struct tide_http *h, struct tide_transfer *t)
     return 0;
 }
 
-void tide_http_cancel(struct tide_http *h, struct tide_transfer *t)
+void tide_curl_cancel(struct tide_curl *h, struct tide_transfer *t)
 {
     if (!t->active)
         return;
@@ -922,7 +919,7 @@ void tide_http_cancel(struct tide_http *h, struct tide_transfer *t)
     body_clear(t); /* a cancelled body is never read: its budget goes back now */
 }
 
-void tide_http_transfer_fini(struct tide_transfer *t)
+void tide_curl_transfer_fini(struct tide_transfer *t)
 {
     struct tide_transfer_state *s = t->state;
     budget_release(s);
@@ -950,16 +947,13 @@ void tide_http_transfer_fini(struct tide_transfer *t)
     tide_buf_free(&t->res.url);
 }
 
-struct tide_session *tide_http_session_new(void)
+struct tide_curl_session *tide_curl_session_new(void)
 {
-    struct tide_session *s = calloc(1, sizeof *s);
+    struct tide_curl_session *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
     s->share = curl_share_init();
-    s->jar = tide_cookiejar_new();
-    if (s->share == NULL || s->jar == NULL) {
-        curl_share_cleanup(s->share);
-        tide_cookiejar_free(s->jar);
+    if (s->share == NULL) {
         free(s);
         return NULL;
     }
@@ -968,11 +962,10 @@ struct tide_session *tide_http_session_new(void)
     return s;
 }
 
-void tide_http_session_free(struct tide_session *s)
+void tide_curl_session_free(struct tide_curl_session *s)
 {
     if (s == NULL)
         return;
     curl_share_cleanup(s->share);
-    tide_cookiejar_free(s->jar);
     free(s);
 }

@@ -1,7 +1,8 @@
 /* transport.h: the HTTP transport a VU's request goes through, independent of how it is done.
  * The caller fills a transfer's 'spec', starts it, and gets its 'res' in the 'done' callback,
- * run from the worker's loop. core/http.c implements it with libcurl; another client would
- * implement these same functions. One worker thread owns a transport and its transfers. */
+ * run from the worker's loop. Two clients implement it: tide's own HTTP/1.1 client on the
+ * loop (native.c) and libcurl (http.c); transport.c picks one per request (docs/http.md).
+ * One worker thread owns a transport and its transfers. */
 #ifndef TIDE_TRANSPORT_H
 #define TIDE_TRANSPORT_H
 #include <stdbool.h>
@@ -14,6 +15,10 @@ struct tide_session; /* one VU's connections, cookie jar and DNS cache */
 struct tide_transfer_state;
 struct tide_transfer;
 typedef void (*tide_transfer_done_fn)(struct tide_transfer *t);
+
+/* Which client serves a request: auto picks the native one for what it fully implements. */
+enum tide_transport_choice { TIDE_TRANSPORT_AUTO, TIDE_TRANSPORT_NATIVE, TIDE_TRANSPORT_CURL };
+struct tide_native_state;
 
 /* What to send. Buffers are reused from request to request (set 'len' to 0, append). */
 struct tide_http_spec {
@@ -32,6 +37,7 @@ struct tide_http_spec {
     /* TLS files (paths, NUL-terminated; len 0: none): CA bundle trusted besides the system's,
      * client certificate and its key (PEM) */
     struct tide_buf tls_ca, tls_cert, tls_key;
+    enum tide_transport_choice transport; /* --transport, options.transport */
 };
 
 /* Offsets from the transfer's start, µs, as the transport saw them (later ones may be 0 when
@@ -62,6 +68,7 @@ struct tide_http_result {
     double bytes_sent;       /* request lines, headers and body, over all redirects */
     struct tide_http_timings timings;
     int64_t started_us, ended_us; /* tide_now_us() at start and when it ended */
+    bool native;                  /* served by tide's own client (else libcurl) */
 };
 
 /* One request in flight. Zero-initialize; the owner keeps it alive until 'done' runs or it is
@@ -71,7 +78,8 @@ struct tide_transfer {
     struct tide_http_result res;       /* set before 'done' runs */
     tide_transfer_done_fn done;        /* from the loop, once, when the transfer ended */
     bool active;                       /* started, not ended nor cancelled */
-    struct tide_transfer_state *state; /* the transport's own, kept for the next request */
+    struct tide_transfer_state *state; /* libcurl's own, kept for the next request */
+    struct tide_native_state *nstate;  /* the native client's own, likewise */
 };
 
 /* Starts 't' as its spec says. -1 when it could not start: then 't->res' holds the error (as
@@ -90,6 +98,11 @@ void tide_http_transfer_fini(struct tide_transfer *t);
 /* The caller is done with 't->res.body' (copied out): its memory and its share of the budget
  * go back at once rather than at the next request. */
 void tide_http_body_done(struct tide_transfer *t);
+
+/* Requests each client ended in this process (every worker, warmup included). */
+void tide_transport_counts(uint64_t *native, uint64_t *curl);
+/* "native" or "curl" from the command line or options.transport; -1: none of them. */
+int tide_transport_parse(const char *text);
 
 /* A VU's connections and cookies, kept between its requests. NULL: out of memory. */
 struct tide_session *tide_http_session_new(void);

@@ -582,6 +582,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     sp->one_use = false;
     const struct tide_config *cfg = config_of(L);
     sp->insecure = cfg->insecure;
+    sp->transport = (enum tide_transport_choice)cfg->transport;
     sp->session = tide_vu_share(vu);
     bool has_opts = lua_type(L, opts) == LUA_TTABLE;
     struct opts o = {.table = has_opts ? lua_absindex(L, opts) : 0};
@@ -632,6 +633,7 @@ struct raw_head {
     double timings[7];
     uint32_t headers_len, url_len, name_len; /* name_len UINT32_MAX: no name (nil) */
     char method[16];
+    bool native; /* res.transport: "native" or "curl" */
 };
 
 /* The packed fields of response table 't' (head copied out, pointers into the string on the
@@ -738,6 +740,7 @@ static void finish(lua_State *L, struct tide_vu_request *r)
         .headers_len = (uint32_t)res->headers.len,
         .url_len = (uint32_t)strlen(url),
         .name_len = r->name != NULL ? (uint32_t)strlen(r->name) : UINT32_MAX,
+        .native = res->native,
     };
     memcpy(head.method, r->r.spec.method, sizeof head.method);
     luaL_Buffer b;
@@ -988,6 +991,8 @@ static int response_index(lua_State *L)
         if (h.name_len == UINT32_MAX)
             return 0;
         lua_pushlstring(L, name, h.name_len);
+    } else if (strcmp(k, "transport") == 0) {
+        lua_pushstring(L, h.native ? "native" : "curl");
     } else if (strcmp(k, "proto") == 0) {
         size_t n = h.headers_len;
         lua_pushstring(L, n >= 6 && strncmp(headers, "HTTP/2", 6) == 0     ? "HTTP/2"

@@ -9,6 +9,7 @@
 #include "stream.h"
 #include "duration.h"
 #include "suggest.h"
+#include "transport.h"
 
 static int parse_int(const char *flag, const char *s, long min, long max, long *out,
                      struct tide_err *err)
@@ -192,6 +193,7 @@ bool tide_cli_takes_value(const char *flag)
                                              "--cacert",
                                              "--cert",
                                              "--key",
+                                             "--transport",
                                              "--config",
                                              "--loglevel",
                                              "-L",
@@ -402,6 +404,10 @@ static int parse_valued(const char *flag, char *v, struct tide_cli *cli, struct 
         cli->cert = v;
     } else if (is(flag, "--key", NULL)) {
         cli->key = v;
+    } else if (is(flag, "--transport", NULL)) {
+        if (tide_transport_parse(v) < 0)
+            return tide_err_set(err, "--transport: \"%s\" is not auto, native or curl", v);
+        cli->transport = v;
     } else if (is(flag, "--exit-code-on-error", NULL)) {
         rc = parse_int(flag, v, 0, 255, &n, err);
         cli->exit_code_on_error = (int)n;
@@ -462,6 +468,7 @@ static const char *const long_flags[] = {"--allow-hosts",
                                          "--target",
                                          "--threads",
                                          "--threshold",
+                                         "--transport",
                                          "--users",
                                          "--vu-memory",
                                          "--vus",

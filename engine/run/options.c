@@ -19,6 +19,7 @@
 #include "sandbox.h"
 #include "suggest.h"
 #include "threshold.h"
+#include "transport.h"
 
 #define DEFAULT_GRACEFUL_STOP_US 30000000LL
 #define DEFAULT_MAX_DURATION_US  600000000LL
@@ -725,6 +726,22 @@ static int copy_cli_env(const struct tide_cli *cli, struct tide_config *cfg, str
 }
 
 /* options.tls = { ca = FILE, cert = FILE, key = FILE } (every request's default) */
+/* options.transport: "auto", "native" or "curl" (docs/http.md) */
+static int read_transport(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
+{
+    char *text = NULL;
+    if (opt_string(L, opts, "options", "transport", &text, err) != 0)
+        return -1;
+    int rc = 0;
+    if (text != NULL) {
+        cfg->transport = tide_transport_parse(text);
+        if (cfg->transport < 0)
+            rc = tide_err_set(err, "options.transport: \"%s\" is not auto, native or curl", text);
+    }
+    free(text);
+    return rc;
+}
+
 static int read_tls(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
 {
     int t = lua_getfield(L, opts, "tls");
@@ -767,6 +784,7 @@ static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, str
         opt_duration(L, opts, "options", "retention", NULL, &cfg->retention_us, err) != 0 ||
         opt_bool(L, opts, "options", "insecure", &cfg->insecure, err) != 0 ||
         read_tls(L, opts, cfg, err) != 0 ||
+        read_transport(L, opts, cfg, err) != 0 ||
         opt_bool(L, opts, "options", "verify_fails_run", &cfg->verify_fails_run, err) != 0 ||
         opt_bool(L, opts, "options", "bundle", &cfg->bundle, err) != 0 ||
         opt_bool(L, opts, "options", "bundle_data", &cfg->bundle_data, err) != 0 ||
@@ -866,6 +884,8 @@ static void apply_cli_settings(const struct tide_cli *cli, struct tide_config *c
         cfg->threads = n > 0 ? (int)n : 1;
     }
     cfg->insecure = cfg->insecure || cli->insecure;
+    if (cli->transport != NULL) /* --transport wins over options.transport */
+        cfg->transport = tide_transport_parse(cli->transport);
     if (cli->cacert != NULL) { /* --cacert, --cert, --key win over options.tls */
         free(cfg->tls_ca);
         cfg->tls_ca = dupstr(cli->cacert);

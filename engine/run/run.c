@@ -31,6 +31,7 @@
 #include "sandbox.h"
 #include "regjson.h"
 #include "summary.h"
+#include "transport.h"
 #include "target.h"
 #include "threshold.h"
 #include "verdict.h"
@@ -1074,6 +1075,16 @@ static void add_distributed_json(const struct run *r, cJSON *run)
     }
 }
 
+/* summary.json's "transports": requests each HTTP client ended (docs/http.md). */
+static void add_transports_json(cJSON *s)
+{
+    uint64_t native = 0, curl = 0;
+    tide_transport_counts(&native, &curl);
+    cJSON *t = cJSON_AddObjectToObject(s, "transports");
+    cJSON_AddNumberToObject(t, "native", (double)native);
+    cJSON_AddNumberToObject(t, "curl", (double)curl);
+}
+
 /* summary.json (not yet redacted); takes 'verify' (NULL: verify did not run). */
 static cJSON *summary_doc(const struct run *r, const char *status, int code, cJSON *verify)
 {
@@ -1097,6 +1108,7 @@ static cJSON *summary_doc(const struct run *r, const char *status, int code, cJS
     cJSON_AddItemToObject(s, "generator", generator_json(r));
     cJSON_AddItemToObject(s, "history", history_json(r));
     extension_json(r, s);
+    add_transports_json(s);
     return s;
 }
 

@@ -110,7 +110,7 @@ def fault(name, url, code, text, opts="{}", rc=99, server=None, per_request=1, t
 
 F = base + "/_fault/"
 fault("bad-status", F + "bad-status", 1500,
-      r"weird server reply|unsupported protocol|HTTP version|status line",
+      r"weird server reply|unsupported protocol|HTTP version|status line|HTTP/0\.9",
       server=server_count)
 fault("truncated", F + "truncated", 1000, r"closed with .* remaining|truncated|partial",
       server=server_count)

@@ -334,6 +334,10 @@ static inline cJSON *fixture_summary(double slow)
     cJSON *hooks = cJSON_AddObjectToObject(s, "hooks");
     cJSON_AddArrayToObject(hooks, "failures");
     cJSON_AddBoolToObject(hooks, "required_failed", 0);
+    /* run/run.c's add_transports_json: the requests each HTTP client served */
+    cJSON *transports = cJSON_AddObjectToObject(s, "transports");
+    cJSON_AddNumberToObject(transports, "native", 1200);
+    cJSON_AddNumberToObject(transports, "curl", 0);
     tide_registry_free(total);
     return s;
 }

@@ -1,0 +1,147 @@
+/* transport.c: transport.h's functions, each request sent to one of the two clients:
+ * tide's own (native.c) when it implements everything the request asks, else libcurl
+ * (http.c). --transport native|curl forces one; auto (the default) never sends the native
+ * client a request it would serve differently from libcurl (docs/http.md lists why). */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cookiejar.h"
+#include "http.h"
+#include "http_curl.h"
+#include "native.h"
+#include "session.h"
+
+struct tide_http {
+    struct tide_curl *curl;
+    struct tide_native *native;
+};
+
+static atomic_uint_fast64_t served_native, served_curl;
+
+struct tide_http *tide_http_new(struct ev_loop *loop, long max_connections)
+{
+    struct tide_http *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return NULL;
+    h->curl = tide_curl_new(loop, max_connections);
+    h->native = tide_native_new(loop);
+    if (h->curl == NULL || h->native == NULL) {
+        tide_http_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void tide_http_free(struct tide_http *h)
+{
+    if (h == NULL)
+        return;
+    tide_curl_free(h->curl);
+    tide_native_free(h->native);
+    free(h);
+}
+
+void tide_transport_reset_result(struct tide_http_result *res)
+{
+    res->truncated = false;
+    res->status = 0;
+    res->error_code = 0;
+    res->error[0] = '\0';
+    res->error_kind[0] = '\0';
+    res->body.len = 0;
+    res->headers.len = 0;
+    res->url.len = 0;
+    res->body_bytes = 0;
+    res->bytes_sent = 0;
+    res->timings = (struct tide_http_timings){0};
+    res->native = false;
+}
+
+int tide_transport_parse(const char *text)
+{
+    if (strcmp(text, "auto") == 0)
+        return TIDE_TRANSPORT_AUTO;
+    if (strcmp(text, "native") == 0)
+        return TIDE_TRANSPORT_NATIVE;
+    if (strcmp(text, "curl") == 0)
+        return TIDE_TRANSPORT_CURL;
+    return -1;
+}
+
+void tide_transport_counts(uint64_t *native, uint64_t *curl)
+{
+    *native = atomic_load(&served_native);
+    *curl = atomic_load(&served_curl);
+}
+
+/* The native client when asked for (and able: --transport native still sends https and
+ * client certificates to libcurl, which is the only one that has them) or when auto. */
+static bool use_native(const struct tide_http_spec *sp)
+{
+    return sp->transport != TIDE_TRANSPORT_CURL && tide_native_supports(sp, NULL);
+}
+
+int tide_http_start(struct tide_http *h, struct tide_transfer *t)
+{
+    struct tide_session *s = t->spec.session;
+    if (use_native(&t->spec)) {
+        atomic_fetch_add(&served_native, 1);
+        return tide_native_start(h->native, t);
+    }
+    atomic_fetch_add(&served_curl, 1);
+    if (s != NULL && s->curl == NULL && (s->curl = tide_curl_session_new()) == NULL)
+        t->spec.session = NULL; /* out of memory: nothing kept after the transfer */
+    t->res.native = false;
+    int rc = tide_curl_start(h->curl, t);
+    t->spec.session = s;
+    return rc;
+}
+
+void tide_http_cancel(struct tide_http *h, struct tide_transfer *t)
+{
+    if (!t->active)
+        return;
+    if (t->res.native)
+        tide_native_cancel(h->native, t);
+    else
+        tide_curl_cancel(h->curl, t);
+}
+
+void tide_http_transfer_fini(struct tide_transfer *t)
+{
+    tide_native_transfer_fini(t);
+    tide_curl_transfer_fini(t);
+}
+
+void tide_http_body_done(struct tide_transfer *t)
+{
+    if (t->res.native)
+        tide_native_body_done(t);
+    else
+        tide_curl_body_done(t);
+}
+
+struct tide_session *tide_http_session_new(void)
+{
+    struct tide_session *s = calloc(1, sizeof *s); /* each transport's part: on first use */
+    if (s != NULL && (s->jar = tide_cookiejar_new()) == NULL) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct tide_cookiejar *tide_session_cookies(struct tide_session *s)
+{
+    return s != NULL ? s->jar : NULL;
+}
+
+void tide_http_session_free(struct tide_session *s)
+{
+    if (s == NULL)
+        return;
+    tide_curl_session_free(s->curl);
+    tide_native_session_free(s->native);
+    tide_cookiejar_free(s->jar);
+    free(s);
+}
