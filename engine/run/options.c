@@ -344,6 +344,8 @@ static int scenario_keys_known(lua_State *L, int idx, const char *where, struct 
                                        "poisson",
                                        "stages",
                                        "tags",
+                                       "expected_iteration_duration",
+                                       "expectedIterationDuration",
                                        NULL};
     int rc = 0;
     lua_pushnil(L);
