@@ -1,6 +1,7 @@
 /* fsutil.c: atomic file writes (temporary file, fsync, rename), mkdir -p, sha256, reads. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,75 @@ char *tide_fs_read_all(const char *path, size_t *len, struct tide_err *err)
         tide_err_set(err, "cannot read '%s': %s", path, strerror(e));
         errno = e;
         return NULL;
+    }
+    buf[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    return buf;
+}
+
+/* The one-line refusal of read_file, with errno 'e'. */
+static char *read_file_refused(int fd, const char *path, const char *why, int e,
+                               struct tide_err *err)
+{
+    if (fd >= 0)
+        close(fd);
+    tide_err_set(err, "cannot read '%s': %s", path, why != NULL ? why : strerror(e));
+    errno = e;
+    return NULL;
+}
+
+char *tide_fs_read_file(const char *path, size_t max, size_t *len, struct tide_err *err)
+{
+    /* O_NONBLOCK: opening a FIFO with no writer must not wait; the checks are made on the
+     * descriptor that is then read, so the file cannot be swapped in between */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return read_file_refused(fd, path, NULL, errno, err);
+    if (!S_ISREG(st.st_mode))
+        return read_file_refused(fd, path, "not a regular file", EINVAL, err);
+    char why[64];
+    snprintf(why, sizeof why, "larger than %zu MiB", max >> 20);
+    if ((uintmax_t)st.st_size > (uintmax_t)max)
+        return read_file_refused(fd, path, why, EFBIG, err);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+        return read_file_refused(fd, path, NULL, errno, err);
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = malloc(cap + 1);
+    if (buf == NULL)
+        return read_file_refused(fd, path, "out of memory", ENOMEM, err);
+    for (;;) {
+        if (n == cap) { /* it grew since fstat: still bounded by 'max' */
+            if (cap > max) {
+                free(buf);
+                return read_file_refused(fd, path, why, EFBIG, err);
+            }
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *bigger = realloc(buf, cap + 1);
+            if (bigger == NULL) {
+                free(buf);
+                return read_file_refused(fd, path, "out of memory", ENOMEM, err);
+            }
+            buf = bigger;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            return read_file_refused(fd, path, NULL, e, err);
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n > max) {
+        free(buf);
+        return read_file_refused(-1, path, why, EFBIG, err);
     }
     buf[n] = '\0';
     if (len != NULL)

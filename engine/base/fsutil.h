@@ -16,6 +16,13 @@ int tide_fs_mkdirs(const char *path, struct tide_err *err);
  * without memory), for callers that word their own message. sha256_file: 64 lowercase hex digits
  * and a NUL. */
 char *tide_fs_read_all(const char *path, size_t *len, struct tide_err *err);
+/* As read_all, for files a command is given to read (a run folder's summary.json...): only a
+ * regular file, at most 'max' bytes. A FIFO, a device or a directory is refused at once
+ * (never waited on or read without end), as is a larger file: NULL with a one-line message. */
+char *tide_fs_read_file(const char *path, size_t max, size_t *len, struct tide_err *err);
+/* The bound on a summary.json or manifest.json read by report, compare, merge and verify: far
+ * above what the series cap lets a run write (docs/reliability.md). */
+#define TIDE_FS_SUMMARY_MAX ((size_t)256 << 20)
 int tide_fs_sha256_file(const char *path, char hex[65], struct tide_err *err);
 
 #endif

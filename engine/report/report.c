@@ -77,7 +77,7 @@ int tide_report_main(int argc, char **argv)
     char *dir = NULL;
     char *path = tide_report_summary_path(arg, &dir);
     size_t len = 0;
-    char *text = path && dir ? tide_fs_read_all(path, &len, &err) : NULL;
+    char *text = path && dir ? tide_fs_read_file(path, TIDE_FS_SUMMARY_MAX, &len, &err) : NULL;
     cJSON *summary = text ? tide_report_parse(text, len, path, &err) : NULL;
     int rc = 0;
     if (path == NULL || dir == NULL) {

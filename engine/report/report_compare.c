@@ -511,7 +511,7 @@ static cJSON *load_summary(const char *arg, struct tide_err *err)
     char *dir = NULL;
     char *path = tide_report_summary_path(arg, &dir);
     size_t len = 0;
-    char *text = path ? tide_fs_read_all(path, &len, err) : NULL;
+    char *text = path ? tide_fs_read_file(path, TIDE_FS_SUMMARY_MAX, &len, err) : NULL;
     cJSON *j = text ? tide_report_parse(text, len, path, err) : NULL;
     if (path == NULL)
         tide_err_set(err, "out of memory");

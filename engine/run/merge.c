@@ -165,7 +165,7 @@ static int parse_args(struct merge *m, int argc, char **argv)
 static cJSON *read_json(const char *path)
 {
     size_t len = 0;
-    char *text = tide_fs_read_all(path, &len, NULL);
+    char *text = tide_fs_read_file(path, TIDE_FS_SUMMARY_MAX, &len, NULL);
     if (text == NULL)
         return NULL;
     cJSON *j = memchr(text, 0, len) == NULL ? cJSON_Parse(text) : NULL;
@@ -232,7 +232,7 @@ static int load_segment(struct seg *s)
         return refuse("%s is not a segment's run (run it with --segment I/N)", s->dir);
     snprintf(path, sizeof path, "%s/manifest.json", s->dir);
     size_t len = 0;
-    char *text = tide_fs_read_all(path, &len, NULL);
+    char *text = tide_fs_read_file(path, TIDE_FS_SUMMARY_MAX, &len, NULL);
     if (text == NULL)
         return refuse("%s has no manifest.json", s->dir);
     tide_sha256_hex(text, len, s->manifest_sha);
