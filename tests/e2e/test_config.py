@@ -150,7 +150,8 @@ samples = {
     "--sign": pem, "--spawn-rate": "1", "--stage": "1s:2", "--start-at": "now+5s",
     "--stop-timeout": "1s", "--stream": "json=" + os.path.join(work, "m.jsonl"),
     "--tag": "k=v", "--tags": "smoke", "--target": "true", "--threads": "2",
-    "--threshold": "http_reqs: count>0", "--users": "2", "--vu-memory": "64MB", "--vus": "2",
+    "--threshold": "http_reqs: count>0", "--transport": "curl", "--users": "2",
+    "--vu-memory": "64MB", "--vus": "2",
     "--warmup": "1s",
 }
 extra = {"--spawn-rate": {"LOCUST_USERS": "2"}, "--segments": {"JOB_COMPLETION_INDEX": "0"}}
