@@ -234,9 +234,7 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct c
     return fd;
 }
 
-/* A connection could not be opened for lack of descriptors on this machine: said as such
- * (libcurl would say "Couldn't connect to server", blaming the target), once on stderr. */
-static void fds_exhausted(struct tide_http_result *res)
+void tide_transport_fds_exhausted(struct tide_http_result *res)
 {
     static atomic_flag said = ATOMIC_FLAG_INIT;
     struct rlimit rl = {0, 0};
@@ -278,7 +276,7 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
     if (t->state->refused_host[0] != '\0') {
         tide_transport_host_refused(res, t->state->refused_host);
     } else if (t->state->out_of_fds && c != CURLE_OK) {
-        fds_exhausted(res);
+        tide_transport_fds_exhausted(res);
     } else if (c == CURLE_ABORTED_BY_CALLBACK && t->state->resend_refused) {
         res->status = 0;
         res->error_code = 1220;

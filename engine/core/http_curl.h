@@ -29,6 +29,11 @@ void tide_curl_error(struct tide_http_result *res, int code, long status);
 /* Empties a result for the next request (its buffers kept). */
 void tide_transport_reset_result(struct tide_http_result *res);
 
+/* A connection could not be opened for lack of descriptors on this machine: said as such
+ * (error 1000 naming the generator's open-file limit, once on stderr), never "Couldn't connect
+ * to server", which would blame the target. */
+void tide_transport_fds_exhausted(struct tide_http_result *res);
+
 /* --allow-hosts refused a request to 'host' before any connection: the result says so (and
  * the first time in the process, the log). */
 void tide_transport_host_refused(struct tide_http_result *res, const char *host);

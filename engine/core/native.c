@@ -906,6 +906,11 @@ static bool open_conn(struct tide_native_state *st, const struct sockaddr_storag
                       socklen_t len)
 {
     int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) { /* the generator's limit */
+        tide_transport_fds_exhausted(&st->t->res);
+        end_now_or_later(st);
+        return false;
+    }
     if (fd < 0) {
         fail(st, CURLE_COULDNT_CONNECT, "Could not create a socket: %s", strerror(errno));
         return false;
