@@ -785,8 +785,7 @@ static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, str
         opt_duration(L, opts, "options", "hook_timeout", NULL, &cfg->hook_timeout_us, err) != 0 ||
         opt_duration(L, opts, "options", "retention", NULL, &cfg->retention_us, err) != 0 ||
         opt_bool(L, opts, "options", "insecure", &cfg->insecure, err) != 0 ||
-        read_tls(L, opts, cfg, err) != 0 ||
-        read_transport(L, opts, cfg, err) != 0 ||
+        read_tls(L, opts, cfg, err) != 0 || read_transport(L, opts, cfg, err) != 0 ||
         opt_bool(L, opts, "options", "verify_fails_run", &cfg->verify_fails_run, err) != 0 ||
         opt_bool(L, opts, "options", "bundle", &cfg->bundle, err) != 0 ||
         opt_bool(L, opts, "options", "bundle_data", &cfg->bundle_data, err) != 0 ||
