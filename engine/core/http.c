@@ -336,28 +336,6 @@ static void easy_put(struct tide_curl *h, struct tide_transfer *t)
 
 static int configure_hop(struct tide_transfer *t, CURL *e);
 
-/* The value of the first header 'name' (lower case) in raw header lines, or NULL. */
-static const char *find_header(const struct tide_buf *lines, const char *name, size_t *len)
-{
-    size_t n = strlen(name);
-    const char *p = lines->data, *end = p + lines->len;
-    while (p != NULL && p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = eol != NULL ? eol : end;
-        if ((size_t)(stop - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1;
-            while (v < stop && (*v == ' ' || *v == '\t'))
-                v++;
-            while (stop > v && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t'))
-                stop--;
-            *len = (size_t)(stop - v);
-            return v;
-        }
-        p = eol != NULL ? eol + 1 : NULL;
-    }
-    return NULL;
-}
-
 /* After a hop ended with a response: when it is a redirect to follow (redirect.h), starts the
  * next hop on the same handle and returns true. Otherwise false: the response is the last, or
  * the redirect ended the transfer with an error (set in t->res). */
@@ -368,7 +346,7 @@ static bool follow_redirect(struct tide_curl *h, struct tide_transfer *t, CURL *
     if (res->error_code != 0 || res->status < 300 || res->status > 399 || t->spec.redirects <= 0)
         return false;
     size_t len = 0;
-    const char *loc = find_header(&res->headers, "location", &len);
+    const char *loc = tide_redirect_location(&res->headers, &len);
     const char *base = res->url.len > 0 ? res->url.data : t->spec.url.data;
     enum tide_redirect_verdict v = tide_redirect_next(res->status, s->hop_method, base, loc, len,
                                                       s->hops, t->spec.redirects, &s->next);

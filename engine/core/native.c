@@ -604,27 +604,6 @@ static void send_some(struct tide_native_state *st)
     want(st, EV_READ);
 }
 
-/* The value of this hop's Location header, or NULL. */
-static const char *location(const struct tide_buf *h, size_t *len)
-{
-    for (size_t at = 0; at < h->len;) {
-        const char *line = h->data + at;
-        const char *eol = memchr(line, '\n', h->len - at);
-        size_t n = eol != NULL ? (size_t)(eol - line) : h->len - at;
-        if (n > 9 && strncasecmp(line, "location:", 9) == 0) {
-            const char *v = line + 9, *e = line + n;
-            while (v < e && (*v == ' ' || *v == '\t'))
-                v++;
-            while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-                e--;
-            *len = (size_t)(e - v);
-            return v;
-        }
-        at += n + 1;
-    }
-    return NULL;
-}
-
 /* The hop's response ended: keep the connection, then follow a redirect or end. */
 static void hop_done(struct tide_native_state *st, bool reusable)
 {
@@ -642,7 +621,7 @@ static void hop_done(struct tide_native_state *st, bool reusable)
     }
     long status = st->parser.status;
     size_t ll = 0;
-    const char *loc = location(&t->res.headers, &ll);
+    const char *loc = tide_redirect_location(&t->res.headers, &ll);
     struct tide_redirect next = {0};
     enum tide_redirect_verdict v = tide_redirect_next(status, st->method, st->url.data, loc, ll,
                                                       st->hops, t->spec.redirects, &next);
@@ -933,15 +912,6 @@ static bool open_conn(struct tide_native_state *st, const struct sockaddr_storag
     return true;
 }
 
-/* Whether this hop goes to the scheme, host and port the transfer started with: the script's
- * credential headers go only there (as libcurl does). */
-static bool same_origin(const struct tide_native_state *st)
-{
-    struct url first;
-    return url_split(st->t->spec.url.data, &first) && strcasecmp(first.host, st->u.host) == 0 &&
-           first.port == st->u.port && first.https == st->u.https;
-}
-
 /* Starts the hop to st->url: a connection, the request. */
 static void begin_hop(struct tide_native_state *st)
 {
@@ -981,17 +951,18 @@ static void begin_hop(struct tide_native_state *st)
     tide_buf_add(&st->target, "", 0);
     st->out.len = 0;
     st->out_off = 0;
-    struct tide_http1_request rq = {.method = st->method,
-                                    .target = st->target.data,
-                                    .host = st->u.host_header,
-                                    .headers = t->spec.headers.data,
-                                    .headers_len = t->spec.headers.len,
-                                    .body = t->spec.body.data,
-                                    .body_len = t->spec.body.len,
-                                    .with_body = st->with_body,
-                                    .user_agent = "tide/" TIDE_VERSION,
-                                    .drop_credentials = st->hops > 0 && !same_origin(st),
-                                    .drop_body_headers = st->method_changed};
+    struct tide_http1_request rq = {
+        .method = st->method,
+        .target = st->target.data,
+        .host = st->u.host_header,
+        .headers = t->spec.headers.data,
+        .headers_len = t->spec.headers.len,
+        .body = t->spec.body.data,
+        .body_len = t->spec.body.len,
+        .with_body = st->with_body,
+        .user_agent = "tide/" TIDE_VERSION,
+        .drop_credentials = st->hops > 0 && !tide_url_same_origin(t->spec.url.data, st->url.data),
+        .drop_body_headers = st->method_changed};
     if (hop_cookie(st, rq.drop_credentials) != 0) {
         fail(st, CURLE_OUT_OF_MEMORY, "%s", "");
         return;

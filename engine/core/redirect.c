@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* One part of a URL split as RFC 3986 appendix B does. */
 struct part {
@@ -311,4 +312,24 @@ int tide_redirect_error(enum tide_redirect_verdict v, long max, const struct tid
         snprintf(kind, kind_size, "Out of memory");
         return 1000;
     }
+}
+
+const char *tide_redirect_location(const struct tide_buf *headers, size_t *len)
+{
+    const char *p = headers->data, *end = p + headers->len;
+    while (p != NULL && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = eol != NULL ? eol : end;
+        if (stop - p > 9 && strncasecmp(p, "location:", 9) == 0) {
+            const char *v = p + 9;
+            while (v < stop && (*v == ' ' || *v == '\t'))
+                v++;
+            while (stop > v && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t'))
+                stop--;
+            *len = (size_t)(stop - v);
+            return v;
+        }
+        p = eol != NULL ? eol + 1 : NULL;
+    }
+    return NULL;
 }

@@ -45,6 +45,10 @@ enum tide_redirect_verdict tide_redirect_next(long status, const char *method, c
 int tide_redirect_error(enum tide_redirect_verdict v, long max, const struct tide_redirect *next,
                         char *error, size_t error_size, char *kind, size_t kind_size);
 
+/* The value of the first Location header in a response's raw header lines (trimmed, 'len'
+ * bytes, not NUL-terminated), or NULL. Both transports read redirects with it. */
+const char *tide_redirect_location(const struct tide_buf *headers, size_t *len);
+
 /* RFC 3986 reference resolution: 'ref' ('len' bytes) against the absolute 'base', appended to
  * 'out'. False when 'base' has no scheme or out of memory. */
 bool tide_url_resolve(const char *base, const char *ref, size_t len, struct tide_buf *out);

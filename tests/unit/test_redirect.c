@@ -1,6 +1,7 @@
 /* Unit tests of the redirect policy (engine/core/redirect.c): methods and bodies per status,
  * RFC 3986 reference resolution (its section 5.4 examples), schemes, origins. */
 #include <stdlib.h>
+#include <string.h>
 #include "../check.h"
 #include "redirect.h"
 #include "transport.h"
@@ -137,8 +138,25 @@ static void test_origin(void)
     CHECK(!tide_url_same_origin("http://h/a", "http://g/a"));
 }
 
+/* The Location both transports read: the first one, any case, trimmed; none: NULL. */
+static void test_location(void)
+{
+    struct tide_buf h = {0};
+    const char *raw = "HTTP/1.1 302 Found\r\nX-Location: /no\r\nLOCATION:  /next?a=1 \r\n"
+                      "Location: /second\r\n\r\n";
+    tide_buf_add(&h, raw, strlen(raw));
+    size_t len = 0;
+    const char *v = tide_redirect_location(&h, &len);
+    CHECK(v != NULL && len == 9 && strncmp(v, "/next?a=1", 9) == 0);
+    h.len = 0;
+    tide_buf_puts(&h, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+    CHECK(tide_redirect_location(&h, &len) == NULL);
+    tide_buf_free(&h);
+}
+
 int main(void)
 {
+    test_location();
     test_rfc3986_examples();
     test_methods();
     test_origin();
