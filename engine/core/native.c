@@ -438,9 +438,14 @@ static int hop_cookie(struct tide_native_state *st, bool cross_origin)
             tide_buf_puts(&user, v);
         }
     }
-    int n = tide_cookiejar_request_cookie(s != NULL ? s->jar : NULL, st->url.data,
-                                          user.data != NULL ? user.data : "", user.len, &st->cookie,
-                                          (int64_t)time(NULL));
+    struct tide_cookiejar *jar = s != NULL ? s->jar : NULL;
+    if (user.len == 0 && !user.failed && (jar == NULL || tide_cookiejar_count(jar) == 0)) {
+        tide_buf_free(&user);
+        tide_buf_add(&st->cookie, "", 0); /* the common case: nothing to merge or send */
+        return st->cookie.failed ? -1 : 0;
+    }
+    int n = tide_cookiejar_request_cookie(jar, st->url.data, user.data != NULL ? user.data : "",
+                                          user.len, &st->cookie, (int64_t)time(NULL));
     bool failed = user.failed;
     tide_buf_free(&user);
     tide_buf_add(&st->cookie, "", 0); /* NUL-terminated, maybe empty */
