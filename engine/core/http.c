@@ -54,7 +54,7 @@ struct tide_transfer_state {
     struct curl_slist *headers; /* the request's header lines */
     int sends;                  /* requests libcurl was about to send in this transfer */
     bool answered;              /* response bytes came since the last send */
-    bool resend_refused;        /* a hidden re-send was stopped (on_prereq) */
+    bool resend_refused;        /* a re-send was refused (on_prereq) */
     size_t charged;             /* body bytes counted in body_budget_used */
     bool headers_too_large;     /* on_header refused more than TIDE_HTTP_MAX_HEADERS */
     char refused_host[128];     /* --allow-hosts refused a connection to it (a redirect) */
@@ -524,17 +524,22 @@ void tide_curl_free(struct tide_curl *h)
 
 /* CURLOPT_PREREQFUNCTION: called before each request libcurl sends, redirects included.
  * When the previous request of this transfer got no byte back, this is libcurl re-sending it
- * on a fresh connection after a reused one failed (7.88 has no option to turn that off): the
- * server may have acted on it (a POST twice), and tide would count one request where the
- * server saw two. Refused: the attempt ends as a counted failure (error 1220). */
+ * on a fresh connection after a reused one failed (7.88 does so up to 5 times, for any
+ * method, and has no option to turn that off). An idempotent request may go once more, counted
+ * in res.retries (http_req_retries), as the native client does (native.c, stale_retry); a
+ * POST or PATCH, or a second re-send, is refused: the server may have acted on it, and the
+ * attempt ends as a counted failure (error 1220, docs/reliability.md). */
 static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                      int local_port)
 {
     struct tide_transfer *t = clientp;
     struct tide_transfer_state *s = t->state;
     if (s->sends > 0 && !s->answered) {
-        s->resend_refused = true;
-        return CURL_PREREQFUNC_ABORT;
+        if (t->res.retries > 0 || !tide_http_idempotent(s->hop_method)) {
+            s->resend_refused = true;
+            return CURL_PREREQFUNC_ABORT;
+        }
+        t->res.retries++;
     }
     s->sends++;
     s->answered = false;

@@ -492,25 +492,21 @@ static int on_body(void *ud, const char *p, size_t n)
 static void begin_hop(struct tide_native_state *st);
 static void on_io(struct ev_loop *loop, ev_io *w, int revents);
 
-static bool idempotent(const char *m)
+/* A reused keep-alive connection ended (EOF, or 'err' ECONNRESET or EPIPE) before any byte
+ * came back: the stale-connection race (the server closed it as the request went out). An
+ * idempotent request goes once more on a new connection and is counted in res.retries
+ * (http_req_retries), as libcurl re-sends it on the other path (http.c, on_prereq); a POST or
+ * PATCH, or a second failure, ends with error 1220 "not re-sent": the server may have acted
+ * on it (docs/reliability.md, "Visible re-sends"). Other errors are not this race. */
+static bool stale_retry(struct tide_native_state *st, int err)
 {
-    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0 ||
-           strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "TRACE") == 0;
-}
-
-/* A reused keep-alive connection failed before any byte came back. When not one byte of the
- * request was taken (the server had closed it while idle), an idempotent request goes once
- * on a new connection: nothing was sent, so nothing is sent twice. Once the request was
- * written the server may have acted on it: never re-sent, whatever the method, as on the
- * libcurl path (docs/reliability.md, "No hidden re-sends"). */
-static bool stale_retry(struct tide_native_state *st)
-{
-    if (!st->reused || st->got_bytes)
+    if (!st->reused || st->got_bytes || (err != 0 && err != ECONNRESET && err != EPIPE))
         return false;
-    if (!st->retried && st->out_off == 0 && idempotent(st->method)) {
+    if (!st->retried && tide_http_idempotent(st->method)) {
         st->retried = true;
+        st->t->res.retries++;
         close_conn(st);
-        st->t->res.bytes_sent -= (double)st->out.len;
+        st->t->res.bytes_sent -= (double)(st->out.len - st->out_off); /* never written */
         begin_hop(st);
         return true;
     }
@@ -599,7 +595,7 @@ static void send_some(struct tide_native_state *st)
             return;
         if (w < 0) {
             int e = errno;
-            if (!stale_retry(st))
+            if (!stale_retry(st, e))
                 fail(st, CURLE_SEND_ERROR, "Send failure: %s", strerror(e));
             return;
         }
@@ -668,7 +664,7 @@ static void on_readable(struct tide_native_state *st)
             return;
         if (r < 0) {
             int e = errno;
-            if (!stale_retry(st))
+            if (!stale_retry(st, e))
                 fail(st, CURLE_RECV_ERROR, "Recv failure: %s", strerror(e));
             return;
         }
@@ -676,7 +672,7 @@ static void on_readable(struct tide_native_state *st)
             int rc = tide_http1_eof(&st->parser);
             if (rc == TIDE_HTTP1_DONE)
                 hop_done(st, false);
-            else if (rc == TIDE_HTTP1_MORE && stale_retry(st))
+            else if (rc == TIDE_HTTP1_MORE && stale_retry(st, 0))
                 return;
             else if (rc == TIDE_HTTP1_MORE)
                 fail(st, CURLE_GOT_NOTHING, "Empty reply from server");
