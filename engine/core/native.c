@@ -480,17 +480,20 @@ static bool asks_continue(const struct tide_buf *h)
     return false;
 }
 
-/* A status line came while the body waited: a 1xx lets it go (once the bytes read are fed);
- * a final status means the server answered without it: never sent, the connection not
- * reused (the server may still be waiting for it, or read it as the next request). */
+/* A status line came while the body waited: a 100 lets it go (once the bytes read are fed),
+ * another 1xx (103 Early Hints) changes nothing, as for libcurl; a final status means the
+ * server answered without it: never sent, the connection not reused (the server may still be
+ * waiting for it, or read it as the next request). */
 static void expect_answered(struct tide_native_state *st, const char *line, size_t n)
 {
-    bool interim = n > 9 && line[9] == '1';
-    ev_timer_stop(st->n->loop, &st->expect);
-    if (interim) {
-        st->got_interim = true;
+    if (n > 9 && line[9] == '1') {
+        if (n > 12 && memcmp(line + 8, " 100", 4) == 0) {
+            ev_timer_stop(st->n->loop, &st->expect);
+            st->got_interim = true;
+        }
         return;
     }
+    ev_timer_stop(st->n->loop, &st->expect);
     st->expect_wait = false;
     st->body_skipped = true;
     st->ignore_body = n > 12 && memcmp(line + 8, " 417", 4) == 0;
@@ -566,7 +569,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents);
  * idempotent request goes once more on a new connection and is counted in res.retries
  * (http_req_retries), as libcurl re-sends it on the other path (http.c, on_prereq); a POST or
  * PATCH, or a second failure, ends with error 1220 "not re-sent": the server may have acted
- * on it (docs/reliability.md, "Visible re-sends"). Other errors are not this race. */
+ * on it (docs/reliability.md, "No hidden re-sends"). Other errors are not this race. */
 static bool stale_retry(struct tide_native_state *st, int err)
 {
     if (!st->reused || st->got_bytes || (err != 0 && err != ECONNRESET && err != EPIPE))

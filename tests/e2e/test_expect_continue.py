@@ -60,7 +60,20 @@ def serve_conn(c, n):
                 body, buf = buf[:cl], buf[cl:]
                 log(n, "body", path, (body.decode("latin-1"), time.monotonic() - t0))
 
-            if path == "/continue" and expect:
+            if path == "/early" and expect:  # a 103 is not the go-ahead: the body waits
+                c.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")
+                c.settimeout(0.3)
+                try:
+                    early = c.recv(65536)
+                except socket.timeout:
+                    early = b""
+                c.settimeout(10)
+                log(n, "before 100", path, early.decode("latin-1"))
+                buf += early
+                c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                read_body()
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
+            elif path == "/continue" and expect:
                 c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 read_body()
                 c.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 7\r\n\r\ncreated")
@@ -112,6 +125,7 @@ end
 function run()
   keep("continue", http.post("/continue", { body = "hello", headers = E }))
   keep("after continue", http.get("/after"))
+  keep("early hints", http.post("/early", { body = "later", headers = E }))
   keep("silent", http.put("/silent", { body = "quiet", headers = E }))
   keep("final 200", http.post("/final/200", { body = "never", headers = E }))
   keep("after 200", http.get("/after"))
@@ -149,6 +163,11 @@ for transport in ("native", "curl"):
     check_eq((got.get("continue", {}).get("status"), got.get("continue", {}).get("body")),
              (201, "created"), what + "the body went after the 100")
     check_eq(bodies.get("/continue", ("",))[0], "hello", what + "the server got the body")
+    check_eq((got.get("early hints", {}).get("status"), got.get("early hints", {}).get("body")),
+             (200, "early"), what + "103 then 100: answered")
+    check_eq([e[3] for e in ev if e[1] == "before 100"], [""],
+             what + "a 103 is not the 100: the body waited")
+    check_eq(bodies.get("/early", ("",))[0], "later", what + "103 then 100: the body went")
     check_eq(got.get("silent", {}).get("status"), 200, what + "no 100: the body went anyway")
     b = bodies.get("/silent", ("", 0))
     check_eq(b[0], "quiet", what + "no 100: the server got the body")
