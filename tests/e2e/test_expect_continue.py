@@ -6,21 +6,16 @@ transports give the same statuses and bodies, and the server sees the same reque
 
 The loopback server here logs what reached it: heads, bodies (with the time the body came
 after its head), and any bytes sent after a final status it gave without reading the body."""
-import json
 import os
 import socket
 import threading
 import time
+from rawhttp import RawServer, read_body, read_head, run_cases as run_script
 from tidetest import *
 
 work = tmpdir()
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen(32)
-base = "http://127.0.0.1:%d" % srv.getsockname()[1]
 lock = threading.Lock()
 events = []  # (connection number, what, path, detail)
-nconn = [0]
 
 
 def log(*e):
@@ -29,89 +24,60 @@ def log(*e):
 
 
 def serve_conn(c, n):
-    c.settimeout(10)
     buf = b""
-    try:
-        while True:
-            while b"\r\n\r\n" not in buf:
-                got = c.recv(65536)
-                if not got:
-                    return
-                buf += got
-            head, buf = buf.split(b"\r\n\r\n", 1)
-            lines = head.decode("latin-1").split("\r\n")
-            path = lines[0].split(" ")[1]
-            cl, expect = 0, False
-            for line in lines[1:]:
-                if line.lower().startswith("content-length:"):
-                    cl = int(line.split(":", 1)[1])
-                if line.lower().replace(" ", "") == "expect:100-continue":
-                    expect = True
-            log(n, "head", path, expect)
-            t0 = time.monotonic()
-
-            def read_body():
-                nonlocal buf
-                while len(buf) < cl:
-                    got = c.recv(65536)
-                    if not got:
-                        break
-                    buf += got
-                body, buf = buf[:cl], buf[cl:]
-                log(n, "body", path, (body.decode("latin-1"), time.monotonic() - t0))
-
-            if path == "/early" and expect:  # a 103 is not the go-ahead: the body waits
-                c.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")
-                c.settimeout(0.3)
-                try:
-                    early = c.recv(65536)
-                except socket.timeout:
-                    early = b""
-                c.settimeout(10)
-                log(n, "before 100", path, early.decode("latin-1"))
-                buf += early
-                c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-                read_body()
-                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
-            elif path == "/continue" and expect:
-                c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-                read_body()
-                c.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 7\r\n\r\ncreated")
-            elif path.startswith("/final/") and expect:  # answers at once, body unread
-                code = path[7:10].encode()
-                c.sendall(b"HTTP/1.1 " + code + b" X\r\nContent-Length: 4\r\n\r\nnope")
-                c.settimeout(0.5)
-                try:
-                    got = c.recv(65536)
-                except socket.timeout:
-                    got = None
-                c.settimeout(10)
-                if got == b"":
-                    log(n, "closed after final", path, None)
-                    return
-                if got:
-                    log(n, "bytes after final", path, got[:5].decode("latin-1"))
-                    buf += got
-            else:  # /silent and everything else: reads the body, answers
-                read_body()
-                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-    except OSError:
-        pass
-    finally:
-        c.close()
-
-
-def serve():
     while True:
-        try:
-            c, _ = srv.accept()
-        except OSError:
+        req = read_head(c, buf)
+        if req is None:
             return
-        nconn[0] += 1
-        threading.Thread(target=serve_conn, args=(c, nconn[0]), daemon=True).start()
+        _method, path, lines, cl, buf = req
+        expect = any(x.lower().replace(" ", "") == "expect:100-continue" for x in lines)
+        log(n, "head", path, expect)
+        t0 = time.monotonic()
+
+        def take_body():
+            nonlocal buf
+            body, buf = read_body(c, buf, cl)
+            log(n, "body", path, (body.decode("latin-1"), time.monotonic() - t0))
+
+        if path == "/early" and expect:  # a 103 is not the go-ahead: the body waits
+            c.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")
+            c.settimeout(0.3)
+            try:
+                early = c.recv(65536)
+            except socket.timeout:
+                early = b""
+            c.settimeout(10)
+            log(n, "before 100", path, early.decode("latin-1"))
+            buf += early
+            c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            take_body()
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
+        elif path == "/continue" and expect:
+            c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            take_body()
+            c.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 7\r\n\r\ncreated")
+        elif path.startswith("/final/") and expect:  # answers at once, body unread
+            code = path[7:10].encode()
+            c.sendall(b"HTTP/1.1 " + code + b" X\r\nContent-Length: 4\r\n\r\nnope")
+            c.settimeout(0.5)
+            try:
+                got = c.recv(65536)
+            except socket.timeout:
+                got = None
+            c.settimeout(10)
+            if got == b"":
+                log(n, "closed after final", path, None)
+                return
+            if got:
+                log(n, "bytes after final", path, got[:5].decode("latin-1"))
+                buf += got
+        else:  # /silent and everything else: reads the body, answers
+            take_body()
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 
 
-threading.Thread(target=serve, daemon=True).start()
+srv = RawServer(serve_conn)
+base = srv.base
 
 cases = write(work, "expect.lua", """
 local http = require "tide.http"
@@ -141,16 +107,11 @@ end
 def run_cases(transport):
     with lock:
         events.clear()
-    out = os.path.join(work, "out-" + transport)
-    r = run(["run", cases, "--host", base, "--transport", transport, "--quiet", "--out", out,
-             "--no-default-thresholds"], timeout=60)
-    check("Sanitizer" not in r.stderr, transport + ": no sanitizer report", r.stderr[-3000:])
-    line = [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("CASES ")]
-    check(line, transport + ": the cases ran", r.stdout[-1000:] + r.stderr[-2000:])
+    got, _, _ = run_script(cases, base, transport, os.path.join(work, "out-" + transport))
     time.sleep(0.6)  # the server's last wait after a final status
     with lock:
         ev = list(events)
-    return ({c["name"]: c for c in json.loads(line[0][6:])} if line else {}), ev
+    return got, ev
 
 
 results = {}

@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 import tidetest
+from rawhttp import run_cases
 from tidetest import *
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
@@ -78,16 +79,12 @@ def run_both(name, script, host, count_requests, hops=0):
     for transport in ("native", "curl"):
         time.sleep(0.2)  # nginx writes its log line after the response
         before = count_requests()
-        out = os.path.join(work, "%s-%s" % (name, transport))
-        r = run(["run", script, "--host", host, "--transport", transport, "--quiet", "--out",
-                 out, "--no-default-thresholds"], timeout=120)
         what = "%s (%s): " % (name, transport)
-        check("Sanitizer" not in r.stderr, what + "no sanitizer report", r.stderr[-3000:])
-        line = [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("CASES ")]
-        if not check(line, what + "the cases ran", r.stdout[-1000:] + r.stderr[-2000:]):
+        cases, s, _ = run_cases(script, host, transport,
+                                os.path.join(work, "%s-%s" % (name, transport)))
+        if not cases or s is None:
             continue
-        results[transport] = {c["name"]: c for c in json.loads(line[0][6:])}
-        s = load_json(os.path.join(out, "summary.json"))
+        results[transport] = cases
         reqs = metric(s, "http_reqs", "count")
         retries = metric(s, "http_req_retries", "count") or 0
         served = [c["transport"] for c in results[transport].values()]
