@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http1.h"
+#include "http1_write.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

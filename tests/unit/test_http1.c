@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "../check.h"
 #include "http1.h"
+#include "http1_write.h"
 
 struct got {
     struct tide_buf head, body;
