@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz_http1_feed.h"
 #include "http1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -54,23 +55,7 @@ static struct run feed(const uint8_t *data, size_t size, uint8_t flags, size_t s
                                   .ud = &r,
                                   .on_body = on_body};
     tide_http1_parser_reset(&p);
-    size_t at = 0;
-    while (at < size) {
-        size_t n = size - at < step ? size - at : step;
-        char *piece = malloc(n);
-        if (piece == NULL)
-            abort();
-        memcpy(piece, data + at, n);
-        size_t used = 0;
-        r.rc = tide_http1_feed(&p, piece, n, &used);
-        free(piece);
-        if (used > n)
-            abort(); /* never more than it was given */
-        r.used = at + used;
-        at += n;
-        if (r.rc != TIDE_HTTP1_MORE)
-            break;
-    }
+    r.rc = fuzz_http1_feed(&p, data, size, step, &r.used);
     if (r.rc < 0 && p.error == NULL)
         abort(); /* every refusal says why */
     if (r.body_bytes != p.body_bytes || p.n_fields > MAX_FIELDS)

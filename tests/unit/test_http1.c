@@ -23,6 +23,30 @@ static int on_body(void *ud, const char *p, size_t n)
     return tide_buf_append(&g->body, p, n);
 }
 
+/* Feeds 'text' in pieces of 'step' bytes (0: two pieces split at 'split'), each a copy of
+ * exactly the piece so ASan sees any read beyond it, until the parser stops asking for more.
+ * The last result; '*used': the bytes of 'text' that belonged to the message. */
+static int feed_pieces(struct tide_http1_parser *p, const char *text, size_t len, size_t step,
+                       size_t split, size_t *used)
+{
+    int rc = TIDE_HTTP1_MORE;
+    size_t at = 0;
+    *used = 0;
+    while (at < len && rc == TIDE_HTTP1_MORE) {
+        size_t n = step > 0 ? step : (at < split ? split - at : len - at);
+        if (n > len - at)
+            n = len - at;
+        char *piece = malloc(n);
+        memcpy(piece, text + at, n);
+        size_t took = 0;
+        rc = tide_http1_feed(p, piece, n, &took);
+        free(piece);
+        *used = at + took;
+        at += n;
+    }
+    return rc;
+}
+
 struct outcome {
     int rc;      /* DONE or the error */
     size_t used; /* bytes of the input that belonged to the response */
@@ -43,23 +67,8 @@ static struct outcome feed(const char *text, size_t len, bool head_request, size
     p.ud = &g;
     p.on_head_line = on_head;
     p.on_body = on_body;
-    struct outcome o = {.rc = TIDE_HTTP1_MORE};
-    size_t at = 0;
-    while (at < len) {
-        size_t n = step > 0 ? step : (at < split ? split - at : len - at);
-        if (n > len - at)
-            n = len - at;
-        /* a copy of exactly the piece: ASan sees any read beyond it */
-        char *piece = malloc(n);
-        memcpy(piece, text + at, n);
-        size_t used = 0;
-        o.rc = tide_http1_feed(&p, piece, n, &used);
-        free(piece);
-        o.used = at + used;
-        at += n;
-        if (o.rc != TIDE_HTTP1_MORE)
-            break;
-    }
+    struct outcome o = {0};
+    o.rc = feed_pieces(&p, text, len, step, split, &o.used);
     if (o.rc == TIDE_HTTP1_MORE && eof)
         o.rc = tide_http1_eof(&p);
     o.status = p.status;
@@ -282,22 +291,8 @@ static struct req_outcome feed_request(const char *text, size_t len, size_t step
                                   .ud = &g,
                                   .on_body = on_body};
     tide_http1_parser_reset(&p);
-    struct req_outcome o = {.rc = TIDE_HTTP1_MORE};
-    size_t at = 0;
-    while (at < len) {
-        size_t n = step > 0 ? step : (at < split ? split - at : len - at);
-        if (n > len - at)
-            n = len - at;
-        char *piece = malloc(n);
-        memcpy(piece, text + at, n);
-        size_t used = 0;
-        o.rc = tide_http1_feed(&p, piece, n, &used);
-        free(piece);
-        o.used = at + used;
-        at += n;
-        if (o.rc != TIDE_HTTP1_MORE)
-            break;
-    }
+    struct req_outcome o = {0};
+    o.rc = feed_pieces(&p, text, len, step, split, &o.used);
     if (tide_http1_head_done(&p) && o.rc >= 0) {
         span_cat(o.line, sizeof o.line, text, p.method);
         strcat(o.line, " ");
