@@ -1525,6 +1525,8 @@ static int refuse_parse(struct conn *c, int rc)
         return refuse(c, 431, "request head too large");
     if (rc == TIDE_HTTP1_ERR_BODY_SIZE)
         return refuse(c, 413, "request body too large");
+    if (rc == TIDE_HTTP1_ERR_CALLBACK) /* the parser's line buffer could not grow */
+        return refuse(c, 503, "out of memory");
     return refuse(c, 400, c->parser.error != NULL ? c->parser.error : tide_http1_strerror(rc));
 }
 
