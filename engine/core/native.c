@@ -1,9 +1,9 @@
 /* native.c: tide's own HTTP/1.1 client (native.h). A transfer is a chain of hops (the request,
  * then one per redirect followed); a hop takes an idle connection of the VU's session for its
- * host and port or opens one, writes the request http1_write.c serialized, and feeds what it
- * reads to the framing parser of base/http1.c until the response ends. Failures are reported
- * as libcurl reports the same failure (tide_curl_error), so a test gives the same errors on
- * both transports. */
+ * host and port or opens one, writes the request http1.c serialized, and feeds what it reads
+ * to the shared framing parser (base/http1_parse.c) until the response ends. Failures are
+ * reported as libcurl reports the same failure (tide_curl_error), so a test gives the same
+ * errors on both transports. */
 #include "native.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +26,6 @@
 #include "clock.h"
 #include "cookiejar.h"
 #include "http1.h"
-#include "http1_write.h"
 #include "http_curl.h"
 #include "redirect.h"
 #include "session.h"

@@ -26,7 +26,7 @@
 #include <ev.h>
 #include "duration.h"
 #include "hdr.h"
-#include "http1.h"
+#include "http1_parse.h"
 #include "target.h"
 #include "target_fault.h"
 #include "target_http.h"

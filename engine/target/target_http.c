@@ -1,4 +1,4 @@
-/* target_http.c: the target's view of a request the shared parser read (base/http1.c), query
+/* target_http.c: the target's view of a request the shared parser read (base/http1_parse.c), query
  * strings, percent-decoding and reason phrases (target_http.h). */
 #include <string.h>
 #include "target_http.h"

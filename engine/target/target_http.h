@@ -1,5 +1,5 @@
 /* target_http.h: HTTP/1.1 for 'tide target' above the framing: requests are read by the shared
- * parser of base/http1.h (the grammar tide's client reads responses with) and seen here as
+ * parser of base/http1_parse.h (the grammar tide's client reads responses with) and seen here as
  * strings into the connection's buffer; query strings, cookies, percent-decoding, numbers in
  * paths, and reason phrases. */
 #ifndef TIDE_TARGET_HTTP_H
@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "http1.h"
+#include "http1_parse.h"
 
 #define TIDE_HTTP_MAX_HEADERS 64
 

@@ -1,4 +1,4 @@
-"""`tide target` reads requests with the shared HTTP/1.1 parser (engine/base/http1.c,
+"""`tide target` reads requests with the shared HTTP/1.1 parser (engine/base/http1_parse.c,
 docs/architecture.md): raw requests over loopback sockets, as a client may send them. Pipelined
 requests in one write get their answers in order; a request sent one byte at a time, chunked
 with extensions and trailers, reads the same; Expect: 100-continue gets its interim answer

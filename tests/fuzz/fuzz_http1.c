@@ -1,4 +1,4 @@
-/* fuzz_http1: the HTTP/1.1 response parser of tide's own client (engine/base/http1.c), which
+/* fuzz_http1: the HTTP/1.1 response parser of tide's own client (engine/base/http1_parse.c), which
  * reads whatever a server sends. The first input byte says whether the request was a HEAD and
  * where to split the rest; the response is fed whole, then in two pieces, then one byte at a
  * time (each piece a copy of exactly its size, so ASan sees a read past it), and the three
@@ -9,7 +9,6 @@
 #include <string.h>
 #include "fuzz_http1_feed.h"
 #include "http1.h"
-#include "http1_write.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

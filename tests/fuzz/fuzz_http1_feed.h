@@ -1,4 +1,4 @@
-/* fuzz_http1_feed.h: feeds the HTTP/1.1 parser (engine/base/http1.h) a message in pieces of
+/* fuzz_http1_feed.h: feeds the HTTP/1.1 parser (engine/base/http1_parse.h) a message in pieces of
  * 'step' bytes, each a copy of exactly its size so ASan sees a read past it, until the parser
  * stops asking for more; shared by fuzz_http1 (responses) and fuzz_http1_request. */
 #ifndef TIDE_FUZZ_HTTP1_FEED_H
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "http1.h"
+#include "http1_parse.h"
 
 /* The last result; '*used': the bytes of 'data' that belonged to the message. */
 static inline int fuzz_http1_feed(struct tide_http1_parser *p, const uint8_t *data, size_t size,

@@ -1,4 +1,4 @@
-/* fuzz_http1_request: the request side of the shared HTTP/1.1 parser (engine/base/http1.c),
+/* fuzz_http1_request: the request side of the shared HTTP/1.1 parser (engine/base/http1_parse.c),
  * which `tide target` feeds whatever a client sends. The first input byte chooses the limits
  * (bit 0: a 256-byte head, bit 1: a 64-byte body) and where to split the rest; the requests
  * are fed whole, in two pieces, and one byte at a time (each piece a copy of exactly its size,
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fuzz_http1_feed.h"
-#include "http1.h"
+#include "http1_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

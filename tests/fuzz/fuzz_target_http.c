@@ -1,5 +1,5 @@
 /* fuzz_target_http: how `tide target` reads what a client sends (engine/target/target.c): the
- * shared HTTP/1.1 request parser (engine/base/http1.c) fed as the target feeds it, chunked
+ * shared HTTP/1.1 request parser (engine/base/http1_parse.c) fed as the target feeds it, chunked
  * bodies moved down in place to follow the head, the request seen as strings
  * (tide_http_req_from, engine/target/target_http.c), then its query string and path decoded.
  * Pipelined requests are read one after another. The input is copied to a buffer of exactly
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fuzz_util.h"
-#include "http1.h"
+#include "http1_parse.h"
 #include "target_http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

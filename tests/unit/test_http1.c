@@ -1,11 +1,10 @@
-/* test_http1: the HTTP/1.1 framing module (base/http1.c) and the client's serializer
- * (core/http1_write.c). Every response and every request is fed whole, one byte at a time, and
+/* test_http1: the HTTP/1.1 framing module (base/http1_parse.c) and the client's serializer
+ * (core/http1.c). Every response and every request is fed whole, one byte at a time, and
  * split in two at every point; each way must give the same verdict: status or request line,
  * header fields, body, where the message ends, keep-alive, the error and its text. */
 #include <stdlib.h>
 #include "../check.h"
 #include "http1.h"
-#include "http1_write.h"
 
 struct got {
     struct tide_buf head, body;

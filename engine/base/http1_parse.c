@@ -1,5 +1,5 @@
-/* http1.c: the incremental HTTP/1.1 parser of requests and responses (http1.h). */
-#include "http1.h"
+/* http1_parse.c: the incremental HTTP/1.1 parser of requests and responses (http1_parse.h). */
+#include "http1_parse.h"
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>

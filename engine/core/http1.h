@@ -1,13 +1,14 @@
-/* http1_write.h: tide's own client's HTTP/1.1 request serializer (native.c): the request head
- * and body as libcurl would send them for the same options (defaults a caller's header
- * replaces or removes, credentials dropped on a cross-origin redirect, the VU's Cookie header,
- * body headers dropped when a redirect turns the request into a GET). Reading responses is the
- * shared framing module's, base/http1.h. */
-#ifndef TIDE_HTTP1_WRITE_H
-#define TIDE_HTTP1_WRITE_H
+/* http1.h: HTTP/1.1 for tide's own client (native.c): the request serializer, as libcurl
+ * would send the same options, and the framing it reads responses with. That framing (one
+ * grammar and one incremental parser for responses and requests, no I/O) is shared with
+ * `tide target` and lives below core, in base/http1_parse.h. */
+#ifndef TIDE_HTTP1_H
+#define TIDE_HTTP1_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "buf.h"
+#include "http1_parse.h"
 
 /* What the serializer needs; strings are not copied. */
 struct tide_http1_request {

@@ -1,7 +1,9 @@
-/* http1_write.c: the client's HTTP/1.1 request serializer (http1_write.h). */
-#include "http1_write.h"
+/* http1.c: the client's HTTP/1.1 request serializer (http1.h). */
+#include "http1.h"
 #include <string.h>
 #include <strings.h>
+
+/* ---- the request ---- */
 
 /* The name of a header line ("Name: value" or "Name;"), its length. */
 static size_t name_len(const char *line)

@@ -1,4 +1,4 @@
-/* http1.h: HTTP/1.1 message framing (RFC 9112) with no I/O, shared by both ends tide speaks:
+/* http1_parse.h: HTTP/1.1 message framing (RFC 9112) with no I/O, shared by both ends tide speaks:
  * tide's own client reads responses with it (core/native.c) and `tide target` reads requests
  * with it (target/target.c). One grammar, one incremental parser: it is fed whatever slices
  * the socket returns (one byte at a time works as well as a whole message) and says where the
@@ -18,8 +18,8 @@
  * must (method token, origin-form or '*' target, HTTP/1.0 or 1.1, every header line valid and
  * recorded, obsolete line folding refused, Transfer-Encoding only "chunked" and not with
  * Content-Length, no read-until-close), and Expect: 100-continue is reported. */
-#ifndef TIDE_HTTP1_H
-#define TIDE_HTTP1_H
+#ifndef TIDE_HTTP1_PARSE_H
+#define TIDE_HTTP1_PARSE_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
