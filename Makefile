@@ -72,6 +72,7 @@ bench: build
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := threshold duration urlname privacy data report compare target_http options car \
 	init_locust config_file merge age s3 cookiejar http1
+FUZZ_TARGETS += http1_request
 fuzz: test-deps
 	tests/fuzz/run.sh build . $(BUILD)/fuzz-build
 	set -e; for t in $(FUZZ_TARGETS); do \

@@ -1,8 +1,9 @@
 /* native.c: tide's own HTTP/1.1 client (native.h). A transfer is a chain of hops (the request,
  * then one per redirect followed); a hop takes an idle connection of the VU's session for its
  * host and port or opens one, writes the request http1.c serialized, and feeds what it reads
- * to http1.c's parser until the response ends. Failures are reported as libcurl reports the
- * same failure (tide_curl_error), so a test gives the same errors on both transports. */
+ * to the shared framing parser (base/http1_parse.c) until the response ends. Failures are
+ * reported as libcurl reports the same failure (tide_curl_error), so a test gives the same
+ * errors on both transports. */
 #include "native.h"
 #include <arpa/inet.h>
 #include <errno.h>
