@@ -23,6 +23,8 @@ DEPS      += libsnappy-dev
 TEST_DEPS += prometheus
 # the CI examples (examples/ci/*.yml) are parsed by their test
 TEST_DEPS += python3-yaml
+# HTTP/2 is tested against nginx (tests/e2e/test_http2.py)
+TEST_DEPS += nginx
 
 .PHONY: all build demo test test-fast deps test-deps clean bench fuzz
 
