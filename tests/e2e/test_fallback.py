@@ -19,6 +19,18 @@ target, url = start_target()
 work = tmpdir()
 
 
+def serve(server):
+    """Serves 'server' (a socketserver) from a thread until the test ends; returns it."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def t_lines(r):
+    """The "T key rest" lines a scenario printed, as {key: rest}."""
+    return dict(line[2:].split(" ", 1) for line in (r.stdout + r.stderr).splitlines()
+                if line.startswith("T "))
+
+
 # --- a forward proxy: absolute-form requests, forwarded with http.client (no env proxies) ---
 class Proxy(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -49,8 +61,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         pass
 
 
-proxy_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-threading.Thread(target=proxy_server.serve_forever, daemon=True).start()
+proxy_server = serve(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy))
 proxy = "http://127.0.0.1:%d" % proxy_server.server_address[1]
 
 # one script for every proxy case: plain, proxy = "" (none), redirects = 0, the param
@@ -84,8 +95,7 @@ def proxy_run(name, env, extra=()):
     r = run(["run", proxy_lua, "--env", "BASE=" + url, "--env", "PROXY=" + proxy, "--quiet",
              "--no-default-thresholds", "--out", os.path.join(work, name)] + list(extra), env=env)
     check_eq(r.returncode, 0, name + ": the run ends well") or print(r.stderr[-2000:])
-    got = dict(line[2:].split(" ", 1) for line in (r.stdout + r.stderr).splitlines()
-               if line.startswith("T "))
+    got = t_lines(r)
     paths = sorted(p.split("?")[1] for p in Proxy.forwarded)
     return got, paths
 
@@ -156,8 +166,7 @@ del Proxy.forwarded[:]
 r = run(["run", allow_lua, "--host", url, "--env", "PROXY=" + proxy, "--quiet",
          "--allow-hosts", "127.0.0.1", "--no-default-thresholds", "--out",
          os.path.join(work, "allow")])
-got = dict(line[2:].split(" ", 1) for line in (r.stdout + r.stderr).splitlines()
-           if line.startswith("T "))
+got = t_lines(r)
 check_eq(got.get("allowed"), "200 nil", "--allow-hosts: a proxy on the list carries the request")
 check(got.get("refused", "").startswith("0 1420 host 127.0.0.2 (the proxy)"),
       "--allow-hosts: a proxy off the list is refused (1420), named", got)
@@ -200,8 +209,7 @@ class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 sock_path = os.path.join(work, "http.sock")
-unix_server = UnixServer(sock_path, UnixHandler)
-threading.Thread(target=unix_server.serve_forever, daemon=True).start()
+unix_server = serve(UnixServer(sock_path, UnixHandler))
 
 
 # --- Digest authentication (RFC 7616, MD5, qop=auth) ---
@@ -212,7 +220,7 @@ class DigestHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         given = self.headers.get("Authorization", "")
-        if given.startswith("Digest ") and self.valid(given[7:]):
+        if given.startswith("Digest ") and digest_valid(given[7:], self.path):
             DigestHandler.ok += 1
             body = b'{"digest":"ok"}'
             self.send_response(200)
@@ -238,7 +246,8 @@ def digest_fields(text):
     return fields
 
 
-def digest_valid(self, text):
+def digest_valid(text, path):
+    """Whether a Digest Authorization header's fields answer the challenge for 'path'."""
     f = digest_fields(text)
     md5 = lambda s: hashlib.md5(s.encode()).hexdigest()
     if f.get("username") != "alice" or f.get("nonce") != "n0nce42":
@@ -246,12 +255,10 @@ def digest_valid(self, text):
     ha1 = md5("alice:tide:s3cret")
     ha2 = md5("GET:" + f.get("uri", ""))
     want = md5(":".join([ha1, f["nonce"], f.get("nc", ""), f.get("cnonce", ""), "auth", ha2]))
-    return f.get("response") == want and f.get("uri") == self.path
+    return f.get("response") == want and f.get("uri") == path
 
 
-DigestHandler.valid = digest_valid
-digest_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DigestHandler)
-threading.Thread(target=digest_server.serve_forever, daemon=True).start()
+digest_server = serve(http.server.ThreadingHTTPServer(("127.0.0.1", 0), DigestHandler))
 digest_hp = "127.0.0.1:%d" % digest_server.server_address[1]
 
 cases_lua = write(work, "cases.lua", """
@@ -294,8 +301,7 @@ for transport in ("auto", "native"):
              "SOCK=" + sock_path, "--transport", transport, "--quiet", "--no-default-thresholds",
              "--out", os.path.join(work, "cases-" + transport)])
     check("Sanitizer" not in r.stderr, transport + ": no sanitizer report", r.stderr[-3000:])
-    got = dict(line[2:].split(" ", 1) for line in (r.stdout + r.stderr).splitlines()
-               if line.startswith("T "))
+    got = t_lines(r)
     t = transport + ": "
     check_eq(got.get("unix"), '200 curl {"path": "/over-unix", "host": "example.invalid"}',
              t + "unix_socket: libcurl over the socket, the URL's host in Host")
