@@ -1,7 +1,7 @@
 """What only libcurl serves goes to libcurl, visible in res.transport (docs/http.md, "What goes
 to libcurl"): a proxy from the environment (libcurl's rules: http_proxy lower case only,
-ALL_PROXY, NO_PROXY) or from the `proxy` param / options.proxy, with --allow-hosts judging the
-proxy too; a Unix socket (`unix_socket`); Digest and NTLM authentication (`auth`); `http2`.
+ALL_PROXY, NO_PROXY; https through HTTPS_PROXY in a CONNECT tunnel) or from the `proxy` param /
+options.proxy, with --allow-hosts judging the proxy too; a Unix socket (`unix_socket`); Digest and NTLM authentication (`auth`); `http2`.
 The proxy, the Unix-socket server and the Digest server are small Python servers on loopback
 that count what they served, so a request that claims to have gone through one really did.
 --transport native still sends these to libcurl. Unknown params are still refused."""
@@ -10,7 +10,10 @@ import http.client
 import http.server
 import json
 import os
+import socket
 import socketserver
+import ssl
+import subprocess
 import threading
 import urllib.parse
 from tidetest import *
@@ -35,6 +38,37 @@ def t_lines(r):
 class Proxy(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     forwarded = []
+
+    def do_CONNECT(self):  # https through the proxy: a tunnel to the origin, bytes relayed
+        Proxy.forwarded.append("CONNECT " + self.path)
+        host, _, port = self.path.rpartition(":")
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        down = self.connection
+
+        def pump(a, b):
+            try:
+                while True:
+                    data = a.recv(65536)
+                    if not data:
+                        break
+                    b.sendall(data)
+            except OSError:
+                pass
+            for sock in (a, b):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        back = threading.Thread(target=pump, args=(upstream, down), daemon=True)
+        back.start()
+        pump(down, upstream)
+        back.join(10)
+        upstream.close()
+        self.close_connection = True
 
     def do_GET(self):
         u = urllib.parse.urlsplit(self.path)
@@ -171,6 +205,56 @@ check_eq(got.get("allowed"), "200 nil", "--allow-hosts: a proxy on the list carr
 check(got.get("refused", "").startswith("0 1420 host 127.0.0.2 (the proxy)"),
       "--allow-hosts: a proxy off the list is refused (1420), named", got)
 check_eq(len(Proxy.forwarded), 1, "--allow-hosts: the refused request went nowhere")
+
+# https through HTTPS_PROXY: a CONNECT tunnel, TLS to the origin inside it
+cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                       "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                       "subjectAltName=DNS:localhost,IP:127.0.0.1"], capture_output=True)
+check_eq(made.returncode, 0, "openssl made a test certificate")
+
+
+class TLSHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = b'{"tls":true}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+tls_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TLSHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+tls_server.socket = ctx.wrap_socket(tls_server.socket, server_side=True)
+serve(tls_server)
+tls_hp = "127.0.0.1:%d" % tls_server.server_address[1]
+tls_lua = write(work, "tls.lua", """
+local http = require "tide.http"
+local tide = require "tide"
+options = { iterations = 1, vus = 1 }
+function run()
+  local r = http.get("https://" .. tide.env("TLS", nil, { secret = false }) .. "/secure",
+                     { redirects = 0 })
+  print("T tls " .. r.status .. " " .. r.transport .. " " .. r.body)
+end
+""")
+for name, env, want, tunnels in (
+        ("https_proxy", {"https_proxy": proxy}, '200 curl {"tls":true}', 1),
+        ("HTTPS_PROXY", {"HTTPS_PROXY": proxy}, '200 curl {"tls":true}', 1),
+        ("http_proxy-only", {"http_proxy": proxy}, '200 native {"tls":true}', 0)):
+    del Proxy.forwarded[:]
+    r = run(["run", tls_lua, "--insecure", "--env", "TLS=" + tls_hp, "--quiet",
+             "--no-default-thresholds", "--out", os.path.join(work, "tls-" + name)], env=env)
+    check_eq(t_lines(r).get("tls"), want, name + ": an https request " + want.split()[1])
+    check_eq(Proxy.forwarded, ["CONNECT " + tls_hp] * tunnels,
+             name + ": the proxy tunnelled %d request(s)" % tunnels)
+tls_server.shutdown()
 
 # a bad proxy URL: one line, exit 2
 bad = write(work, "bad.lua", 'options = { proxy = "ftp://x" }\nfunction run() end\n')
