@@ -839,9 +839,9 @@ static void set_proxy(struct tide_transfer *t, CURL *e, const char *url)
         snprintf(refused, cap, "%.100s (the proxy)", host);
 }
 
-/* HTTP version, Unix socket and auth scheme: set on every transfer (the pooled handle may
- * carry another request's). HTTP/1.1 unless http2: then HTTP/2 by ALPN over TLS, and an
- * h2c upgrade on http:// (a server that ignores it answers in HTTP/1.1; docs/http.md). */
+/* HTTP version, Unix socket, auth scheme, proxy TLS checks: set on every transfer (the
+ * pooled handle may carry another request's). HTTP/1.1 unless http2: then HTTP/2 by ALPN over
+ * TLS, and an h2c upgrade on http:// (a server that ignores it answers in HTTP/1.1). */
 static void set_curl_only(CURL *e, const struct tide_http_spec *sp)
 {
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
@@ -854,6 +854,9 @@ static void set_curl_only(CURL *e, const struct tide_http_spec *sp)
     else if (sp->auth == TIDE_AUTH_NTLM)
         auth = CURLAUTH_NTLM;
     curl_easy_setopt(e, CURLOPT_HTTPAUTH, auth);
+    /* an https:// proxy's certificate: verified as the origin's are, unless --insecure */
+    curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYPEER, sp->insecure ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYHOST, sp->insecure ? 0L : 2L);
 }
 
 /* What changes from hop to hop of a transfer: the URL, the method and the headers. */
