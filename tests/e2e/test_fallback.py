@@ -385,6 +385,7 @@ for transport in ("auto", "native"):
              "SOCK=" + sock_path, "--transport", transport, "--quiet", "--no-default-thresholds",
              "--out", os.path.join(work, "cases-" + transport)])
     check("Sanitizer" not in r.stderr, transport + ": no sanitizer report", r.stderr[-3000:])
+    check_eq(r.returncode, 0, transport + ": the run ends well")
     got = t_lines(r)
     t = transport + ": "
     check_eq(got.get("unix"), '200 curl {"path": "/over-unix", "host": "example.invalid"}',

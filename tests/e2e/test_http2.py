@@ -84,6 +84,7 @@ def h2run(name, flags, env_opt="no"):
     r = run(["run", lua, "--insecure", "--env", "BASE=" + base, "--env", "OPT=" + env_opt,
              "--quiet", "--no-default-thresholds", "--out", os.path.join(work, name)] + flags)
     check("Sanitizer" not in r.stderr, name + ": no sanitizer report", r.stderr[-3000:])
+    check_eq(r.returncode, 0, name + ": the run ends well")
     got = dict(line[2:].split(" ", 1) for line in (r.stdout + r.stderr).splitlines()
                if line.startswith("T "))
     time.sleep(0.2)  # nginx writes its log line after the response
