@@ -1,7 +1,7 @@
 /* transport.c: transport.h's functions, each request sent to one of the two clients:
  * tide's own (native.c) when it implements everything the request asks, else libcurl
- * (http.c). --transport native|curl forces one; auto (the default) never sends the native
- * client a request it would serve differently from libcurl (docs/http.md lists why). */
+ * (http.c). --transport curl forces libcurl; native and auto (the default) never send the
+ * native client a request it would serve differently from libcurl (docs/http.md lists why). */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +100,8 @@ const char *tide_transport_curl_only(const struct tide_http_spec *sp)
     return NULL;
 }
 
-/* The native client when asked for (and able: --transport native still sends https and
- * client certificates to libcurl, which is the only one that has them) or when auto. */
+/* The native client when asked for or when auto, and able: under --transport native too, what
+ * only libcurl implements (TLS files, user info, tide_transport_curl_only) goes to libcurl. */
 static bool use_native(const struct tide_http_spec *sp)
 {
     return sp->transport != TIDE_TRANSPORT_CURL && tide_native_supports(sp, NULL);
