@@ -13,7 +13,6 @@ import os
 import socket
 import socketserver
 import ssl
-import subprocess
 import threading
 import urllib.parse
 from tidetest import *
@@ -207,11 +206,8 @@ check(got.get("refused", "").startswith("0 1420 host 127.0.0.2 (the proxy)"),
 check_eq(len(Proxy.forwarded), 1, "--allow-hosts: the refused request went nowhere")
 
 # https through HTTPS_PROXY: a CONNECT tunnel, TLS to the origin inside it
-cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
-made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                       "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
-                       "subjectAltName=DNS:localhost,IP:127.0.0.1"], capture_output=True)
-check_eq(made.returncode, 0, "openssl made a test certificate")
+cert, key, cert_error = self_signed_cert(work)
+check_eq(cert_error, "", "openssl made a test certificate")
 
 
 class TLSHandler(http.server.BaseHTTPRequestHandler):

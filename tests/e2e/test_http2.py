@@ -14,12 +14,9 @@ NGINX = "/usr/sbin/nginx"
 if not os.path.exists(NGINX):
     skip("nginx is not installed (Debian package nginx, in TEST_DEPS)")
 work = tmpdir()
-cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
-made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                       "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
-                       "subjectAltName=DNS:localhost,IP:127.0.0.1"], capture_output=True)
-if made.returncode != 0:
-    skip("openssl could not make a test certificate: " + made.stderr.decode()[-500:])
+cert, key, cert_error = self_signed_cert(work)
+if cert_error:
+    skip("openssl could not make a test certificate: " + cert_error)
 port = free_port()
 access = os.path.join(work, "access.log")
 conf = write(work, "nginx.conf", """

@@ -117,6 +117,17 @@ def write(dirpath, name, text):
     return path
 
 
+def self_signed_cert(dirpath):
+    """A self-signed certificate for localhost and 127.0.0.1 made by openssl in 'dirpath' (valid
+    2 days); returns (cert path, key path, openssl's error text or "" when it worked)."""
+    cert, key = os.path.join(dirpath, "cert.pem"), os.path.join(dirpath, "key.pem")
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                           key, "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                           "subjectAltName=DNS:localhost,IP:127.0.0.1"], capture_output=True,
+                          text=True)
+    return cert, key, "" if made.returncode == 0 else (made.stderr or "openssl failed")[-500:]
+
+
 def check(cond, what, detail=""):
     global failures, checks
     checks += 1
