@@ -15,6 +15,13 @@ import tempfile
 import time
 import urllib.request
 
+# tide honours the proxy environment variables (docs/http.md#proxies): a machine's proxy must
+# not carry the tests' loopback traffic, so every process a test starts runs without them
+# (a test of proxies sets its own).
+for _var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+             "no_proxy", "NO_PROXY"):
+    os.environ.pop(_var, None)
+
 TIDE = os.environ.get("TIDE_BIN", "build/tide")
 SRC = os.environ.get("TIDE_SOURCE_DIR", os.getcwd())
 _procs = []
