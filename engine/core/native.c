@@ -323,6 +323,8 @@ bool tide_native_supports(const struct tide_http_spec *sp, const char **why)
         no = "user info or an unusual authority in the URL";
     else if (sp->tls_cert.len > 0 || sp->tls_key.len > 0 || sp->tls_ca.len > 0)
         no = "TLS files given (a client certificate or a CA bundle)";
+    else /* a proxy, HTTP/2, a Unix socket, Digest...: libcurl's */
+        no = tide_transport_curl_only(sp);
     if (why != NULL)
         *why = no;
     return no == NULL;
