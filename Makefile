@@ -23,6 +23,8 @@ DEPS      += libsnappy-dev
 TEST_DEPS += prometheus
 # the CI examples (examples/ci/*.yml) are parsed by their test
 TEST_DEPS += python3-yaml
+# gzip/deflate response bodies are decoded (and request bodies compressed) with zlib
+DEPS      += zlib1g-dev
 
 .PHONY: all build demo test test-fast deps test-deps clean bench fuzz
 
