@@ -71,7 +71,7 @@ bench: build
 # Every fuzz target of tests/fuzz for FUZZ_SECONDS each (make test runs them 5 s each).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := threshold duration urlname privacy data report compare target_http options car \
-	init_locust config_file merge age s3 cookiejar http1
+	init_locust config_file merge age s3 cookiejar http1 decode
 fuzz: test-deps
 	tests/fuzz/run.sh build . $(BUILD)/fuzz-build
 	set -e; for t in $(FUZZ_TARGETS); do \
