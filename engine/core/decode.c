@@ -305,7 +305,6 @@ void tide_body_decode_start(struct tide_body_decode *bd, const struct tide_http_
     tide_decoder_free(bd->dec);
     bd->dec = NULL;
     bd->failed = false;
-    bd->error[0] = '\0';
     bd->asked = !sp->discard_body && tide_decode_asked(sp->headers.data, sp->headers.len);
 }
 
@@ -352,10 +351,8 @@ int tide_body_decode_feed(struct tide_body_decode *bd, struct tide_transfer *t, 
     }
     struct keep k = {t, charged};
     int rc = tide_decoder_feed(bd->dec, p, n, keep_decoded, &k);
-    if (rc == TIDE_DECODE_BAD) {
+    if (rc == TIDE_DECODE_BAD)
         bd->failed = true;
-        snprintf(bd->error, sizeof bd->error, "%s", tide_decoder_error(bd->dec));
-    }
     return rc < 0 ? -1 : 0;
 }
 
@@ -366,13 +363,13 @@ bool tide_body_decode_end(struct tide_body_decode *bd, const struct tide_http_re
     if (tide_decoder_end(bd->dec) == TIDE_DECODE_OK)
         return true;
     bd->failed = true;
-    snprintf(bd->error, sizeof bd->error, "%s", tide_decoder_error(bd->dec));
     return false;
 }
 
 void tide_body_decode_fail(const struct tide_body_decode *bd, struct tide_http_result *res)
 {
-    snprintf(res->error, sizeof res->error, "response body: %s", bd->error);
+    snprintf(res->error, sizeof res->error, "response body: %s",
+             bd->dec != NULL ? tide_decoder_error(bd->dec) : "bad compressed data");
     tide_curl_error(res, CURLE_BAD_CONTENT_ENCODING_CODE, 0);
 }
 

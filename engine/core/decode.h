@@ -57,9 +57,8 @@ void tide_decoder_free(struct tide_decoder *d); /* NULL is fine */
 /* One transfer's body decoding, held by each transport's state (zero-initialized). */
 struct tide_body_decode {
     bool asked;               /* set by tide_body_decode_start */
-    bool failed;              /* the body was bad: 'error' says why */
+    bool failed;              /* the body was bad: the decoder says why (tide_decoder_error) */
     struct tide_decoder *dec; /* the current response's; NULL: kept as it came */
-    char error[128];
 };
 
 /* At a transfer's start: whether its bodies are decoded (see the top). */
@@ -73,8 +72,8 @@ int tide_body_decode_feed(struct tide_body_decode *bd, struct tide_transfer *t, 
 /* The last response ended without a transport error: false when its compressed body was
  * incomplete (then 'bd->failed'). */
 bool tide_body_decode_end(struct tide_body_decode *bd, const struct tide_http_result *res);
-/* The result of a bad body: error 1701 with 'bd->error' as its text, the kind libcurl's
- * result 61 has, whichever transport served it. */
+/* The result of a bad body ('bd->failed'): error 1701 with the decoder's text, the kind
+ * libcurl's result 61 has, whichever transport served it. */
 void tide_body_decode_fail(const struct tide_body_decode *bd, struct tide_http_result *res);
 void tide_body_decode_fini(struct tide_body_decode *bd);
 
