@@ -9,10 +9,8 @@ gzip bomb is cut at max_body on both transports with the process's RSS far below
 import gzip
 import json
 import os
-import socket
 import subprocess
 import threading
-import time
 import zlib
 from tidetest import *
 
@@ -50,59 +48,19 @@ RAW = {
     "/head": (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 999\r\n\r\n", 0),
     "/empty-gzip": (plain(b"", b"Content-Encoding: gzip\r\n"), 0),
 }
-raw_sock = socket.socket()
-raw_sock.bind(("127.0.0.1", 0))
-raw_sock.listen(64)
-raw_base = "http://127.0.0.1:%d" % raw_sock.getsockname()[1]
 
 
-def serve_conn(c):
-    c.settimeout(20)
-    buf = b""
-    try:
-        while True:
-            while b"\r\n\r\n" not in buf:
-                got = c.recv(65536)
-                if not got:
-                    return
-                buf += got
-            head, buf = buf.split(b"\r\n\r\n", 1)
-            lines = head.decode("latin-1").split("\r\n")
-            hdrs = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:]}
-            n = int(hdrs.get("content-length", "0"))
-            while len(buf) < n:
-                buf += c.recv(65536)
-            body, buf = buf[:n], buf[n:]
-            path = lines[0].split(" ")[1]
-            if path == "/inflate":  # the request body, decoded as its Content-Encoding says
-                enc = hdrs.get("content-encoding", "")
-                out = gzip.decompress(body) if enc == "gzip" else \
-                    zlib.decompress(body) if enc == "deflate" else b"not compressed"
-                c.sendall(plain(out, b"X-Got-Encoding: " + enc.encode() + b"\r\n"))
-                continue
-            text, step = RAW.get(path, (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0))
-            if step == 0:
-                c.sendall(text)
-            else:
-                for i in range(0, len(text), step):
-                    c.sendall(text[i:i + step])
-                    time.sleep(0.0005)
-    except OSError:
-        pass
-    finally:
-        c.close()
+def respond(method, path, headers, body):
+    if path == "/inflate":  # the request body, decoded as its Content-Encoding says
+        enc = headers.get("content-encoding", "")
+        out = gzip.decompress(body) if enc == "gzip" else \
+            zlib.decompress(body) if enc == "deflate" else b"not compressed"
+        return plain(out, b"X-Got-Encoding: " + enc.encode() + b"\r\n"), False, 0
+    text, step = RAW.get(path, (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0))
+    return text, False, step
 
 
-def serve():
-    while True:
-        try:
-            c, _ = raw_sock.accept()
-        except OSError:
-            return
-        threading.Thread(target=serve_conn, args=(c,), daemon=True).start()
-
-
-threading.Thread(target=serve, daemon=True).start()
+raw_base = raw_server(respond)
 
 cases = write(work, "cases.lua", """
 local http = require "tide.http"
@@ -153,13 +111,8 @@ end
 
 
 def run_cases(transport):
-    out = os.path.join(work, "cases-" + transport)
-    r = run(["run", cases, "--host", url, "--transport", transport, "--env", "RAW=" + raw_base,
-             "--quiet", "--out", out, "--no-default-thresholds"], timeout=120)
-    check("Sanitizer" not in r.stderr, transport + ": no sanitizer report", r.stderr[-3000:])
-    line = [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("CASES ")]
-    check(line, transport + ": the cases ran", r.stdout[-1000:] + r.stderr[-2000:])
-    return {c["name"]: c for c in json.loads(line[0][6:])} if line else {}
+    return lua_cases(cases, transport, ["--host", url, "--env", "RAW=" + raw_base],
+                     os.path.join(work, "cases-" + transport))
 
 
 native = run_cases("native")

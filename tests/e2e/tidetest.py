@@ -157,6 +157,73 @@ def npm_ci(folder, needs, timeout=1500):
     return None
 
 
+def raw_server(respond):
+    """A loopback HTTP/1.1 server for canned or broken responses that a real server would not
+    send. Each request (head, then a Content-Length body) goes to respond(method, path,
+    headers (lower-case names), body), which returns (bytes to send, close afterwards, bytes
+    per send: 0 sends all at once, n sends n at a time with a short pause so the client reads
+    the response in pieces). Keep-alive otherwise; a thread per connection, each ends with
+    the test. Returns its base URL (http://127.0.0.1:PORT)."""
+    import threading
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+
+    def serve_conn(c):
+        c.settimeout(20)
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    got = c.recv(65536)
+                    if not got:
+                        return
+                    buf += got
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                headers = {l.split(":", 1)[0].strip().lower(): l.split(":", 1)[1].strip()
+                           for l in lines[1:] if ":" in l}
+                n = int(headers.get("content-length", "0"))
+                while len(buf) < n:
+                    buf += c.recv(65536)
+                body, buf = buf[:n], buf[n:]
+                method, path = lines[0].split(" ")[:2]
+                data, close, step = respond(method, path, headers, body)
+                for i in range(0, len(data), step or max(len(data), 1)):
+                    c.sendall(data[i:i + (step or len(data))])
+                    if step:
+                        time.sleep(0.0005)
+                if close:
+                    return
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def serve():
+        while True:
+            try:
+                c, _ = sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve_conn, args=(c,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return "http://127.0.0.1:%d" % sock.getsockname()[1]
+
+
+def lua_cases(script, transport, args, out, timeout=120):
+    """Runs a script that ends by printing 'CASES <JSON list of tables with a name>' with
+    --transport 'transport' (and 'args'), its run folder 'out'; returns {name: case}. Checks
+    that it ran and that no sanitizer spoke."""
+    r = run(["run", script, "--transport", transport, "--quiet", "--out", out,
+             "--no-default-thresholds", *args], timeout=timeout)
+    check("Sanitizer" not in r.stderr, transport + ": no sanitizer report", r.stderr[-3000:])
+    line = [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("CASES ")]
+    check(line, transport + ": the cases ran", r.stdout[-1000:] + r.stderr[-2000:])
+    return {c["name"]: c for c in json.loads(line[0][6:])} if line else {}
+
+
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE for the e2e tests (tests/e2e/tests.cmake)
 
 
