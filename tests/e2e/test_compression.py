@@ -11,8 +11,11 @@ import json
 import os
 import subprocess
 import threading
+import time
 import zlib
 from tidetest import *
+from rawhttp import RawServer, read_body, read_head
+from rawhttp import run_cases as run_cases_on
 
 target, url = start_target()
 work = tmpdir()
@@ -55,12 +58,30 @@ def respond(method, path, headers, body):
         enc = headers.get("content-encoding", "")
         out = gzip.decompress(body) if enc == "gzip" else \
             zlib.decompress(body) if enc == "deflate" else b"not compressed"
-        return plain(out, b"X-Got-Encoding: " + enc.encode() + b"\r\n"), False, 0
-    text, step = RAW.get(path, (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0))
-    return text, False, step
+        return plain(out, b"X-Got-Encoding: " + enc.encode() + b"\r\n"), 0
+    return RAW.get(path, (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0))
 
 
-raw_base = raw_server(respond)
+def handler(c, number):
+    """Keep-alive; a response with a step goes out 'step' bytes at a time, so tide reads
+    it in pieces."""
+    buf = b""
+    while True:
+        got = read_head(c, buf)
+        if got is None:
+            return
+        method, path, lines, length, buf = got
+        body, buf = read_body(c, buf, length)
+        headers = {l.split(":", 1)[0].strip().lower(): l.split(":", 1)[1].strip()
+                   for l in lines if ":" in l}
+        data, step = respond(method, path, headers, body)
+        for i in range(0, len(data), step or max(len(data), 1)):
+            c.sendall(data[i:i + (step or len(data))])
+            if step:
+                time.sleep(0.0005)
+
+
+raw_base = RawServer(handler).base
 
 cases = write(work, "cases.lua", """
 local http = require "tide.http"
@@ -111,8 +132,8 @@ end
 
 
 def run_cases(transport):
-    return lua_cases(cases, transport, ["--host", url, "--env", "RAW=" + raw_base],
-                     os.path.join(work, "cases-" + transport))
+    return run_cases_on(cases, url, transport, os.path.join(work, "cases-" + transport),
+                        ["--env", "RAW=" + raw_base])[0]
 
 
 native = run_cases("native")
