@@ -65,7 +65,8 @@ struct tls_resume {
 struct tide_native_session {
     struct conn *idle;
     int nidle;
-    struct tls_resume tls[TLS_SESSIONS]; /* the last session of each host:port */
+    struct tls_resume *tls; /* [TLS_SESSIONS], the last session of each host:port; made on the
+                             * first ticket (1.1 KB a VU that never speaks TLS does not hold) */
     int tls_next;
 };
 
@@ -132,8 +133,9 @@ void tide_native_session_free(struct tide_native_session *s)
         close(c->fd);
         free(c);
     }
-    for (int i = 0; i < TLS_SESSIONS; i++)
+    for (int i = 0; s->tls != NULL && i < TLS_SESSIONS; i++)
         SSL_SESSION_free(s->tls[i].session);
+    free(s->tls);
     free(s);
 }
 
@@ -757,7 +759,9 @@ static int on_new_session(SSL *ssl, SSL_SESSION *session)
 {
     struct tide_native_state *st = SSL_get_app_data(ssl);
     struct tide_native_session *s = st != NULL ? session_of(st->t) : NULL;
-    if (s == NULL)
+    if (s != NULL && s->tls == NULL)
+        s->tls = calloc(TLS_SESSIONS, sizeof *s->tls);
+    if (s == NULL || s->tls == NULL)
         return 0;
     int slot = -1;
     for (int i = 0; i < TLS_SESSIONS && slot < 0; i++)
@@ -817,7 +821,7 @@ static bool tls_begin(struct tide_native_state *st)
     else if (!insecure)
         SSL_set1_host(st->ssl, st->u.host);
     struct tide_native_session *s = session_of(st->t);
-    for (int i = 0; s != NULL && i < TLS_SESSIONS; i++)
+    for (int i = 0; s != NULL && s->tls != NULL && i < TLS_SESSIONS; i++)
         if (s->tls[i].session != NULL && strcmp(s->tls[i].key, st->key) == 0)
             SSL_set_session(st->ssl, s->tls[i].session);
     st->handshaking = true;
