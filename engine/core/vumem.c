@@ -1,5 +1,7 @@
 /* vumem.c: per-VU accounting allocator for worker Lua states (see vumem.h). */
+#include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 #include "vu.h"
 #include "vumem.h"
 
@@ -105,6 +107,89 @@ static bool refuse(struct tide_vumem *m, struct tide_vu *owner, int64_t delta)
     return refused;
 }
 
+/* ---- small-block pools: a steady-state request allocates nothing from malloc ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOLING_ALLOWED false /* a pooled block would hide a use after free from ASan */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOLING_ALLOWED false
+#endif
+#endif
+#ifndef POOLING_ALLOWED
+#define POOLING_ALLOWED true
+#endif
+
+static size_t pool_class(size_t n)
+{
+    return n == 0 || n > TIDE_VUMEM_POOL_STEP * TIDE_VUMEM_POOL_CLASSES
+               ? SIZE_MAX
+               : (n - 1) / TIDE_VUMEM_POOL_STEP;
+}
+
+static size_t class_bytes(size_t cls)
+{
+    return (cls + 1) * TIDE_VUMEM_POOL_STEP;
+}
+
+static void *pool_take(struct tide_vumem *m, size_t cls)
+{
+    void *p = m->pool[cls];
+    if (p == NULL)
+        return malloc(class_bytes(cls));
+    memcpy(&m->pool[cls], p, sizeof(void *));
+    m->pooled[cls]--;
+    return p;
+}
+
+/* Frees 'p' of Lua size 'size': kept when its class has room and the block really holds the
+ * class's size (blocks made before the pools, with malloc's exact size, may not). */
+static void pool_give(struct tide_vumem *m, void *p, size_t size)
+{
+    size_t cls = pool_class(size);
+    if (cls != SIZE_MAX && m->pooled[cls] < TIDE_VUMEM_POOL_KEEP &&
+        malloc_usable_size(p) >= class_bytes(cls)) {
+        memcpy(p, &m->pool[cls], sizeof(void *));
+        m->pool[cls] = p;
+        m->pooled[cls]++;
+        return;
+    }
+    free(p);
+}
+
+static void pool_drain(struct tide_vumem *m)
+{
+    for (size_t cls = 0; cls < TIDE_VUMEM_POOL_CLASSES; cls++) {
+        while (m->pool[cls] != NULL)
+            free(pool_take(m, cls));
+        m->pooled[cls] = 0;
+    }
+}
+
+/* lua_Alloc's contract (old: the block's size, 0 without one) on the pools. */
+static void *pool_realloc(struct tide_vumem *m, void *ptr, size_t old, size_t nsize)
+{
+    if (nsize == 0) {
+        if (ptr != NULL)
+            pool_give(m, ptr, old);
+        return NULL;
+    }
+    size_t ncls = pool_class(nsize);
+    if (ptr == NULL)
+        return ncls != SIZE_MAX ? pool_take(m, ncls) : malloc(nsize);
+    size_t ocls = pool_class(old);
+    if (ocls == SIZE_MAX && ncls == SIZE_MAX)
+        return realloc(ptr, nsize);
+    if (ocls == ncls && malloc_usable_size(ptr) >= class_bytes(ncls))
+        return ptr; /* the block already holds the class */
+    void *p = ncls != SIZE_MAX ? pool_take(m, ncls) : malloc(nsize);
+    if (p == NULL)
+        return NULL; /* the old block is untouched */
+    memcpy(p, ptr, old < nsize ? old : nsize);
+    pool_give(m, ptr, old);
+    return p;
+}
+
 static void *vumem_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     struct tide_vumem *m = ud;
@@ -115,7 +200,8 @@ static void *vumem_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (nsize > old && m->cap > 0 &&
         refuse(m, nowner, (int64_t)nsize - (nowner == owner ? (int64_t)old : 0)))
         return NULL;
-    void *p = m->orig(m->orig_ud, ptr, osize, nsize);
+    void *p =
+        m->pooling ? pool_realloc(m, ptr, old, nsize) : m->orig(m->orig_ud, ptr, osize, nsize);
     if (p == NULL && nsize > 0)
         return NULL; /* the old block is untouched */
     m->total += (int64_t)nsize - (int64_t)old;
@@ -136,6 +222,7 @@ void tide_vumem_install(struct tide_vumem *m, lua_State *L, int64_t cap, const a
     m->cap = cap;
     m->nvus = nvus;
     m->running = NULL;
+    m->pooling = POOLING_ALLOWED;
     lua_setallocf(L, vumem_alloc, m);
 }
 
@@ -173,4 +260,6 @@ void tide_vumem_detach(struct tide_vumem *m)
     m->slots = m->used = 0;
     m->running = NULL;
     m->cap = 0;
+    m->pooling = false; /* what is still freed (lua_close) goes back to malloc */
+    pool_drain(m);
 }

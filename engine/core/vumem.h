@@ -13,8 +13,11 @@
 #include <stdint.h>
 #include <lua.h>
 
-#define TIDE_VU_MEMORY_DEFAULT (64 * 1024 * 1024)
-#define TIDE_VUMEM_LARGE       1024 /* bytes: blocks from this size on are attributed */
+#define TIDE_VU_MEMORY_DEFAULT  (64 * 1024 * 1024)
+#define TIDE_VUMEM_LARGE        1024 /* bytes: blocks from this size on are attributed */
+#define TIDE_VUMEM_POOL_STEP    16
+#define TIDE_VUMEM_POOL_CLASSES 16   /* blocks up to 256 bytes are pooled */
+#define TIDE_VUMEM_POOL_KEEP    2048 /* free blocks kept per class at most (bounded memory) */
 
 struct tide_vu;
 
@@ -30,9 +33,15 @@ struct tide_vumem {
     void **keys;
     struct tide_vu **owners;
     size_t slots, used;
+    /* Freed small blocks kept for reuse, by size class of TIDE_VUMEM_POOL_STEP bytes: a
+     * request's table, strings and closures come back from here instead of malloc. */
+    void *pool[TIDE_VUMEM_POOL_CLASSES];
+    unsigned pooled[TIDE_VUMEM_POOL_CLASSES];
+    bool pooling; /* off until install, after detach, and under AddressSanitizer */
 };
 
-/* Routes L's allocations through 'm' from now on ('m' must outlive L). */
+/* Routes L's allocations through 'm' from now on ('m' must outlive L; L comes from
+ * luaL_newstate, whose allocator is malloc's). */
 void tide_vumem_install(struct tide_vumem *m, lua_State *L, int64_t cap, const atomic_int *nvus);
 /* Attributes new allocations to 'vu' (NULL: nobody) until tide_vumem_leave; returns what to
  * pass to tide_vumem_leave (the previous VU: resumes may nest). */
@@ -40,7 +49,8 @@ struct tide_vu *tide_vumem_enter(struct tide_vumem *m, struct tide_vu *vu);
 void tide_vumem_leave(struct tide_vumem *m, struct tide_vu *prev);
 /* Forgets 'vu' as an owner (before it is freed). */
 void tide_vumem_forget(struct tide_vumem *m, struct tide_vu *vu);
-/* Stops attributing (all VUs are about to be freed) and frees the table. */
+/* Stops attributing (all VUs are about to be freed) and pooling, and frees the table and the
+ * pooled blocks. */
 void tide_vumem_detach(struct tide_vumem *m);
 
 #endif

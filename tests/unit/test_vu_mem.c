@@ -52,8 +52,59 @@ static void test_attribution(void)
     free(b);
 }
 
+static bool check_bounds(const struct tide_vumem *m)
+{
+    for (int c = 0; c < TIDE_VUMEM_POOL_CLASSES; c++)
+        if (m->pooled[c] > TIDE_VUMEM_POOL_KEEP)
+            return false;
+    return true;
+}
+
+/* Small blocks freed are kept for reuse, a bounded number per size class, and given back to
+ * malloc at detach; growing and shrinking blocks across classes keeps their contents. */
+static void test_pools(void)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    static struct tide_vumem m;
+    atomic_int nvus = 1;
+    tide_vumem_install(&m, L, 0, &nvus);
+    /* a table's array grows through every class and beyond; strings of every small size */
+    CHECK(run(L, "local t = {} for i = 1, 200 do t[i] = i end local s = 0 "
+                 "for i = 1, #t do s = s + t[i] end assert(s == 20100) "
+                 "local parts = {} for n = 1, 300 do parts[n] = string.rep('a', n) .. n end "
+                 "for n = 1, 300 do assert(#parts[n] == n + #tostring(n)) end"));
+    /* 200k short-lived small tables: the pools fill up to their bound, no further */
+    CHECK(run(L, "for i = 1, 200000 do local x = {i, i + 1} end collectgarbage()"));
+    CHECK(check_bounds(&m));
+    unsigned kept = 0;
+    for (int c = 0; c < TIDE_VUMEM_POOL_CLASSES; c++)
+        kept += m.pooled[c];
+    if (m.pooling) {
+        CHECK(kept > 0);
+        /* reuse: new small tables come from the pools */
+        CHECK(run(L, "keep = {} for i = 1, 100 do keep[i] = {i} end"));
+        unsigned after = 0;
+        for (int c = 0; c < TIDE_VUMEM_POOL_CLASSES; c++)
+            after += m.pooled[c];
+        CHECK(after < kept);
+    } else {
+        CHECK(kept == 0); /* under AddressSanitizer every block goes back to malloc */
+    }
+    CHECK(run(L, "local t = {} for i = 1, 50 do t[i] = ('x'):rep(i) end "
+                 "for i = 50, 1, -1 do t[i] = nil end collectgarbage() assert(next(t) == nil)"));
+    tide_vumem_detach(&m);
+    for (int c = 0; c < TIDE_VUMEM_POOL_CLASSES; c++)
+        CHECK(m.pool[c] == NULL && m.pooled[c] == 0);
+    CHECK(!m.pooling);
+    lua_close(L); /* after detach: every block to free(), none pooled */
+    for (int c = 0; c < TIDE_VUMEM_POOL_CLASSES; c++)
+        CHECK(m.pool[c] == NULL);
+}
+
 int main(void)
 {
     test_attribution();
+    test_pools();
     return CHECK_DONE();
 }
