@@ -167,12 +167,12 @@ static int64_t now_of(const struct tide_resolver *r)
     return r->cfg.now_us != NULL ? r->cfg.now_us() : tide_now_us();
 }
 
-static void set_port(struct sockaddr_storage *ss, int port)
+static void set_port(union tide_sockaddr *a, int port)
 {
-    if (ss->ss_family == AF_INET)
-        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    if (a->sa.sa_family == AF_INET)
+        a->v4.sin_port = htons((uint16_t)port);
     else
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+        a->v6.sin6_port = htons((uint16_t)port);
 }
 
 static void copy_out(const struct tide_addrs *from, int port, struct tide_addrs *out)
@@ -187,20 +187,20 @@ static void copy_out(const struct tide_addrs *from, int port, struct tide_addrs 
 
 static void add_v4(struct tide_addrs *out, const struct in_addr *a)
 {
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&out->addr[out->n];
-    memset(&out->addr[out->n], 0, sizeof out->addr[0]);
-    v4->sin_family = AF_INET;
-    v4->sin_addr = *a;
-    out->len[out->n++] = sizeof *v4;
+    union tide_sockaddr *s = &out->addr[out->n];
+    memset(s, 0, sizeof *s);
+    s->v4.sin_family = AF_INET;
+    s->v4.sin_addr = *a;
+    out->len[out->n++] = sizeof s->v4;
 }
 
 static void add_v6(struct tide_addrs *out, const struct in6_addr *a)
 {
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->addr[out->n];
-    memset(&out->addr[out->n], 0, sizeof out->addr[0]);
-    v6->sin6_family = AF_INET6;
-    v6->sin6_addr = *a;
-    out->len[out->n++] = sizeof *v6;
+    union tide_sockaddr *s = &out->addr[out->n];
+    memset(s, 0, sizeof *s);
+    s->v6.sin6_family = AF_INET6;
+    s->v6.sin6_addr = *a;
+    out->len[out->n++] = sizeof s->v6;
 }
 
 static bool is_localhost(const char *host)

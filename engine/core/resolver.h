@@ -21,6 +21,7 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #define TIDE_RESOLVER_MAX_ADDRS 8          /* addresses kept per name */
@@ -29,10 +30,18 @@
 #define TIDE_RESOLVER_THREADS   4          /* lookups a worker runs at once */
 #define TIDE_RESOLVER_NAME_MAX  255        /* longer names do not resolve (RFC 1035) */
 
+/* An IPv4 or IPv6 address with its port (28 bytes, not sockaddr_storage's 128: each transfer
+ * holds a set). */
+union tide_sockaddr {
+    struct sockaddr sa;
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+};
+
 /* The addresses of a name, in the order to try them. */
 struct tide_addrs {
     int n;
-    struct sockaddr_storage addr[TIDE_RESOLVER_MAX_ADDRS];
+    union tide_sockaddr addr[TIDE_RESOLVER_MAX_ADDRS];
     socklen_t len[TIDE_RESOLVER_MAX_ADDRS];
 };
 

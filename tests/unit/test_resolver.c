@@ -49,9 +49,9 @@ static int fake_lookup(const char *name, struct tide_addrs *out, void *ud)
     if (strncmp(name, "bad", 3) == 0) {
         rc = EAI_NONAME;
     } else { /* two addresses, IPv6 first, as a system may order them */
-        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->addr[0];
-        struct sockaddr_in *v4 = (struct sockaddr_in *)&out->addr[1];
         memset(out, 0, sizeof *out);
+        struct sockaddr_in6 *v6 = &out->addr[0].v6;
+        struct sockaddr_in *v4 = &out->addr[1].v4;
         v6->sin6_family = AF_INET6;
         v6->sin6_addr = in6addr_loopback;
         out->len[0] = sizeof *v6;
@@ -112,10 +112,9 @@ static void run_until(struct ev_loop *loop, int want)
     ev_timer_stop(loop, &t);
 }
 
-static int port_of(const struct sockaddr_storage *ss)
+static int port_of(const union tide_sockaddr *a)
 {
-    return ss->ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
-                                    : ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    return a->sa.sa_family == AF_INET ? ntohs(a->v4.sin_port) : ntohs(a->v6.sin6_port);
 }
 
 static struct tide_resolver *make(struct ev_loop *loop, int max_names)
@@ -138,12 +137,12 @@ static void test_without_lookup(struct ev_loop *loop)
     struct waiter x;
     calls = 0;
     start(r, &x, "127.0.0.1", 8080, TIDE_RESOLVE_DONE);
-    CHECK(x.out.n == 1 && x.out.addr[0].ss_family == AF_INET && port_of(&x.out.addr[0]) == 8080);
+    CHECK(x.out.n == 1 && x.out.addr[0].sa.sa_family == AF_INET && port_of(&x.out.addr[0]) == 8080);
     start(r, &x, "::1", 443, TIDE_RESOLVE_DONE);
-    CHECK(x.out.n == 1 && x.out.addr[0].ss_family == AF_INET6 && port_of(&x.out.addr[0]) == 443);
+    CHECK(x.out.n == 1 && x.out.addr[0].sa.sa_family == AF_INET6 && port_of(&x.out.addr[0]) == 443);
     start(r, &x, "localhost", 81, TIDE_RESOLVE_DONE); /* 127.0.0.1 then ::1, as libcurl */
-    CHECK(x.out.n == 2 && x.out.addr[0].ss_family == AF_INET &&
-          x.out.addr[1].ss_family == AF_INET6 && port_of(&x.out.addr[1]) == 81);
+    CHECK(x.out.n == 2 && x.out.addr[0].sa.sa_family == AF_INET &&
+          x.out.addr[1].sa.sa_family == AF_INET6 && port_of(&x.out.addr[1]) == 81);
     start(r, &x, "api.LOCALHOST", 81, TIDE_RESOLVE_DONE);
     CHECK(x.out.n == 2);
     CHECK(!tide_resolver_waiting(&x.w));
@@ -176,7 +175,7 @@ static void test_coalesce_cache_ttl(struct ev_loop *loop)
     bool all = true;
     for (int i = 0; i < 1000; i++)
         all = all && many[i].called == 1 && many[i].status == 0 && many[i].out.n == 2 &&
-              many[i].out.addr[0].ss_family == AF_INET6 &&
+              many[i].out.addr[0].sa.sa_family == AF_INET6 &&
               port_of(&many[i].out.addr[0]) == 9000 + (i % 7) &&
               port_of(&many[i].out.addr[1]) == 9000 + (i % 7);
     CHECK(all); /* every address, the system's order, each waiter's port */
@@ -290,7 +289,7 @@ static void test_real_getaddrinfo(void)
 {
     struct tide_addrs out;
     CHECK(tide_resolver_getaddrinfo("127.0.0.1", &out, NULL) == 0);
-    CHECK(out.n == 1 && out.addr[0].ss_family == AF_INET);
+    CHECK(out.n == 1 && out.addr[0].sa.sa_family == AF_INET);
 }
 
 int main(void)
