@@ -54,6 +54,7 @@ class V6Server(ThreadingHTTPServer):
 def serve(addr, label, port=0):
     """An HTTP server on one address only that answers its label; returns its port."""
     cls = V6Server if ":" in addr else ThreadingHTTPServer
+    cls.request_queue_size = 1024  # 200 VUs connect at once
     srv = cls((addr, port), Label)
     srv.daemon_threads = True
     srv.label = label
@@ -90,10 +91,12 @@ end
 
 def run_cases(cases, transport, tag):
     script = write(work, "cases-%s.lua" % tag, CASES % json.dumps(cases))
+    t0 = time.time()
     r = run(["run", script, "--transport", transport, "--quiet", "--no-default-thresholds",
              "--out", os.path.join(work, "out-%s-%s" % (tag, transport))], timeout=120)
     check("Sanitizer" not in r.stderr and "runtime error" not in r.stderr,
           "%s/%s: no sanitizer report" % (tag, transport), r.stderr[-3000:])
+    print("%s/%s: %.1f s" % (tag, transport, time.time() - t0))
     line = [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("CASES ")]
     check(line, "%s/%s: the cases ran" % (tag, transport), r.stdout[-800:] + r.stderr[-1500:])
     return {c["name"]: c for c in json.loads(line[0][6:])} if line else {}
@@ -244,8 +247,10 @@ local http = require "tide.http"
 options = { vus = 200, iterations = 600 }
 function run() http.get("http://many.test:%d/") end
 """ % v4)
+    t0 = time.time()
     r = run(["run", load, "--transport", "native", "--threads", "1", "--quiet",
              "--no-default-thresholds", "--out", os.path.join(work, "many")], timeout=120)
+    print("many: %.1f s" % (time.time() - t0))
     check_eq(r.returncode, 0, "200 VUs on one name: the run passes")
     s = load_json(os.path.join(work, "many", "summary.json"))
     check_eq(metric(s, "http_reqs", "count"), 600, "every request counted")
@@ -260,6 +265,7 @@ function run() http.get("http://silent.test:%d/", { timeout = "60s" }) end
     t0 = time.time()
     r = run(["run", stuck, "--transport", "native", "--quiet", "--no-default-thresholds",
              "--out", os.path.join(work, "stuck")], timeout=60)
+    print("stuck: %.1f s" % (time.time() - t0))
     check(r.returncode in (0, 99), "VUs cancelled during a lookup: the run ends normally",
           r.stderr[-1500:])
     check(time.time() - t0 < 30, "and in bounded time (not the 60 s request timeout)")
