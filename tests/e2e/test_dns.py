@@ -9,7 +9,9 @@ answer within the request's short timeout, on both).
 
 In a network namespace of its own (unshare --net --mount, skipped when impossible) with its
 own /etc/hosts and resolv.conf pointing at a tiny DNS server this test runs on 127.0.0.1:53:
-a name with two addresses (::1 first, the server on 127.0.0.1 only) is reached; 200 VUs asking
+a name with two addresses (::1 first, the server on 127.0.0.1 only) is reached; while one VU
+waits for a name the server never answers, another VU of the same worker goes on sending
+(the system resolver would hold a blocking lookup for 5 s); 200 VUs asking
 for one name make one lookup on the native path (the server counts the queries); a name the
 server answers late shows in http_req_blocked on both; a name it never answers ends at the
 request's timeout with libcurl's "Resolving timed out" on both; and a run whose VUs are all
@@ -29,11 +31,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tidetest import *  # noqa: E402,F403
 
 IN_NS = os.environ.get("TIDE_DNS_TEST_NS") == "1"
+servers = {}  # port: server
 work = tmpdir()
 
 
 class Label(BaseHTTPRequestHandler):
     def do_GET(self):
+        self.server.times.append(time.time())
         body = self.server.label.encode()
         try:
             self.send_response(200)
@@ -58,7 +62,9 @@ def serve(addr, label, port=0):
     srv = cls((addr, port), Label)
     srv.daemon_threads = True
     srv.label = label
+    srv.times = []
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    servers[srv.server_address[1]] = srv
     return srv.server_address[1]
 
 
@@ -161,6 +167,7 @@ def loopback_part():
 # ---- inside the namespace: a DNS server of our own ----
 
 queries = {}
+first_query = {}  # name: time.time() of its first query
 queries_lock = threading.Lock()
 LATE = 0.4  # s: late.test is answered after this
 
@@ -180,6 +187,7 @@ def dns_answer(data):
     name = ".".join(labels)
     with queries_lock:
         queries[(name, qtype)] = queries.get((name, qtype), 0) + 1
+        first_query.setdefault(name, time.time())
     if name == "silent.test":
         return name, None
     rr = b""
@@ -255,6 +263,28 @@ function run() http.get("http://many.test:%d/") end
     s = load_json(os.path.join(work, "many", "summary.json"))
     check_eq(metric(s, "http_reqs", "count"), 600, "every request counted")
     check_eq(lookups_of("many.test") - before, 1, "200 VUs asking for one name: one lookup")
+
+    # the loop never waits for a name server: while one VU waits for a lookup that is never
+    # answered (the system resolver would block 5 s), a VU on the same worker goes on
+    side = serve("127.0.0.1", "side")
+    two = write(work, "two.lua", """
+local http = require "tide.http"
+local tide = require "tide"
+options = { vus = 2, duration = "4s", gracefulStop = "1s" }
+function run()
+  if tide.vu.id %% 2 == 1 then http.get("http://silent.test:%d/", { timeout = "3s" })
+  else http.get("http://127.0.0.1:%d/") end
+end
+""" % (v4, side))
+    with queries_lock:
+        first_query.pop("silent.test", None)  # this run's first query, not an earlier one
+    r = run(["run", two, "--transport", "native", "--threads", "1", "--quiet",
+             "--no-default-thresholds", "--out", os.path.join(work, "two")], timeout=120)
+    check(r.returncode in (0, 99), "one VU waiting for a name: the run ends", r.stderr[-1500:])
+    t_q = first_query.get("silent.test")
+    during = [x for x in servers[side].times if t_q is not None and t_q <= x <= t_q + 2.5]
+    check(len(during) > 0, "another VU of the worker sends requests while a lookup waits",
+          "%d requests in all" % len(servers[side].times))
 
     # every VU waiting for a lookup when the duration ends: the run still ends
     stuck = write(work, "stuck.lua", """
