@@ -23,6 +23,8 @@ DEPS      += libsnappy-dev
 TEST_DEPS += prometheus
 # the CI examples (examples/ci/*.yml) are parsed by their test
 TEST_DEPS += python3-yaml
+# both transports against nginx (tests/e2e/test_transport_peers.py)
+TEST_DEPS += nginx
 
 .PHONY: all build demo test test-fast deps test-deps clean bench fuzz
 

@@ -54,7 +54,8 @@ struct tide_transfer_state {
     struct curl_slist *headers; /* the request's header lines */
     int sends;                  /* requests libcurl was about to send in this transfer */
     bool answered;              /* response bytes came since the last send */
-    bool resend_refused;        /* a hidden re-send was stopped (on_prereq) */
+    bool resend_refused;        /* a re-send was refused (on_prereq) */
+    bool expect_refused;        /* libcurl's re-send after a 417 was refused: the 417 stands */
     size_t charged;             /* body bytes counted in body_budget_used */
     bool headers_too_large;     /* on_header refused more than TIDE_HTTP_MAX_HEADERS */
     char refused_host[128];     /* --allow-hosts refused a connection to it (a redirect) */
@@ -277,6 +278,9 @@ static void read_result(struct tide_transfer *t, CURL *e, CURLcode c)
         tide_transport_host_refused(res, t->state->refused_host);
     } else if (t->state->out_of_fds && c != CURLE_OK) {
         tide_transport_fds_exhausted(res);
+    } else if (c == CURLE_ABORTED_BY_CALLBACK && t->state->expect_refused) {
+        res->status = 417;
+        res->error[0] = '\0';
     } else if (c == CURLE_ABORTED_BY_CALLBACK && t->state->resend_refused) {
         res->status = 0;
         res->error_code = 1220;
@@ -522,19 +526,36 @@ void tide_curl_free(struct tide_curl *h)
     free(h);
 }
 
+/* Whether the response so far is a 417 (Expectation Failed). After a 417 to a script's own
+ * 'Expect: 100-continue', libcurl 7.88 sends the request again with the same header, and
+ * again, until the timeout: on_prereq stops it, and the 417 is the answer (as native.c). */
+static bool answered_417(const struct tide_buf *h)
+{
+    return h->len > 12 && memcmp(h->data, "HTTP/", 5) == 0 && memcmp(h->data + 8, " 417", 4) == 0;
+}
+
 /* CURLOPT_PREREQFUNCTION: called before each request libcurl sends, redirects included.
  * When the previous request of this transfer got no byte back, this is libcurl re-sending it
- * on a fresh connection after a reused one failed (7.88 has no option to turn that off): the
- * server may have acted on it (a POST twice), and tide would count one request where the
- * server saw two. Refused: the attempt ends as a counted failure (error 1220). */
+ * on a fresh connection after a reused one failed (7.88 does so up to 5 times, for any
+ * method, and has no option to turn that off). An idempotent request may go once more, counted
+ * in res.retries (http_req_retries), as the native client does (native.c, stale_retry); a
+ * POST or PATCH, or a second re-send, is refused: the server may have acted on it, and the
+ * attempt ends as a counted failure (error 1220, docs/reliability.md). */
 static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                      int local_port)
 {
     struct tide_transfer *t = clientp;
     struct tide_transfer_state *s = t->state;
-    if (s->sends > 0 && !s->answered) {
-        s->resend_refused = true;
+    if (s->sends > 0 && s->answered && answered_417(&t->res.headers)) {
+        s->expect_refused = true;
         return CURL_PREREQFUNC_ABORT;
+    }
+    if (s->sends > 0 && !s->answered) {
+        if (t->res.retries > 0 || !tide_http_idempotent(s->hop_method)) {
+            s->resend_refused = true;
+            return CURL_PREREQFUNC_ABORT;
+        }
+        t->res.retries++;
     }
     s->sends++;
     s->answered = false;
@@ -660,6 +681,7 @@ static CURL *easy_get(struct tide_curl *h, struct tide_transfer *t)
     t->state->sends = 0;
     t->state->answered = false;
     t->state->resend_refused = false;
+    t->state->expect_refused = false;
     t->state->headers_too_large = false;
     t->state->refused_host[0] = '\0';
     t->state->out_of_fds = false;
@@ -748,17 +770,17 @@ static int add_cookie_line(struct tide_transfer *t)
     return n > 0 || s->user_cookie.len > 0 ? append_line(s, s->cookie.data) : 0;
 }
 
-/* The spec's header lines, never 'Expect: 100-continue' (a wasted round trip on every large
- * body); on a redirect, without credentials when it left the origin and without body headers
+/* The spec's header lines, and no 'Expect: 100-continue' of libcurl's own (a wasted round
+ * trip on every large body): the empty 'Expect:' goes last, so that a script's own Expect
+ * line, found first, is honoured (libcurl waits up to 1 s for the 100, as native.c); on a
+ * redirect, without credentials when it left the origin and without body headers
  * when it became a GET; the Cookie header from the jar. -1: out of memory. */
 static int set_headers(struct tide_transfer *t, CURL *e)
 {
     struct tide_transfer_state *s = t->state;
     const struct tide_buf *lines = &t->spec.headers;
     curl_slist_free_all(s->headers);
-    s->headers = curl_slist_append(NULL, "Expect:");
-    if (s->headers == NULL)
-        return -1;
+    s->headers = NULL;
     s->user_cookie.len = 0;
     for (size_t at = 0; at < lines->len; at += strlen(lines->data + at) + 1) {
         const char *line = lines->data + at;
@@ -787,6 +809,8 @@ static int set_headers(struct tide_transfer *t, CURL *e)
         if (append_line(s, line) != 0)
             return -1;
     }
+    if (append_line(s, "Expect:") != 0)
+        return -1;
     if (s->user_cookie.failed || add_cookie_line(t) != 0)
         return -1;
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);

@@ -32,8 +32,9 @@
 #include "session.h"
 
 #define READ_CHUNK       ((size_t)64 << 10)
-#define IDLE_PER_SESSION 8 /* keep-alive connections a VU keeps (batches use several) */
-#define TLS_SESSIONS     4 /* TLS sessions a VU keeps for resumption (by host:port) */
+#define IDLE_PER_SESSION 8   /* keep-alive connections a VU keeps (batches use several) */
+#define TLS_SESSIONS     4   /* TLS sessions a VU keeps for resumption (by host:port) */
+#define EXPECT_WAIT_S    1.0 /* Expect: 100-continue: the body goes anyway after (libcurl's) */
 
 struct tide_native {
     struct ev_loop *loop;
@@ -77,6 +78,7 @@ struct tide_native_state {
     ev_io io;
     ev_timer timeout; /* the whole transfer */
     ev_timer later;   /* a failure found while starting, ended from the loop */
+    ev_timer expect;  /* Expect: 100-continue: how long the body waits for the 100 */
     bool starting;
     int fd; /* -1: none */
     SSL *ssl;
@@ -96,6 +98,13 @@ struct tide_native_state {
     struct tide_http1_parser parser;
     size_t charged; /* body budget */
     int64_t hop_start_us;
+    /* Expect: 100-continue (the script's header, a body to send): the head goes first, the body
+     * after a 1xx or EXPECT_WAIT_S; a final status before it means no body and no reuse */
+    size_t head_len;   /* bytes of 'out' before the body; out.len when not waiting */
+    bool expect_wait;  /* the head is out, the body waits */
+    bool body_skipped; /* a final status came instead of the 100: the body never goes */
+    bool got_interim;  /* a 1xx came while waiting */
+    bool ignore_body;  /* a 417 instead of the 100: its body is not kept (as libcurl) */
     /* the hop's addresses (resolver.h), tried in turn until one connects */
     struct tide_resolve_wait rwait; /* a lookup this transfer waits for */
     struct tide_addrs addrs;
@@ -278,6 +287,7 @@ static void stop_watchers(struct tide_native_state *st)
     ev_io_stop(st->n->loop, &st->io);
     ev_timer_stop(st->n->loop, &st->timeout);
     ev_timer_stop(st->n->loop, &st->later);
+    ev_timer_stop(st->n->loop, &st->expect);
     tide_resolver_cancel(&st->rwait); /* no callback into a transfer that ended */
 }
 
@@ -406,6 +416,64 @@ static int hop_cookie(struct tide_native_state *st, bool cross_origin)
     return n < 0 || failed || st->cookie.failed ? -1 : 0;
 }
 
+/* ---- Expect: 100-continue ---- */
+
+/* Whether the script's headers ask for a 100 before the body ("Expect: 100-continue"). */
+static bool asks_continue(const struct tide_buf *h)
+{
+    for (size_t at = 0; h->data != NULL && at < h->len; at += strlen(h->data + at) + 1) {
+        const char *line = h->data + at;
+        if (strncasecmp(line, "expect:", 7) != 0)
+            continue;
+        const char *v = line + 7;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (strncasecmp(v, "100-continue", 12) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A status line came while the body waited: a 100 lets it go (once the bytes read are fed),
+ * another 1xx (103 Early Hints) changes nothing, as for libcurl; a final status means the
+ * server answered without it: never sent, the connection not reused (the server may still be
+ * waiting for it, or read it as the next request). */
+static void expect_answered(struct tide_native_state *st, const char *line, size_t n)
+{
+    if (n > 9 && line[9] == '1') {
+        if (n > 12 && memcmp(line + 8, " 100", 4) == 0) {
+            ev_timer_stop(st->n->loop, &st->expect);
+            st->got_interim = true;
+        }
+        return;
+    }
+    ev_timer_stop(st->n->loop, &st->expect);
+    st->expect_wait = false;
+    st->body_skipped = true;
+    st->ignore_body = n > 12 && memcmp(line + 8, " 417", 4) == 0;
+    st->t->res.bytes_sent -= (double)(st->out.len - st->out_off);
+}
+
+static void send_some(struct tide_native_state *st);
+
+/* The body goes now: after the 100, or when none came in time. */
+static void expect_release(struct tide_native_state *st)
+{
+    ev_timer_stop(st->n->loop, &st->expect);
+    st->expect_wait = false;
+    st->got_interim = false;
+    st->head_len = st->out.len;
+    st->sending = true;
+    send_some(st);
+}
+
+static void on_expect_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    expect_release(w->data);
+}
+
 static int on_head_line(void *ud, const char *line, size_t n)
 {
     struct tide_native_state *st = ud;
@@ -413,6 +481,8 @@ static int on_head_line(void *ud, const char *line, size_t n)
     if (n > 11 && strncasecmp(line, "set-cookie:", 11) == 0)
         store_cookie(st, line, n);
     if (n > 5 && memcmp(line, "HTTP/", 5) == 0) { /* a new response (1xx, a redirect hop) */
+        if (st->expect_wait)
+            expect_answered(st, line, n);
         t->res.headers.len = 0;
         tide_body_budget_release(&st->charged);
         t->res.body.len = 0;
@@ -426,6 +496,8 @@ static int on_body(void *ud, const char *p, size_t n)
 {
     struct tide_native_state *st = ud;
     struct tide_transfer *t = st->t;
+    if (st->ignore_body)
+        return 0;
     t->res.body_bytes += n;
     if (t->spec.discard_body || t->res.truncated)
         return 0;
@@ -446,25 +518,21 @@ static int on_body(void *ud, const char *p, size_t n)
 static void begin_hop(struct tide_native_state *st);
 static void on_io(struct ev_loop *loop, ev_io *w, int revents);
 
-static bool idempotent(const char *m)
+/* A reused keep-alive connection ended (EOF, or 'err' ECONNRESET or EPIPE) before any byte
+ * came back: the stale-connection race (the server closed it as the request went out). An
+ * idempotent request goes once more on a new connection and is counted in res.retries
+ * (http_req_retries), as libcurl re-sends it on the other path (http.c, on_prereq); a POST or
+ * PATCH, or a second failure, ends with error 1220 "not re-sent": the server may have acted
+ * on it (docs/reliability.md, "No hidden re-sends"). Other errors are not this race. */
+static bool stale_retry(struct tide_native_state *st, int err)
 {
-    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0 ||
-           strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "TRACE") == 0;
-}
-
-/* A reused keep-alive connection failed before any byte came back. When not one byte of the
- * request was taken (the server had closed it while idle), an idempotent request goes once
- * on a new connection: nothing was sent, so nothing is sent twice. Once the request was
- * written the server may have acted on it: never re-sent, whatever the method, as on the
- * libcurl path (docs/reliability.md, "No hidden re-sends"). */
-static bool stale_retry(struct tide_native_state *st)
-{
-    if (!st->reused || st->got_bytes)
+    if (!st->reused || st->got_bytes || (err != 0 && err != ECONNRESET && err != EPIPE))
         return false;
-    if (!st->retried && st->out_off == 0 && idempotent(st->method)) {
+    if (!st->retried && tide_http_idempotent(st->method)) {
         st->retried = true;
+        st->t->res.retries++;
         close_conn(st);
-        st->t->res.bytes_sent -= (double)st->out.len;
+        st->t->res.bytes_sent -= (double)(st->out.len - st->out_off); /* never written */
         begin_hop(st);
         return true;
     }
@@ -547,19 +615,24 @@ static ssize_t io_recv(struct tide_native_state *st, char *p, size_t n)
 
 static void send_some(struct tide_native_state *st)
 {
-    while (st->out_off < st->out.len) {
-        ssize_t w = io_send(st, st->out.data + st->out_off, st->out.len - st->out_off);
+    while (st->out_off < st->head_len) {
+        ssize_t w = io_send(st, st->out.data + st->out_off, st->head_len - st->out_off);
         if (w == IO_AGAIN)
             return;
         if (w < 0) {
             int e = errno;
-            if (!stale_retry(st))
+            if (!stale_retry(st, e))
                 fail(st, CURLE_SEND_ERROR, "Send failure: %s", strerror(e));
             return;
         }
         st->out_off += (size_t)w;
     }
     st->sending = false;
+    if (st->head_len < st->out.len && !st->expect_wait && !st->body_skipped) {
+        st->expect_wait = true; /* the head is out: the body waits for the 100 */
+        ev_timer_set(&st->expect, EXPECT_WAIT_S, 0.);
+        ev_timer_start(st->n->loop, &st->expect);
+    }
     want(st, EV_READ);
 }
 
@@ -622,7 +695,7 @@ static void on_readable(struct tide_native_state *st)
             return;
         if (r < 0) {
             int e = errno;
-            if (!stale_retry(st))
+            if (!stale_retry(st, e))
                 fail(st, CURLE_RECV_ERROR, "Recv failure: %s", strerror(e));
             return;
         }
@@ -630,7 +703,7 @@ static void on_readable(struct tide_native_state *st)
             int rc = tide_http1_eof(&st->parser);
             if (rc == TIDE_HTTP1_DONE)
                 hop_done(st, false);
-            else if (rc == TIDE_HTTP1_MORE && stale_retry(st))
+            else if (rc == TIDE_HTTP1_MORE && stale_retry(st, 0))
                 return;
             else if (rc == TIDE_HTTP1_MORE)
                 fail(st, CURLE_GOT_NOTHING, "Empty reply from server");
@@ -648,7 +721,12 @@ static void on_readable(struct tide_native_state *st)
         size_t used = 0;
         int rc = tide_http1_feed(&st->parser, n->rbuf, (size_t)r, &used);
         if (rc == TIDE_HTTP1_DONE) {
-            hop_done(st, used == (size_t)r); /* bytes beyond the response: do not reuse */
+            /* bytes beyond the response, or a body the server did not wait for: no reuse */
+            hop_done(st, used == (size_t)r && !st->body_skipped);
+            return;
+        }
+        if (rc == TIDE_HTTP1_MORE && st->expect_wait && st->got_interim) {
+            expect_release(st);
             return;
         }
         if (rc == TIDE_HTTP1_MORE)
@@ -933,6 +1011,11 @@ static void send_request(struct tide_native_state *st)
         return;
     }
     t->res.bytes_sent += (double)st->out.len;
+    st->head_len = st->out.len;
+    ev_timer_stop(st->n->loop, &st->expect); /* a re-send's hop may follow a wait */
+    st->expect_wait = st->body_skipped = st->got_interim = st->ignore_body = false;
+    if (st->with_body && t->spec.body.len > 0 && asks_continue(&t->spec.headers))
+        st->head_len -= t->spec.body.len; /* the body is the tail of 'out' (http1.h) */
     tide_http1_parser_reset(&st->parser);
     st->parser.head_request = strcmp(st->method, "HEAD") == 0;
     st->got_bytes = false;
@@ -1016,7 +1099,8 @@ static struct tide_native_state *state_of(struct tide_native *n, struct tide_tra
         ev_init(&st->io, on_io);
         ev_init(&st->timeout, on_timeout);
         ev_init(&st->later, on_later);
-        st->io.data = st->timeout.data = st->later.data = st;
+        ev_init(&st->expect, on_expect_timeout);
+        st->io.data = st->timeout.data = st->later.data = st->expect.data = st;
         st->parser.ud = st;
         st->parser.on_head_line = on_head_line;
         st->parser.on_body = on_body;

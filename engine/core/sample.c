@@ -128,6 +128,8 @@ static void record(const struct sink *k, const struct tide_vu_request *r,
     add(k, TIDE_M_DATA_SENT, res->bytes_sent);
     add(k, TIDE_M_DATA_RECEIVED, (double)res->body_bytes + (double)res->headers.len);
     add(k, TIDE_M_CONTENT_BYTES, (double)res->body_bytes);
+    if (res->retries > 0) /* only then: a run without re-sends shows no such metric */
+        add(k, TIDE_M_HTTP_REQ_RETRIES, res->retries);
     if (failed)
         record_failure(k->reg, r);
 }

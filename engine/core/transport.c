@@ -55,6 +55,13 @@ void tide_transport_reset_result(struct tide_http_result *res)
     res->bytes_sent = 0;
     res->timings = (struct tide_http_timings){0};
     res->native = false;
+    res->retries = 0;
+}
+
+bool tide_http_idempotent(const char *m)
+{
+    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0 ||
+           strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "TRACE") == 0;
 }
 
 int tide_transport_parse(const char *text)

@@ -69,6 +69,9 @@ struct tide_http_result {
     struct tide_http_timings timings;
     int64_t started_us, ended_us; /* tide_now_us() at start and when it ended */
     bool native;                  /* served by tide's own client (else libcurl) */
+    /* times the request was sent again on a new connection because a reused keep-alive
+     * connection ended before any byte of answer (0 or 1; http_req_retries, docs/http.md) */
+    int retries;
 };
 
 /* One request in flight. Zero-initialize; the owner keeps it alive until 'done' runs or it is
@@ -98,6 +101,10 @@ void tide_http_transfer_fini(struct tide_transfer *t);
 /* The caller is done with 't->res.body' (copied out): its memory and its share of the budget
  * go back at once rather than at the next request. */
 void tide_http_body_done(struct tide_transfer *t);
+
+/* GET, HEAD, OPTIONS, PUT, DELETE, TRACE: the methods a stale keep-alive connection's request
+ * may be sent again for (RFC 9110 9.2.2); never POST or PATCH. */
+bool tide_http_idempotent(const char *method);
 
 /* Requests each client ended in this process (every worker, warmup included). */
 void tide_transport_counts(uint64_t *native, uint64_t *curl);

@@ -56,6 +56,7 @@ static const struct {
     [TIDE_M_SCRIPT_ERRORS] = {"tide_script_errors", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT},
     [TIDE_M_FAILURES] = {"tide_failures", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT},
     [TIDE_M_CONTENT_BYTES] = {"tide_content_bytes", TIDE_COUNTER, TIDE_CONTAINS_DATA},
+    [TIDE_M_HTTP_REQ_RETRIES] = {"http_req_retries", TIDE_COUNTER, TIDE_CONTAINS_DEFAULT},
 };
 
 /* The id of 'name', or -1; the caller holds defs_lock. */
@@ -424,7 +425,8 @@ static bool per_request_metric(int metric)
 {
     return metric <= TIDE_M_HTTP_REQ_FAILED || metric == TIDE_M_DATA_SENT ||
            metric == TIDE_M_DATA_RECEIVED || metric == TIDE_M_HTTP_REQ_DURATION_UNCORRECTED ||
-           metric == TIDE_M_FAILURES || metric == TIDE_M_CONTENT_BYTES;
+           metric == TIDE_M_FAILURES || metric == TIDE_M_CONTENT_BYTES ||
+           metric == TIDE_M_HTTP_REQ_RETRIES;
 }
 
 static void warn_overflow(int metric)

@@ -36,11 +36,12 @@ enum tide_builtin_metric {
     TIDE_M_HTTP_REQ_DURATION_UNCORRECTED,
     TIDE_M_ITERATION_START_DELAY,
     /* internal (names start with "tide_": kept out of the summary's metrics) */
-    TIDE_M_LOOP_LAG,      /* tide_loop_lag: how late a worker's 100 ms timer fired (ms) */
-    TIDE_M_WORKER_CPU,    /* tide_worker_cpu: a worker thread's CPU, percent of one core */
-    TIDE_M_SCRIPT_ERRORS, /* tide_script_errors{message} */
-    TIDE_M_FAILURES,      /* tide_failures{method,name,error}: failed requests by kind */
-    TIDE_M_CONTENT_BYTES, /* tide_content_bytes: response bodies, per request series */
+    TIDE_M_LOOP_LAG,         /* tide_loop_lag: how late a worker's 100 ms timer fired (ms) */
+    TIDE_M_WORKER_CPU,       /* tide_worker_cpu: a worker thread's CPU, percent of one core */
+    TIDE_M_SCRIPT_ERRORS,    /* tide_script_errors{message} */
+    TIDE_M_FAILURES,         /* tide_failures{method,name,error}: failed requests by kind */
+    TIDE_M_CONTENT_BYTES,    /* tide_content_bytes: response bodies, per request series */
+    TIDE_M_HTTP_REQ_RETRIES, /* http_req_retries: re-sends after a stale keep-alive connection */
     TIDE_M_BUILTIN_COUNT
 };
 

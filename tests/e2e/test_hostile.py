@@ -231,7 +231,8 @@ check("OUT token=***" in r.stdout, "handle_summary stdout: written, redacted", r
 check("ERR token=***" in r.stderr, "handle_summary stderr: written, redacted", r.stderr[-300:])
 check("s3cr3t-hostile-value" not in r.stdout + r.stderr, "handle_summary: no secret in clear")
 
-# --- 2. no hidden re-sends: a reset on a reused connection is one counted failure ---
+# --- 2. no hidden re-sends: a reset on a reused connection is one counted failure for a POST;
+# a GET is sent once more on a new connection and counted in http_req_retries ---
 reset_target, reset_base = start_target("--reset-rate", "0.2", "--seed", "7")
 s = script("resend.lua", r'''
 local http = require "tide.http"
@@ -240,19 +241,23 @@ function run()
   http.get("/health")
 end
 ''')
-out = os.path.join(work, "resend")
-http_json(reset_base + "/_stats/reset", method="POST")
-r = run(["run", s, "--host", reset_base, "--vus", "5", "--iterations", "150", "--quiet",
-         "--out", out], timeout=120)
-sent = http_json(reset_base + "/_stats")
-summ = summary_of(out)
-check_eq(metric(summ, "http_reqs", "count"), 300, "re-sends: tide counted every request")
-check_eq(sent["total_requests"], metric(summ, "http_reqs", "count"),
-         "re-sends: the server received exactly what tide counted")
-resets = sum(v.get("reset", 0) for v in sent["requests"].values())
-check(resets > 0, "re-sends: the fault happened", sent)
-kinds = [e["error"] for e in summ.get("errors", [])]
-check(any("not re-sent" in k for k in kinds), "re-sends: the refused re-send is named", kinds)
+for transport in ("native", "curl"):
+    out = os.path.join(work, "resend-" + transport)
+    http_json(reset_base + "/_stats/reset", method="POST")
+    r = run(["run", s, "--host", reset_base, "--vus", "5", "--iterations", "150", "--quiet",
+             "--transport", transport, "--out", out], timeout=120)
+    sent = http_json(reset_base + "/_stats")
+    summ = summary_of(out)
+    what = "re-sends (%s): " % transport
+    check_eq(metric(summ, "http_reqs", "count"), 300, what + "tide counted every request")
+    retries = metric(summ, "http_req_retries", "count") or 0
+    check_eq(sent["total_requests"], metric(summ, "http_reqs", "count") + retries,
+             what + "the server received exactly http_reqs + http_req_retries")
+    resets = sum(v.get("reset", 0) for v in sent["requests"].values())
+    check(resets > 0, what + "the fault happened", sent)
+    check(retries > 0, what + "GETs on a reset reused connection were re-sent, counted", summ)
+    kinds = [e["error"] for e in summ.get("errors", [])]
+    check(any("not re-sent" in k for k in kinds), what + "the refused re-send is named", kinds)
 stop(reset_target)
 
 # --- 3. bounded memory ---

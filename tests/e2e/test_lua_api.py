@@ -1,19 +1,25 @@
-"""Lua API tests: each tests/lua/*.lua runs in the real binary against the built-in target;
-every check in it must pass and no script error may occur (errors.lua checks error counting)."""
+"""Lua API tests: each tests/lua/*.lua runs in the real binary against the built-in target, on
+both HTTP transports (--transport native and curl: the same checks must pass on each); every
+check in it must pass and no script error may occur (errors.lua checks error counting)."""
 import glob
 import os
 from tidetest import *
 
 luadir = os.path.join(SRC, "tests", "lua")
-for path in sorted(glob.glob(os.path.join(luadir, "*.lua"))):
-    name = os.path.basename(path)
+runs = [(path, transport) for transport in ("native", "curl")
+        for path in sorted(glob.glob(os.path.join(luadir, "*.lua")))]
+for path, transport in runs:
+    name = os.path.basename(path) + " (" + transport + ")"
     out = tmpdir()
-    r = run(["run", path, "--target", "--quiet", "--out", out], timeout=60)
+    r = run(["run", path, "--target", "--quiet", "--out", out, "--transport", transport],
+            timeout=60)
     if not os.path.exists(os.path.join(out, "summary.json")):
         check(False, name + ": no summary.json", "exit %d: %s" % (r.returncode, r.stderr[-2000:]))
         continue
     s = load_json(os.path.join(out, "summary.json"))
-    if name == "errors.lua":
+    if metric(s, "http_reqs", "count"):
+        check(s["transports"][transport] > 0, name + ": served by " + transport, s["transports"])
+    if name.startswith("errors.lua"):
         errs = {e["message"]: e["count"] for e in s["script_errors"]}
         boom = [c for m, c in errs.items() if m.endswith("boom")]
         check_eq(boom, [2], "errors.lua: 'boom' counted once per iteration that raised it")
@@ -29,7 +35,7 @@ for path in sorted(glob.glob(os.path.join(luadir, "*.lua"))):
     failed = [c for c in s["checks"] if c["fails"] > 0]
     check_eq(failed, [], name + ": every check passed")
     check(len(s["checks"]) > 0, name + ": has checks")
-    if name == "lifecycle.lua":
+    if name.startswith("lifecycle.lua"):
         v = s["verify"]
         check(v and v["ok"] and len(v["checks"]) == 5, "verify(data, summary) ran its checks", v)
         check(all(c["group"] == "::verify" for c in v["checks"]), "verify checks grouped")
@@ -43,7 +49,7 @@ for path in sorted(glob.glob(os.path.join(luadir, "*.lua"))):
               "requests carry the group tag")
         tagged = [x for x in s["series"] if x["metric"] == "my_counter"]
         check(any(x["tags"].get("kind") == "a" for x in tagged), "custom metric tags")
-    if name == "http_api.lua":
+    if name.startswith("http_api.lua"):
         eps = {(e["method"], e["name"]): e for e in s["endpoints"]}
         check(("GET", "/bytes/{id}") in eps, "URL grouping folds ids", list(eps))
         check(("GET", "custom-name") in eps, "name option groups requests")

@@ -186,6 +186,25 @@ static void test_sample_record_transport_error_closed_model(void)
     tide_registry_free(reg);
 }
 
+/* A re-send after a stale keep-alive connection is counted in http_req_retries with the
+ * request's tags; a request without one records no such series at all. */
+static void test_sample_record_retries(void)
+{
+    struct tide_registry *reg = tide_registry_new();
+    struct tide_vu_request r = request(200, 0);
+    struct tide_sample s = {.t = {0, 0, 0, 0, 1, 0, 1}, .duration = 1};
+    tide_sample_record(reg, "t\x1fv", &r, &s);
+    CHECK(find(reg, TIDE_M_HTTP_REQ_RETRIES, NULL) == NULL);
+    r.r.res.retries = 1;
+    tide_sample_record(reg, "t\x1fv", &r, &s);
+    struct tide_agg *a = find(reg, TIDE_M_HTTP_REQ_RETRIES, "t\x1fv");
+    CHECK(a != NULL && a->sum == 1);
+    a = find(reg, TIDE_M_HTTP_REQS, "t\x1fv");
+    CHECK(a != NULL && a->sum == 2); /* still one request each */
+    CHECK(tide_metric_lookup("http_req_retries") == TIDE_M_HTTP_REQ_RETRIES);
+    tide_registry_free(reg);
+}
+
 static void test_sample_record_expected_status_not_failed(void)
 {
     struct tide_registry *reg = tide_registry_new();
@@ -307,6 +326,7 @@ int main(void)
     test_sample_record_response();
     test_sample_record_transport_error_closed_model();
     test_sample_record_expected_status_not_failed();
+    test_sample_record_retries();
     test_sample_request_cached_shapes();
     return CHECK_DONE();
 }
