@@ -939,8 +939,8 @@ static void open_conn(struct tide_native_state *st)
         end_now_or_later(st);
         return;
     }
-    if (fd < 0 && st->addr_next < st->addrs.n) { /* no IPv6 here, say: the next address */
-        open_conn(st);
+    if (fd < 0 && st->addrs.n > 1) { /* no IPv6 here, say: the next address, or the end */
+        connect_failed(st);
         return;
     }
     if (fd < 0) {
