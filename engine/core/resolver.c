@@ -388,8 +388,7 @@ void tide_resolver_free(struct tide_resolver *r)
 int tide_resolver_lookup(struct tide_resolver *r, const char *host, int port,
                          struct tide_addrs *out, struct tide_resolve_wait *w)
 {
-    w->name = NULL;
-    w->next = NULL;
+    tide_resolver_cancel(w); /* a wait reused while it still waited: out of its old list */
     if (without_lookup(host, out)) {
         for (int i = 0; i < out->n; i++)
             set_port(&out->addr[i], port);

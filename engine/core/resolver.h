@@ -67,7 +67,7 @@ struct tide_resolver *tide_resolver_new(struct ev_loop *loop,
 void tide_resolver_free(struct tide_resolver *r);
 
 /* A request that waits for a lookup, kept alive by its owner (native.c embeds one per
- * transfer) until 'done' runs or tide_resolver_cancel. */
+ * transfer) until 'done' runs or tide_resolver_cancel. Zero it before its first use. */
 struct tide_resolve_wait;
 /* From the loop: 'status' 0 (w->out holds the addresses, with the port) or an EAI_* code. */
 typedef void (*tide_resolved_fn)(struct tide_resolve_wait *w, int status);
