@@ -23,7 +23,7 @@ DEPS      += libsnappy-dev
 TEST_DEPS += prometheus
 # the CI examples (examples/ci/*.yml) are parsed by their test
 TEST_DEPS += python3-yaml
-# both transports against nginx (tests/e2e/test_transport_peers.py)
+# both transports against nginx (tests/e2e/test_transport_peers.py), HTTP/2 (test_http2.py)
 TEST_DEPS += nginx
 
 .PHONY: all build demo test test-fast deps test-deps clean bench fuzz
@@ -72,6 +72,7 @@ bench: build
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := threshold duration urlname privacy data report compare target_http options car \
 	init_locust config_file merge age s3 cookiejar http1
+FUZZ_TARGETS += http1_request
 fuzz: test-deps
 	tests/fuzz/run.sh build . $(BUILD)/fuzz-build
 	set -e; for t in $(FUZZ_TARGETS); do \

@@ -101,6 +101,7 @@ static const char run_options[] =
     "  --cert FILE            client certificate (PEM; options.tls.cert), with --key FILE\n"
     "  --key FILE             the client certificate's private key (PEM; options.tls.key)\n"
     "  --transport T          auto (default), native or curl: the HTTP client (docs/http.md)\n"
+    "  --http2                every request asks for HTTP/2 (served by libcurl; options.http2)\n"
     "  --allow-read           let tide.data read files outside the scenario's folder\n"
     "  --allow-hosts LIST     refuse requests to hosts outside LIST (comma-separated)\n"
     "  --no-samples           keep no sampled error bodies (error_samples.json)\n"

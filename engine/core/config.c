@@ -50,6 +50,7 @@ void tide_config_free(struct tide_config *c)
     free(c->tls_ca);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->proxy);
     free(c->out_dir);
     free(c->sign_key);
     free(c->csv_prefix);

@@ -75,6 +75,8 @@ struct tide_config {
     bool insecure;
     int transport; /* enum tide_transport_choice: --transport, options.transport */
     char *tls_ca, *tls_cert, *tls_key; /* --cacert/--cert/--key, options.tls; NULL: none */
+    bool http2;  /* --http2, options.http2: every request asks for HTTP/2 (libcurl serves it) */
+    char *proxy; /* options.proxy: every request's proxy ("": none); NULL: the environment's */
     bool allow_read_anywhere;
     int threads;
     int64_t warmup_us;

@@ -222,6 +222,8 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose, struct c
     (void)purpose;
     struct tide_transfer *t = transfer_of(clientp);
     bool guard = tide_allow_hosts_active();
+    if (addr->family == AF_UNIX) /* the script's unix_socket: no host to judge */
+        guard = false;
     if (guard && t != NULL && t->state->refused_host[0] != '\0')
         return CURL_SOCKET_BAD;
     if (guard && t != NULL && t->state->sends > 0 && !tide_allow_hosts_permits_addr(&addr->addr)) {
@@ -646,7 +648,8 @@ static CURL *easy_new(void)
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROXY, ""); /* no proxy lookups from the environment */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");   /* tide picks the proxy (set_proxy) */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, ""); /* ... no_proxy included: not libcurl again */
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tide/" TIDE_VERSION);
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
@@ -831,11 +834,61 @@ static void set_tls_files(CURL *e, const struct tide_http_spec *sp)
     curl_easy_setopt(e, CURLOPT_SSLKEY, sp->tls_key.len > 0 ? sp->tls_key.data : NULL);
 }
 
+/* ---- what only libcurl serves: proxies, HTTP/2, Unix sockets, auth schemes ---- */
+
+/* The host of a proxy URL ("socks5://u:p@h:1080", "h:3128") into 'out', lower case. */
+static bool proxy_host(const char *proxy, char *out, size_t len)
+{
+    const char *sep = strstr(proxy, "://");
+    char url[512];
+    snprintf(url, sizeof url, "http://%s", sep != NULL ? sep + 3 : proxy);
+    return tide_allow_hosts_url_host(url, out, len);
+}
+
+/* The hop's proxy, chosen by tide (proxy.h), or none. With --allow-hosts the proxy must be on
+ * the list too, and the hop's host is judged by name here: the proxy resolves it, not tide,
+ * so the address check of on_opensocket sees only the proxy. */
+static void set_proxy(struct tide_transfer *t, CURL *e, const char *url)
+{
+    const char *proxy = tide_transport_proxy(&t->spec, url);
+    curl_easy_setopt(e, CURLOPT_PROXY, proxy != NULL ? proxy : "");
+    char *refused = t->state->refused_host;
+    size_t cap = sizeof t->state->refused_host;
+    if (proxy == NULL || !tide_allow_hosts_active() || refused[0] != '\0')
+        return;
+    char host[128];
+    if (tide_allow_hosts_url_host(url, host, sizeof host) && !tide_allow_hosts_permits(host))
+        snprintf(refused, cap, "%s", host);
+    else if (!proxy_host(proxy, host, sizeof host) || !tide_allow_hosts_permits(host))
+        snprintf(refused, cap, "%.100s (the proxy)", host);
+}
+
+/* HTTP version, Unix socket, auth scheme, proxy TLS checks: set on every transfer (the
+ * pooled handle may carry another request's). HTTP/1.1 unless http2: then HTTP/2 by ALPN over
+ * TLS, and an h2c upgrade on http:// (a server that ignores it answers in HTTP/1.1). */
+static void set_curl_only(CURL *e, const struct tide_http_spec *sp)
+{
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     sp->http2 ? (long)CURL_HTTP_VERSION_2_0 : (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH,
+                     sp->unix_socket.len > 0 ? sp->unix_socket.data : NULL);
+    long auth = CURLAUTH_BASIC;
+    if (sp->auth == TIDE_AUTH_DIGEST)
+        auth = CURLAUTH_DIGEST;
+    else if (sp->auth == TIDE_AUTH_NTLM)
+        auth = CURLAUTH_NTLM;
+    curl_easy_setopt(e, CURLOPT_HTTPAUTH, auth);
+    /* an https:// proxy's certificate: verified as the origin's are, unless --insecure */
+    curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYPEER, sp->insecure ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYHOST, sp->insecure ? 0L : 2L);
+}
+
 /* What changes from hop to hop of a transfer: the URL, the method and the headers. */
 static int configure_hop(struct tide_transfer *t, CURL *e)
 {
     const char *url = hop_url(t);
     set_url(t->state, e, url != NULL ? url : "");
+    set_proxy(t, e, url != NULL ? url : "");
     set_method(e, t->state->hop_method, &t->spec, t->state->hop_body);
     return set_headers(t, e);
 }
@@ -860,6 +913,7 @@ static int configure(struct tide_transfer *t, CURL *e)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, sp->insecure ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, sp->insecure ? 0L : 2L);
     set_tls_files(e, sp);
+    set_curl_only(e, sp);
     return 0;
 }
 
@@ -942,6 +996,8 @@ void tide_curl_transfer_fini(struct tide_transfer *t)
     tide_buf_free(&t->spec.tls_ca);
     tide_buf_free(&t->spec.tls_cert);
     tide_buf_free(&t->spec.tls_key);
+    tide_buf_free(&t->spec.proxy);
+    tide_buf_free(&t->spec.unix_socket);
     tide_buf_free(&t->res.body);
     tide_buf_free(&t->res.headers);
     tide_buf_free(&t->res.url);

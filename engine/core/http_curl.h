@@ -26,6 +26,10 @@ void tide_body_budget_release(size_t *charged);
  * libcurl's text in 'error' unless it holds one already. 'status': of the last response. */
 void tide_curl_error(struct tide_http_result *res, int code, long status);
 
+/* The proxy that carries the request 'sp' to 'url' (one of its hops), NULL: direct
+ * (proxy.h's rules). */
+const char *tide_transport_proxy(const struct tide_http_spec *sp, const char *url);
+
 /* Empties a result for the next request (its buffers kept). */
 void tide_transport_reset_result(struct tide_http_result *res);
 

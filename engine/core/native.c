@@ -1,8 +1,9 @@
 /* native.c: tide's own HTTP/1.1 client (native.h). A transfer is a chain of hops (the request,
  * then one per redirect followed); a hop takes an idle connection of the VU's session for its
  * host and port or opens one, writes the request http1.c serialized, and feeds what it reads
- * to http1.c's parser until the response ends. Failures are reported as libcurl reports the
- * same failure (tide_curl_error), so a test gives the same errors on both transports. */
+ * to the shared framing parser (base/http1_parse.c) until the response ends. Failures are
+ * reported as libcurl reports the same failure (tide_curl_error), so a test gives the same
+ * errors on both transports. */
 #include "native.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -275,6 +276,8 @@ bool tide_native_supports(const struct tide_http_spec *sp, const char **why)
         no = "user info or an unusual authority in the URL";
     else if (sp->tls_cert.len > 0 || sp->tls_key.len > 0 || sp->tls_ca.len > 0)
         no = "TLS files given (a client certificate or a CA bundle)";
+    else /* a proxy, HTTP/2, a Unix socket, Digest...: libcurl's */
+        no = tide_transport_curl_only(sp);
     if (why != NULL)
         *why = no;
     return no == NULL;

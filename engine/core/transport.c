@@ -1,7 +1,7 @@
 /* transport.c: transport.h's functions, each request sent to one of the two clients:
  * tide's own (native.c) when it implements everything the request asks, else libcurl
- * (http.c). --transport native|curl forces one; auto (the default) never sends the native
- * client a request it would serve differently from libcurl (docs/http.md lists why). */
+ * (http.c). --transport curl forces libcurl; native and auto (the default) never send the
+ * native client a request it would serve differently from libcurl (docs/http.md lists why). */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "http.h"
 #include "http_curl.h"
 #include "native.h"
+#include "proxy.h"
 #include "session.h"
 
 struct tide_http {
@@ -81,8 +82,33 @@ void tide_transport_counts(uint64_t *native, uint64_t *curl)
     *curl = atomic_load(&served_curl);
 }
 
-/* The native client when asked for (and able: --transport native still sends https and
- * client certificates to libcurl, which is the only one that has them) or when auto. */
+/* ---- what only libcurl serves (docs/http.md, "What goes to libcurl") ---- */
+
+const char *tide_transport_proxy(const struct tide_http_spec *sp, const char *url)
+{
+    return tide_proxy_pick(tide_proxy_env(), url, sp->has_proxy ? sp->proxy.data : NULL);
+}
+
+const char *tide_transport_curl_only(const struct tide_http_spec *sp)
+{
+    if (sp->http2)
+        return "HTTP/2 asked for (http2)";
+    if (sp->unix_socket.len > 0)
+        return "a Unix socket (unix_socket)";
+    if (sp->auth != TIDE_AUTH_BASIC)
+        return "an authentication scheme beyond Basic (auth)";
+    const char *explicit_proxy = sp->has_proxy ? sp->proxy.data : NULL;
+    const struct tide_proxy_env *env = tide_proxy_env();
+    if (tide_proxy_pick(env, sp->url.data, explicit_proxy) != NULL)
+        return "a proxy carries it (proxy, or the proxy environment variables)";
+    /* a redirect may lead to a URL a proxy carries: the native client would not use it */
+    if (sp->redirects > 0 && tide_proxy_configured(env, explicit_proxy))
+        return "a proxy is configured and redirects are followed";
+    return NULL;
+}
+
+/* The native client when asked for or when auto, and able: under --transport native too, what
+ * only libcurl implements (TLS files, user info, tide_transport_curl_only) goes to libcurl. */
 static bool use_native(const struct tide_http_spec *sp)
 {
     return sp->transport != TIDE_TRANSPORT_CURL && tide_native_supports(sp, NULL);

@@ -20,6 +20,9 @@ typedef void (*tide_transfer_done_fn)(struct tide_transfer *t);
 enum tide_transport_choice { TIDE_TRANSPORT_AUTO, TIDE_TRANSPORT_NATIVE, TIDE_TRANSPORT_CURL };
 struct tide_native_state;
 
+/* The authentication scheme for a URL's user name and password (the `auth` param). */
+enum tide_http_auth { TIDE_AUTH_BASIC, TIDE_AUTH_DIGEST, TIDE_AUTH_NTLM };
+
 /* What to send. Buffers are reused from request to request (set 'len' to 0, append). */
 struct tide_http_spec {
     char method[16];         /* upper case: "GET" */
@@ -38,7 +41,18 @@ struct tide_http_spec {
      * client certificate and its key (PEM) */
     struct tide_buf tls_ca, tls_cert, tls_key;
     enum tide_transport_choice transport; /* --transport, options.transport */
+    /* What only libcurl implements: a request asking for any of it goes there, whatever
+     * --transport says (tide_transport_curl_only; docs/http.md). */
+    bool http2;            /* HTTP/2: ALPN over TLS, an h2c upgrade on http:// */
+    bool has_proxy;        /* 'proxy' given (param, options.proxy): the environment's not used */
+    struct tide_buf proxy; /* NUL-terminated proxy URL; "" (len 1): no proxy at all */
+    struct tide_buf unix_socket; /* NUL-terminated path: connect there instead (len 0: TCP) */
+    enum tide_http_auth auth;    /* the scheme for user info in the URL */
 };
+
+/* Why a request must go to libcurl whatever --transport says (a proxy would carry it, HTTP/2,
+ * a Unix socket, an auth scheme beyond Basic), NULL when nothing in it does. */
+const char *tide_transport_curl_only(const struct tide_http_spec *sp);
 
 /* Offsets from the transfer's start, µs, as the transport saw them (later ones may be 0 when
  * the transfer ended before reaching them; tide_sample_phases orders them). */

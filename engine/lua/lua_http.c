@@ -10,6 +10,7 @@
 #include "duration.h"
 #include "log.h"
 #include "multipart.h"
+#include "proxy.h"
 #include "suggest.h"
 #include "connbudget.h"
 #include "sample.h"
@@ -111,11 +112,13 @@ static void printable_name(const char *name, size_t n, char *out, size_t cap);
 
 /* Every key an options table may hold, sorted (bsearch); a batch item adds method and url. */
 static const char *const option_names[] = {
-    "body",     "ca_bundle", "cert", "discard_body", "expect",    "form", "headers", "json", "key",
-    "max_body", "multipart", "name", "query",        "redirects", "tags", "timeout", NULL};
+    "auth",    "body",  "ca_bundle", "cert", "discard_body", "expect",      "form",
+    "headers", "http2", "json",      "key",  "max_body",     "multipart",   "name",
+    "proxy",   "query", "redirects", "tags", "timeout",      "unix_socket", NULL};
 
 /* option_names' indices */
 enum opt_id {
+    OPT_AUTH,
     OPT_BODY,
     OPT_CA_BUNDLE,
     OPT_CERT,
@@ -123,15 +126,18 @@ enum opt_id {
     OPT_EXPECT,
     OPT_FORM,
     OPT_HEADERS,
+    OPT_HTTP2,
     OPT_JSON,
     OPT_KEY,
     OPT_MAX_BODY,
     OPT_MULTIPART,
     OPT_NAME,
+    OPT_PROXY,
     OPT_QUERY,
     OPT_REDIRECTS,
     OPT_TAGS,
     OPT_TIMEOUT,
+    OPT_UNIX_SOCKET,
     OPT_COUNT
 };
 
@@ -293,9 +299,9 @@ static void check_option_names(lua_State *L, int opts, bool batch_item, const st
         if (near != NULL)
             luaL_error(L, "tide.http: unknown option '%s' (did you mean '%s'?)", shown, near);
         luaL_error(L,
-                   "tide.http: unknown option '%s' (options: body, ca_bundle, cert, discard_body, "
-                   "expect, form, headers, json, key, max_body, multipart, name, query, redirects, "
-                   "tags, timeout)",
+                   "tide.http: unknown option '%s' (options: auth, body, ca_bundle, cert, "
+                   "discard_body, expect, form, headers, http2, json, key, max_body, multipart, "
+                   "name, proxy, query, redirects, tags, timeout, unix_socket)",
                    shown);
     }
 }
@@ -416,6 +422,83 @@ static void read_tls_file(lua_State *L, const struct opts *o, enum opt_id id, co
     if (path != NULL && path[0] != '\0')
         tide_buf_append(out, path, strlen(path) + 1);
     lua_pop(L, 1);
+}
+
+/* ---- what only libcurl serves: http2, proxy, unix_socket, auth (docs/scenario-api.md) ---- */
+
+/* Whether the URL has a user name ("http://user:pw@host/"). */
+static bool has_userinfo(const char *url)
+{
+    const char *a = strstr(url, "://");
+    if (a == NULL)
+        return false;
+    a += 3;
+    return memchr(a, '@', strcspn(a, "/?#")) != NULL;
+}
+
+/* auth = "basic" | "digest" | "ntlm": the scheme for the URL's user name and password. */
+static enum tide_http_auth read_auth(lua_State *L, const struct opts *o, const char *url)
+{
+    enum tide_http_auth auth = TIDE_AUTH_BASIC;
+    if (opt_push(L, o, OPT_AUTH) != LUA_TNIL) {
+        const char *a = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+        if (strcmp(a, "digest") == 0)
+            auth = TIDE_AUTH_DIGEST;
+        else if (strcmp(a, "ntlm") == 0)
+            auth = TIDE_AUTH_NTLM;
+        else if (strcmp(a, "basic") != 0)
+            luaL_error(L, "tide.http: auth must be \"basic\", \"digest\" or \"ntlm\"");
+        if (auth != TIDE_AUTH_BASIC && !has_userinfo(url))
+            luaL_error(L,
+                       "tide.http: auth \"%s\" needs the user name and password in the URL's "
+                       "user info (before the host, with an @)",
+                       a);
+    }
+    lua_pop(L, 1);
+    return auth;
+}
+
+/* http2, proxy (over options.http2 and options.proxy), unix_socket and auth: a request asking
+ * for any of them goes to libcurl (transport.c). */
+static void read_curl_only(lua_State *L, const struct opts *o, const struct tide_config *cfg,
+                           struct tide_http_spec *sp)
+{
+    sp->http2 = cfg->http2;
+    sp->proxy.len = 0;
+    sp->has_proxy = cfg->proxy != NULL;
+    const char *proxy = cfg->proxy;
+    sp->unix_socket.len = 0;
+    sp->auth = TIDE_AUTH_BASIC;
+    if (o->table != 0) {
+        if (opt_push(L, o, OPT_HTTP2) != LUA_TNIL) {
+            if (lua_type(L, -1) != LUA_TBOOLEAN)
+                luaL_error(L, "tide.http: http2 must be true or false");
+            sp->http2 = lua_toboolean(L, -1);
+        }
+        if (opt_push(L, o, OPT_PROXY) != LUA_TNIL) {
+            if (lua_type(L, -1) != LUA_TSTRING)
+                luaL_error(L, "tide.http: proxy must be a URL (\"http://host:port\") or \"\"");
+            proxy = lua_tostring(L, -1);
+            sp->has_proxy = true;
+            if (proxy[0] != '\0' && !tide_proxy_valid(proxy))
+                luaL_error(L,
+                           "tide.http: proxy \"%s\" is not a proxy URL "
+                           "([http|https|socks4|socks4a|socks5|socks5h://]host[:port])",
+                           proxy);
+        }
+        if (opt_push(L, o, OPT_UNIX_SOCKET) != LUA_TNIL) {
+            size_t n = 0;
+            const char *path = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+            if (path == NULL || n == 0 || n >= 108 || strlen(path) != n)
+                luaL_error(L, "tide.http: unix_socket must be a socket's path (1 to 107 bytes)");
+            tide_buf_append(&sp->unix_socket, path, n + 1);
+        }
+        sp->auth = read_auth(L, o, sp->url.data);
+    }
+    if (sp->has_proxy)
+        tide_buf_append(&sp->proxy, proxy, strlen(proxy) + 1);
+    if (o->table != 0)
+        lua_pop(L, 3); /* http2, proxy, unix_socket: 'proxy' was read off the stack */
 }
 
 /* The body from opts.json, else opts.form, else opts.multipart, else opts.body; returns the
@@ -599,6 +682,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     read_tls_file(L, &o, OPT_CA_BUNDLE, cfg->tls_ca, &sp->tls_ca);
     read_tls_file(L, &o, OPT_CERT, cfg->tls_cert, &sp->tls_cert);
     read_tls_file(L, &o, OPT_KEY, cfg->tls_key, &sp->tls_key);
+    read_curl_only(L, &o, cfg, sp);
     if (has_opts) {
         char mp_ctype[128];
         const char *ctype = read_body(L, &o, sp, mp_ctype, sizeof mp_ctype);
@@ -995,7 +1079,7 @@ static int response_index(lua_State *L)
         lua_pushstring(L, h.native ? "native" : "curl");
     } else if (strcmp(k, "proto") == 0) {
         size_t n = h.headers_len;
-        lua_pushstring(L, n >= 6 && strncmp(headers, "HTTP/2", 6) == 0     ? "HTTP/2"
+        lua_pushstring(L, n >= 6 && strncmp(headers, "HTTP/2", 6) == 0     ? "HTTP/2.0"
                           : n >= 8 && strncmp(headers, "HTTP/1.0", 8) == 0 ? "HTTP/1.0"
                                                                            : "HTTP/1.1");
     } else {

@@ -101,6 +101,8 @@ static bool parse_switch(const char *flag, struct tide_cli *cli)
         cli->quiet = true;
     else if (strcmp(flag, "--insecure") == 0)
         cli->insecure = true;
+    else if (strcmp(flag, "--http2") == 0)
+        cli->http2 = true;
     else if (strcmp(flag, "--allow-read") == 0)
         cli->allow_read = true;
     else if (strcmp(flag, "--target") == 0)
@@ -440,6 +442,7 @@ static const char *const long_flags[] = {"--allow-hosts",
                                          "--hook-timeout",
                                          "--host",
                                          "--html",
+                                         "--http2",
                                          "--insecure",
                                          "--iterations",
                                          "--key",

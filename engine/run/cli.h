@@ -69,6 +69,7 @@ struct tide_cli {
     /* TLS files for every request (options.tls): --cacert FILE, --cert FILE, --key FILE */
     const char *cacert, *cert, *key;
     const char *transport; /* --transport auto|native|curl; NULL: not given */
+    bool http2;            /* --http2 */
     /* configuration layers and Locust's remaining flags (issue 16; runconf.h) */
     const char *config;                    /* --config FILE */
     bool only_summary;                     /* Locust's --only-summary: no progress line */

@@ -19,6 +19,7 @@
 #include "sandbox.h"
 #include "suggest.h"
 #include "threshold.h"
+#include "proxy.h"
 #include "transport.h"
 
 #define DEFAULT_GRACEFUL_STOP_US 30000000LL
@@ -744,6 +745,21 @@ static int read_transport(lua_State *L, int opts, struct tide_config *cfg, struc
     return rc;
 }
 
+/* options.http2 and options.proxy: every request's defaults (docs/http.md); a proxy URL that
+ * libcurl could not use is refused here rather than failing every request. */
+static int read_curl_only(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
+{
+    if (opt_bool(L, opts, "options", "http2", &cfg->http2, err) != 0 ||
+        opt_string(L, opts, "options", "proxy", &cfg->proxy, err) != 0)
+        return -1;
+    if (cfg->proxy != NULL && cfg->proxy[0] != '\0' && !tide_proxy_valid(cfg->proxy))
+        return tide_err_set(err,
+                            "options.proxy: \"%.100s\" is not a proxy URL "
+                            "([http|https|socks4|socks4a|socks5|socks5h://]host[:port])",
+                            cfg->proxy);
+    return 0;
+}
+
 static int read_tls(lua_State *L, int opts, struct tide_config *cfg, struct tide_err *err)
 {
     int t = lua_getfield(L, opts, "tls");
@@ -786,6 +802,7 @@ static int read_top_options(lua_State *L, int opts, struct tide_config *cfg, str
         opt_duration(L, opts, "options", "retention", NULL, &cfg->retention_us, err) != 0 ||
         opt_bool(L, opts, "options", "insecure", &cfg->insecure, err) != 0 ||
         read_tls(L, opts, cfg, err) != 0 || read_transport(L, opts, cfg, err) != 0 ||
+        read_curl_only(L, opts, cfg, err) != 0 ||
         opt_bool(L, opts, "options", "verify_fails_run", &cfg->verify_fails_run, err) != 0 ||
         opt_bool(L, opts, "options", "bundle", &cfg->bundle, err) != 0 ||
         opt_bool(L, opts, "options", "bundle_data", &cfg->bundle_data, err) != 0 ||
@@ -885,6 +902,7 @@ static void apply_cli_settings(const struct tide_cli *cli, struct tide_config *c
         cfg->threads = n > 0 ? (int)n : 1;
     }
     cfg->insecure = cfg->insecure || cli->insecure;
+    cfg->http2 = cfg->http2 || cli->http2;
     if (cli->transport != NULL) /* --transport wins over options.transport */
         cfg->transport = tide_transport_parse(cli->transport);
     if (cli->cacert != NULL) { /* --cacert, --cert, --key win over options.tls */

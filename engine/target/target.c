@@ -26,6 +26,7 @@
 #include <ev.h>
 #include "duration.h"
 #include "hdr.h"
+#include "http1_parse.h"
 #include "target.h"
 #include "target_fault.h"
 #include "target_http.h"
@@ -160,11 +161,16 @@ struct conn {
     double slow_s;              /* the held response's body is spread over this */
     size_t slow_step;
     enum phase phase;
-    bool held;          /* a response waits for the timer: answer no further request */
-    bool closing;       /* close once 'out' is sent */
-    bool eof;           /* the client sent FIN */
-    bool draining;      /* our side is shut: discard input until EOF or the timer */
-    bool continued;     /* '100 Continue' sent for the request at the front of 'in' */
+    bool held;      /* a response waits for the timer: answer no further request */
+    bool closing;   /* close once 'out' is sent */
+    bool eof;       /* the client sent FIN */
+    bool draining;  /* our side is shut: discard input until EOF or the timer */
+    bool continued; /* '100 Continue' sent for the request at the front of 'in' */
+    /* the request at in[req_at..]: the shared parser, its header lines, the bytes it has
+     * read, the body bytes decoded to follow its head */
+    struct tide_http1_parser parser;
+    struct tide_http1_field fields[TIDE_HTTP_MAX_HEADERS];
+    size_t req_at, fed, body_len;
     int64_t started_us; /* when the request being answered was parsed; 0: none */
 };
 
@@ -1303,6 +1309,7 @@ static void conn_free(struct conn *c)
     t->live--;
     free(c->in);
     tide_buf_free(&c->out);
+    tide_http1_parser_fini(&c->parser);
     free(c);
 }
 
@@ -1479,10 +1486,10 @@ static int grow_in(struct conn *c, size_t need)
 }
 
 /* The body is not all there yet: ask for it (100 Continue) and make room. */
-static int wait_body(struct conn *c, const struct tide_http_req *req, size_t need)
+static int wait_body(struct conn *c, size_t need)
 {
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    if (req->expect_continue && !c->continued) {
+    if (c->parser.expect_continue && !c->continued) {
         tide_buf_add(&c->out, cont, sizeof cont - 1);
         c->limit = c->out.len;
         c->continued = true;
@@ -1490,44 +1497,68 @@ static int wait_body(struct conn *c, const struct tide_http_req *req, size_t nee
     return grow_in(c, need);
 }
 
-/* Parses and answers the request at in[off..]. 1: answered, *used bytes; 0: needs more input
- * or the connection is closing; -1: 'c' was freed. */
+/* The parser's body bytes, chunk framing removed: moved down in place to follow the head (a
+ * chunk's data only ever moves towards the front, over framing already read). */
+static int on_request_body(void *ud, const char *p, size_t n)
+{
+    struct conn *c = ud;
+    char *to = c->in + c->req_at + c->parser.head_len + c->body_len;
+    if (to != p)
+        memmove(to, p, n);
+    c->body_len += n;
+    return 0;
+}
+
+/* Ready for the next request on the connection. */
+static void request_reset(struct conn *c)
+{
+    tide_http1_parser_reset(&c->parser);
+    c->fed = 0;
+    c->body_len = 0;
+    c->continued = false;
+}
+
+/* The parser's refusal as the status a client gets. */
+static int refuse_parse(struct conn *c, int rc)
+{
+    if (rc == TIDE_HTTP1_ERR_HEADER_SIZE)
+        return refuse(c, 431, "request head too large");
+    if (rc == TIDE_HTTP1_ERR_BODY_SIZE)
+        return refuse(c, 413, "request body too large");
+    if (rc == TIDE_HTTP1_ERR_CALLBACK) /* the parser's line buffer could not grow */
+        return refuse(c, 503, "out of memory");
+    return refuse(c, 400, c->parser.error != NULL ? c->parser.error : tide_http1_strerror(rc));
+}
+
+/* Parses and answers the request at in[off..], feeding the shared HTTP/1.1 parser (http1.h)
+ * only the bytes it has not seen. 1: answered, *used bytes; 0: needs more input or the
+ * connection is closing; -1: 'c' was freed. */
 static int next_request(struct conn *c, size_t off, size_t *used)
 {
     struct tide_target *t = c->t;
     char *buf = c->in + off;
-    size_t avail = c->in_len - off;
-    struct tide_http_req req;
-    long head = tide_http_parse(buf, avail, &req);
-    if (head == TIDE_HTTP_PARTIAL && avail > HEAD_MAX)
-        return refuse(c, 431, "request head too large");
-    if (head == TIDE_HTTP_PARTIAL)
-        return grow_in(c, off + avail + 1);
-    if (head == TIDE_HTTP_BAD)
-        return refuse(c, 400, req.error);
-    size_t body_len = 0, total = (size_t)head;
-    if (req.chunked) {
-        const char *why = NULL;
-        long r = tide_http_dechunk(buf + head, avail - (size_t)head, &body_len, &why);
-        if (r == TIDE_HTTP_BAD)
-            return refuse(c, 400, why);
-        if (r == TIDE_HTTP_PARTIAL &&
-            (body_len > t->max_body || avail > 2 * t->max_body + HEAD_MAX))
+    size_t avail = c->in_len - off, took = 0;
+    c->req_at = off;
+    int rc = tide_http1_feed(&c->parser, buf + c->fed, avail - c->fed, &took);
+    c->fed += took;
+    if (rc < 0)
+        return refuse_parse(c, rc);
+    if (rc == TIDE_HTTP1_MORE) {
+        if (c->fed > 2 * t->max_body + HEAD_MAX) /* chunk framing around a small body */
             return refuse(c, 413, "request body too large");
-        if (r == TIDE_HTTP_PARTIAL)
-            return wait_body(c, &req, off + avail + 1);
-        total += (size_t)r;
-    } else if (req.content_length > 0) {
-        if ((uint64_t)req.content_length > t->max_body)
-            return refuse(c, 413, "request body too large");
-        body_len = (size_t)req.content_length;
-        total += body_len;
-        if (avail < total)
-            return wait_body(c, &req, off + total);
+        if (!tide_http1_head_done(&c->parser))
+            return grow_in(c, off + avail + 1);
+        if (c->parser.chunked)
+            return wait_body(c, off + avail + 1);
+        return wait_body(c, off + (size_t)c->parser.head_len + (size_t)c->parser.content_length);
     }
-    c->continued = false;
-    *used = total;
-    return dispatch(c, &req, buf + head, body_len);
+    struct tide_http_req req;
+    tide_http_req_from(&req, &c->parser, buf);
+    const char *body = buf + c->parser.head_len;
+    size_t body_len = c->body_len;
+    *used = c->fed;
+    request_reset(c);
+    return dispatch(c, &req, body, body_len);
 }
 
 /* Answers the complete requests at the front of 'in' in order, until one is held, the
@@ -1735,6 +1766,14 @@ static void conn_new(struct tide_target *t, int fd)
     c->fd = fd;
     c->in = in;
     c->in_cap = IN_START;
+    c->parser = (struct tide_http1_parser){.request = true,
+                                           .max_head = HEAD_MAX,
+                                           .max_body = t->max_body,
+                                           .fields = c->fields,
+                                           .max_fields = TIDE_HTTP_MAX_HEADERS,
+                                           .ud = c,
+                                           .on_body = on_request_body};
+    request_reset(c);
     ev_io_init(&c->io, on_conn_io, fd, EV_READ);
     ev_init(&c->timer, on_conn_timer);
     ev_io_start(t->loop, &c->io);

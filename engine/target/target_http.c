@@ -1,24 +1,7 @@
-/* target_http.c: HTTP/1.1 request parsing (RFC 9112) for 'tide target'. Stateless: a partial
- * head is parsed again from its start when more bytes arrive, which keeps the parser free of
- * allocations and of per-connection state; the caller caps the head size. */
+/* target_http.c: the target's view of a request the shared parser read (base/http1_parse.c), query
+ * strings, percent-decoding and reason phrases (target_http.h). */
 #include <string.h>
 #include "target_http.h"
-
-#define MAX_CL_DIGITS    18 /* Content-Length below 10^18: no overflow of int64_t */
-#define MAX_CHUNK_DIGITS 15 /* chunk sizes below 16^15 */
-
-static bool is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')
-        return true;
-    return c != '\0' && strchr("!#$%&'*+.^_`|~", c) != NULL;
-}
-
-/* Field values: visible ASCII, blanks and obs-text (bytes >= 0x80); no other controls. */
-static bool is_vchar(unsigned char c)
-{
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
 
 static int lower(int c)
 {
@@ -38,214 +21,6 @@ static bool iequal(struct tide_http_str s, const char *lit)
     return true;
 }
 
-/* At b[*pos]: CRLF or a bare LF. 1: consumed; 0: need more bytes; -1: something else. */
-static int eol(const char *b, size_t len, size_t *pos)
-{
-    size_t i = *pos;
-    if (i >= len)
-        return 0;
-    if (b[i] == '\n') {
-        *pos = i + 1;
-        return 1;
-    }
-    if (b[i] != '\r')
-        return -1;
-    if (i + 1 >= len)
-        return 0;
-    if (b[i + 1] != '\n')
-        return -1;
-    *pos = i + 2;
-    return 1;
-}
-
-static long bad(struct tide_http_req *req, const char *why)
-{
-    req->error = why;
-    return TIDE_HTTP_BAD;
-}
-
-static long parse_request_line(const char *b, size_t len, size_t *pos, struct tide_http_req *req)
-{
-    size_t i = *pos;
-    size_t start = i;
-    while (i < len && is_tchar((unsigned char)b[i]))
-        i++;
-    if (i == len)
-        return TIDE_HTTP_PARTIAL;
-    if (i == start || b[i] != ' ')
-        return bad(req, "bad method");
-    req->method = (struct tide_http_str){b + start, i - start};
-    start = ++i;
-    while (i < len && (unsigned char)b[i] > ' ' && b[i] != 0x7f)
-        i++;
-    if (i == len)
-        return TIDE_HTTP_PARTIAL;
-    if (i == start || b[i] != ' ')
-        return bad(req, "bad request target");
-    if (b[start] != '/' && !(i - start == 1 && b[start] == '*'))
-        return bad(req, "bad request target");
-    req->target = (struct tide_http_str){b + start, i - start};
-    i++;
-    static const char version[] = "HTTP/1.";
-    for (size_t k = 0; k < 8; k++, i++) {
-        if (i == len)
-            return TIDE_HTTP_PARTIAL;
-        bool ok = k < 7 ? b[i] == version[k] : (b[i] == '0' || b[i] == '1');
-        if (!ok)
-            return bad(req, "unsupported HTTP version");
-    }
-    req->minor_version = b[i - 1] - '0';
-    int r = eol(b, len, &i);
-    if (r == 0)
-        return TIDE_HTTP_PARTIAL;
-    if (r < 0)
-        return bad(req, "bad request line");
-    *pos = i;
-    return 0;
-}
-
-/* One 'name: value' line at b[*pos]. */
-static long parse_header(const char *b, size_t len, size_t *pos, struct tide_http_header *h,
-                         struct tide_http_req *req)
-{
-    size_t i = *pos;
-    size_t start = i;
-    while (i < len && is_tchar((unsigned char)b[i]))
-        i++;
-    if (i == len)
-        return TIDE_HTTP_PARTIAL;
-    if (i == start || b[i] != ':')
-        return bad(req, "bad header name");
-    h->name = (struct tide_http_str){b + start, i - start};
-    i++;
-    while (i < len && (b[i] == ' ' || b[i] == '\t'))
-        i++;
-    start = i;
-    while (i < len && is_vchar((unsigned char)b[i]))
-        i++;
-    size_t end = i;
-    while (end > start && (b[end - 1] == ' ' || b[end - 1] == '\t'))
-        end--;
-    h->value = (struct tide_http_str){b + start, end - start};
-    int r = eol(b, len, &i);
-    if (r == 0)
-        return TIDE_HTTP_PARTIAL;
-    if (r < 0)
-        return bad(req, "bad header value");
-    *pos = i;
-    return 0;
-}
-
-static int parse_length(struct tide_http_str v, int64_t *out)
-{
-    if (v.n == 0 || v.n > MAX_CL_DIGITS)
-        return -1;
-    int64_t n = 0;
-    for (size_t i = 0; i < v.n; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9')
-            return -1;
-        n = n * 10 + (v.p[i] - '0');
-    }
-    *out = n;
-    return 0;
-}
-
-/* Connection: a comma-separated list of options; 'close' wins over 'keep-alive'. */
-static void parse_connection(struct tide_http_str v, bool *close, bool *keep)
-{
-    struct tide_http_str rest = v, item, unused;
-    while (tide_http_pair_next(&rest, ',', &item, &unused)) {
-        while (item.n > 0 && (item.p[item.n - 1] == ' ' || item.p[item.n - 1] == '\t'))
-            item.n--;
-        if (iequal(item, "close"))
-            *close = true;
-        else if (iequal(item, "keep-alive"))
-            *keep = true;
-    }
-}
-
-static long interpret_headers(struct tide_http_req *req)
-{
-    bool close = false, keep = false, has_te = false;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct tide_http_header *h = &req->headers[i];
-        if (iequal(h->name, "content-length")) {
-            int64_t n;
-            if (parse_length(h->value, &n) < 0)
-                return bad(req, "bad Content-Length");
-            if (req->content_length >= 0 && req->content_length != n)
-                return bad(req, "conflicting Content-Length headers");
-            req->content_length = n;
-        } else if (iequal(h->name, "transfer-encoding")) {
-            if (has_te || !iequal(h->value, "chunked"))
-                return bad(req, "unsupported Transfer-Encoding (only chunked)");
-            has_te = true;
-        } else if (iequal(h->name, "connection")) {
-            parse_connection(h->value, &close, &keep);
-        } else if (iequal(h->name, "expect")) {
-            req->expect_continue = req->minor_version == 1 && iequal(h->value, "100-continue");
-        }
-    }
-    if (has_te && req->content_length >= 0)
-        return bad(req, "both Content-Length and Transfer-Encoding");
-    if (has_te && req->minor_version == 0)
-        return bad(req, "Transfer-Encoding in HTTP/1.0");
-    req->chunked = has_te;
-    req->keep_alive = !close && (req->minor_version == 1 || keep);
-    return 0;
-}
-
-long tide_http_parse(const char *buf, size_t len, struct tide_http_req *req)
-{
-    size_t pos = 0;
-    req->n_headers = 0;
-    req->content_length = -1;
-    req->chunked = false;
-    req->expect_continue = false;
-    req->error = NULL;
-    while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n')) {
-        int r = eol(buf, len, &pos);
-        if (r == 0)
-            return TIDE_HTTP_PARTIAL;
-        if (r < 0)
-            return bad(req, "bad request line");
-    }
-    long rc = parse_request_line(buf, len, &pos, req);
-    if (rc != 0)
-        return rc;
-    for (;;) {
-        int r = eol(buf, len, &pos);
-        if (r == 0)
-            return TIDE_HTTP_PARTIAL;
-        if (r > 0)
-            break;
-        if (req->n_headers == TIDE_HTTP_MAX_HEADERS)
-            return bad(req, "too many headers");
-        rc = parse_header(buf, len, &pos, &req->headers[req->n_headers], req);
-        if (rc != 0)
-            return rc;
-        req->n_headers++;
-    }
-    const char *q = memchr(req->target.p, '?', req->target.n);
-    size_t plen = q != NULL ? (size_t)(q - req->target.p) : req->target.n;
-    req->path = (struct tide_http_str){req->target.p, plen};
-    req->query = q != NULL ? (struct tide_http_str){q + 1, req->target.n - plen - 1}
-                           : (struct tide_http_str){req->target.p + plen, 0};
-    rc = interpret_headers(req);
-    if (rc != 0)
-        return rc;
-    return (long)pos;
-}
-
-const struct tide_http_str *tide_http_header(const struct tide_http_req *req, const char *name)
-{
-    for (size_t i = 0; i < req->n_headers; i++) {
-        if (iequal(req->headers[i].name, name))
-            return &req->headers[i].value;
-    }
-    return NULL;
-}
-
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9')
@@ -256,107 +31,40 @@ static int hexval(int c)
     return -1;
 }
 
-/* A line of trailer fields or chunk extensions: anything but controls, up to its end. */
-static long skip_line(const char *b, size_t len, size_t *pos)
+static struct tide_http_str at(const char *msg, struct tide_http1_span s)
 {
-    size_t i = *pos;
-    while (i < len && is_vchar((unsigned char)b[i]))
-        i++;
-    int r = eol(b, len, &i);
-    if (r == 0)
-        return TIDE_HTTP_PARTIAL;
-    if (r < 0)
-        return TIDE_HTTP_BAD;
-    *pos = i;
-    return 0;
+    return (struct tide_http_str){msg + s.off, s.len};
 }
 
-static long chunk_size(const char *b, size_t len, size_t *pos, uint64_t *size)
+void tide_http_req_from(struct tide_http_req *req, const struct tide_http1_parser *p,
+                        const char *msg)
 {
-    size_t i = *pos;
-    uint64_t n = 0;
-    int v = 0;
-    while (i < len && (v = hexval((unsigned char)b[i])) >= 0) {
-        if (i - *pos == MAX_CHUNK_DIGITS)
-            return TIDE_HTTP_BAD;
-        n = n * 16 + (uint64_t)v;
-        i++;
+    req->method = at(msg, p->method);
+    req->target = at(msg, p->target);
+    req->minor_version = p->minor;
+    req->n_headers = p->n_fields < TIDE_HTTP_MAX_HEADERS ? p->n_fields : TIDE_HTTP_MAX_HEADERS;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        req->headers[i].name = at(msg, p->fields[i].name);
+        req->headers[i].value = at(msg, p->fields[i].value);
     }
-    if (i == len)
-        return TIDE_HTTP_PARTIAL;
-    if (i == *pos || (b[i] != ';' && b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n'))
-        return TIDE_HTTP_BAD;
-    long rc = skip_line(b, len, &i);
-    if (rc != 0)
-        return rc;
-    *size = n;
-    *pos = i;
-    return 0;
+    req->content_length = p->content_length;
+    req->chunked = p->chunked;
+    req->keep_alive = p->keep_alive;
+    req->expect_continue = p->expect_continue;
+    const char *q = memchr(req->target.p, '?', req->target.n);
+    size_t plen = q != NULL ? (size_t)(q - req->target.p) : req->target.n;
+    req->path = (struct tide_http_str){req->target.p, plen};
+    req->query = q != NULL ? (struct tide_http_str){q + 1, req->target.n - plen - 1}
+                           : (struct tide_http_str){req->target.p + plen, 0};
 }
 
-static long trailers(const char *b, size_t len, size_t *pos)
+const struct tide_http_str *tide_http_header(const struct tide_http_req *req, const char *name)
 {
-    for (;;) {
-        int r = eol(b, len, pos);
-        if (r > 0)
-            return 0;
-        if (r == 0)
-            return TIDE_HTTP_PARTIAL;
-        long rc = skip_line(b, len, pos);
-        if (rc != 0)
-            return rc;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (iequal(req->headers[i].name, name))
+            return &req->headers[i].value;
     }
-}
-
-/* One pass over a chunked body; moves the data to the front of 'b' only when 'copy'. */
-static long walk_chunks(char *b, size_t len, bool copy, size_t *body_len, const char **error)
-{
-    size_t pos = 0, out = 0;
-    uint64_t total = 0;
-    for (;;) {
-        uint64_t size;
-        long rc = chunk_size(b, len, &pos, &size);
-        if (rc == 0 && size == 0)
-            rc = trailers(b, len, &pos);
-        if (rc == 0 && size == 0)
-            break;
-        if (rc == 0) {
-            total += size;
-            if (len - pos < size)
-                rc = TIDE_HTTP_PARTIAL;
-        }
-        if (rc == TIDE_HTTP_PARTIAL) {
-            *body_len = (size_t)total;
-            return rc;
-        }
-        if (rc != 0) {
-            *error = "bad chunked body";
-            return rc;
-        }
-        if (copy)
-            memmove(b + out, b + pos, (size_t)size);
-        out += (size_t)size;
-        pos += (size_t)size;
-        int r = eol(b, len, &pos);
-        if (r == 0) {
-            *body_len = (size_t)total;
-            return TIDE_HTTP_PARTIAL;
-        }
-        if (r < 0) {
-            *error = "bad chunked body (no CRLF after chunk data)";
-            return TIDE_HTTP_BAD;
-        }
-    }
-    *body_len = out;
-    return (long)pos;
-}
-
-long tide_http_dechunk(char *buf, size_t len, size_t *body_len, const char **error)
-{
-    long rc = walk_chunks(buf, len, false, body_len, error);
-    if (rc < 0)
-        return rc;
-    return walk_chunks(buf, len, true, body_len, error);
+    return NULL;
 }
 
 bool tide_http_pair_next(struct tide_http_str *rest, char sep, struct tide_http_str *name,

@@ -1,15 +1,13 @@
-/* target_http.h: HTTP/1.1 wire format for 'tide target': a request parser that points into the
- * caller's buffer and allocates nothing (partial input and pipelining are the caller's loop:
- * call again with more bytes, or at the offset after the last request), chunked request bodies
- * decoded in place, query strings, and reason phrases. */
+/* target_http.h: HTTP/1.1 for 'tide target' above the framing: requests are read by the shared
+ * parser of base/http1_parse.h (the grammar tide's client reads responses with) and seen here as
+ * strings into the connection's buffer; query strings, cookies, percent-decoding, numbers in
+ * paths, and reason phrases. */
 #ifndef TIDE_TARGET_HTTP_H
 #define TIDE_TARGET_HTTP_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define TIDE_HTTP_BAD     (-1) /* malformed input: answer 400 and close */
-#define TIDE_HTTP_PARTIAL (-2) /* complete so far: call again with more bytes */
+#include "http1_parse.h"
 
 #define TIDE_HTTP_MAX_HEADERS 64
 
@@ -35,28 +33,17 @@ struct tide_http_req {
     bool chunked;           /* Transfer-Encoding: chunked */
     bool keep_alive;        /* the version's default, changed by Connection: close/keep-alive */
     bool expect_continue;   /* Expect: 100-continue (HTTP/1.1) */
-    const char *error;      /* after TIDE_HTTP_BAD: what was wrong (static text) */
 };
 
 /* Request heads. */
 
-/* Parses the request line and headers at buf[0..len). Returns the length of the head (up to and
- * including the empty line; the body starts there), TIDE_HTTP_PARTIAL, or TIDE_HTTP_BAD with
- * req->error set. Never reads past buf[len - 1]. Blank lines before a request are skipped (and
- * counted in the length). The caller bounds the head size: PARTIAL is returned forever for an
- * endless header. */
-long tide_http_parse(const char *buf, size_t len, struct tide_http_req *req);
+/* The request whose head 'p' (a request parser, http1.h) has read, its message kept whole at
+ * 'msg': strings point into 'msg', the target is split into path and query. */
+void tide_http_req_from(struct tide_http_req *req, const struct tide_http1_parser *p,
+                        const char *msg);
 
 /* The first header named 'name' (any case), or NULL. */
 const struct tide_http_str *tide_http_header(const struct tide_http_req *req, const char *name);
-
-/* Bodies. */
-
-/* Decodes the chunked body at buf[0..len) in place once all of it (last chunk and trailers) is
- * there: the data then fills buf[0..*body_len). Returns the encoded length (the next request
- * starts there), TIDE_HTTP_PARTIAL (buf unchanged, *body_len = sum of the chunk sizes announced
- * so far, for size limits), or TIDE_HTTP_BAD with *error set. */
-long tide_http_dechunk(char *buf, size_t len, size_t *body_len, const char **error);
 
 /* Query strings and cookies. */
 

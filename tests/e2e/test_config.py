@@ -142,7 +142,7 @@ samples = {
     "--csv": os.path.join(work, "csv", "st"), "--dashboard": "true", "--duration": "2s",
     "--env": "K=V", "--exit-code-on-error": "3", "--fail-on-saturation": "on",
     "--headless": "true", "--hook-timeout": "5s", "--host": url,
-    "--html": os.path.join(work, "h.html"), "--insecure": "1", "--iterations": "2",
+    "--html": os.path.join(work, "h.html"), "--http2": "1", "--insecure": "1", "--iterations": "2",
     "--locustfile": base, "--loglevel": "INFO", "--no-default-thresholds": "1",
     "--no-samples": "1", "--only-summary": "true", "--out": os.path.join(work, "o"),
     "--phase": "run", "--plugin": plugin, "--quiet": "1", "--rate": "5", "--run-time": "2s",

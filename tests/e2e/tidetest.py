@@ -15,6 +15,13 @@ import tempfile
 import time
 import urllib.request
 
+# tide honours the proxy environment variables (docs/http.md#proxies): a machine's proxy must
+# not carry the tests' loopback traffic, so every process a test starts runs without them
+# (a test of proxies sets its own).
+for _var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+             "no_proxy", "NO_PROXY"):
+    os.environ.pop(_var, None)
+
 TIDE = os.environ.get("TIDE_BIN", "build/tide")
 SRC = os.environ.get("TIDE_SOURCE_DIR", os.getcwd())
 _procs = []
@@ -115,6 +122,17 @@ def write(dirpath, name, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def self_signed_cert(dirpath):
+    """A self-signed certificate for localhost and 127.0.0.1 made by openssl in 'dirpath' (valid
+    2 days); returns (cert path, key path, openssl's error text or "" when it worked)."""
+    cert, key = os.path.join(dirpath, "cert.pem"), os.path.join(dirpath, "key.pem")
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                           key, "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                           "subjectAltName=DNS:localhost,IP:127.0.0.1"], capture_output=True,
+                          text=True)
+    return cert, key, "" if made.returncode == 0 else (made.stderr or "openssl failed")[-500:]
 
 
 def check(cond, what, detail=""):

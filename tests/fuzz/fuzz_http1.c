@@ -1,4 +1,4 @@
-/* fuzz_http1: the HTTP/1.1 response parser of tide's own client (engine/core/http1.c), which
+/* fuzz_http1: the HTTP/1.1 response parser of tide's own client (engine/base/http1_parse.c), which
  * reads whatever a server sends. The first input byte says whether the request was a HEAD and
  * where to split the rest; the response is fed whole, then in two pieces, then one byte at a
  * time (each piece a copy of exactly its size, so ASan sees a read past it), and the three
@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz_http1_feed.h"
 #include "http1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,23 +51,7 @@ static struct run feed(const uint8_t *data, size_t size, bool head, size_t step)
     p.ud = &r.seen;
     p.on_head_line = on_head;
     p.on_body = on_body;
-    size_t at = 0;
-    while (at < size) {
-        size_t n = size - at < step ? size - at : step;
-        char *piece = malloc(n);
-        if (piece == NULL)
-            abort();
-        memcpy(piece, data + at, n);
-        size_t used = 0;
-        r.rc = tide_http1_feed(&p, piece, n, &used);
-        free(piece);
-        if (used > n)
-            abort(); /* never more than it was given */
-        r.used = at + used;
-        at += n;
-        if (r.rc != TIDE_HTTP1_MORE)
-            break;
-    }
+    r.rc = fuzz_http1_feed(&p, data, size, step, &r.used);
     if (r.rc == TIDE_HTTP1_MORE)
         r.rc = tide_http1_eof(&p);
     r.status = p.status;
