@@ -25,6 +25,8 @@ TEST_DEPS += prometheus
 TEST_DEPS += python3-yaml
 # both transports against nginx (tests/e2e/test_transport_peers.py), HTTP/2 (test_http2.py)
 TEST_DEPS += nginx
+# gzip/deflate response bodies are decoded (and request bodies compressed) with zlib
+DEPS      += zlib1g-dev
 
 .PHONY: all build demo test test-fast deps test-deps clean bench fuzz
 
@@ -71,7 +73,7 @@ bench: build
 # Every fuzz target of tests/fuzz for FUZZ_SECONDS each (make test runs them 5 s each).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := threshold duration urlname privacy data report compare target_http options car \
-	init_locust config_file merge age s3 cookiejar http1
+	init_locust config_file merge age s3 cookiejar http1 decode
 FUZZ_TARGETS += http1_request
 fuzz: test-deps
 	tests/fuzz/run.sh build . $(BUILD)/fuzz-build

@@ -20,6 +20,7 @@
 #include "allowhosts.h"
 #include "clock.h"
 #include "cookiejar.h"
+#include "decode.h"
 #include "http_curl.h"
 #include "session.h"
 #include "log.h"
@@ -72,6 +73,7 @@ struct tide_transfer_state {
     struct tide_http_timings before; /* timings of the earlier hops, summed as libcurl does */
     double sent_before;              /* bytes_sent of the earlier hops */
     struct tide_redirect next;       /* where the last redirect said to go */
+    struct tide_body_decode decode;  /* gzip/deflate bodies, as on the native path (decode.h) */
 };
 
 /* Body bytes every transfer of the process holds (TIDE_HTTP_BODY_BUDGET). */
@@ -151,6 +153,8 @@ static int error_code_of(CURLcode c)
         return 1500;
     case CURLE_URL_MALFORMAT:
         return 1020;
+    case CURLE_BAD_CONTENT_ENCODING: /* a gzip/deflate body tide could not decode (decode.h) */
+        return 1701;
     default:
         return 1000;
     }
@@ -403,6 +407,16 @@ static bool follow_redirect(struct tide_curl *h, struct tide_transfer *t, CURL *
     return true;
 }
 
+/* A compressed body that was bad, or ended early, fails the transfer as on the native path
+ * (decode.h); the decoder's memory goes back at once (an idle VU holds none). */
+static void decode_verdict(struct tide_transfer *t)
+{
+    struct tide_body_decode *bd = &t->state->decode;
+    if (bd->asked && (bd->failed || (t->res.error_code == 0 && !tide_body_decode_end(bd, &t->res))))
+        tide_body_decode_fail(bd, &t->res);
+    tide_body_decode_fini(bd);
+}
+
 static void check_done(struct tide_curl *h)
 {
     CURLMsg *msg;
@@ -419,6 +433,7 @@ static void check_done(struct tide_curl *h)
         curl_multi_remove_handle(h->multi, e);
         if (c == CURLE_OK && follow_redirect(h, t, e))
             continue; /* the next hop runs on the same handle */
+        decode_verdict(t);
         t->active = false;
         easy_put(h, t); /* everything read: lend the handle to others */
         t->done(t);
@@ -569,6 +584,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *userp)
 {
     struct tide_transfer *t = userp;
     t->state->answered = true;
+    if (t->state->decode.asked) /* decoded by tide, as on the native path (decode.h) */
+        return tide_body_decode_feed(&t->state->decode, t, &t->state->charged, p, n) == 0 ? n : 0;
     t->res.body_bytes += n;
     if (t->spec.discard_body || t->res.truncated)
         return n;
@@ -943,6 +960,7 @@ int tide_curl_start(struct tide_curl *h, struct tide_transfer *t)
         t->state = calloc(1, sizeof *t->state);
     if (t->state == NULL)
         return fail(t, CURLE_OUT_OF_MEMORY);
+    tide_body_decode_start(&t->state->decode, &t->spec);
     CURL *e = easy_get(h, t);
     char host[128];
     if (e != NULL && tide_allow_hosts_active() && t->spec.url.data != NULL &&
@@ -971,6 +989,7 @@ void tide_curl_cancel(struct tide_curl *h, struct tide_transfer *t)
     t->active = false;
     easy_put(h, t);
     body_clear(t); /* a cancelled body is never read: its budget goes back now */
+    tide_body_decode_fini(&t->state->decode);
 }
 
 void tide_curl_transfer_fini(struct tide_transfer *t)
@@ -987,6 +1006,7 @@ void tide_curl_transfer_fini(struct tide_transfer *t)
         tide_buf_free(&s->cookie);
         tide_buf_free(&s->user_cookie);
         tide_buf_free(&s->next.url);
+        tide_body_decode_fini(&s->decode);
         free(s);
         t->state = NULL;
     }

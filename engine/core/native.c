@@ -26,6 +26,7 @@
 #include "allowhosts.h"
 #include "clock.h"
 #include "cookiejar.h"
+#include "decode.h"
 #include "http1.h"
 #include "http_curl.h"
 #include "redirect.h"
@@ -106,6 +107,7 @@ struct tide_native_state {
     bool body_skipped; /* a final status came instead of the 100: the body never goes */
     bool got_interim;  /* a 1xx came while waiting */
     bool ignore_body;  /* a 417 instead of the 100: its body is not kept (as libcurl) */
+    struct tide_body_decode decode; /* gzip/deflate bodies, as on the libcurl path (decode.h) */
     /* the hop's addresses (resolver.h), tried in turn until one connects */
     struct tide_resolve_wait rwait; /* a lookup this transfer waits for */
     struct tide_addrs addrs;
@@ -315,6 +317,7 @@ static void complete(struct tide_native_state *st)
 {
     struct tide_transfer *t = st->t;
     stop_watchers(st);
+    tide_body_decode_fini(&st->decode); /* an idle VU holds no zlib state */
     t->res.ended_us = tide_now_us();
     t->res.timings.total = t->res.ended_us - t->res.started_us;
     t->res.url.len = 0;
@@ -501,6 +504,8 @@ static int on_body(void *ud, const char *p, size_t n)
     struct tide_transfer *t = st->t;
     if (st->ignore_body)
         return 0;
+    if (st->decode.asked) /* decoded by tide, as on the libcurl path (decode.h) */
+        return tide_body_decode_feed(&st->decode, t, &st->charged, p, n);
     t->res.body_bytes += n;
     if (t->spec.discard_body || t->res.truncated)
         return 0;
@@ -639,6 +644,18 @@ static void send_some(struct tide_native_state *st)
     want(st, EV_READ);
 }
 
+/* A compressed body that was bad, or ended early, fails the transfer with error 1701, as on
+ * the libcurl path (decode.h). */
+static bool decode_failed(struct tide_native_state *st)
+{
+    struct tide_body_decode *bd = &st->decode;
+    if (!bd->asked || (!bd->failed && tide_body_decode_end(bd, &st->t->res)))
+        return false;
+    tide_body_decode_fail(bd, &st->t->res);
+    end_now_or_later(st);
+    return true;
+}
+
 /* The hop's response ended: keep the connection, then follow a redirect or end. */
 static void hop_done(struct tide_native_state *st, bool reusable)
 {
@@ -662,6 +679,8 @@ static void hop_done(struct tide_native_state *st, bool reusable)
                                                       st->hops, t->spec.redirects, &next);
     if (v == TIDE_REDIRECT_NONE) {
         tide_buf_free(&next.url);
+        if (decode_failed(st))
+            return;
         t->res.status = status;
         complete(st);
         return;
@@ -751,6 +770,8 @@ static void on_readable(struct tide_native_state *st)
                  "Illegal or missing hexadecimal sequence in chunked-encoding");
             break;
         default:
+            if (st->decode.failed && decode_failed(st))
+                break;
             fail(st, CURLE_OUT_OF_MEMORY, "%s", "");
         }
         return;
@@ -1134,6 +1155,7 @@ int tide_native_start(struct tide_native *n, struct tide_transfer *t)
         return -1;
     }
     tide_body_budget_release(&st->charged);
+    tide_body_decode_start(&st->decode, &t->spec);
     st->url.len = 0;
     tide_buf_append(&st->url, t->spec.url.data, t->spec.url.len);
     snprintf(st->method, sizeof st->method, "%s", t->spec.method);
@@ -1162,6 +1184,7 @@ void tide_native_cancel(struct tide_native *n, struct tide_transfer *t)
     stop_watchers(st);
     close_conn(st); /* mid-request: never reused */
     tide_body_budget_release(&st->charged);
+    tide_body_decode_fini(&st->decode);
     t->res.body.len = 0;
     t->active = false;
 }
@@ -1191,6 +1214,7 @@ void tide_native_transfer_fini(struct tide_transfer *t)
     tide_buf_free(&st->out);
     tide_buf_free(&st->cookie);
     tide_http1_parser_fini(&st->parser);
+    tide_body_decode_fini(&st->decode);
     free(st);
     t->nstate = NULL;
 }

@@ -12,6 +12,7 @@
 #include "multipart.h"
 #include "proxy.h"
 #include "suggest.h"
+#include "compress.h"
 #include "connbudget.h"
 #include "sample.h"
 #include "lua_cookies.h"
@@ -112,16 +113,19 @@ static void printable_name(const char *name, size_t n, char *out, size_t cap);
 
 /* Every key an options table may hold, sorted (bsearch); a batch item adds method and url. */
 static const char *const option_names[] = {
-    "auth",    "body",  "ca_bundle", "cert", "discard_body", "expect",      "form",
-    "headers", "http2", "json",      "key",  "max_body",     "multipart",   "name",
-    "proxy",   "query", "redirects", "tags", "timeout",      "unix_socket", NULL};
+    "accept_encoding", "auth", "body",    "ca_bundle", "cert",      "compression", "discard_body",
+    "expect",          "form", "headers", "http2",     "json",      "key",         "max_body",
+    "multipart",       "name", "proxy",   "query",     "redirects", "tags",        "timeout",
+    "unix_socket",     NULL};
 
 /* option_names' indices */
 enum opt_id {
+    OPT_ACCEPT_ENCODING,
     OPT_AUTH,
     OPT_BODY,
     OPT_CA_BUNDLE,
     OPT_CERT,
+    OPT_COMPRESSION,
     OPT_DISCARD_BODY,
     OPT_EXPECT,
     OPT_FORM,
@@ -299,9 +303,10 @@ static void check_option_names(lua_State *L, int opts, bool batch_item, const st
         if (near != NULL)
             luaL_error(L, "tide.http: unknown option '%s' (did you mean '%s'?)", shown, near);
         luaL_error(L,
-                   "tide.http: unknown option '%s' (options: auth, body, ca_bundle, cert, "
-                   "discard_body, expect, form, headers, http2, json, key, max_body, multipart, "
-                   "name, proxy, query, redirects, tags, timeout, unix_socket)",
+                   "tide.http: unknown option '%s' (options: accept_encoding, auth, body, "
+                   "ca_bundle, cert, compression, discard_body, expect, form, headers, http2, "
+                   "json, key, max_body, multipart, name, proxy, query, redirects, tags, "
+                   "timeout, unix_socket)",
                    shown);
     }
 }
@@ -642,6 +647,36 @@ static void read_options(lua_State *L, const struct opts *o, struct tide_vu_requ
     sp->timeout_ms = timeout_ms_of(L, o);
 }
 
+/* accept_encoding (ask for gzip and deflate: tide decodes them) and compression (the body sent
+ * gzip'd or deflate'd), docs/http.md "Compression". After the body and the headers are read. */
+static void read_compression(lua_State *L, const struct opts *o, struct tide_http_spec *sp)
+{
+    int ty = opt_push(L, o, OPT_ACCEPT_ENCODING);
+    if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
+        luaL_error(L, "tide.http: accept_encoding must be true or false (got a %s)",
+                   luaL_typename(L, -1));
+    if (lua_toboolean(L, -1) && !has_header(&sp->headers, "Accept-Encoding"))
+        add_header(&sp->headers, "Accept-Encoding", "gzip, deflate");
+    lua_pop(L, 1);
+    if (opt_push(L, o, OPT_COMPRESSION) != LUA_TNIL) {
+        const char *c = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+        if (strcmp(c, "gzip") != 0 && strcmp(c, "deflate") != 0)
+            luaL_error(L, "tide.http: compression must be \"gzip\" or \"deflate\"");
+        struct tide_buf packed = {0};
+        if (tide_compress(c, sp->body.data != NULL ? sp->body.data : "", sp->body.len, &packed) !=
+            0) {
+            tide_buf_free(&packed);
+            luaL_error(L, "tide.http: compression: out of memory");
+        }
+        tide_buf_free(&sp->body);
+        sp->body = packed;
+        sp->has_body = true;
+        if (!has_header(&sp->headers, "Content-Encoding"))
+            add_header(&sp->headers, "Content-Encoding", c);
+    }
+    lua_pop(L, 1);
+}
+
 /* Fills r's spec (and what its samples need) from (method, url, opts at index 'opts'). */
 static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r, const char *method,
                     const char *url, int opts, bool batch_item)
@@ -688,6 +723,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
         const char *ctype = read_body(L, &o, sp, mp_ctype, sizeof mp_ctype);
         read_headers(L, &o, sp, ctype);
         read_options(L, &o, r);
+        read_compression(L, &o, sp);
     }
     lua_settop(L, o.base - 1);
     if (r->name == NULL) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <cJSON.h>
 #include <ev.h>
+#include "compress.h"
 #include "duration.h"
 #include "hdr.h"
 #include "http1_parse.h"
@@ -59,6 +60,8 @@ enum route {
     R_COOKIES,
     R_COOKIES_SET,
     R_BYTES,
+    R_GZIP,
+    R_DEFLATE,
     R_LOGIN,
     R_LOGOUT,
     R_PROJECTS,
@@ -88,6 +91,8 @@ static const char *const route_names[R_COUNT] = {
     "/cookies",
     "/cookies/set",
     "/bytes/{n}",
+    "/gzip/{n}",
+    "/deflate/{n}",
     "/api/auth/login",
     "/api/auth/logout",
     "/api/projects",
@@ -825,9 +830,11 @@ static enum route route_of(struct tide_http_str path, struct tide_http_str *arg)
         const char *prefix;
         enum route route;
     } one_segment[] = {
-        {"/delay/", R_DELAY_MS}, {"/status/", R_STATUS},        {"/redirect/", R_REDIRECT},
-        {"/bytes/", R_BYTES},    {"/api/projects/", R_PROJECT}, {"/api/users/", R_USER},
-        {"/_fault/", R_FAULT},
+        {"/delay/", R_DELAY_MS},       {"/status/", R_STATUS},
+        {"/redirect/", R_REDIRECT},    {"/bytes/", R_BYTES},
+        {"/api/projects/", R_PROJECT}, {"/api/users/", R_USER},
+        {"/_fault/", R_FAULT},         {"/gzip/", R_GZIP},
+        {"/deflate/", R_DEFLATE},
     };
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
         if (path.n == strlen(exact[i].path) && memcmp(path.p, exact[i].path, path.n) == 0)
@@ -1113,6 +1120,34 @@ static void route_bytes(struct call *k)
     k->status = 200;
 }
 
+/* /gzip/{n}, /deflate/{n} (?raw=1: bare deflate data, as some servers send): /bytes/{n}'s
+ * body compressed, with its Content-Encoding, whatever the request's Accept-Encoding (as
+ * httpbin's /gzip); X-Decoded-Length says the size once decoded. */
+static void route_compressed(struct call *k)
+{
+    route_bytes(k);
+    if (k->status != 200)
+        return;
+    struct tide_buf *b = &k->c->t->body;
+    struct tide_http_str raw;
+    bool bare = k->route == R_DEFLATE && tide_http_query_get(k->req->query, "raw", &raw) &&
+                raw.n == 1 && raw.p[0] == '1';
+    const char *coding = k->route == R_GZIP ? "gzip" : bare ? "deflate-raw" : "deflate";
+    struct tide_buf packed = {0};
+    size_t plain = b->len;
+    if (tide_compress(coding, b->data != NULL ? b->data : "", plain, &packed) != 0) {
+        tide_buf_free(&packed);
+        b->len = 0;
+        reply(k, 500, "{\"error\":\"out of memory\"}");
+        return;
+    }
+    b->len = 0;
+    tide_buf_add(b, packed.data, packed.len);
+    tide_buf_free(&packed);
+    header(k, "Content-Encoding: %s", k->route == R_GZIP ? "gzip" : "deflate");
+    header(k, "X-Decoded-Length: %zu", plain);
+}
+
 /* The reference API. */
 
 /* Users, personal data, the audit log and the rate-limited route, once the token is known. */
@@ -1269,6 +1304,10 @@ static void route(struct call *k)
         break;
     case R_BYTES:
         route_bytes(k);
+        break;
+    case R_GZIP:
+    case R_DEFLATE:
+        route_compressed(k);
         break;
     case R_LOGIN:
     case R_LOGOUT:

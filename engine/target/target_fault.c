@@ -2,6 +2,7 @@
  * bytes, since most are not valid HTTP on purpose; target.c sends them. */
 #include <string.h>
 #include "target_fault.h"
+#include "compress.h"
 
 #define SLOW_MS_MAX   60000
 #define BYTES_MAX     (1L << 20)
@@ -170,6 +171,36 @@ uint64_t tide_fault_gzip_zeros(struct tide_buf *out, uint64_t n)
     return size;
 }
 
+/* gzip-corrupt, gzip-truncated: a gzip body, valid HTTP framing, its compressed data broken
+ * (one byte flipped in the middle) or cut in half: a client that decodes must fail on it. */
+static int broken_gzip(struct tide_http_str kind, bool keep_alive, struct tide_buf *out,
+                       struct tide_fault_reply *r)
+{
+    struct tide_buf text = {0}, gz = {0};
+    for (int i = 0; i < 2000; i++)
+        tide_buf_printf(&text, "line %d of a compressed body\n", i);
+    int rc = text.failed ? -2 : tide_compress("gzip", text.data, text.len, &gz);
+    tide_buf_free(&text);
+    if (rc != 0 || gz.len < 64) {
+        tide_buf_free(&gz);
+        return -1;
+    }
+    if (is(kind, "gzip-corrupt"))
+        gz.data[gz.len / 2] ^= (char)0xff;
+    else
+        gz.len /= 2;
+    r->status = 200;
+    head(out, 200, "OK", keep_alive);
+    tide_buf_printf(out,
+                    "Content-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+                    "Content-Length: %zu\r\n\r\n",
+                    gz.len);
+    r->body_at = out->len;
+    tide_buf_add(out, gz.data, gz.len);
+    tide_buf_free(&gz);
+    return 0;
+}
+
 /* The complete responses (status line valid, framing valid). */
 static int complete(struct tide_http_str kind, struct tide_http_str query, bool keep_alive,
                     struct tide_buf *out, struct tide_fault_reply *r, const char **why)
@@ -196,6 +227,9 @@ static int complete(struct tide_http_str kind, struct tide_http_str query, bool 
         if (body.failed)
             out->failed = true;
         tide_buf_free(&body);
+    } else if (is(kind, "gzip-corrupt") || is(kind, "gzip-truncated")) {
+        if (broken_gzip(kind, keep_alive, out, r) != 0)
+            return *why = "out of memory", -1;
     } else if (is(kind, "header-line")) {
         long kb = param(query, "kb", 1024, HEADER_KB_MAX);
         if (kb < 0)
@@ -230,8 +264,8 @@ static int complete(struct tide_http_str kind, struct tide_http_str query, bool 
         tide_buf_puts(out, "Content-Length: 0\r\n\r\n");
     } else {
         return *why = "unknown fault (bad-status, truncated, bad-chunked, reset, empty, "
-                      "slow-body, stall, redirect-loop, gzip-bomb, header-line, many-headers, "
-                      "hostile)",
+                      "slow-body, stall, redirect-loop, gzip-bomb, gzip-corrupt, gzip-truncated, "
+                      "header-line, many-headers, hostile)",
                -1;
     }
     r->body_at = r->body_at > 0 ? r->body_at : out->len;

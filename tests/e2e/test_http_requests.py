@@ -66,7 +66,7 @@ r, s = tide_run(HEAD + """function run()
 end
 """)
 msgs = [e["message"] for e in (s or {}).get("script_errors", [])]
-check(any("unknown option 'zzzzzzzzzzzz' (options: auth, body, ca_bundle" in m for m in msgs),
+check(any("unknown option 'zzzzzzzzzzzz' (options: accept_encoding, auth, body, ca_bundle" in m for m in msgs),
       "with no close name, the valid names are listed", msgs)
 
 # 2. multipart bodies, parsed back by the standard library
