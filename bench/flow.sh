@@ -45,8 +45,8 @@ done
   echo "ROUNDS=$ROUNDS DURATION=$DURATION"
   echo
   python3 "$BENCH/report.py" table "$RESULTS/results.jsonl" --ref tide \
-    --goal "2-step flow: tide >= 8x Locust FastHttpUser (req/s)|flow-$VUS/tide|flow-$VUS/locust FastHttpUser|8" \
-    --goal "2-step flow: tide req/s >= 1x autocannon's plain GET req/s|flow-$VUS/tide|get-$VUS/autocannon (plain GET)|1"
+    --goal "2-step flow: tide >= 10x Locust FastHttpUser (req/s)|flow-$VUS/tide|flow-$VUS/locust FastHttpUser|10" \
+    --goal "2-step flow: tide req/s >= 1.5x autocannon's plain GET req/s|flow-$VUS/tide|get-$VUS/autocannon (plain GET)|1.5"
   echo
   echo "wrk sends a fixed token (it cannot carry one answer into the next request); tide and"
   echo "Locust parse the login answer's JSON and send its token."

@@ -4,7 +4,8 @@
 #   bench_init NAME         temp dir, results dir, traps; reads ROUNDS / DURATION / ...
 #   ensure_peers [what...]  installs missing load generators (Debian, npm) and builds tide
 #   nginx_start             a private nginx (worker_processes 1) pinned to SERVER_CPU,
-#                           listening on 127.0.0.1 only; sets HOST and PORT
+#                           listening on 127.0.0.1 only; sets HOST and PORT, and HTTPS_HOST
+#                           (the same routes over TLS, self-signed certificate)
 #   bench_run CASE TOOL KIND -- CMD...
 #                           one timed run of CMD pinned to GEN_CPU (PIN=0 leaves it unpinned),
 #                           appended as one JSON line to $RESULTS/results.jsonl
@@ -176,6 +177,11 @@ nginx_start() {
   mkdir -p "$d/html" "$d/logs" "$d/tmp"
   head -c 10240 /dev/zero | tr '\0' 'x' >"$d/html/10k"
   PORT="$(free_port)"
+  # HTTPS: the same routes on TLS_PORT with a self-signed certificate (generators run with
+  # --insecure or their equivalent); sets HTTPS_HOST
+  TLS_PORT="$(free_port)"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -keyout "$d/key.pem" -out "$d/cert.pem" >/dev/null 2>&1 || die "openssl could not make a certificate"
   cat >"$d/nginx.conf" <<EOF
 worker_processes 1;
 worker_rlimit_nofile 20000;
@@ -191,6 +197,9 @@ http {
   sendfile on;
   server {
     listen 127.0.0.1:$PORT backlog=4096;
+    listen 127.0.0.1:$TLS_PORT ssl backlog=4096;
+    ssl_certificate $d/cert.pem;
+    ssl_certificate_key $d/key.pem;
     root $d/html;
     location = /           { default_type application/json; return 200 '{"ok":true}'; }
     location = /10k        { default_type application/octet-stream; }
@@ -202,6 +211,7 @@ EOF
   taskset -c "$SERVER_CPU" nginx -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" &
   NGINX_PID=$!
   HOST="http://127.0.0.1:$PORT"
+  HTTPS_HOST="https://127.0.0.1:$TLS_PORT"
   local i
   for i in $(seq 50); do
     curl -sf -o /dev/null "$HOST/" && break

@@ -297,7 +297,7 @@ def cmd_memtable(a):
                      f((med(rs, "rss_kb") or 0) / 1024, "%.1f"), f(med(rs, "fds")),
                      f(med(rs, "requests")), f(med(rs, "noise_pct"))])
         if tool == "tide" and per is not None:
-            limit = 16 if state == "keepalive" else 4
+            limit = 8 if state == "keepalive" else 3  # issue 13's goals
             verdicts.append("  [%s] tide, %s VUs %s: %.2f KB per VU (goal <= %d KB)" % (
                 "holds" if per <= limit else "MISS ", f(vus), state, per, limit))
     print_table(headers, body)

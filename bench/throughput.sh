@@ -5,7 +5,9 @@
 #   DURATION=10s bench/throughput.sh      # the reference setting (about 10 minutes)
 #
 # nginx (one worker) runs on cpu SERVER_CPU (0), each generator alone on cpu GEN_CPU (1).
-# Cases: get-50 (tiny JSON, 50 connections/VUs), get-1000 (1000), 10k-50 (10 KB body, 50).
+# Cases: get-50 (tiny JSON, 50 connections/VUs), get-1000 (1000), 10k-50 (10 KB body, 50),
+# tls-50 (the tiny JSON over HTTPS, nginx's self-signed certificate, 50 connections: tide with
+# --insecure on both transports, wrk, ab -k; handshakes once per connection, then keep-alive).
 # Tools: tide --threads 1 (pinned; the reference of the ratios), wrk -t1, ab -k, autocannon,
 # Locust FastHttpUser (get-50 only; LOCUST_1000=1 adds it to get-1000), bench/curlfloor.c (the
 # same libcurl multi_socket + libev plumbing with none of tide's work: the ceiling for an
@@ -23,7 +25,7 @@ DURATION="${DURATION:-4s}"
 bench_init throughput
 ensure_peers wrk ab autocannon locust
 nginx_start
-CASES="${CASES:-get-50 get-1000 10k-50}"
+CASES="${CASES:-get-50 get-1000 10k-50 tls-50}"
 # the floor: libcurl + libev with nothing of tide's (bench/curlfloor.c), built with the same
 # libraries tide links
 CURLFLOOR="$WORK/curlfloor"
@@ -61,6 +63,17 @@ run_case() { # run_case CASE CONNECTIONS PATH
   fi
 }
 
+run_tls_case() { # run_tls_case CASE CONNECTIONS: plain GET of / over HTTPS
+  local case="$1" c="$2" url="$HTTPS_HOST/"
+  HOST="$HTTPS_HOST" tide_run "$case" tide "$c" / get.lua --threads 1 --insecure \
+    --transport "${TRANSPORT:-auto}"
+  [ "${CURL_ROW:-1}" = 1 ] && HOST="$HTTPS_HOST" tide_run "$case" "tide --transport curl" "$c" / \
+    get.lua --threads 1 --insecure --transport curl
+  have wrk && bench_run "$case" wrk wrk -- wrk -t1 -c"$c" -d"$DURATION" --latency "$url"
+  have ab && bench_run "$case" "ab -k" ab -- ab -k -q -c "$c" -t "$DUR_S" -n $((DUR_S * 400000)) "$url"
+  return 0
+}
+
 for ROUND in $(seq "$ROUNDS"); do
   log "round $ROUND/$ROUNDS"
   for case in $CASES; do
@@ -68,6 +81,7 @@ for ROUND in $(seq "$ROUNDS"); do
       get-50) run_case get-50 50 / ;;
       get-1000) run_case get-1000 1000 / ;;
       10k-50) run_case 10k-50 50 /10k ;;
+      tls-50) run_tls_case tls-50 50 ;;
       *) die "unknown case $case" ;;
     esac
   done
@@ -81,8 +95,9 @@ done
   echo "ROUNDS=$ROUNDS DURATION=$DURATION; tiny body = 11-byte JSON, 10k = 10240-byte file"
   echo
   python3 "$BENCH/report.py" table "$RESULTS/results.jsonl" --ref tide \
-    --goal "plain GET, 50 VUs: tide >= 0.5x wrk|get-50/tide|get-50/wrk|0.5" \
-    --goal "plain GET, 1000 VUs: tide >= 0.4x wrk|get-1000/tide|get-1000/wrk|0.4"
+    --goal "plain GET, 50 VUs: tide >= 0.9x wrk|get-50/tide|get-50/wrk|0.9" \
+    --goal "plain GET, 1000 VUs: tide >= 0.8x wrk|get-1000/tide|get-1000/wrk|0.8" \
+    --goal "HTTPS plain GET, 50 VUs: tide >= 0.8x wrk|tls-50/tide|tls-50/wrk|0.8"
   echo
   echo "Issue's reference figures (10 s runs, medians of 3): wrk 224k req/s (50 conns), 183k (1000);"
   echo "ab -k 228k; autocannon 99k; Locust FastHttpUser 11.3k, HttpUser 2.7k."

@@ -4,6 +4,8 @@
 # --threads 1, against `tide target` on loopback (a separate process, not counted).
 #
 #   bench/transport_cost.sh [TIDE_BINARY]
+#   TRANSPORTS=native KEEP=/tmp/cg bench/transport_cost.sh build/tide   # one transport; keep the
+#                                                                       # callgrind files in KEEP
 #
 # As bench/profile.sh does: callgrind collects a steady-state window only (from SKIP_S
 # seconds in, for WINDOW_S seconds; no start-up, no report writing), and the requests of the
@@ -24,7 +26,7 @@ cat >"$work/get.lua" <<'LUA'
 local http = require "tide.http"
 function run() http.get("/health", { discard_body = true }) end
 LUA
-for tr in native curl; do
+for tr in ${TRANSPORTS:-native curl}; do
   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.$tr" \
     "$TIDE" run "$work/get.lua" --host "$host" --vus "$VUS" \
     --duration "$((SKIP_S + WINDOW_S + 5))s" --threads 1 --transport "$tr" --quiet \
@@ -35,5 +37,6 @@ for tr in native curl; do
   wait "$vg" || true
   echo "## --transport $tr"
   python3 "$BENCH/profile_summary.py" "$work/cg.$tr" --count tide_http_start
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$work/cg.$tr" "$KEEP/callgrind.$tr"; fi
   echo
 done

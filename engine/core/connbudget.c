@@ -11,7 +11,7 @@ static bool admit(struct tide_vu *vu)
     struct tide_worker *w = vu->w;
     if (w->conn_budget == 0)
         return true;
-    struct tide_http_spec *spec = &vu->req.r.spec;
+    struct tide_http_spec *spec = &vu->req->r.spec; /* admitted after l_request made it */
     vu->transient = false;
     if (!vu->holds_conn && w->conns_kept < w->conn_budget * 9 / 10) {
         vu->holds_conn = true; /* it opens one connection and keeps it */
@@ -49,8 +49,8 @@ void tide_conn_release(struct tide_worker *w)
         struct tide_vu *vu = w->conn_waiters;
         conn_dequeue(w, vu);
         admit(vu);
-        if (tide_http_start(w->http, &vu->req.r) != 0)
-            vu->req.r.done(&vu->req.r); /* it ended at once, with the error in its result */
+        if (tide_http_start(w->http, &vu->req->r) != 0)
+            vu->req->r.done(&vu->req->r); /* it ended at once, with the error in its result */
     }
 }
 

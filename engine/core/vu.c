@@ -80,7 +80,6 @@ struct tide_vu *tide_vu_new(struct tide_worker *w, struct tide_sched *s)
     vu->call_arg_ref = LUA_NOREF;
     vu->call_arg2_ref = LUA_NOREF;
     vu->state = TIDE_VU_NEW;
-    vu->req.vu = vu;
     ev_timer_init(&vu->timer, on_timer, 0., 0.);
     vu->timer.data = vu;
     int n = atomic_fetch_add(&w->vus_max, 1) + 1;
@@ -118,13 +117,22 @@ struct tide_session *tide_vu_share(struct tide_vu *vu)
     return vu->share;
 }
 
+struct tide_vu_request *tide_vu_request_of(struct tide_vu *vu)
+{
+    if (vu->req == NULL && (vu->req = calloc(1, sizeof *vu->req)) != NULL)
+        vu->req->vu = vu;
+    return vu->req;
+}
+
 void tide_vu_free(struct tide_vu *vu)
 {
     if (vu == NULL)
         return;
     ev_timer_stop(vu->w->loop, &vu->timer);
     tide_conn_forget(vu);
-    release_request(vu, &vu->req);
+    if (vu->req != NULL)
+        release_request(vu, vu->req);
+    free(vu->req);
     for (int i = 0; i < vu->batch_cap; i++)
         release_request(vu, &vu->batch[i]);
     free(vu->batch);
@@ -572,7 +580,8 @@ void tide_vu_sleep(struct tide_vu *vu, double seconds)
 
 void tide_vu_cancel_http(struct tide_vu *vu, void *ctx)
 {
-    tide_http_cancel(vu->w->http, &vu->req.r);
+    if (vu->req != NULL)
+        tide_http_cancel(vu->w->http, &vu->req->r);
     for (int i = 0; i < vu->batch_cap; i++)
         tide_http_cancel(vu->w->http, &vu->batch[i].r);
     vu->batch_pending = 0;

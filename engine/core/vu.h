@@ -69,8 +69,9 @@ struct tide_vu {
     int64_t mem;            /* Lua bytes in large blocks this VU allocated (vumem.c) */
     bool mem_over;          /* over its cap: checked at its next instruction */
     ev_timer timer;
-    struct tide_session *share; /* connections and cookies of this VU */
-    struct tide_vu_request req;
+    struct tide_session *share;  /* connections and cookies of this VU */
+    struct tide_vu_request *req; /* single requests: made by the first (tide_vu_request_of);
+                                  * a VU that never sends holds none (~1 KB) */
     struct tide_vu_request *batch;
     int batch_cap, batch_n, batch_pending;
     int64_t iter_start_us;
@@ -103,6 +104,8 @@ void tide_vu_free(struct tide_vu *vu);
 /* The VU's connection cache, cookie jar and DNS cache (created on first use; NULL: out of
  * memory, requests then keep nothing). */
 struct tide_session *tide_vu_share(struct tide_vu *vu);
+/* The VU's single-request slot, made on first use; NULL when out of memory. */
+struct tide_vu_request *tide_vu_request_of(struct tide_vu *vu);
 /* Creates the coroutine and runs it up to its first wait. Returns 0, -1 on error. */
 int tide_vu_start(struct tide_vu *vu);
 /* Resumes with 'nargs' values already pushed on vu->co: the one place a VU runs. Handles

@@ -144,14 +144,16 @@ enum opt_id {
     OPT_UNIX_SOCKET,
     OPT_COUNT
 };
+_Static_assert(OPT_COUNT <= 32, "struct opts.present has a bit per option");
 
-/* An options table read once: the pass that checks its keys copies each option's value into
- * a stack slot (nil when absent), so reading an option is a push, not a lookup by name. A
- * table with a metatable is read by name instead (its __index may supply options). No table
- * at all: every slot is nil. */
+/* An options table read once: the pass that checks its keys notes which options it holds, so
+ * an absent option (most of them, in most requests) is a nil push, not a lookup by name. No
+ * stack slot per option: 16 slots grew every VU's coroutine stack by ~1.4 KB (massif,
+ * bench/memory.sh). A table with a metatable is read by name (its __index may supply
+ * options). No table at all: every option is nil. */
 struct opts {
-    int table; /* its stack index, 0: none */
-    int base;  /* the slot of option_names[0] */
+    int table;        /* its stack index, 0: none */
+    uint32_t present; /* bit 'id': option_names[id] is a key of the table */
     bool by_name;
 };
 
@@ -160,8 +162,12 @@ static int opt_push(lua_State *L, const struct opts *o, enum opt_id id)
 {
     if (o->by_name)
         return lua_getfield(L, o->table, option_names[id]);
-    lua_pushvalue(L, o->base + (int)id);
-    return lua_type(L, -1);
+    if (!(o->present & (UINT32_C(1) << id))) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    lua_pushstring(L, option_names[id]);
+    return lua_rawget(L, o->table);
 }
 
 static long timeout_ms_of(lua_State *L, const struct opts *o)
@@ -274,7 +280,7 @@ static int compare_name(const void *a, const void *b)
 /* One pass over the keys: a misspelt option raises instead of being ignored (a request sent
  * without its headers measures the wrong thing). The distance is computed only on a miss.
  * Each option's value goes to its slot in 'o' (unless o->by_name). */
-static void check_option_names(lua_State *L, int opts, bool batch_item, const struct opts *o)
+static void check_option_names(lua_State *L, int opts, bool batch_item, struct opts *o)
 {
     size_t n = sizeof option_names / sizeof *option_names - 1;
     lua_pushnil(L);
@@ -289,8 +295,7 @@ static void check_option_names(lua_State *L, int opts, bool batch_item, const st
         const char *k = lua_tostring(L, -2);
         const char *const *found = bsearch(k, option_names, n, sizeof *option_names, compare_name);
         if (found != NULL) {
-            if (!o->by_name)
-                lua_copy(L, -1, o->base + (int)(found - option_names));
+            o->present |= UINT32_C(1) << (found - option_names);
             lua_pop(L, 1);
             continue;
         }
@@ -704,9 +709,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
     sp->session = tide_vu_share(vu);
     bool has_opts = lua_type(L, opts) == LUA_TTABLE;
     struct opts o = {.table = has_opts ? lua_absindex(L, opts) : 0};
-    luaL_checkstack(L, OPT_COUNT + LUA_MINSTACK, "tide.http: options");
-    o.base = lua_gettop(L) + 1;
-    lua_settop(L, o.base + OPT_COUNT - 1); /* the slots, nil */
+    int top = lua_gettop(L);
     if (has_opts) {
         o.by_name = lua_getmetatable(L, o.table) != 0;
         if (o.by_name)
@@ -725,7 +728,7 @@ static void prepare(lua_State *L, struct tide_vu *vu, struct tide_vu_request *r,
         read_options(L, &o, r);
         read_compression(L, &o, sp);
     }
-    lua_settop(L, o.base - 1);
+    lua_settop(L, top);
     if (r->name == NULL) {
         char name[512];
         tide_url_group(sp->url.data, name, sizeof name);
@@ -930,10 +933,13 @@ static int l_request(lua_State *L)
     const char *url = luaL_checkstring(L, 2);
     if (!lua_isnoneornil(L, 3))
         luaL_checktype(L, 3, LUA_TTABLE);
-    prepare(L, vu, &vu->req, method, url, 3, false);
-    vu->req.r.done = on_single_done;
+    struct tide_vu_request *r = tide_vu_request_of(vu);
+    if (r == NULL)
+        return luaL_error(L, "tide.http: out of memory");
+    prepare(L, vu, r, method, url, 3, false);
+    r->r.done = on_single_done;
     if (tide_conn_admit(vu)) /* else queued: started by tide_conn_release */
-        start_or_raise(L, vu, &vu->req);
+        start_or_raise(L, vu, r);
     tide_vu_wait(vu, TIDE_VU_WAIT_IO, tide_vu_cancel_http, NULL);
     return lua_yield(L, 0);
 }

@@ -25,14 +25,25 @@ void tide_series_cache_free(struct tide_series_cache *c)
     free(c);
 }
 
+/* Eight bytes at a time (a multiply-xorshift mix per word): this runs three times per
+ * request on keys of 40-80 bytes, where byte-wise FNV-1a cost ~170 instructions a call. */
 uint64_t tide_series_cache_hash(const void *key, size_t n)
 {
     const unsigned char *p = key;
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
     }
+    if (n > 0) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = (h ^ w) * 0x94d049bb133111ebULL;
+        h ^= h >> 29;
+    }
+    h *= 0xbf58476d1ce4e5b9ULL;
     return h ^ (h >> 32);
 }
 
