@@ -59,7 +59,7 @@ test: test-deps
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS) -LE no-asan
 	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DTIDE_WERROR=ON -DTIDE_TSAN=ON
-	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide test_recorder test_stream test_prom_send
+	cmake --build $(BUILD_TSAN) -j$(JOBS) --target tide test_recorder test_stream test_prom_send test_resolver
 	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j$(JOBS) -L tsan
 

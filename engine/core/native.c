@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,28 +30,19 @@
 #include "http1.h"
 #include "http_curl.h"
 #include "redirect.h"
+#include "resolver.h"
 #include "session.h"
 
 #define READ_CHUNK       ((size_t)64 << 10)
-#define IDLE_PER_SESSION 8        /* keep-alive connections a VU keeps (batches use several) */
-#define DNS_CACHE_SIZE   16       /* host names a worker remembers */
-#define DNS_TTL_US       60000000 /* a name is looked up again after a minute */
-#define TLS_SESSIONS     4        /* TLS sessions a VU keeps for resumption (by host:port) */
-#define EXPECT_WAIT_S    1.0      /* Expect: 100-continue: the body goes anyway after (libcurl's) */
-
-struct dns_entry {
-    char name[256];
-    struct sockaddr_storage addr; /* port 0 */
-    socklen_t len;
-    int64_t expires_us;
-};
+#define IDLE_PER_SESSION 8   /* keep-alive connections a VU keeps (batches use several) */
+#define TLS_SESSIONS     4   /* TLS sessions a VU keeps for resumption (by host:port) */
+#define EXPECT_WAIT_S    1.0 /* Expect: 100-continue: the body goes anyway after (libcurl's) */
 
 struct tide_native {
     struct ev_loop *loop;
     SSL_CTX *tls[2];       /* [0]: verifying against the system store, [1]: --insecure; made once */
     char rbuf[READ_CHUNK]; /* one worker thread reads into it, one transfer at a time */
-    struct dns_entry dns[DNS_CACHE_SIZE];
-    int dns_next;
+    struct tide_resolver *resolver; /* names to addresses without blocking (resolver.h) */
 };
 
 struct conn {
@@ -117,6 +109,10 @@ struct tide_native_state {
     bool got_interim;  /* a 1xx came while waiting */
     bool ignore_body;  /* a 417 instead of the 100: its body is not kept (as libcurl) */
     struct tide_body_decode decode; /* gzip/deflate bodies, as on the libcurl path (decode.h) */
+    /* the hop's addresses (resolver.h), tried in turn until one connects */
+    struct tide_resolve_wait rwait; /* a lookup this transfer waits for */
+    struct tide_addrs addrs;
+    int addr_next; /* the next one to try */
 };
 
 /* ---- sessions and connections ---- */
@@ -283,49 +279,6 @@ static bool url_split(const char *url, struct url *u)
     return true;
 }
 
-/* Numeric addresses at once; names from the worker's cache, else the system's resolver. That
- * lookup blocks the worker's loop, once per name per minute (docs/http.md). */
-static bool resolve(struct tide_native *n, const struct url *u, struct sockaddr_storage *ss,
-                    socklen_t *len)
-{
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    memset(ss, 0, sizeof *ss);
-    if (inet_pton(AF_INET, u->host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        *len = sizeof *v4;
-    } else if (inet_pton(AF_INET6, u->host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        *len = sizeof *v6;
-    } else {
-        int64_t now = tide_now_us();
-        struct dns_entry *hit = NULL;
-        for (int i = 0; i < DNS_CACHE_SIZE && hit == NULL; i++)
-            if (n->dns[i].expires_us > now && strcmp(n->dns[i].name, u->host) == 0)
-                hit = &n->dns[i];
-        if (hit == NULL) {
-            struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
-            struct addrinfo *ai = NULL;
-            if (getaddrinfo(u->host, NULL, &hints, &ai) != 0 || ai == NULL)
-                return false;
-            hit = &n->dns[n->dns_next];
-            n->dns_next = (n->dns_next + 1) % DNS_CACHE_SIZE;
-            snprintf(hit->name, sizeof hit->name, "%s", u->host);
-            memcpy(&hit->addr, ai->ai_addr, ai->ai_addrlen);
-            hit->len = ai->ai_addrlen;
-            hit->expires_us = now + DNS_TTL_US;
-            freeaddrinfo(ai);
-        }
-        memcpy(ss, &hit->addr, hit->len);
-        *len = hit->len;
-    }
-    if (ss->ss_family == AF_INET)
-        v4->sin_port = htons((uint16_t)u->port);
-    else
-        v6->sin6_port = htons((uint16_t)u->port);
-    return true;
-}
-
 bool tide_native_supports(const struct tide_http_spec *sp, const char **why)
 {
     const char *no = NULL;
@@ -351,6 +304,7 @@ static void stop_watchers(struct tide_native_state *st)
     ev_timer_stop(st->n->loop, &st->timeout);
     ev_timer_stop(st->n->loop, &st->later);
     ev_timer_stop(st->n->loop, &st->expect);
+    tide_resolver_cancel(&st->rwait); /* no callback into a transfer that ended */
 }
 
 static void close_conn(struct tide_native_state *st)
@@ -962,15 +916,15 @@ static void handshake(struct tide_native_state *st)
                          : "the connection closed");
 }
 
+static void connect_failed(struct tide_native_state *st);
+
 static void on_connected(struct tide_native_state *st)
 {
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(st->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) {
-        fail(st, CURLE_COULDNT_CONNECT, "Failed to connect to %s port %d after %lld ms: %s",
-             st->u.host, st->u.port, (long long)(since_start(st) / 1000),
-             curl_easy_strerror(CURLE_COULDNT_CONNECT));
+        connect_failed(st);
         return;
     }
     st->connecting = false;
@@ -1012,7 +966,10 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
         ev_timer_start(loop, w);
         return;
     }
-    if (st->connecting)
+    if (tide_resolver_waiting(&st->rwait)) /* libcurl's text for a lookup too slow */
+        fail(st, CURLE_OPERATION_TIMEDOUT, "Resolving timed out after %lld milliseconds",
+             (long long)(since_start(st) / 1000));
+    else if (st->connecting)
         fail(st, CURLE_OPERATION_TIMEDOUT, "Connection timed out after %ld milliseconds", ms);
     else
         fail(st, CURLE_OPERATION_TIMEDOUT,
@@ -1020,19 +977,32 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
              st->t->res.body_bytes);
 }
 
-/* A new connection to the hop's address. */
-static bool open_conn(struct tide_native_state *st, const struct sockaddr_storage *ss,
-                      socklen_t len)
+/* A new connection to the hop's next address (st->addrs, st->addr_next). */
+static void open_conn(struct tide_native_state *st)
 {
-    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const union tide_sockaddr *a = &st->addrs.addr[st->addr_next];
+    socklen_t len = st->addrs.len[st->addr_next];
+    st->addr_next++;
+    if (st->hops > 0 && tide_allow_hosts_active() && !tide_allow_hosts_permits_addr(&a->sa)) {
+        char refused[128];
+        tide_allow_hosts_addr_text(&a->sa, refused, sizeof refused);
+        tide_transport_host_refused(&st->t->res, refused);
+        end_now_or_later(st);
+        return;
+    }
+    int fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE)) { /* the generator's limit */
         tide_transport_fds_exhausted(&st->t->res);
         end_now_or_later(st);
-        return false;
+        return;
+    }
+    if (fd < 0 && st->addrs.n > 1) { /* no IPv6 here, say: the next address, or the end */
+        connect_failed(st);
+        return;
     }
     if (fd < 0) {
         fail(st, CURLE_COULDNT_CONNECT, "Could not create a socket: %s", strerror(errno));
-        return false;
+        return;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -1042,48 +1012,33 @@ static bool open_conn(struct tide_native_state *st, const struct sockaddr_storag
     }
     st->fd = fd;
     st->connecting = true;
-    if (connect(fd, (const struct sockaddr *)ss, len) != 0 && errno != EINPROGRESS) {
-        fail(st, CURLE_COULDNT_CONNECT, "Failed to connect to %s port %d after %lld ms: %s",
-             st->u.host, st->u.port, (long long)(since_start(st) / 1000),
-             curl_easy_strerror(CURLE_COULDNT_CONNECT));
-        return false;
+    if (connect(fd, &a->sa, len) != 0 && errno != EINPROGRESS) {
+        connect_failed(st);
+        return;
     }
     want(st, EV_WRITE);
-    return true;
 }
 
-/* Starts the hop to st->url: a connection, the request. */
-static void begin_hop(struct tide_native_state *st)
+/* The connection to one address failed (refused, unreachable): the next address, as libcurl
+ * tries each in turn ("localhost" is ::1 and 127.0.0.1; a server may listen on one); after
+ * the last, libcurl's error. */
+static void connect_failed(struct tide_native_state *st)
+{
+    close_conn(st);
+    if (st->addr_next < st->addrs.n) {
+        open_conn(st);
+        return;
+    }
+    fail(st, CURLE_COULDNT_CONNECT, "Failed to connect to %s port %d after %lld ms: %s", st->u.host,
+         st->u.port, (long long)(since_start(st) / 1000),
+         curl_easy_strerror(CURLE_COULDNT_CONNECT));
+}
+
+/* The hop's request, on the connection taken (st->reused) or on a new one to st->addrs. */
+static void send_request(struct tide_native_state *st)
 {
     struct tide_transfer *t = st->t;
-    char refused[128];
-    st->hop_start_us = tide_now_us();
-    if (!url_split(st->url.data, &st->u)) {
-        fail(st, CURLE_URL_MALFORMAT, "URL rejected: Malformed input to a URL function");
-        return;
-    }
-    if (tide_allow_hosts_active() &&
-        tide_allow_hosts_url_host(st->url.data, refused, sizeof refused) &&
-        !tide_allow_hosts_permits(refused)) {
-        tide_transport_host_refused(&t->res, refused);
-        end_now_or_later(st);
-        return;
-    }
-    struct sockaddr_storage ss;
-    socklen_t len = 0;
-    if (!resolve(st->n, &st->u, &ss, &len)) {
-        fail(st, CURLE_COULDNT_RESOLVE_HOST, "Could not resolve host: %s", st->u.host);
-        return;
-    }
-    if (st->hops > 0 && tide_allow_hosts_active() &&
-        !tide_allow_hosts_permits_addr((struct sockaddr *)&ss)) {
-        tide_allow_hosts_addr_text((struct sockaddr *)&ss, refused, sizeof refused);
-        tide_transport_host_refused(&t->res, refused);
-        end_now_or_later(st);
-        return;
-    }
     t->res.timings.dns = since_start(st);
-    conn_key(st);
     st->target.len = 0;
     if (st->u.target_len == 0 || st->u.target[0] != '/')
         tide_buf_add(&st->target, "/", 1);
@@ -1122,12 +1077,7 @@ static void begin_hop(struct tide_native_state *st)
     st->parser.head_request = strcmp(st->method, "HEAD") == 0;
     st->got_bytes = false;
     st->sending = true;
-    st->ssl = NULL;
     st->handshaking = false;
-    st->fd = st->retried || t->spec.one_use ? -1 : take_idle(session_of(t), st->key, &st->ssl);
-    st->reused = st->fd >= 0;
-    if (st->ssl != NULL)
-        SSL_set_app_data(st->ssl, st);
     if (st->reused) {
         st->connecting = false;
         t->res.timings.connect = since_start(st);
@@ -1135,7 +1085,62 @@ static void begin_hop(struct tide_native_state *st)
         send_some(st);
         return;
     }
-    open_conn(st, &ss, len);
+    open_conn(st);
+}
+
+static void on_resolved(struct tide_resolve_wait *w, int status)
+{
+    struct tide_native_state *st =
+        (struct tide_native_state *)((char *)w - offsetof(struct tide_native_state, rwait));
+    if (status != 0) { /* libcurl's error for a name that does not resolve */
+        fail(st, CURLE_COULDNT_RESOLVE_HOST, "Could not resolve host: %s", st->u.host);
+        return;
+    }
+    send_request(st);
+}
+
+/* Starts the hop to st->url: a kept connection, or the host's addresses (from the worker's
+ * resolver, maybe later from the loop) and a new connection; then the request. */
+static void begin_hop(struct tide_native_state *st)
+{
+    struct tide_transfer *t = st->t;
+    char refused[128];
+    st->hop_start_us = tide_now_us();
+    if (!url_split(st->url.data, &st->u)) {
+        fail(st, CURLE_URL_MALFORMAT, "URL rejected: Malformed input to a URL function");
+        return;
+    }
+    if (tide_allow_hosts_active() &&
+        tide_allow_hosts_url_host(st->url.data, refused, sizeof refused) &&
+        !tide_allow_hosts_permits(refused)) {
+        tide_transport_host_refused(&t->res, refused);
+        end_now_or_later(st);
+        return;
+    }
+    conn_key(st);
+    /* a kept connection needs no lookup (nor does libcurl make one), unless --allow-hosts
+     * must see the address a redirect leads to */
+    bool check_addr = st->hops > 0 && tide_allow_hosts_active();
+    st->ssl = NULL;
+    st->fd = st->retried || t->spec.one_use || check_addr
+                 ? -1
+                 : take_idle(session_of(t), st->key, &st->ssl);
+    st->reused = st->fd >= 0;
+    if (st->ssl != NULL)
+        SSL_set_app_data(st->ssl, st);
+    if (st->reused) {
+        send_request(st);
+        return;
+    }
+    st->addr_next = 0;
+    st->rwait.done = on_resolved;
+    int rc = tide_resolver_lookup(st->n->resolver, st->u.host, st->u.port, &st->addrs, &st->rwait);
+    if (rc == TIDE_RESOLVE_PENDING)
+        return;
+    if (rc == TIDE_RESOLVE_DONE)
+        send_request(st);
+    else
+        on_resolved(&st->rwait, -1);
 }
 
 /* ---- the transport's functions ---- */
@@ -1232,6 +1237,7 @@ void tide_native_transfer_fini(struct tide_transfer *t)
     struct tide_native_state *st = t->nstate;
     if (st == NULL)
         return;
+    tide_resolver_cancel(&st->rwait);
     SSL_free(st->ssl);
     if (st->fd >= 0)
         close(st->fd);
@@ -1249,8 +1255,14 @@ void tide_native_transfer_fini(struct tide_transfer *t)
 struct tide_native *tide_native_new(struct ev_loop *loop)
 {
     struct tide_native *n = calloc(1, sizeof *n);
-    if (n != NULL)
-        n->loop = loop;
+    if (n == NULL)
+        return NULL;
+    n->loop = loop;
+    n->resolver = tide_resolver_new(loop, NULL);
+    if (n->resolver == NULL) {
+        free(n);
+        return NULL;
+    }
     return n;
 }
 
@@ -1260,5 +1272,6 @@ void tide_native_free(struct tide_native *n)
         return;
     SSL_CTX_free(n->tls[0]);
     SSL_CTX_free(n->tls[1]);
+    tide_resolver_free(n->resolver);
     free(n);
 }

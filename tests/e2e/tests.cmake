@@ -46,7 +46,7 @@ if(TARGET test_report_junit)
 endif()
 # Tests that run several worker threads at once: `make test` runs them again in a
 # ThreadSanitizer build (-DTIDE_TSAN=ON, ctest -L tsan), where any report fails them.
-foreach(t e2e.test_threads e2e.test_engine)
+foreach(t e2e.test_threads e2e.test_engine e2e.test_dns)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES LABELS "e2e;tsan")
   endif()
