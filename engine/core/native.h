@@ -1,9 +1,11 @@
 /* native.h: tide's own HTTP/1.1 client (transport.h) on the worker's libev loop: non-blocking
  * sockets, the framing of http1.h, per-VU keep-alive connections, redirects, the total
  * timeout, and the same results as the libcurl path for the same failures (error codes,
- * texts, timings). Plain http:// only; transport.c sends everything else to libcurl. Its
- * reason to exist is cost: a request here is a few system calls and no per-request
- * allocation in steady state (docs/http.md, docs/performance.md). */
+ * texts, timings). http:// and https:// (OpenSSL) over HTTP/1.1, names through the worker's
+ * resolver (resolver.h); transport.c sends what it lacks (proxies, HTTP/2, client
+ * certificates, Unix sockets, Digest/NTLM) to libcurl. Its reason to exist is cost: a request
+ * here is a few system calls and no per-request allocation in steady state (docs/http.md,
+ * docs/performance.md). */
 #ifndef TIDE_NATIVE_H
 #define TIDE_NATIVE_H
 #include <ev.h>
