@@ -60,6 +60,8 @@ struct tls_resume {
 struct tide_native_session {
     struct conn *idle;
     int nidle;
+    struct conn *spare;     /* the record of the connection in use, for when it is parked again:
+                             * no malloc/free pair per request on a kept connection */
     struct tls_resume *tls; /* [TLS_SESSIONS], the last session of each host:port; made on the
                              * first ticket (1.1 KB a VU that never speaks TLS does not hold) */
     int tls_next;
@@ -141,6 +143,7 @@ void tide_native_session_free(struct tide_native_session *s)
         close(c->fd);
         free(c);
     }
+    free(s->spare);
     for (int i = 0; s->tls != NULL && i < TLS_SESSIONS; i++)
         SSL_SESSION_free(s->tls[i].session);
     free(s->tls);
@@ -181,7 +184,10 @@ static int take_idle(struct tide_native_session *s, const char *key, SSL **ssl)
         s->nidle--;
         int fd = c->fd;
         *ssl = c->ssl;
-        free(c);
+        if (s->spare == NULL)
+            s->spare = c;
+        else
+            free(c);
         if (still_good(fd))
             return fd;
         SSL_free(*ssl);
@@ -193,7 +199,11 @@ static int take_idle(struct tide_native_session *s, const char *key, SSL **ssl)
 
 static void give_idle(struct tide_native_session *s, int fd, SSL *ssl, const char *key)
 {
-    struct conn *c = s != NULL && s->nidle < IDLE_PER_SESSION ? malloc(sizeof *c) : NULL;
+    struct conn *c = NULL;
+    if (s != NULL && s->nidle < IDLE_PER_SESSION) {
+        c = s->spare != NULL ? s->spare : malloc(sizeof *c);
+        s->spare = NULL;
+    }
     if (c == NULL) {
         SSL_free(ssl);
         close(fd);
