@@ -139,19 +139,21 @@ static void *pool_take(struct tide_vumem *m, size_t cls)
         return malloc(class_bytes(cls));
     memcpy(&m->pool[cls], p, sizeof(void *));
     m->pooled[cls]--;
+    m->pooled_bytes -= class_bytes(cls);
     return p;
 }
 
-/* Frees 'p' of Lua size 'size': kept when its class has room and the block really holds the
+/* Frees 'p' of Lua size 'size': kept when the pools have room and the block really holds the
  * class's size (blocks made before the pools, with malloc's exact size, may not). */
 static void pool_give(struct tide_vumem *m, void *p, size_t size)
 {
     size_t cls = pool_class(size);
-    if (cls != SIZE_MAX && m->pooled[cls] < TIDE_VUMEM_POOL_KEEP &&
+    if (cls != SIZE_MAX && m->pooled_bytes + class_bytes(cls) <= TIDE_VUMEM_POOL_BYTES &&
         malloc_usable_size(p) >= class_bytes(cls)) {
         memcpy(p, &m->pool[cls], sizeof(void *));
         m->pool[cls] = p;
         m->pooled[cls]++;
+        m->pooled_bytes += class_bytes(cls);
         return;
     }
     free(p);

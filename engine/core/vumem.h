@@ -16,8 +16,8 @@
 #define TIDE_VU_MEMORY_DEFAULT  (64 * 1024 * 1024)
 #define TIDE_VUMEM_LARGE        1024 /* bytes: blocks from this size on are attributed */
 #define TIDE_VUMEM_POOL_STEP    16
-#define TIDE_VUMEM_POOL_CLASSES 16   /* blocks up to 256 bytes are pooled */
-#define TIDE_VUMEM_POOL_KEEP    2048 /* free blocks kept per class at most (bounded memory) */
+#define TIDE_VUMEM_POOL_CLASSES 16                /* blocks up to 256 bytes are pooled */
+#define TIDE_VUMEM_POOL_BYTES   ((size_t)4 << 20) /* free bytes kept at most, per worker */
 
 struct tide_vu;
 
@@ -37,7 +37,9 @@ struct tide_vumem {
      * request's table, strings and closures come back from here instead of malloc. */
     void *pool[TIDE_VUMEM_POOL_CLASSES];
     unsigned pooled[TIDE_VUMEM_POOL_CLASSES];
-    bool pooling; /* off until install, after detach, and under AddressSanitizer */
+    size_t pooled_bytes; /* bounded by TIDE_VUMEM_POOL_BYTES: a collection that frees a burst
+                          * (1000 VUs' responses) keeps what the next requests will ask for */
+    bool pooling;        /* off until install, after detach, and under AddressSanitizer */
 };
 
 /* Routes L's allocations through 'm' from now on ('m' must outlive L; L comes from
