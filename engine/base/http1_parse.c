@@ -432,13 +432,15 @@ static int emit_head_line(struct tide_http1_parser *p, const char *line, size_t 
 /* A trailer line: a response's are passed on as they are, a request's must be valid fields. */
 static int trailer(struct tide_http1_parser *p, const char *line, size_t n, size_t cl)
 {
-    int rc = emit_head_line(p, line, n);
-    if (rc != 0)
-        return rc;
-    if (cl == 0) {
+    if (cl == 0) { /* the blank line that ends the body: counted, not a header line (libcurl
+                    * does not pass it on either, so both clients count the same bytes) */
+        p->head_bytes += n;
         p->state = ST_DONE;
         return 0;
     }
+    int rc = emit_head_line(p, line, n);
+    if (rc != 0)
+        return rc;
     struct tide_http1_field f;
     if (p->request && tide_http1_field_split(line, cl, &f) != 0)
         return fail(p, TIDE_HTTP1_ERR_BAD_CHUNK, "bad chunked body (a broken trailer line)");
