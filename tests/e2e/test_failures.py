@@ -35,7 +35,12 @@ check("tide: failed: " in r.stderr and "requests failed" in r.stderr,
 s = load_json(os.path.join(out, "summary.json"))
 check_eq(metric(s, "http_reqs", "count"), 300, "every request counted")
 rate = metric(s, "http_req_failed", "rate")
-check(0.3 < rate < 0.7, "resets and garbage are failures", rate)
+# garbage (20 %) always fails; a reset (30 %) of a kept connection before any answer is sent
+# once more (a GET: http_req_retries), so only some resets fail: between 0.2 and 0.44 expected
+check(0.15 < rate < 0.7, "resets and garbage are failures", rate)
+retries = metric(s, "http_req_retries", "count")
+check(retries is not None and retries > 0, "resets of kept connections were re-sent, counted",
+      retries)
 kinds = " ".join(e["error"] for e in s["errors"])
 check("curl 56" in kinds or "curl 52" in kinds or "curl 55" in kinds, "resets reported", kinds)
 check("curl 1)" in kinds or "curl 8)" in kinds, "garbage responses reported", kinds)
